@@ -1,0 +1,131 @@
+# Spoor — one build for every program, library, test, fuzz target and benchmark.
+#
+#   make            build everything into build/
+#   make check      install what is missing (ops/setup), build, run all tests
+#   make asan       the same tests under AddressSanitizer + UBSan (build-asan/)
+#   make fuzz       clang libFuzzer targets (build-fuzz/), each run briefly
+#   make bench      benchmarks, printed as a table
+#   make demo       the main job on a local stack
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Layout: every folder's non-program .c files form one static library; a
+# program is a .c file named spoor*.c.  Program folders never include each
+# other's headers: they share code only through lib/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       ?= build
+CC      ?= cc
+PKGS     = libpq rdkafka libzstd libuv jansson libsodium zlib
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN      = -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -DSPOOR_SQLDIR='"$(PREFIX)/share/spoor/sql"' -Ilib $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS    = $(PKG_LIBS) -lhttp_parser -lm $(EXTRA_LDFLAGS)
+
+LIB_SRC    := $(filter-out lib/spoor%.c,$(wildcard lib/*.c))
+INGEST_SRC := $(filter-out ingest/spoor%.c,$(wildcard ingest/*.c))
+QUERY_SRC  := $(filter-out query/spoor%.c,$(wildcard query/*.c))
+LEGAL_SRC  := $(filter-out legal/spoor%.c,$(wildcard legal/*.c))
+
+LIBSPOOR   := $(B)/libspoor.a
+LIBINGEST  := $(B)/libspoor-ingest.a
+LIBQUERY   := $(B)/libspoor-query.a
+LIBLEGAL   := $(B)/libspoor-legal.a
+
+INGEST_PROGS := $(patsubst ingest/%.c,$(B)/%,$(wildcard ingest/spoor*.c))
+QUERY_PROGS  := $(patsubst query/%.c,$(B)/%,$(wildcard query/spoor*.c))
+LEGAL_PROGS  := $(patsubst legal/%.c,$(B)/%,$(wildcard legal/spoor*.c))
+PROGS        := $(INGEST_PROGS) $(QUERY_PROGS) $(LEGAL_PROGS)
+
+TEST_SRC   := $(wildcard tests/unit/test_*.c)
+TESTS      := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOLS      := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
+
+# Keep objects that pattern rules treat as intermediate.
+.SECONDARY:
+
+.PHONY: all check asan fuzz bench demo install clean format format-check setup
+all: $(PROGS) $(TESTS) $(TOOLS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBSPOOR): $(LIB_SRC:%.c=$(B)/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(LIBINGEST): $(INGEST_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+$(LIBQUERY): $(QUERY_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+$(LIBLEGAL): $(LEGAL_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(INGEST_PROGS): $(B)/%: $(B)/ingest/%.o $(LIBINGEST) $(LIBSPOOR)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(QUERY_PROGS): $(B)/%: $(B)/query/%.o $(LIBQUERY) $(LIBSPOOR)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBLEGAL) $(LIBSPOOR)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests may test any folder's library; the harness lives in tests/unit.
+TEST_LIBS := $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/check.o $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iingest -o $@ $^ $(LDLIBS)
+$(B)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
+# Test tools (data generator, golden dumpers, load generators).
+$(B)/tests/%: $(B)/tests/tools/%.o $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/tests/tools/%.o: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
+
+setup:
+	ops/setup
+
+check: setup
+	$(MAKE) all
+	B=$(B) tests/run
+
+asan:
+	ops/setup
+	$(MAKE) B=build-asan OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	  B=build-asan SPOOR_TEST_SLOT=2 tests/run
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	B=build-fuzz tests/fuzz/run $(FUZZ_SRC)
+
+bench: all
+	B=$(B) tests/bench/run
+
+demo: setup all
+	B=$(B) ops/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/spoor/sql
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/spoor/sql/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,52 @@
+/*
+ * config: the one spoor.conf schema, shared by every Spoor program.
+ *
+ * Precedence: built-in defaults < the file (--config FILE, else
+ * /etc/spoor/spoor.conf if it exists) < SPOOR_* environment variables
+ * (SPOOR_DSN, SPOOR_KAFKA_BROKERS, ...) < command-line flags (config_set).
+ * The database connection otherwise follows libpq's own defaults, so PGHOST,
+ * PGPORT, PGUSER and PGDATABASE work.  `spoor config` prints the effective
+ * configuration with config_print (passwords redacted).
+ * Errors: config_load returns -1 with "file:line: what" in ERR.
+ */
+#ifndef SPOOR_CONFIG_H
+#define SPOOR_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/spoor/spoor.conf"
+
+typedef struct spoor_config {
+    char *dsn;                 /* libpq connection string; "" = libpq defaults */
+    char *kafka_brokers;
+    char *kafka_topic_smtp;
+    char *kafka_topic_radius;
+    char *kafka_group;
+    long long ingest_batch_records;
+    long long ingest_batch_ms;
+    char *ingest_metrics_listen;
+    char *ingest_default_zone;
+    char *ingest_host_zones;   /* "host=Zone,host2=Zone2" for RFC 3164 lines and detail files */
+    long long ingest_correlate_window;
+    long long ingest_max_line;
+    long long evidence_block_bytes;
+    long long evidence_zstd_level;
+    long long trace_tolerance;
+    long long trace_interim_timeout;
+    char *trace_our_mta_hosts; /* our MTAs' names and addresses, for `spoor trace headers` */
+    char *api_listen;
+    long long api_max_body;
+    long long api_timeout;
+    char *sql_dir;
+    char *log_level;
+    char *log_file;
+} spoor_config;
+
+/* Loads defaults, then PATH (NULL: the default path if it exists), then the environment. */
+int config_load(spoor_config *c, const char *path, char *err, size_t errlen);
+int config_set(spoor_config *c, const char *name, const char *value, char *err, size_t errlen);
+void config_print(const spoor_config *c, FILE *out);
+void config_free(spoor_config *c);
+
+#endif

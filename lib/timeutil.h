@@ -1,0 +1,67 @@
+/*
+ * timeutil: instants, RFC 3339, and civil time in named IANA zones.
+ *
+ * An instant is an int64_t count of microseconds since 1970-01-01T00:00:00Z
+ * (the resolution of PostgreSQL's timestamptz).  Civil (wall-clock) time in a
+ * zone is converted with the system tz database (/usr/share/zoneinfo), so DST
+ * rules are the real ones.  A wall-clock time can name zero instants (the
+ * spring-forward gap) or two (the fall-back overlap); timeutil_local_to_utc
+ * reports both candidates so the caller can refuse or choose explicitly.
+ *
+ * Not thread-safe: zone conversion switches the process's TZ (all Spoor
+ * programs are single-threaded).  Functions return 0 on success and -1 on
+ * failure with a message in the caller's err buffer.
+ */
+#ifndef SPOOR_TIMEUTIL_H
+#define SPOOR_TIMEUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TIMEUTIL_US 1000000LL
+#define TIMEUTIL_RFC3339_MAX 40
+
+typedef struct timeutil_civil {
+    int year, month, day;      /* month 1..12, day 1..31 */
+    int hour, minute, second;  /* second 0..60 (a leap second is folded into :59) */
+    int usec;                  /* 0..999999 */
+} timeutil_civil;
+
+/* Result of converting a wall-clock time in a zone. */
+typedef struct timeutil_local {
+    int n;             /* 1: unique; 2: ambiguous (overlap); 0: does not exist (gap) */
+    int64_t cand[2];   /* n==1: cand[0]; n==2 or n==0: the instants under the offsets
+                          before and after the transition (earlier first) */
+} timeutil_local;
+
+/* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
+int64_t timeutil_days_from_civil(int y, int m, int d);
+void timeutil_civil_from_days(int64_t days, int *y, int *m, int *d);
+
+/* Instant of a civil time taken as UTC.  Fields are validated. */
+int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, char *err, size_t errlen);
+void timeutil_utc_to_civil(int64_t t, timeutil_civil *c);
+
+/* True if ZONE names a zone in the system tz database ("UTC" always does). */
+int timeutil_zone_valid(const char *zone);
+
+/* Offset from UTC in seconds in effect in ZONE at instant T. */
+int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen);
+
+/* Wall-clock time C in ZONE to instants (see timeutil_local). */
+int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out,
+                          char *err, size_t errlen);
+
+/* Parses "YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|±hh:mm|±hhmm)".  With ZONE non-NULL a
+ * missing offset is allowed and the time is taken in ZONE; an ambiguous or
+ * non-existent local time is then an error naming both candidates. */
+int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, size_t errlen);
+
+/* Formats T as RFC 3339 UTC ("2026-11-25T12:00:00Z", or with .ffffff if
+ * sub-second).  BUF must hold TIMEUTIL_RFC3339_MAX bytes.  Returns BUF. */
+char *timeutil_format(int64_t t, char *buf);
+
+/* The current instant. */
+int64_t timeutil_now(void);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * cli: what every `spoor` subcommand shares — the effective configuration,
+ * the output mode, and a database connection made as the person running the
+ * command (libpq defaults, PG* variables, or the configured DSN).  `spoor`
+ * has no power of its own: whatever it does, the person's PostgreSQL role
+ * does.
+ *
+ * Errors: cli_error() prints "spoor COMMAND: message" to stderr; commands
+ * return their exit status (0 ok, 1 failure, 2 usage).  With --json, only JSON
+ * goes to stdout.
+ */
+#ifndef SPOOR_CLI_H
+#define SPOOR_CLI_H
+
+#include "config.h"
+
+#include <libpq-fe.h>
+
+typedef struct cli {
+    spoor_config cfg;
+    const char *command;   /* the subcommand, for messages */
+    const char *argv0;     /* path of the spoor executable */
+    int json;
+} cli;
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(cli *c, int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+void cli_error(const cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Connects as the person; prints the error and returns NULL on failure. */
+PGconn *cli_connect(cli *c);
+/* True if ARG is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif

@@ -1,0 +1,316 @@
+#include "db.h"
+#include "mem.h"
+#include "pg.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef SPOOR_SQLDIR
+#define SPOOR_SQLDIR "/usr/local/share/spoor/sql"
+#endif
+
+/* One arbitrary constant shared by every migrator of a database. */
+#define DB_MIGRATE_LOCK "7340201"
+
+typedef struct migration {
+    int version;
+    char *name;   /* file name */
+    char *path;
+    char *sql;
+    char sha[65];
+} migration;
+
+/* The migrations folder: configured, else next to the build tree, else installed. */
+static const char *db_sql_dir(cli *c, char *buf, size_t n)
+{
+    if (c->cfg.sql_dir && *c->cfg.sql_dir)
+        return c->cfg.sql_dir;
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        snprintf(buf, n, "%s/../sql", dirname(exe));
+        char probe[PATH_MAX + 32];
+        snprintf(probe, sizeof probe, "%s/001_roles.sql", buf);
+        if (access(probe, R_OK) == 0)
+            return buf;
+    }
+    return SPOOR_SQLDIR;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *buf = mem_alloc(cap);
+    size_t r;
+    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0)
+            buf = mem_realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int migration_cmp(const void *a, const void *b)
+{
+    return ((const migration *)a)->version - ((const migration *)b)->version;
+}
+
+static void migrations_free(migration *m, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(m[i].name);
+        free(m[i].path);
+        free(m[i].sql);
+    }
+    free(m);
+}
+
+static migration *migrations_load(cli *c, int *count)
+{
+    char buf[PATH_MAX];
+    const char *dir = db_sql_dir(c, buf, sizeof buf);
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli_error(c, "cannot open migrations folder %s: %s", dir, strerror(errno));
+        return NULL;
+    }
+    migration *m = NULL;
+    int n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 8 || strcmp(e->d_name + len - 4, ".sql") != 0)
+            continue;
+        char *end;
+        long v = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '_' || v <= 0 || v > 99999)
+            continue;
+        if (n == cap)
+            m = mem_realloc(m, sizeof *m * (size_t)(cap = cap ? cap * 2 : 16));
+        migration *x = &m[n++];
+        x->version = (int)v;
+        x->name = mem_strdup(e->d_name);
+        x->path = mem_alloc(strlen(dir) + len + 2);
+        sprintf(x->path, "%s/%s", dir, e->d_name);
+        size_t sl;
+        x->sql = read_file(x->path, &sl);
+        if (!x->sql) {
+            cli_error(c, "cannot read %s: %s", x->path, strerror(errno));
+            closedir(d);
+            migrations_free(m, n - 1);
+            return NULL;
+        }
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, (const unsigned char *)x->sql, sl);
+        sodium_bin2hex(x->sha, sizeof x->sha, h, sizeof h);
+    }
+    closedir(d);
+    qsort(m, (size_t)n, sizeof *m, migration_cmp);
+    for (int i = 1; i < n; i++)
+        if (m[i].version == m[i - 1].version) {
+            cli_error(c, "two migrations numbered %d: %s and %s", m[i].version, m[i - 1].name,
+                      m[i].name);
+            migrations_free(m, n);
+            return NULL;
+        }
+    *count = n;
+    return m;
+}
+
+static const char DB_META_SQL[] =
+    "CREATE SCHEMA IF NOT EXISTS spoor_meta;"
+    "CREATE TABLE IF NOT EXISTS spoor_meta.migration ("
+    "  version integer PRIMARY KEY,"
+    "  name text NOT NULL,"
+    "  sha256 text NOT NULL,"
+    "  applied_at timestamptz NOT NULL DEFAULT now(),"
+    "  applied_by name NOT NULL DEFAULT session_user)";
+
+static int exec_simple(cli *c, PGconn *conn, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(conn, sql);
+    if (pg_result_class(conn, r) != PG_OK) {
+        char err[2048];
+        pg_error(conn, r, err, sizeof err);
+        cli_error(c, "%s: %s", what, err);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* Applied versions → their sha256 (NULL if not applied); caller frees. */
+static char **applied_load(cli *c, PGconn *conn, const migration *m, int n, int *ok)
+{
+    char err[1024];
+    *ok = 0;
+    PGresult *r = pg_query(conn,
+                           "SELECT version, sha256, name, applied_at, applied_by "
+                           "FROM spoor_meta.migration ORDER BY version",
+                           0, NULL, NULL, err, sizeof err);
+    if (!r) {
+        if (strncmp(err, "42P01", 5) && strncmp(err, "3F000", 5)) {
+            cli_error(c, "reading applied migrations: %s", err);
+            return NULL;
+        }
+        *ok = 1; /* no table yet: nothing applied */
+        return mem_zalloc(sizeof(char *) * (size_t)(n + 1));
+    }
+    char **sha = mem_zalloc(sizeof(char *) * (size_t)(n + 1));
+    for (int i = 0; i < PQntuples(r); i++) {
+        int v = atoi(PQgetvalue(r, i, 0));
+        for (int j = 0; j < n; j++)
+            if (m[j].version == v)
+                sha[j] = mem_strdup(PQgetvalue(r, i, 1));
+    }
+    PQclear(r);
+    *ok = 1;
+    return sha;
+}
+
+static int db_migrate(cli *c, PGconn *conn)
+{
+    int n;
+    migration *m = migrations_load(c, &n);
+    if (!m)
+        return 1;
+    int rc = 0, applied = 0;
+    if (exec_simple(c, conn, DB_META_SQL, "creating spoor_meta") < 0) {
+        migrations_free(m, n);
+        return 1;
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (exec_simple(c, conn, "BEGIN", "BEGIN") < 0 ||
+            exec_simple(c, conn, "SELECT pg_advisory_xact_lock(" DB_MIGRATE_LOCK ")", "lock") < 0) {
+            rc = 1;
+            break;
+        }
+        char ver[16], err[2048];
+        snprintf(ver, sizeof ver, "%d", m[i].version);
+        const char *p1[] = {ver};
+        PGresult *r = pg_query(conn, "SELECT sha256 FROM spoor_meta.migration WHERE version = $1",
+                               1, p1, NULL, err, sizeof err);
+        if (!r) {
+            cli_error(c, "%s", err);
+            rc = 1;
+            break;
+        }
+        int done = PQntuples(r) > 0;
+        if (done && strcmp(PQgetvalue(r, 0, 0), m[i].sha) != 0)
+            fprintf(stderr, "spoor db: warning: %s was changed after it was applied (not re-run)\n",
+                    m[i].name);
+        PQclear(r);
+        if (done) {
+            exec_simple(c, conn, "COMMIT", "COMMIT");
+            continue;
+        }
+        char what[300];
+        snprintf(what, sizeof what, "migration %s", m[i].name);
+        if (exec_simple(c, conn, m[i].sql, what) < 0) {
+            rc = 1;
+            break;
+        }
+        const char *p3[] = {ver, m[i].name, m[i].sha};
+        if (pg_exec(conn, "INSERT INTO spoor_meta.migration(version, name, sha256) VALUES ($1,$2,$3)",
+                    3, p3, err, sizeof err) != PG_OK) {
+            cli_error(c, "recording %s: %s", m[i].name, err);
+            rc = 1;
+            break;
+        }
+        if (exec_simple(c, conn, "COMMIT", "COMMIT") < 0) {
+            rc = 1;
+            break;
+        }
+        applied++;
+        if (!c->json)
+            printf("applied %s\n", m[i].name);
+    }
+    if (rc)
+        exec_simple(c, conn, "ROLLBACK", "ROLLBACK");
+    if (c->json)
+        printf("{\"applied\":%d,\"ok\":%s}\n", applied, rc ? "false" : "true");
+    else if (rc == 0)
+        printf("%d migration%s applied, database is up to date\n", applied, applied == 1 ? "" : "s");
+    migrations_free(m, n);
+    return rc;
+}
+
+static int db_status(cli *c, PGconn *conn)
+{
+    int n, ok;
+    migration *m = migrations_load(c, &n);
+    if (!m)
+        return 1;
+    char **sha = applied_load(c, conn, m, n, &ok);
+    if (!ok) {
+        migrations_free(m, n);
+        return 1;
+    }
+    int pending = 0;
+    json_t *arr = json_array();
+    for (int i = 0; i < n; i++) {
+        const char *state = !sha[i] ? "pending" : strcmp(sha[i], m[i].sha) ? "modified" : "applied";
+        pending += !sha[i];
+        if (c->json)
+            json_array_append_new(arr, json_pack("{s:i,s:s,s:s}", "version", m[i].version, "name",
+                                                 m[i].name, "state", state));
+        else
+            printf("%-9s %s\n", state, m[i].name);
+        free(sha[i]);
+    }
+    free(sha);
+    if (c->json) {
+        json_t *o = json_pack("{s:o,s:i}", "migrations", arr, "pending", pending);
+        char *s = json_dumps(o, JSON_COMPACT);
+        puts(s);
+        free(s);
+        json_decref(o);
+    } else {
+        json_decref(arr);
+        printf("%d pending\n", pending);
+    }
+    migrations_free(m, n);
+    return 0;
+}
+
+int db_run(cli *c, int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fprintf(argc < 2 ? stderr : stdout,
+                "usage: spoor db migrate   apply pending migrations (each in its own transaction)\n"
+                "       spoor db status    list applied, pending and modified migrations\n");
+        return argc < 2 ? 2 : 0;
+    }
+    int (*fn)(cli *, PGconn *) = NULL;
+    if (!strcmp(argv[1], "migrate"))
+        fn = db_migrate;
+    else if (!strcmp(argv[1], "status"))
+        fn = db_status;
+    else {
+        cli_error(c, "unknown subcommand '%s' (try: spoor db --help)", argv[1]);
+        return 2;
+    }
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        return 1;
+    int rc = fn(c, conn);
+    PQfinish(conn);
+    return rc;
+}

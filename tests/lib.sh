@@ -1,0 +1,32 @@
+# tests/lib.sh — sourced by integration scripts.  Each check prints one line;
+# t_done prints "# N passed, M failed" for tests/run to add up.
+T_PASSED=0
+T_FAILED=0
+T_NAME=$(basename "$0" .sh)
+
+t_ok()   { T_PASSED=$((T_PASSED + 1)); echo "ok   $T_NAME: $1"; }
+t_fail() { T_FAILED=$((T_FAILED + 1)); echo "FAIL $T_NAME: $1"; [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+
+# t_run NAME CMD...: passes if CMD exits 0; shows its output if not.
+t_run() {
+  local name=$1; shift
+  local out
+  if out=$("$@" 2>&1); then t_ok "$name"; else t_fail "$name (exit $?)" "$out"; fi
+}
+
+# t_eq NAME GOT WANT
+t_eq() {
+  if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "got:  $2
+want: $3"; fi
+}
+
+# t_match NAME TEXT REGEX
+t_match() {
+  if printf '%s' "$2" | grep -Eq -- "$3"; then t_ok "$1"; else t_fail "$1" "got:  $2
+want: /$3/"; fi
+}
+
+t_done() { echo "# $T_PASSED passed, $T_FAILED failed"; [ "$T_FAILED" = 0 ]; }
+
+# psql as the stack's superuser, quiet, unaligned.
+t_psql() { psql -X -q -v ON_ERROR_STOP=1 -tA "$@"; }

@@ -1,0 +1,163 @@
+/* Unit tests for lib/: time, Message-ID canonical form, configuration, arena, SQLSTATE classes. */
+#include "arena.h"
+#include "check.h"
+#include "conf.h"
+#include "config.h"
+#include "msgid.h"
+#include "pg.h"
+#include "timeutil.h"
+
+#include <stdlib.h>
+
+static void test_parse_rfc3339(void)
+{
+    static const struct {
+        const char *in, *zone, *want; /* want NULL: error */
+    } cases[] = {
+        {"2026-11-22T13:15:02Z", NULL, "2026-11-22T13:15:02Z"},
+        {"2026-11-22T13:15:02+01:00", NULL, "2026-11-22T12:15:02Z"},
+        {"2026-11-22 13:15:02.5-0500", NULL, "2026-11-22T18:15:02.500000Z"},
+        {"2024-02-29T00:00:00Z", NULL, "2024-02-29T00:00:00Z"},
+        {"2023-02-29T00:00:00Z", NULL, NULL},
+        {"2026-11-22T13:15:02", NULL, NULL},            /* no offset, no zone */
+        {"2026-11-22T13:15:02", "Europe/London", "2026-11-22T13:15:02Z"},
+        {"2026-07-01T13:15:02", "Europe/London", "2026-07-01T12:15:02Z"},
+        {"2026-10-25T01:30:00", "Europe/London", NULL}, /* fall back: ambiguous */
+        {"2026-03-29T01:30:00", "Europe/London", NULL}, /* spring forward: does not exist */
+        {"2026-03-08T02:30:00", "America/New_York", NULL},
+        {"2026-11-22T13:15:02", "Mars/Olympus", NULL},
+        {"yesterday", NULL, NULL},
+        {"2026-11-22T13:15:02Zjunk", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t t;
+        char err[256], buf[TIMEUTIL_RFC3339_MAX];
+        int rc = timeutil_parse(cases[i].in, cases[i].zone, &t, err, sizeof err);
+        CHECK_STR(rc == 0 ? timeutil_format(t, buf) : NULL, cases[i].want);
+    }
+}
+
+static void test_ambiguity_names_both(void)
+{
+    int64_t t;
+    char err[256];
+    CHECK_INT(timeutil_parse("2026-10-25T01:30:00", "Europe/London", &t, err, sizeof err), -1);
+    CHECK(strstr(err, "ambiguous") && strstr(err, "2026-10-25T00:30:00Z") &&
+          strstr(err, "2026-10-25T01:30:00Z"));
+    CHECK_INT(timeutil_parse("2026-03-29T01:30:00", "Europe/London", &t, err, sizeof err), -1);
+    CHECK(strstr(err, "does not exist") && strstr(err, "2026-03-29T00:30:00Z") &&
+          strstr(err, "2026-03-29T01:30:00Z"));
+}
+
+static void test_civil_roundtrip(void)
+{
+    int64_t bad = 0;
+    for (int64_t d = -800000; d < 800000; d += 997) {
+        int y, m, dd;
+        timeutil_civil_from_days(d, &y, &m, &dd);
+        if (timeutil_days_from_civil(y, m, dd) != d)
+            bad++;
+    }
+    CHECK_INT(bad, 0);
+    timeutil_civil c;
+    timeutil_utc_to_civil(-1, &c); /* one microsecond before the epoch */
+    CHECK_INT(c.year, 1969);
+    CHECK_INT(c.second, 59);
+    CHECK_INT(c.usec, 999999);
+}
+
+static void test_msgid(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"<ABC.123@Mail.Example.COM>", "ABC.123@mail.example.com"},
+        {"  <x@Y>  ", "x@y"},
+        {"ABC@Example.com", "ABC@example.com"},
+        {"<no-at-sign>", "no-at-sign"},
+        {"<a@b@C.D>", "a@b@c.d"},
+        {"<>", ""},
+        {"", ""},
+        {"<trunc@Ex", "trunc@ex"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[128];
+        msgid_normalize(cases[i].in, strlen(cases[i].in), out);
+        CHECK_STR(out, cases[i].want);
+    }
+}
+
+static void test_redact(void)
+{
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"host=/x password=hunter2 user=a", "host=/x password=*** user=a"},
+        {"password = 'se cr\\'et' dbname=s", "password=*** dbname=s"},
+        {"postgresql://bob:hunter2@db/spoor", "postgresql://bob:***@db/spoor"},
+        {"postgresql://db/spoor", "postgresql://db/spoor"},
+        {"host=x", "host=x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[256];
+        conf_redact_dsn(cases[i].in, out, sizeof out);
+        CHECK_STR(out, cases[i].want);
+    }
+}
+
+static void test_config_defaults_and_set(void)
+{
+    spoor_config c;
+    char err[256];
+    unsetenv("SPOOR_TRACE_TOLERANCE");
+    CHECK_INT(config_load(&c, NULL, err, sizeof err), 0);
+    CHECK_INT(c.trace_tolerance, 60);
+    CHECK_INT(c.evidence_block_bytes, 256 * 1024);
+    CHECK_INT(config_set(&c, "trace.tolerance", "2m", err, sizeof err), 0);
+    CHECK_INT(c.trace_tolerance, 120);
+    CHECK_INT(config_set(&c, "trace.tolerance", "2y", err, sizeof err), -1);
+    CHECK_INT(config_set(&c, "no.such", "1", err, sizeof err), -1);
+    CHECK(strstr(err, "unknown setting 'no.such'") != NULL);
+    config_free(&c);
+}
+
+static void test_arena(void)
+{
+    arena a;
+    arena_init(&a, 64);
+    char *s = arena_strdup(&a, "hello");
+    void *big = arena_alloc(&a, 1000);
+    CHECK(((uintptr_t)big & 15) == 0);
+    char *f = arena_printf(&a, "%s-%d", s, 42);
+    CHECK_STR(f, "hello-42");
+    arena_reset(&a);
+    CHECK_INT(a.used_total, 0);
+    CHECK_STR(arena_strndup(&a, "abcdef", 3), "abc");
+    arena_close(&a);
+}
+
+static void test_pg_classify(void)
+{
+    static const struct {
+        const char *state;
+        pg_class want;
+    } cases[] = {{"40001", PG_RETRY},     {"40P01", PG_RETRY},     {"08006", PG_RECONNECT},
+                 {"57P01", PG_RECONNECT}, {"53300", PG_RECONNECT}, {"23505", PG_FATAL},
+                 {"42501", PG_FATAL},     {NULL, PG_RECONNECT}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        CHECK_INT(pg_classify(cases[i].state), cases[i].want);
+}
+
+static const check_test tests[] = {
+    {"parse_rfc3339", test_parse_rfc3339},
+    {"ambiguity_names_both", test_ambiguity_names_both},
+    {"civil_roundtrip", test_civil_roundtrip},
+    {"msgid", test_msgid},
+    {"redact", test_redact},
+    {"config_defaults_and_set", test_config_defaults_and_set},
+    {"arena", test_arena},
+    {"pg_classify", test_pg_classify},
+    {NULL, NULL},
+};
+
+int main(void) { return check_main("lib", tests); }
