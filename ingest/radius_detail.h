@@ -92,28 +92,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RADIUS_DETAIL_ABSENT INT64_MIN           /* optional number not present */
-#define RADIUS_DETAIL_MAX_RECORD (64 * 1024)     /* a RADIUS packet is <= 4096 bytes */
-#define RADIUS_DETAIL_CTIME_TOLERANCE_S 300      /* header vs Timestamp; zones differ by >= 15 min */
+#define RADIUS_DETAIL_ABSENT INT64_MIN       /* optional number not present */
+#define RADIUS_DETAIL_MAX_RECORD (64 * 1024) /* a RADIUS packet is <= 4096 bytes */
+#define RADIUS_DETAIL_CTIME_TOLERANCE_S 300  /* header vs Timestamp; zones differ by >= 15 min */
 #define RADIUS_DETAIL_MAX_CLOCK_SKEW_S (7 * 86400) /* beyond this Event-Timestamp is ignored */
 #define RADIUS_DETAIL_REASON_MAX 32
 #define RADIUS_DETAIL_MSG_MAX 256
 
 /* Reason codes (radius_detail_error.reason). */
-#define RADIUS_DETAIL_E_EMPTY "empty"                  /* no non-blank line */
-#define RADIUS_DETAIL_E_TOO_LONG "too_long"            /* > RADIUS_DETAIL_MAX_RECORD */
-#define RADIUS_DETAIL_E_BAD_BYTE "bad_byte"            /* raw NUL/control/DEL byte */
-#define RADIUS_DETAIL_E_BAD_UTF8 "bad_utf8"            /* raw invalid UTF-8 */
-#define RADIUS_DETAIL_E_NO_CTIME "no_ctime"            /* first line is not a ctime date */
-#define RADIUS_DETAIL_E_BAD_CTIME "bad_ctime"          /* impossible date, or in a DST gap */
+#define RADIUS_DETAIL_E_EMPTY "empty"         /* no non-blank line */
+#define RADIUS_DETAIL_E_TOO_LONG "too_long"   /* > RADIUS_DETAIL_MAX_RECORD */
+#define RADIUS_DETAIL_E_BAD_BYTE "bad_byte"   /* raw NUL/control/DEL byte */
+#define RADIUS_DETAIL_E_BAD_UTF8 "bad_utf8"   /* raw invalid UTF-8 */
+#define RADIUS_DETAIL_E_NO_CTIME "no_ctime"   /* first line is not a ctime date */
+#define RADIUS_DETAIL_E_BAD_CTIME "bad_ctime" /* impossible date, or in a DST gap */
 #define RADIUS_DETAIL_E_AMBIGUOUS_CTIME "ambiguous_ctime"
-#define RADIUS_DETAIL_E_BAD_ZONE "bad_zone"            /* caller's zone unknown */
-#define RADIUS_DETAIL_E_ZONE_MISMATCH "zone_mismatch"  /* record's times disagree with zone */
-#define RADIUS_DETAIL_E_BAD_LINE "bad_line"            /* not "\tName op value" */
-#define RADIUS_DETAIL_E_BAD_STRING "bad_string"        /* bad quoting or escape */
-#define RADIUS_DETAIL_E_TRAILING "trailing_data"       /* text after the ending blank line */
-#define RADIUS_DETAIL_E_BAD_ATTRIBUTE "bad_attribute"  /* malformed known value */
-#define RADIUS_DETAIL_E_BAD_ADDRESS "bad_address"      /* bad IP address/prefix/ifid */
+#define RADIUS_DETAIL_E_BAD_ZONE "bad_zone"           /* caller's zone unknown */
+#define RADIUS_DETAIL_E_ZONE_MISMATCH "zone_mismatch" /* record's times disagree with zone */
+#define RADIUS_DETAIL_E_BAD_LINE "bad_line"           /* not "\tName op value" */
+#define RADIUS_DETAIL_E_BAD_STRING "bad_string"       /* bad quoting or escape */
+#define RADIUS_DETAIL_E_TRAILING "trailing_data"      /* text after the ending blank line */
+#define RADIUS_DETAIL_E_BAD_ATTRIBUTE "bad_attribute" /* malformed known value */
+#define RADIUS_DETAIL_E_BAD_ADDRESS "bad_address"     /* bad IP address/prefix/ifid */
 #define RADIUS_DETAIL_E_CONFLICT "conflicting_attribute"
 #define RADIUS_DETAIL_E_NO_STATUS "no_status_type"
 #define RADIUS_DETAIL_E_BAD_STATUS "bad_status_type"
@@ -181,11 +181,11 @@ typedef struct radius_detail_rec {
 
     /* Numbers: RADIUS_DETAIL_ABSENT when absent. */
     int64_t nas_port;
-    int64_t session_time; /* Acct-Session-Time, seconds */
-    int64_t delay_time;   /* Acct-Delay-Time, seconds */
+    int64_t session_time;                      /* Acct-Session-Time, seconds */
+    int64_t delay_time;                        /* Acct-Delay-Time, seconds */
     int64_t input_octets, output_octets;       /* Acct-Input/Output-Octets */
     int64_t input_gigawords, output_gigawords; /* Acct-Input/Output-Gigawords */
-    int64_t input_bytes, output_bytes;         /* gigawords * 2^32 + octets */
+    int64_t input_bytes, output_bytes; /* gigawords * 2^32 + octets; ABSENT if unrepresentable */
 
     /* Instants in microseconds since the epoch (timeutil.h). */
     int64_t header_time;     /* the ctime header, resolved in the zone */

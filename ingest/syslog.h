@@ -9,6 +9,8 @@
  *   RFC 5424  "<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD...]|- MSG"
  * The host may be missing (a local line whose first word is already the
  * tag), and so may the tag ("host free text"): both are flagged, not errors.
+ * A "facility.severity" word between host and tag (busybox syslogd,
+ * syslog-ng templates with $FACILITY.$LEVEL) is skipped.
  * rsyslog's "message repeated N times: [ msg]" is unwrapped (repeat = N).
  *
  * Ownership: every string in syslog_record is a syslog_slice, a pointer and
@@ -53,9 +55,9 @@ typedef struct syslog_slice {
 typedef const char *(*syslog_zone_fn)(void *arg, const char *host, size_t hostlen);
 
 typedef struct syslog_ctx {
-    int64_t ref_us;           /* reference instant, µs UTC (the Kafka timestamp);
-                                 <= 0 means none: RFC 3164 times then fail */
-    const char *default_zone; /* zone for unknown hosts; NULL means "UTC" */
+    int64_t ref_us;               /* reference instant, µs UTC (the Kafka timestamp);
+                                     <= 0 means none: RFC 3164 times then fail */
+    const char *default_zone;     /* zone for unknown hosts; NULL means "UTC" */
     syslog_zone_fn zone_for_host; /* optional */
     void *zone_arg;               /* passed to zone_for_host */
 } syslog_ctx;
@@ -73,6 +75,7 @@ enum {
     SYSLOG_F_NO_TAG = 1u << 9,        /* RFC 3164 line without "tag:" */
     SYSLOG_F_BOM = 1u << 10,          /* RFC 5424 MSG began with a UTF-8 BOM (stripped) */
     SYSLOG_F_REPEATED = 1u << 11,     /* "message repeated N times: [ ...]" unwrapped */
+    SYSLOG_F_LEVEL_WORD = 1u << 12,   /* a "mail.info" word before the tag was skipped */
 };
 
 typedef struct syslog_record {

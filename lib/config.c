@@ -2,6 +2,7 @@
 #include "conf.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@ int config_load(spoor_config *c, const char *path, char *err, size_t errlen)
     memset(c, 0, sizeof *c);
     if (conf_defaults(config_defs, c, err, errlen) < 0)
         return -1;
+    if (!path && getenv("SPOOR_CONFIG") && *getenv("SPOOR_CONFIG"))
+        path = getenv("SPOOR_CONFIG"); /* set by `spoor` for the programs it runs */
     if (!path && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
         path = CONFIG_DEFAULT_PATH;
     if (path && conf_load_file(config_defs, c, path, err, errlen) < 0)

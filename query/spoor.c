@@ -10,6 +10,7 @@
  */
 #include "cli.h"
 #include "db.h"
+#include "ingest_cmd.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -46,6 +47,7 @@ static const cli_command commands[] = {
     {"version", cmd_version, "print the version"},
     {"config", cmd_config, "print the effective configuration"},
     {"db", db_run, "migrate | status: the database schema"},
+    {"ingest", ingest_cmd_run, "status: positions and counts per source"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
     {NULL, NULL, NULL},
 };
@@ -91,6 +93,12 @@ static int run_external(cli *c, int argc, char **argv)
         return 2;
     }
     (void)argc;
+    /* Hand the effective settings to the program: the file by name, the DSN
+     * through the environment (never argv, where other users could read it). */
+    if (c->config_path)
+        setenv("SPOOR_CONFIG", c->config_path, 1);
+    if (c->cfg.dsn && *c->cfg.dsn)
+        setenv("SPOOR_DSN", c->cfg.dsn, 1);
     execv(path, argv);
     cli_error(c, "cannot run %s", path);
     return 1;
@@ -112,6 +120,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[j], "--config") && j + 1 < argc)
             config_path = argv[++j];
     char err[1024];
+    c.config_path = config_path;
     if (config_load(&c.cfg, config_path, err, sizeof err) < 0) {
         fprintf(stderr, "spoor: %s\n", err);
         return 1;

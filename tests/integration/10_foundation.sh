@@ -3,8 +3,10 @@ set -u
 . tests/lib.sh
 S=$B/spoor
 
+# A topic of its own, so the probe's messages never reach the ingest tests.
+"$B/spoor-topics" --brokers "$SPOOR_KAFKA_BROKERS" --wait 30 --partitions 3 --create spoor.roundtrip >/dev/null
 t_run "kafka: produce 500 messages and consume them back, exactly once" \
-  "$B/tests/spoor-kafka-roundtrip" "$SPOOR_KAFKA_BROKERS" spoor.smtp 500
+  "$B/tests/spoor-kafka-roundtrip" "$SPOOR_KAFKA_BROKERS" spoor.roundtrip 500
 t_run "postgres: write and read a row through libpq parameters" "$B/tests/spoor-pg-roundtrip"
 
 out=$("$S" db status 2>&1)

@@ -1,0 +1,889 @@
+#include "batch.h"
+#include "arena.h"
+#include "buf.h"
+#include "evidence.h"
+#include "exim.h"
+#include "mem.h"
+#include "pgcopy.h"
+#include "postfix.h"
+#include "radius_detail.h"
+#include "syslog.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#define DAY_US (86400LL * TIMEUTIL_US)
+
+typedef struct smtp_row {
+    int64_t ts;
+    const char *host;
+    int kind;
+    const char *queue_id, *message_id, *client_name, *client_ip;
+    int client_port;
+    const char *sasl_username, *sender, *recipient, *status, *relay, *next_queue_id,
+        *orig_queue_id;
+    long long size;
+    int src;   /* index into sources */
+    int64_t pos;
+    int block; /* index into blocks */
+    int idx;
+} smtp_row;
+
+typedef struct radius_row {
+    radius_detail_rec rec;
+    const char *session_key;
+    const char *framed_v6, *delegated_v6;
+    int src;
+    int64_t pos;
+    int block;
+    int idx;
+} radius_row;
+
+typedef struct quar_row {
+    int64_t received;
+    const char *reason, *detail;
+    int src;
+    int64_t pos;
+    int block;
+    int idx;
+} quar_row;
+
+typedef struct source_state {
+    char *source;
+    int part;
+    int64_t first, next;
+    long consumed, stored, quarantined;
+} source_state;
+
+typedef struct zone_entry {
+    char *host, *zone;
+} zone_entry;
+
+typedef struct reason_count {
+    const char *reason; /* static or arena */
+    long n;
+} reason_count;
+
+struct batch {
+    batch_opts opts;
+    char *default_zone;
+    zone_entry *zones;
+    int n_zones;
+    arena mem;
+    smtp_row *smtp;
+    size_t n_smtp, cap_smtp;
+    radius_row *radius;
+    size_t n_radius, cap_radius;
+    quar_row *quar;
+    size_t n_quar, cap_quar;
+    source_state *src;
+    int n_src, cap_src;
+    evidence_block *blocks;
+    int n_blocks, cap_blocks;
+    reason_count reasons[64];
+    int n_reasons;
+    batch_counts counts;
+    size_t n_records;
+    ZSTD_CCtx *cctx;
+    buf copy, zbuf;
+};
+
+#define GROW(arr, n, cap)                                                                          \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            (cap) = (cap) ? (cap) * 2 : 64;                                                        \
+            (arr) = mem_realloc((arr), sizeof *(arr) * (size_t)(cap));                             \
+        }                                                                                          \
+    } while (0)
+
+static int parse_zones(batch *b, const char *spec, char *err, size_t errlen)
+{
+    if (!spec || !*spec)
+        return 0;
+    char *copy = mem_strdup(spec), *save = NULL;
+    for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !timeutil_zone_valid(eq + 1)) {
+            snprintf(err, errlen, "ingest.host_zones: '%s' is not host=Zone with a known zone", tok);
+            free(copy);
+            return -1;
+        }
+        *eq = '\0';
+        b->zones = mem_realloc(b->zones, sizeof *b->zones * (size_t)(b->n_zones + 1));
+        b->zones[b->n_zones].host = mem_strdup(tok);
+        b->zones[b->n_zones].zone = mem_strdup(eq + 1);
+        b->n_zones++;
+    }
+    free(copy);
+    return 0;
+}
+
+static const char *zone_for_host_cb(void *arg, const char *host, size_t len)
+{
+    const batch *b = arg;
+    for (int i = 0; i < b->n_zones; i++)
+        if (strlen(b->zones[i].host) == len && strncasecmp(b->zones[i].host, host, len) == 0)
+            return b->zones[i].zone;
+    return NULL;
+}
+
+batch *batch_new(const batch_opts *opts, char *err, size_t errlen)
+{
+    batch *b = mem_zalloc(sizeof *b);
+    b->opts = *opts;
+    b->default_zone = mem_strdup(opts->default_zone && *opts->default_zone ? opts->default_zone
+                                                                           : "UTC");
+    b->opts.default_zone = b->default_zone;
+    b->opts.host_zones = NULL;
+    if (!timeutil_zone_valid(b->default_zone)) {
+        snprintf(err, errlen, "ingest.default_zone: unknown zone '%s'", b->default_zone);
+        batch_free(b);
+        return NULL;
+    }
+    if (parse_zones(b, opts->host_zones, err, errlen) < 0) {
+        batch_free(b);
+        return NULL;
+    }
+    arena_init(&b->mem, 1 << 20);
+    b->cctx = ZSTD_createCCtx();
+    buf_init(&b->copy);
+    buf_init(&b->zbuf);
+    return b;
+}
+
+void batch_reset(batch *b)
+{
+    for (int i = 0; i < b->n_blocks; i++)
+        evidence_block_close(&b->blocks[i]);
+    for (int i = 0; i < b->n_src; i++)
+        free(b->src[i].source);
+    b->n_blocks = b->n_src = 0;
+    b->n_smtp = b->n_radius = b->n_quar = 0;
+    b->n_reasons = 0;
+    b->n_records = 0;
+    memset(&b->counts, 0, sizeof b->counts);
+    arena_reset(&b->mem);
+    buf_reset(&b->copy);
+}
+
+void batch_free(batch *b)
+{
+    if (!b)
+        return;
+    batch_reset(b);
+    arena_close(&b->mem);
+    free(b->smtp);
+    free(b->radius);
+    free(b->quar);
+    free(b->src);
+    free(b->blocks);
+    for (int i = 0; i < b->n_zones; i++) {
+        free(b->zones[i].host);
+        free(b->zones[i].zone);
+    }
+    free(b->zones);
+    free(b->default_zone);
+    if (b->cctx)
+        ZSTD_freeCCtx(b->cctx);
+    buf_close(&b->copy);
+    buf_close(&b->zbuf);
+    free(b);
+}
+
+const batch_counts *batch_get_counts(const batch *b) { return &b->counts; }
+size_t batch_size(const batch *b) { return b->n_records; }
+int batch_sources(const batch *b) { return b->n_src; }
+
+void batch_source(const batch *b, int i, const char **source, int *part, int64_t *first,
+                  int64_t *next)
+{
+    *source = b->src[i].source;
+    *part = b->src[i].part;
+    *first = b->src[i].first;
+    *next = b->src[i].next;
+}
+
+void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason, long n), void *arg)
+{
+    for (int i = 0; i < b->n_reasons; i++)
+        fn(arg, b->reasons[i].reason, b->reasons[i].n);
+}
+
+static int source_index(batch *b, const batch_input *in)
+{
+    for (int i = b->n_src - 1; i >= 0; i--)
+        if (b->src[i].part == in->part && strcmp(b->src[i].source, in->source) == 0)
+            return i;
+    GROW(b->src, b->n_src, b->cap_src);
+    source_state *s = &b->src[b->n_src];
+    memset(s, 0, sizeof *s);
+    s->source = mem_strdup(in->source);
+    s->part = in->part;
+    s->first = in->pos;
+    s->next = in->pos;
+    return b->n_src++;
+}
+
+/* The open evidence block for (kind, day), or a new one once it is full. */
+static int block_for(batch *b, const char *kind, int64_t day)
+{
+    for (int i = b->n_blocks - 1; i >= 0; i--) {
+        evidence_block *e = &b->blocks[i];
+        if (e->day == day && e->kind == kind) {
+            if (e->frame.len < b->opts.block_bytes)
+                return i;
+            break;
+        }
+    }
+    GROW(b->blocks, b->n_blocks, b->cap_blocks);
+    evidence_block_init(&b->blocks[b->n_blocks], kind, day);
+    return b->n_blocks++;
+}
+
+static int64_t day_of(int64_t us)
+{
+    int64_t d = us / DAY_US;
+    if (us < 0 && us % DAY_US)
+        d--;
+    return d;
+}
+
+static void count_reason(batch *b, const char *reason)
+{
+    for (int i = 0; i < b->n_reasons; i++)
+        if (strcmp(b->reasons[i].reason, reason) == 0) {
+            b->reasons[i].n++;
+            return;
+        }
+    if (b->n_reasons < (int)(sizeof b->reasons / sizeof b->reasons[0])) {
+        b->reasons[b->n_reasons].reason = arena_strdup(&b->mem, reason);
+        b->reasons[b->n_reasons++].n = 1;
+    }
+}
+
+static void quarantine(batch *b, const batch_input *in, int src, const char *kind,
+                       const char *reason, const char *detail)
+{
+    int64_t received = in->ref_us > 0 ? in->ref_us : timeutil_now();
+    int blk = block_for(b, kind, day_of(received));
+    GROW(b->quar, b->n_quar, b->cap_quar);
+    quar_row *q = &b->quar[b->n_quar++];
+    q->received = received;
+    q->reason = arena_strdup(&b->mem, reason);
+    q->detail = detail ? arena_strdup(&b->mem, detail) : NULL;
+    q->src = src;
+    q->pos = in->pos;
+    q->block = blk;
+    q->idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+    b->src[src].quarantined++;
+    b->counts.quarantined++;
+    count_reason(b, reason);
+}
+
+static const char *sdup(batch *b, syslog_slice s)
+{
+    return s.len ? arena_strndup(&b->mem, s.p, s.len) : NULL;
+}
+
+/* Valid UTF-8 and no NUL: what a text log line must be to be parsed. */
+static const char *text_problem(const char *p, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)p;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        if (c == 0)
+            return "nul_byte";
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                                                : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (!need || len - i < need)
+            return "bad_utf8";
+        for (size_t k = 1; k < need; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return "bad_utf8";
+        if ((c == 0xe0 && s[i + 1] < 0xa0) || (c == 0xed && s[i + 1] > 0x9f) ||
+            (c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] > 0x8f))
+            return "bad_utf8";
+        i += need;
+    }
+    return NULL;
+}
+
+static smtp_row *smtp_new(batch *b, int64_t ts, const char *host, int kind, int src,
+                          const batch_input *in, int blk, int idx)
+{
+    GROW(b->smtp, b->n_smtp, b->cap_smtp);
+    smtp_row *r = &b->smtp[b->n_smtp++];
+    memset(r, 0, sizeof *r);
+    r->ts = ts;
+    r->host = host;
+    r->kind = kind;
+    r->client_port = -1;
+    r->size = -1;
+    r->src = src;
+    r->pos = in->pos;
+    r->block = blk;
+    r->idx = idx;
+    b->counts.smtp_events++;
+    return r;
+}
+
+static void add_postfix(batch *b, const postfix_record *p, int64_t ts, const char *host, int src,
+                        const batch_input *in, int blk, int idx)
+{
+    static const int kinds[] = {[POSTFIX_CLIENT] = 1,     [POSTFIX_MESSAGE_ID] = 2,
+                                [POSTFIX_QMGR_FROM] = 3,  [POSTFIX_DELIVERY] = 4,
+                                [POSTFIX_REMOVED] = 5,    [POSTFIX_REJECT] = 6,
+                                [POSTFIX_BOUNCE] = 7};
+    if (p->kind < POSTFIX_CLIENT || p->kind > POSTFIX_BOUNCE)
+        return; /* other Postfix lines are kept as evidence only */
+    smtp_row *r = smtp_new(b, ts, host, kinds[p->kind], src, in, blk, idx);
+    r->queue_id = p->queue_id;
+    switch (p->kind) {
+    case POSTFIX_CLIENT:
+        r->client_name = p->client_name;
+        r->client_ip = p->client_ip;
+        r->client_port = p->client_port;
+        r->sasl_username = p->sasl_username;
+        r->orig_queue_id = p->orig_queue_id;
+        break;
+    case POSTFIX_MESSAGE_ID:
+        r->message_id = p->message_id_norm && *p->message_id_norm ? p->message_id_norm : NULL;
+        break;
+    case POSTFIX_QMGR_FROM:
+        r->sender = p->from;
+        r->size = p->size;
+        break;
+    case POSTFIX_DELIVERY:
+        r->recipient = p->to;
+        r->relay = p->relay;
+        r->status = p->status;
+        r->next_queue_id = p->next_queue_id;
+        break;
+    case POSTFIX_REJECT:
+        r->client_name = p->client_name;
+        r->client_ip = p->client_ip;
+        r->client_port = p->client_port;
+        r->sender = p->from;
+        r->recipient = p->to;
+        r->status = p->action;
+        break;
+    case POSTFIX_BOUNCE:
+        r->next_queue_id = p->next_queue_id;
+        break;
+    default:
+        break;
+    }
+}
+
+static void add_exim(batch *b, const exim_record *e, int64_t ts, const char *host, int src,
+                     const batch_input *in, int blk, int idx)
+{
+    int kind;
+    switch (e->kind) {
+    case EXIM_ARRIVAL: kind = 11; break;
+    case EXIM_DELIVERY: case EXIM_ADDITIONAL: case EXIM_SUPPRESSED: case EXIM_BOUNCE:
+    case EXIM_DEFER: kind = 12; break;
+    case EXIM_COMPLETED: kind = 13; break;
+    default: return;
+    }
+    smtp_row *r = smtp_new(b, ts, host, kind, src, in, blk, idx);
+    r->queue_id = e->id;
+    if (e->kind == EXIM_ARRIVAL) {
+        r->message_id = e->message_id_norm && *e->message_id_norm ? e->message_id_norm : NULL;
+        r->client_name = e->host_name;
+        r->client_ip = e->host_ip;
+        r->client_port = e->host_port;
+        r->sasl_username = e->auth_id;
+        r->sender = e->sender;
+        r->recipient = e->recipients;
+        r->size = e->size;
+        r->status = e->flags & EXIM_F_FAKE_REJECT ? "fakereject" : NULL;
+    } else if (kind == 12) {
+        r->recipient = e->rcpt;
+        r->relay = e->host_ip ? e->host_ip : e->transport;
+        r->status = exim_kind_name(e->kind);
+    }
+}
+
+static void add_smtp_line(batch *b, const batch_input *in, int src)
+{
+    const char *problem = text_problem(in->data, in->len);
+    if (problem) {
+        quarantine(b, in, src, "smtp", problem, NULL);
+        return;
+    }
+    const char *host;
+    int64_t ts;
+    const char *msg;
+    size_t msglen;
+    syslog_record sr;
+    if (in->format == BATCH_SYSLOG) {
+        syslog_ctx ctx = {in->ref_us, b->default_zone, zone_for_host_cb, b};
+        syslog_err se;
+        if (syslog_parse(in->data, in->len, &ctx, &sr, &se) < 0) {
+            char d[200];
+            snprintf(d, sizeof d, "byte %zu: %s", se.pos, se.msg);
+            quarantine(b, in, src, "smtp", se.reason, d);
+            return;
+        }
+        if (sr.host.len == 0 && !in->host) {
+            quarantine(b, in, src, "smtp", "no_host", "the line names no host");
+            return;
+        }
+        host = sr.host.len ? sdup(b, sr.host) : arena_strdup(&b->mem, in->host);
+        ts = sr.time_us;
+        msg = sr.msg.p;
+        msglen = sr.msg.len;
+    } else {
+        memset(&sr, 0, sizeof sr);
+        if (!in->host) {
+            quarantine(b, in, src, "smtp", "no_host", "bare Exim line without --host");
+            return;
+        }
+        host = arena_strdup(&b->mem, in->host);
+        ts = INT64_MIN;
+        msg = in->data;
+        msglen = in->len;
+    }
+    /* Postfix first (by its tag), then Exim (tag "exim*", or a bare mainlog line). */
+    if (in->format == BATCH_SYSLOG) {
+        postfix_record pr;
+        postfix_err pe;
+        int rc = postfix_parse(sr.app.p, sr.app.len, msg, msglen, &b->mem, &pr, &pe);
+        if (rc < 0) {
+            char d[200];
+            snprintf(d, sizeof d, "byte %zu of the message: %s", pe.pos, pe.msg);
+            quarantine(b, in, src, "smtp", pe.reason, d);
+            return;
+        }
+        if (pr.kind != POSTFIX_NOT_POSTFIX) {
+            int blk = block_for(b, "smtp", day_of(ts));
+            int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+            add_postfix(b, &pr, ts, host, src, in, blk, idx);
+            b->src[src].stored++;
+            b->counts.stored++;
+            return;
+        }
+        if (!(sr.app.len >= 4 && strncmp(sr.app.p, "exim", 4) == 0)) {
+            /* Another program's line (amavis, dovecot, ...): evidence only. */
+            int blk = block_for(b, "smtp", day_of(ts));
+            evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+            b->src[src].stored++;
+            b->counts.stored++;
+            return;
+        }
+    }
+    exim_ctx ectx = {NULL, in->ref_us};
+    const char *z = zone_for_host_cb(b, host, strlen(host));
+    ectx.zone = z ? z : b->default_zone;
+    exim_record er;
+    exim_err ee;
+    if (exim_parse(msg, msglen, &ectx, &b->mem, &er, &ee) < 0) {
+        char d[200];
+        snprintf(d, sizeof d, "byte %zu: %s", ee.pos, ee.msg);
+        quarantine(b, in, src, "smtp", ee.reason, d);
+        return;
+    }
+    if (er.flags & EXIM_F_TIME)
+        ts = er.time_us; /* the mainlog's own time beats the relay's */
+    if (ts == INT64_MIN) {
+        quarantine(b, in, src, "smtp", "no_timestamp", "Exim line without a time");
+        return;
+    }
+    int blk = block_for(b, "smtp", day_of(ts));
+    int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+    add_exim(b, &er, ts, host, src, in, blk, idx);
+    b->src[src].stored++;
+    b->counts.stored++;
+}
+
+static void add_radius(batch *b, const batch_input *in, int src)
+{
+    GROW(b->radius, b->n_radius, b->cap_radius);
+    radius_row *r = &b->radius[b->n_radius];
+    radius_detail_error e;
+    /* The RADIUS server's zone: named per host in ingest.host_zones under the
+     * host the collector tags it with, else the default zone. */
+    const char *z = in->host ? zone_for_host_cb(b, in->host, strlen(in->host)) : NULL;
+    if (radius_detail_parse(in->data, in->len, z ? z : b->default_zone, &b->mem, &r->rec, &e) < 0) {
+        char d[RADIUS_DETAIL_MSG_MAX + 32];
+        snprintf(d, sizeof d, "line %d: %s", e.line, e.msg);
+        quarantine(b, in, src, "radius", e.reason, d);
+        return;
+    }
+    const radius_detail_rec *x = &r->rec;
+    const char *nas = x->nas_ip_address     ? x->nas_ip_address
+                      : x->nas_ipv6_address ? x->nas_ipv6_address
+                      : x->nas_identifier   ? x->nas_identifier
+                      : x->packet_src_ip_address ? x->packet_src_ip_address
+                                                 : x->client_ip_address;
+    r->session_key = x->acct_session_id && nas ? arena_printf(&b->mem, "%s/%s", nas,
+                                                              x->acct_session_id)
+                                               : NULL;
+    r->framed_v6 = x->n_framed_ipv6_prefix ? x->framed_ipv6_prefix[0]
+                   : x->framed_ipv6_address ? arena_printf(&b->mem, "%s/128",
+                                                           x->framed_ipv6_address)
+                                            : NULL;
+    r->delegated_v6 = x->n_delegated_ipv6_prefix ? x->delegated_ipv6_prefix[0] : NULL;
+    r->src = src;
+    r->pos = in->pos;
+    r->block = block_for(b, "radius", day_of(x->event));
+    r->idx = evidence_block_add(&b->blocks[r->block], in->data, in->len, in->pos);
+    b->n_radius++;
+    b->src[src].stored++;
+    b->counts.stored++;
+    b->counts.radius_events++;
+}
+
+void batch_add(batch *b, const batch_input *in)
+{
+    int src = source_index(b, in);
+    source_state *s = &b->src[src];
+    if (in->pos + 1 > s->next)
+        s->next = in->pos + 1;
+    s->consumed++;
+    b->counts.consumed++;
+    b->n_records++;
+    const char *kind = in->format == BATCH_RADIUS ? "radius" : "smtp";
+    if (in->len > b->opts.max_line) {
+        char d[64];
+        snprintf(d, sizeof d, "%zu bytes, limit %zu", in->len, b->opts.max_line);
+        quarantine(b, in, src, kind, "too_long", d);
+        return;
+    }
+    if (in->len == 0) {
+        quarantine(b, in, src, kind, "empty", NULL);
+        return;
+    }
+    if (in->format == BATCH_RADIUS)
+        add_radius(b, in, src);
+    else
+        add_smtp_line(b, in, src);
+}
+
+/* ---- commit ---------------------------------------------------------------- */
+
+static int fail(PGconn *conn, PGresult *r, char *err, size_t errlen, const char *what)
+{
+    char e[1024];
+    int cls = pg_result_class(conn, r);
+    if (cls == PG_OK)
+        cls = PG_FATAL;
+    pg_error(conn, r, e, sizeof e);
+    snprintf(err, errlen, "%s: %s", what, e);
+    PQclear(r);
+    return cls;
+}
+
+static void day_text(int64_t day, char *out, size_t n)
+{
+    int y, m, d;
+    timeutil_civil_from_days(day, &y, &m, &d);
+    snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+}
+
+static void copy_opt_int(buf *c, long long v, long long absent)
+{
+    if (v == absent)
+        pgcopy_null(c);
+    else
+        pgcopy_int(c, v);
+}
+
+#define SEP pgcopy_sep(c)
+
+static void copy_smtp(batch *b, buf *c)
+{
+    for (size_t i = 0; i < b->n_smtp; i++) {
+        const smtp_row *r = &b->smtp[i];
+        pgcopy_time(c, r->ts); SEP;
+        pgcopy_str(c, r->host); SEP;
+        pgcopy_int(c, r->kind); SEP;
+        pgcopy_str(c, r->queue_id); SEP;
+        pgcopy_str(c, r->message_id); SEP;
+        pgcopy_str(c, r->client_name); SEP;
+        pgcopy_str(c, r->client_ip); SEP;
+        copy_opt_int(c, r->client_port, -1); SEP;
+        pgcopy_str(c, r->sasl_username); SEP;
+        pgcopy_str(c, r->sender); SEP;
+        pgcopy_str(c, r->recipient); SEP;
+        pgcopy_str(c, r->status); SEP;
+        pgcopy_str(c, r->relay); SEP;
+        pgcopy_str(c, r->next_queue_id); SEP;
+        pgcopy_str(c, r->orig_queue_id); SEP;
+        copy_opt_int(c, r->size, -1); SEP;
+        pgcopy_str(c, b->src[r->src].source); SEP;
+        pgcopy_int(c, r->pos); SEP;
+        pgcopy_int(c, b->blocks[r->block].block_id); SEP;
+        pgcopy_int(c, r->idx);
+        pgcopy_end(c);
+    }
+}
+
+static void copy_radius(batch *b, buf *c)
+{
+    for (size_t i = 0; i < b->n_radius; i++) {
+        const radius_row *r = &b->radius[i];
+        const radius_detail_rec *x = &r->rec;
+        pgcopy_time(c, x->event); SEP;
+        pgcopy_time(c, x->received); SEP;
+        pgcopy_int(c, x->status); SEP;
+        pgcopy_str(c, r->session_key); SEP;
+        pgcopy_str(c, x->acct_session_id); SEP;
+        pgcopy_str(c, x->acct_unique_session_id); SEP;
+        pgcopy_str(c, x->acct_multi_session_id); SEP;
+        pgcopy_str(c, x->user_name); SEP;
+        pgcopy_str(c, x->calling_station_id); SEP;
+        pgcopy_str(c, x->called_station_id); SEP;
+        pgcopy_str(c, x->nas_ip_address ? x->nas_ip_address : x->nas_ipv6_address); SEP;
+        pgcopy_str(c, x->nas_identifier); SEP;
+        copy_opt_int(c, x->nas_port, RADIUS_DETAIL_ABSENT); SEP;
+        pgcopy_str(c, x->nas_port_id); SEP;
+        pgcopy_str(c, x->framed_ip_address); SEP;
+        pgcopy_str(c, r->framed_v6); SEP;
+        pgcopy_str(c, r->delegated_v6); SEP;
+        copy_opt_int(c, x->session_time, RADIUS_DETAIL_ABSENT); SEP;
+        copy_opt_int(c, x->delay_time, RADIUS_DETAIL_ABSENT); SEP;
+        pgcopy_str(c, x->terminate_cause); SEP;
+        pgcopy_str(c, b->src[r->src].source); SEP;
+        pgcopy_int(c, r->pos); SEP;
+        pgcopy_int(c, b->blocks[r->block].block_id); SEP;
+        pgcopy_int(c, r->idx);
+        pgcopy_end(c);
+    }
+}
+
+static void copy_quarantine(batch *b, buf *c)
+{
+    for (size_t i = 0; i < b->n_quar; i++) {
+        const quar_row *q = &b->quar[i];
+        char day[16];
+        day_text(day_of(q->received), day, sizeof day);
+        pgcopy_str(c, day); SEP;
+        pgcopy_time(c, q->received); SEP;
+        pgcopy_str(c, b->src[q->src].source); SEP;
+        pgcopy_int(c, b->src[q->src].part); SEP;
+        pgcopy_int(c, q->pos); SEP;
+        pgcopy_str(c, q->reason); SEP;
+        pgcopy_str(c, q->detail); SEP;
+        pgcopy_int(c, b->blocks[q->block].block_id); SEP;
+        pgcopy_int(c, q->idx);
+        pgcopy_end(c);
+    }
+}
+
+/* Source and part of a block: the source of its first line's record. Blocks
+ * mix sources only when one batch reads several partitions; the block keeps
+ * the first, and every record names its own source and position anyway. */
+static int copy_blocks(batch *b, buf *c, char *err, size_t errlen)
+{
+    for (int i = 0; i < b->n_blocks; i++) {
+        evidence_block *e = &b->blocks[i];
+        unsigned char sha[32];
+        evidence_sha256(e->frame.p, e->frame.len, sha);
+        if (evidence_compress(b->cctx, NULL, b->opts.zstd_level, e->frame.p, e->frame.len,
+                              &b->zbuf, err, errlen) < 0)
+            return -1;
+        b->counts.raw_bytes += e->frame.len;
+        b->counts.compressed_bytes += b->zbuf.len;
+        char day[16];
+        day_text(e->day, day, sizeof day);
+        pgcopy_str(c, day); SEP;
+        pgcopy_int(c, e->block_id); SEP;
+        pgcopy_str(c, e->kind); SEP;
+        pgcopy_str(c, b->src[0].source); SEP;
+        pgcopy_int(c, b->src[0].part); SEP;
+        pgcopy_int(c, e->first_pos); SEP;
+        pgcopy_int(c, e->last_pos); SEP;
+        pgcopy_int(c, e->n_lines); SEP;
+        pgcopy_int(c, (long long)e->frame.len); SEP;
+        pgcopy_null(c); SEP;
+        pgcopy_bytea(c, sha, sizeof sha); SEP;
+        pgcopy_bytea(c, b->zbuf.p, b->zbuf.len);
+        pgcopy_end(c);
+    }
+    return 0;
+}
+
+static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+    PGresult *r = PQexec(conn, sql);
+    if (pg_result_class(conn, r) != PG_OK)
+        return fail(conn, r, err, errlen, sql);
+    PQclear(r);
+    return PG_OK;
+}
+
+static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen)
+{
+    PGresult *r;
+    char a[32], p[16], c1[32], c2[32], c3[32];
+    /* 1. Fence: each source must stand exactly where this batch begins. */
+    for (int i = 0; i < b->n_src; i++) {
+        source_state *s = &b->src[i];
+        snprintf(p, sizeof p, "%d", s->part);
+        snprintf(a, sizeof a, "%lld", (long long)s->first);
+        const char *v[] = {s->source, p, a};
+        r = PQexecParams(conn,
+                         "INSERT INTO spoor.source_position (source, part, next_pos) "
+                         "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                         3, NULL, v, NULL, NULL, 0);
+        if (pg_result_class(conn, r) != PG_OK)
+            return fail(conn, r, err, errlen, "source_position insert");
+        PQclear(r);
+        r = PQexecParams(conn,
+                         "SELECT next_pos FROM spoor.source_position "
+                         "WHERE source = $1 AND part = $2 FOR UPDATE",
+                         2, NULL, v, NULL, NULL, 0);
+        if (pg_result_class(conn, r) != PG_OK)
+            return fail(conn, r, err, errlen, "source_position lock");
+        long long stored = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (stored != s->first) {
+            snprintf(err, errlen,
+                     "%s[%d]: stored position is %lld but this batch starts at %lld "
+                     "(partition taken over, or batch already stored)",
+                     s->source, s->part, stored, (long long)s->first);
+            return BATCH_FENCED;
+        }
+    }
+    /* 2. Partitions for every day the batch touches. */
+    int64_t lo = INT64_MAX, hi = INT64_MIN, tlo = INT64_MAX, thi = INT64_MIN;
+    for (int i = 0; i < b->n_blocks; i++) {
+        if (b->blocks[i].day < lo)
+            lo = b->blocks[i].day;
+        if (b->blocks[i].day > hi)
+            hi = b->blocks[i].day;
+    }
+    for (size_t i = 0; i < b->n_radius; i++) {
+        int64_t t = b->radius[i].rec.event;
+        if (t < tlo)
+            tlo = t;
+        if (t > thi)
+            thi = t;
+    }
+    if (b->n_blocks) {
+        char dlo[16], dhi[16];
+        day_text(lo, dlo, sizeof dlo);
+        day_text(hi, dhi, sizeof dhi);
+        const char *v[] = {dlo, dhi};
+        r = PQexecParams(conn, "SELECT spoor.ensure_partitions($1, $2)", 2, NULL, v, NULL, NULL, 0);
+        if (pg_result_class(conn, r) != PG_OK)
+            return fail(conn, r, err, errlen, "ensure_partitions");
+        PQclear(r);
+        /* 3. Block ids. */
+        snprintf(a, sizeof a, "%d", b->n_blocks);
+        const char *n1[] = {a};
+        r = PQexecParams(conn,
+                         "SELECT nextval('spoor.evidence_block_id_seq') FROM generate_series(1, $1)",
+                         1, NULL, n1, NULL, NULL, 0);
+        if (pg_result_class(conn, r) != PG_OK)
+            return fail(conn, r, err, errlen, "block ids");
+        for (int i = 0; i < b->n_blocks; i++)
+            b->blocks[i].block_id = atoll(PQgetvalue(r, i, 0));
+        PQclear(r);
+    }
+    /* 4. Rows. */
+    pg_class cls;
+    buf *c = &b->copy;
+    buf_reset(c);
+    if (copy_blocks(b, c, err, errlen) < 0)
+        return PG_FATAL;
+    if (c->len && pgcopy_send(conn,
+                              "COPY spoor.evidence_block (day, block_id, kind, source, part, "
+                              "first_pos, last_pos, n_lines, raw_bytes, dict_id, sha256, data) "
+                              "FROM STDIN",
+                              c, &cls, err, errlen) < 0)
+        return cls;
+    buf_reset(c);
+    copy_smtp(b, c);
+    if (c->len && pgcopy_send(conn,
+                              "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
+                              "client_name, client_ip, client_port, sasl_username, sender, "
+                              "recipient, status, relay, next_queue_id, orig_queue_id, size, "
+                              "source, pos, block_id, block_idx) FROM STDIN",
+                              c, &cls, err, errlen) < 0)
+        return cls;
+    buf_reset(c);
+    copy_radius(b, c);
+    if (c->len && pgcopy_send(conn,
+                              "COPY spoor.radius_event (ts, received, status, session_key, "
+                              "acct_session_id, unique_session_id, multi_session_id, user_name, "
+                              "calling_station_id, called_station_id, nas_ip, nas_identifier, "
+                              "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
+                              "delegated_ipv6_prefix, session_time, delay_time, terminate_cause, "
+                              "source, pos, block_id, block_idx) FROM STDIN",
+                              c, &cls, err, errlen) < 0)
+        return cls;
+    buf_reset(c);
+    copy_quarantine(b, c);
+    if (c->len && pgcopy_send(conn,
+                              "COPY spoor.quarantine (day, received, source, part, pos, reason, "
+                              "detail, block_id, block_idx) FROM STDIN",
+                              c, &cls, err, errlen) < 0)
+        return cls;
+    /* 5. Lease index from this batch's RADIUS events. */
+    if (b->n_radius) {
+        buf ids;
+        buf_init(&ids);
+        buf_addc(&ids, '{');
+        for (int i = 0; i < b->n_blocks; i++)
+            if (strcmp(b->blocks[i].kind, "radius") == 0)
+                buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "", (long long)b->blocks[i].block_id);
+        buf_addc(&ids, '}');
+        char tl[TIMEUTIL_RFC3339_MAX], th[TIMEUTIL_RFC3339_MAX], to[32];
+        timeutil_format(tlo, tl);
+        timeutil_format(thi, th);
+        snprintf(to, sizeof to, "%lld seconds", (long long)b->opts.interim_timeout_s);
+        const char *v[] = {ids.p, tl, th, to};
+        r = PQexecParams(conn, "SELECT spoor.lease_merge($1, $2, $3, $4)", 4, NULL, v, NULL, NULL,
+                         0);
+        buf_close(&ids);
+        if (pg_result_class(conn, r) != PG_OK)
+            return fail(conn, r, err, errlen, "lease_merge");
+        PQclear(r);
+    }
+    /* 6. Positions and counts, in the same transaction. */
+    for (int i = 0; i < b->n_src; i++) {
+        source_state *s = &b->src[i];
+        snprintf(p, sizeof p, "%d", s->part);
+        snprintf(a, sizeof a, "%lld", (long long)s->next);
+        snprintf(c1, sizeof c1, "%ld", s->consumed);
+        snprintf(c2, sizeof c2, "%ld", s->stored);
+        snprintf(c3, sizeof c3, "%ld", s->quarantined);
+        const char *v[] = {s->source, p, a, c1, c2, c3};
+        r = PQexecParams(conn,
+                         "UPDATE spoor.source_position SET next_pos = $3, consumed = consumed + $4,"
+                         " stored = stored + $5, quarantined = quarantined + $6, updated_at = now()"
+                         " WHERE source = $1 AND part = $2",
+                         6, NULL, v, NULL, NULL, 0);
+        if (pg_result_class(conn, r) != PG_OK)
+            return fail(conn, r, err, errlen, "source_position update");
+        PQclear(r);
+    }
+    return PG_OK;
+}
+
+int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen)
+{
+    if (b->n_records == 0)
+        return PG_OK;
+    b->counts.raw_bytes = b->counts.compressed_bytes = 0;
+    b->counts.blocks = b->n_blocks;
+    int rc = exec_ok(conn, "BEGIN", err, errlen);
+    if (rc != PG_OK)
+        return rc;
+    rc = commit_body(b, conn, err, errlen);
+    if (rc != PG_OK) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        return rc;
+    }
+    return exec_ok(conn, "COMMIT", err, errlen);
+}

@@ -1,0 +1,82 @@
+/*
+ * batch: one unit of work of spoor-ingest and spoor import — a run of raw
+ * records from one or more sources (Kafka topic-partitions, or files),
+ * parsed, kept as evidence, and written to PostgreSQL in ONE transaction
+ * together with the sources' new positions.
+ *
+ * batch_add never fails: a record either yields events or is quarantined
+ * with its reason and source position; either way its bytes go into an
+ * evidence block, and consumed = stored + quarantined holds per source.
+ *
+ * batch_commit writes everything or nothing.  Before writing, it checks under
+ * a row lock that each source's stored position equals the position this
+ * batch starts at; if not (another consumer took the partition over and
+ * moved on, or this batch was already stored), it fails with BATCH_FENCED
+ * and writes nothing: a write from a consumer that lost its partition fails
+ * instead of duplicating.  Other failures carry their pg_class (retry,
+ * reconnect, fatal).  Memory: one arena per batch, reset by batch_reset.
+ */
+#ifndef SPOOR_BATCH_H
+#define SPOOR_BATCH_H
+
+#include "pg.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum batch_format {
+    BATCH_SYSLOG = 1,  /* one syslog line from a mail server: Postfix or Exim */
+    BATCH_EXIM = 2,    /* one bare Exim mainlog line (file import) */
+    BATCH_RADIUS = 3,  /* one FreeRADIUS detail record */
+} batch_format;
+
+typedef struct batch_input {
+    const char *source;   /* Kafka topic, or "file:<sha256>" (borrowed, copied) */
+    int part;             /* Kafka partition; 0 for files */
+    int64_t pos;          /* Kafka offset, or record number in the file */
+    int64_t ref_us;       /* Kafka message time or file time: year inference, quarantine day */
+    batch_format format;
+    const char *data;     /* the raw record (borrowed, copied into evidence) */
+    size_t len;
+    const char *host;     /* host for records that do not name one (bare Exim lines) */
+} batch_input;
+
+typedef struct batch_opts {
+    const char *default_zone;  /* zone of wall-clock times of unknown hosts */
+    const char *host_zones;    /* "host=Zone,host2=Zone2" */
+    size_t max_line;           /* longer records are quarantined */
+    size_t block_bytes;        /* evidence block target size */
+    int zstd_level;
+    int64_t interim_timeout_s; /* lease span of a session with no Stop */
+} batch_opts;
+
+typedef struct batch_counts {
+    long consumed, stored, quarantined;
+    long smtp_events, radius_events, blocks;
+    size_t raw_bytes, compressed_bytes;
+} batch_counts;
+
+enum { BATCH_FENCED = 100 };  /* returned by batch_commit in place of a pg_class */
+
+typedef struct batch batch;
+
+/* OPTS is copied; returns NULL with ERR set if the zone settings are invalid. */
+batch *batch_new(const batch_opts *opts, char *err, size_t errlen);
+void batch_free(batch *b);
+void batch_reset(batch *b);
+void batch_add(batch *b, const batch_input *in);
+const batch_counts *batch_get_counts(const batch *b);
+size_t batch_size(const batch *b);          /* records added since the reset */
+/* Positions the batch covers, to re-seek after a failed commit. */
+int batch_sources(const batch *b);
+void batch_source(const batch *b, int i, const char **source, int *part, int64_t *first,
+                  int64_t *next);
+
+/* Returns PG_OK, a pg_class, or BATCH_FENCED; ERR says what failed. */
+int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen);
+
+/* The quarantine reason counts of the last batch, for metrics: calls FN per reason. */
+void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason, long n),
+                       void *arg);
+
+#endif

@@ -1,0 +1,101 @@
+#include "evidence.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+void evidence_block_init(evidence_block *b, const char *kind, int64_t day)
+{
+    b->kind = kind;
+    b->day = day;
+    buf_init(&b->frame);
+    b->n_lines = 0;
+    b->first_pos = INT64_MAX;
+    b->last_pos = INT64_MIN;
+    b->block_id = 0;
+}
+
+void evidence_block_close(evidence_block *b) { buf_close(&b->frame); }
+
+int evidence_block_add(evidence_block *b, const void *line, size_t len, int64_t pos)
+{
+    buf_add_u32le(&b->frame, (uint32_t)len);
+    buf_add(&b->frame, line, len);
+    if (pos < b->first_pos)
+        b->first_pos = pos;
+    if (pos > b->last_pos)
+        b->last_pos = pos;
+    return b->n_lines++;
+}
+
+void evidence_sha256(const void *frame, size_t len, unsigned char out[32])
+{
+    crypto_hash_sha256(out, frame, len);
+}
+
+int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const void *frame,
+                      size_t len, buf *out, char *err, size_t errlen)
+{
+    buf_reset(out);
+    size_t bound = ZSTD_compressBound(len);
+    buf_reserve(out, bound);
+    size_t n = dict ? ZSTD_compress_usingCDict(cctx, out->p, bound, frame, len, dict)
+                    : ZSTD_compressCCtx(cctx, out->p, bound, frame, len, level);
+    if (ZSTD_isError(n)) {
+        snprintf(err, errlen, "zstd compression failed: %s", ZSTD_getErrorName(n));
+        return -1;
+    }
+    out->len = n;
+    return 0;
+}
+
+int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict,
+                    const unsigned char *sha, buf *frame, char *err, size_t errlen)
+{
+    buf_reset(frame);
+    unsigned long long size = ZSTD_getFrameContentSize(data, len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 31)) {
+        snprintf(err, errlen, "evidence block is not a complete zstd frame");
+        return -1;
+    }
+    buf_reserve(frame, (size_t)size);
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    size_t n = dict ? ZSTD_decompress_usingDDict(d, frame->p, (size_t)size, data, len, dict)
+                    : ZSTD_decompressDCtx(d, frame->p, (size_t)size, data, len);
+    ZSTD_freeDCtx(d);
+    if (ZSTD_isError(n) || n != size) {
+        snprintf(err, errlen, "evidence block does not decompress: %s",
+                 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
+        return -1;
+    }
+    frame->len = n;
+    if (sha) {
+        unsigned char h[32];
+        evidence_sha256(frame->p, frame->len, h);
+        if (memcmp(h, sha, 32) != 0) {
+            snprintf(err, errlen, "evidence block does not match its SHA-256");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int evidence_line(const buf *frame, int idx, const char **line, size_t *len)
+{
+    size_t off = 0;
+    for (int i = 0;; i++) {
+        if (frame->len - off < 4)
+            return -1;
+        const unsigned char *p = (const unsigned char *)frame->p + off;
+        uint32_t n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                     (uint32_t)p[3] << 24;
+        if (frame->len - off - 4 < n)
+            return -1;
+        if (i == idx) {
+            *line = frame->p + off + 4;
+            *len = n;
+            return 0;
+        }
+        off += 4 + (size_t)n;
+    }
+}

@@ -1,0 +1,25 @@
+/*
+ * ingest_db: the commit loop spoor-ingest and spoor-import share — commit a
+ * batch, and when PostgreSQL is down, restarting or briefly refusing (the
+ * RECONNECT and RETRY classes), wait with exponential backoff and try again,
+ * for as long as it takes (or until *STOP is set).  A FATAL error or a fenced
+ * batch is returned to the caller, never retried blindly.
+ *
+ * *CONN may be replaced by a new connection (the old one is finished).
+ * Returns PG_OK, PG_FATAL, BATCH_FENCED, or -1 if *STOP was set while waiting.
+ */
+#ifndef SPOOR_INGEST_DB_H
+#define SPOOR_INGEST_DB_H
+
+#include "batch.h"
+#include "pg.h"
+
+#include <signal.h>
+
+int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
+                     volatile sig_atomic_t *stop, char *err, size_t errlen);
+
+/* Connects, retrying with backoff until it works or *STOP is set. */
+PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_t *stop);
+
+#endif

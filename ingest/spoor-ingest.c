@@ -1,0 +1,455 @@
+/*
+ * spoor-ingest: Kafka → PostgreSQL, exactly once.
+ *
+ * Consumes the SMTP and RADIUS topics and stores every record through
+ * batch.c.  PostgreSQL, not Kafka, is the source of truth for where each
+ * partition stands: the next offset is stored in spoor.source_position in the
+ * same transaction as the rows it produced, and on every assignment the
+ * consumer seeks to that stored offset.  Kafka's committed offsets are also
+ * updated, after the database commit, for lag tooling only.  A stored offset
+ * that Kafka no longer has (retention passed it) stops the daemon with a
+ * clear message: auto.offset.reset is "error", never a silent jump.
+ *
+ * Faults: PostgreSQL down → the batch waits and retries with backoff
+ * (ingest_db.c); broker down → librdkafka reconnects; SIGTERM/SIGINT →
+ * finish and commit the batch in flight, exit 0; SIGHUP → reopen the log.
+ * It connects as a login role in group spoor_ingest: insert-only.
+ *
+ *   spoor-ingest [--config FILE] [--once] [--print-config]
+ *   --once: exit 0 when every assigned partition has been consumed to its end
+ *           (for tests and backfills).
+ */
+#include "batch.h"
+#include "config.h"
+#include "ingest_db.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "timeutil.h"
+
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t stop_flag, hup_flag;
+static void stop_cb(int sig) { (void)sig, stop_flag = 1; }
+static void hup_cb(int sig) { (void)sig, hup_flag = 1; }
+
+typedef struct part_stat {
+    char topic[128];
+    int part;
+    int64_t stored_next; /* next offset stored in PostgreSQL */
+    int64_t high;        /* high watermark last seen */
+    int eof;
+    long consumed, stored, quarantined;
+} part_stat;
+
+typedef struct reason_stat {
+    char reason[40];
+    long n;
+} reason_stat;
+
+typedef struct ingest {
+    spoor_config cfg;
+    rd_kafka_t *rk;
+    PGconn *conn;
+    batch *b;
+    part_stat parts[256];
+    int n_parts;
+    reason_stat reasons[64];
+    int n_reasons;
+    long consumed, stored, quarantined, batches, fenced;
+    double last_batch_ms, batch_ms_sum;
+    long last_batch_size;
+    int once, fatal;
+    metrics m;
+} ingest;
+
+static part_stat *part_get(ingest *g, const char *topic, int part)
+{
+    for (int i = 0; i < g->n_parts; i++)
+        if (g->parts[i].part == part && strcmp(g->parts[i].topic, topic) == 0)
+            return &g->parts[i];
+    if (g->n_parts == (int)(sizeof g->parts / sizeof g->parts[0]))
+        log_fatal("more than %d partitions assigned", g->n_parts);
+    part_stat *p = &g->parts[g->n_parts++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->topic, sizeof p->topic, "%s", topic);
+    p->part = part;
+    p->stored_next = -1;
+    return p;
+}
+
+/* The stored next offset of TOPIC[PART], or -1 if none yet. */
+static int64_t stored_offset(ingest *g, const char *topic, int part)
+{
+    for (;;) {
+        if (!g->conn)
+            g->conn = ingest_db_connect(g->cfg.dsn, "spoor-ingest", &stop_flag);
+        if (!g->conn)
+            return -2;
+        char p[16], err[1024];
+        snprintf(p, sizeof p, "%d", part);
+        const char *v[] = {topic, p};
+        pg_class cls;
+        PGresult *r = pg_query(g->conn,
+                               "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = $2",
+                               2, v, &cls, err, sizeof err);
+        if (r) {
+            int64_t off = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
+            PQclear(r);
+            return off;
+        }
+        if (cls == PG_FATAL) {
+            log_error("reading stored offsets: %s", err);
+            g->fatal = 1;
+            return -2;
+        }
+        log_warn("reading stored offsets: %s; reconnecting", err);
+        PQfinish(g->conn);
+        g->conn = NULL;
+    }
+}
+
+static void reason_add(void *arg, const char *reason, long n)
+{
+    ingest *g = arg;
+    for (int i = 0; i < g->n_reasons; i++)
+        if (strcmp(g->reasons[i].reason, reason) == 0) {
+            g->reasons[i].n += n;
+            return;
+        }
+    if (g->n_reasons < (int)(sizeof g->reasons / sizeof g->reasons[0])) {
+        snprintf(g->reasons[g->n_reasons].reason, sizeof g->reasons[0].reason, "%s", reason);
+        g->reasons[g->n_reasons++].n = n;
+    }
+}
+
+/* Seeks every partition of the batch back to its stored offset. */
+static void reseek(ingest *g)
+{
+    for (int i = 0; i < batch_sources(g->b); i++) {
+        const char *source;
+        int part;
+        int64_t first, next;
+        batch_source(g->b, i, &source, &part, &first, &next);
+        int64_t off = stored_offset(g, source, part);
+        if (off < -1)
+            return;
+        rd_kafka_topic_t *t = rd_kafka_topic_new(g->rk, source, NULL);
+        rd_kafka_seek(t, part, off < 0 ? RD_KAFKA_OFFSET_BEGINNING : off, 5000);
+        rd_kafka_topic_destroy(t);
+        part_get(g, source, part)->stored_next = off;
+        log_info("%s[%d]: re-seeked to stored offset %lld", source, part, (long long)off);
+    }
+}
+
+/* Commits the batch in flight.  Returns 0, or -1 if the daemon must stop. */
+static int flush(ingest *g)
+{
+    if (batch_size(g->b) == 0)
+        return 0;
+    char err[2048];
+    int64_t t0 = timeutil_now();
+    int rc = ingest_db_commit(g->b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, err, sizeof err);
+    if (rc == BATCH_FENCED) {
+        g->fenced++;
+        log_warn("batch not stored: %s", err);
+        reseek(g);
+        batch_reset(g->b);
+        return 0;
+    }
+    if (rc != PG_OK) {
+        if (rc == PG_FATAL)
+            log_error("cannot store batch: %s", err);
+        else
+            log_warn("stopping with a batch of %zu records not stored (will be re-read)",
+                     batch_size(g->b));
+        batch_reset(g->b);
+        return -1;
+    }
+    const batch_counts *c = batch_get_counts(g->b);
+    g->last_batch_ms = (double)(timeutil_now() - t0) / 1000.0;
+    g->batch_ms_sum += g->last_batch_ms;
+    g->batches++;
+    g->last_batch_size = c->consumed;
+    g->consumed += c->consumed;
+    g->stored += c->stored;
+    g->quarantined += c->quarantined;
+    batch_each_reason(g->b, reason_add, g);
+    /* Kafka's own committed offsets follow the database (lag tooling only). */
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(batch_sources(g->b));
+    for (int i = 0; i < batch_sources(g->b); i++) {
+        const char *source;
+        int part;
+        int64_t first, next;
+        batch_source(g->b, i, &source, &part, &first, &next);
+        rd_kafka_topic_partition_list_add(tl, source, part)->offset = next;
+        part_stat *p = part_get(g, source, part);
+        p->stored_next = next;
+    }
+    rd_kafka_commit(g->rk, tl, 1);
+    rd_kafka_topic_partition_list_destroy(tl);
+    log_debug("stored batch: %ld records, %ld quarantined, %.1f ms", c->consumed, c->quarantined,
+              g->last_batch_ms);
+    batch_reset(g->b);
+    return 0;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    ingest *g = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *p = &parts->elems[i];
+            int64_t off = stored_offset(g, p->topic, p->partition);
+            if (off < -1) {
+                stop_flag = 1;
+                break;
+            }
+            p->offset = off < 0 ? RD_KAFKA_OFFSET_BEGINNING : off;
+            part_stat *ps = part_get(g, p->topic, p->partition);
+            ps->stored_next = off;
+            ps->eof = 0;
+            log_info("assigned %s[%d], resuming at %s %lld", p->topic, p->partition,
+                     off < 0 ? "the beginning, no stored offset" : "stored offset",
+                     (long long)(off < 0 ? 0 : off));
+        }
+        rd_kafka_assign(rk, parts);
+    } else {
+        /* Store what was read from these partitions while they are still ours;
+         * if another consumer already moved on, the fence refuses the batch. */
+        if (flush(g) < 0)
+            stop_flag = 1;
+        for (int i = 0; i < parts->cnt; i++)
+            log_info("revoked %s[%d]", parts->elems[i].topic, parts->elems[i].partition);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *text)
+{
+    (void)rk;
+    log_msg(level <= 3 ? LOG_ERROR : level <= 4 ? LOG_WARN : level <= 6 ? LOG_INFO : LOG_DEBUG,
+            "kafka %s: %s", fac, text);
+}
+
+static void render_cb(void *arg, buf *o)
+{
+    ingest *g = arg;
+    buf_printf(o, "# TYPE spoor_ingest_consumed_total counter\nspoor_ingest_consumed_total %ld\n",
+               g->consumed);
+    buf_printf(o, "# TYPE spoor_ingest_stored_total counter\nspoor_ingest_stored_total %ld\n",
+               g->stored);
+    buf_printf(o, "# TYPE spoor_ingest_quarantined_total counter\n");
+    for (int i = 0; i < g->n_reasons; i++)
+        buf_printf(o, "spoor_ingest_quarantined_total{reason=\"%s\"} %ld\n", g->reasons[i].reason,
+                   g->reasons[i].n);
+    buf_printf(o, "# TYPE spoor_ingest_batches_total counter\nspoor_ingest_batches_total %ld\n",
+               g->batches);
+    buf_printf(o, "# TYPE spoor_ingest_fenced_batches_total counter\n"
+                  "spoor_ingest_fenced_batches_total %ld\n", g->fenced);
+    buf_printf(o, "# TYPE spoor_ingest_batch_size gauge\nspoor_ingest_batch_size %ld\n",
+               g->last_batch_size);
+    buf_printf(o, "# TYPE spoor_ingest_batch_seconds summary\n"
+                  "spoor_ingest_batch_seconds_sum %.6f\nspoor_ingest_batch_seconds_count %ld\n",
+               g->batch_ms_sum / 1000.0, g->batches);
+    buf_printf(o, "# TYPE spoor_ingest_stored_offset gauge\n# TYPE spoor_ingest_lag gauge\n");
+    for (int i = 0; i < g->n_parts; i++) {
+        part_stat *p = &g->parts[i];
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(g->rk, p->topic, p->part, &lo, &hi) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
+            p->high = hi;
+        buf_printf(o, "spoor_ingest_stored_offset{topic=\"%s\",partition=\"%d\"} %lld\n", p->topic,
+                   p->part, (long long)p->stored_next);
+        long long lag = p->high - (p->stored_next < 0 ? 0 : p->stored_next);
+        buf_printf(o, "spoor_ingest_lag{topic=\"%s\",partition=\"%d\"} %lld\n", p->topic, p->part,
+                   lag < 0 ? 0 : lag);
+    }
+}
+
+static rd_kafka_t *consumer_new(ingest *g)
+{
+    char err[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *kv[][2] = {
+        {"bootstrap.servers", g->cfg.kafka_brokers},
+        {"group.id", g->cfg.kafka_group},
+        {"client.id", "spoor-ingest"},
+        {"enable.auto.commit", "false"},
+        {"enable.auto.offset.store", "false"},
+        /* A stored offset that Kafka no longer has is an error, not a jump. */
+        {"auto.offset.reset", "error"},
+        {"enable.partition.eof", "true"},
+        {"isolation.level", "read_committed"},
+        {"session.timeout.ms", "10000"},
+        {"heartbeat.interval.ms", "1000"},
+        {"max.poll.interval.ms", "600000"},
+        {"log.connection.close", "false"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof err) != RD_KAFKA_CONF_OK)
+            log_fatal("kafka setting %s: %s", kv[i][0], err);
+    rd_kafka_conf_set_opaque(conf, g);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    if (!rk)
+        log_fatal("kafka consumer: %s", err);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_add(tl, g->cfg.kafka_topic_smtp, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(tl, g->cfg.kafka_topic_radius, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, tl);
+    rd_kafka_topic_partition_list_destroy(tl);
+    if (e)
+        log_fatal("subscribe: %s", rd_kafka_err2str(e));
+    return rk;
+}
+
+static int all_eof(ingest *g)
+{
+    if (g->n_parts == 0)
+        return 0;
+    for (int i = 0; i < g->n_parts; i++)
+        if (!g->parts[i].eof)
+            return 0;
+    return 1;
+}
+
+static void handle_message(ingest *g, rd_kafka_message_t *m)
+{
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        part_get(g, topic, m->partition)->eof = 1;
+        return;
+    }
+    if (m->err) {
+        if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+            m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+            part_stat *p = part_get(g, topic ? topic : "?", m->partition);
+            log_error("%s[%d]: the stored offset %lld is no longer in Kafka (its retention has "
+                      "passed it, or the topic was recreated): records were lost before Spoor "
+                      "could store them; refusing to skip ahead. Inspect the topic, then set "
+                      "spoor.source_position by hand if the loss is accepted (%s)",
+                      topic ? topic : "?", m->partition, (long long)p->stored_next,
+                      rd_kafka_message_errstr(m));
+            g->fatal = 1;
+            stop_flag = 1;
+        } else
+            log_warn("kafka: %s", rd_kafka_message_errstr(m));
+        return;
+    }
+    part_stat *p = part_get(g, topic, m->partition);
+    p->eof = 0;
+    int radius = strcmp(topic, g->cfg.kafka_topic_radius) == 0;
+    char host[256];
+    const char *hostp = NULL;
+    if (m->key && m->key_len && m->key_len < sizeof host) {
+        memcpy(host, m->key, m->key_len);
+        host[m->key_len] = '\0';
+        hostp = host;
+    }
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts_ms = rd_kafka_message_timestamp(m, &tt);
+    batch_input in = {topic, m->partition, m->offset, ts_ms > 0 ? ts_ms * 1000 : 0,
+                      radius ? BATCH_RADIUS : BATCH_SYSLOG, m->payload, m->len, hostp};
+    batch_add(g->b, &in);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int print_config = 0;
+    ingest *g = mem_zalloc(sizeof *g);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config_path = argv[++i];
+        else if (!strcmp(argv[i], "--once"))
+            g->once = 1;
+        else if (!strcmp(argv[i], "--print-config"))
+            print_config = 1;
+        else {
+            fprintf(stderr, "usage: spoor-ingest [--config FILE] [--once] [--print-config]\n");
+            return 2;
+        }
+    }
+    char err[1024];
+    if (config_load(&g->cfg, config_path, err, sizeof err) < 0) {
+        fprintf(stderr, "spoor-ingest: %s\n", err);
+        return 1;
+    }
+    if (print_config) {
+        config_print(&g->cfg, stdout);
+        config_free(&g->cfg);
+        free(g);
+        return 0;
+    }
+    log_init("spoor-ingest", *g->cfg.log_file ? g->cfg.log_file : NULL);
+    enum log_level lvl;
+    if (log_parse_level(g->cfg.log_level, &lvl) < 0)
+        log_fatal("log.level: unknown level '%s'", g->cfg.log_level);
+    log_set_level(lvl);
+    batch_opts o = {g->cfg.ingest_default_zone, g->cfg.ingest_host_zones,
+                    (size_t)g->cfg.ingest_max_line, (size_t)g->cfg.evidence_block_bytes,
+                    (int)g->cfg.evidence_zstd_level, g->cfg.trace_interim_timeout};
+    g->b = batch_new(&o, err, sizeof err);
+    if (!g->b)
+        log_fatal("%s", err);
+    if (metrics_open(&g->m, g->cfg.ingest_metrics_listen, err, sizeof err) < 0)
+        log_fatal("%s", err);
+    struct sigaction sa = {0};
+    sa.sa_handler = stop_cb;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = hup_cb;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    g->conn = ingest_db_connect(g->cfg.dsn, "spoor-ingest", &stop_flag);
+    g->rk = consumer_new(g);
+    log_info("consuming %s and %s from %s", g->cfg.kafka_topic_smtp, g->cfg.kafka_topic_radius,
+             g->cfg.kafka_brokers);
+    int64_t batch_started = 0;
+    while (!stop_flag) {
+        if (hup_flag) {
+            hup_flag = 0;
+            log_reopen();
+            log_info("log reopened");
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
+        if (m) {
+            if (batch_size(g->b) == 0)
+                batch_started = timeutil_now();
+            handle_message(g, m);
+            rd_kafka_message_destroy(m);
+        }
+        int64_t age_ms = batch_size(g->b) ? (timeutil_now() - batch_started) / 1000 : 0;
+        if ((long long)batch_size(g->b) >= g->cfg.ingest_batch_records ||
+            age_ms >= g->cfg.ingest_batch_ms || (!m && batch_size(g->b)))
+            if (flush(g) < 0)
+                break;
+        metrics_poll(&g->m, render_cb, g);
+        if (g->once && !m && batch_size(g->b) == 0 && all_eof(g))
+            break;
+    }
+    /* SIGTERM: the batch in flight is finished and stored before exit. */
+    int rc = g->fatal ? 1 : 0;
+    if (!g->fatal && flush(g) < 0)
+        rc = 1;
+    log_info("stopping: consumed %ld, stored %ld, quarantined %ld in %ld batches", g->consumed,
+             g->stored, g->quarantined, g->batches);
+    rd_kafka_consumer_close(g->rk);
+    rd_kafka_destroy(g->rk);
+    if (g->conn)
+        PQfinish(g->conn);
+    batch_free(g->b);
+    metrics_close(&g->m);
+    config_free(&g->cfg);
+    free(g);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/*
+ * pgcopy: rows in PostgreSQL's COPY text format, built in a buf and sent
+ * with PQputCopyData.  Values are escaped here (backslash, tab, newline,
+ * carriage return), so any bytes a log line carries reach the table intact;
+ * text must be valid in the database encoding (UTF-8): pgcopy_text replaces
+ * invalid UTF-8 and NUL bytes with U+FFFD — the verbatim bytes live in the
+ * evidence blocks, not in these columns.
+ *
+ * pgcopy_send runs "COPY table (cols) FROM STDIN" and streams the buffer;
+ * returns 0, or -1 with "SQLSTATE: message" in ERR and the pg_class in *CLS.
+ */
+#ifndef SPOOR_PGCOPY_H
+#define SPOOR_PGCOPY_H
+
+#include "buf.h"
+#include "pg.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+void pgcopy_text(buf *b, const char *s, size_t len); /* a text field */
+void pgcopy_str(buf *b, const char *s);               /* NULL → \N */
+void pgcopy_null(buf *b);
+void pgcopy_int(buf *b, long long v);
+void pgcopy_bytea(buf *b, const void *p, size_t len);
+void pgcopy_time(buf *b, int64_t us);                 /* timestamptz, UTC */
+void pgcopy_sep(buf *b);                              /* between fields */
+void pgcopy_end(buf *b);                              /* end of row */
+
+int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *cls, char *err,
+                size_t errlen);
+
+#endif

@@ -1,0 +1,162 @@
+# Ingest: Kafka → PostgreSQL exactly once, evidence byte for byte, quarantine,
+# least privilege, and the faults: kill -9, PostgreSQL restart, broker restart,
+# SIGTERM, two consumers rebalancing.  Every check compares content, not only counts.
+set -u
+. tests/lib.sh
+S=$B/spoor
+W=$SPOOR_VAR/work-ingest
+rm -rf "$W"; mkdir -p "$W"
+K=$SPOOR_KAFKA_BROKERS
+"$S" db migrate >/dev/null
+
+# The daemon's own login role: a member of spoor_ingest and nothing else.
+t_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='ingestd') THEN
+  CREATE ROLE ingestd LOGIN IN ROLE spoor_ingest; END IF; END \$\$"
+cat >"$W/ingest.conf" <<CONF
+kafka.brokers = $K
+kafka.group = spoor-ingest-test
+ingest.batch_records = 400
+ingest.batch_ms = 200
+ingest.metrics_listen = 127.0.0.1:$((SPOOR_KAFKA_PORT + 20))
+ingest.default_zone = Europe/London
+log.level = warn
+CONF
+ingest() { PGUSER=ingestd "$B/spoor-ingest" --config "$W/ingest.conf" "$@"; }
+# Starts the daemon in the background; $pid is the daemon itself (not a subshell).
+ingest_bg() { PGUSER=ingestd "$B/spoor-ingest" --config "$W/ingest.conf" "$@" & pid=$!; }
+trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
+
+# Data: a synthetic ISP, in four slices so each fault test has fresh input.
+for i in 1 2 3 4 5; do
+  "$B/tests/spoor-gen" --out "$W/d$i" --subscribers 150 --hours 3 --seed $i \
+    --start "2026-11-2${i}T22:00:00Z" --zone Europe/London --malformed-rate 0.002 >/dev/null \
+    || t_fail "generator slice $i"
+done
+
+produce() { # slice
+  "$B/tests/spoor-produce" --brokers "$K" --topic spoor.smtp "$W/d$1/maillog" >/dev/null &&
+  "$B/tests/spoor-produce" --brokers "$K" --topic spoor.radius --detail --key nas1 "$W/d$1/radius.detail" >/dev/null
+}
+expected() { # slices... → sorted records as produced
+  for i in "$@"; do
+    "$B/tests/spoor-produce" --print "$W/d$i/maillog"
+    "$B/tests/spoor-produce" --print --detail "$W/d$i/radius.detail"
+  done | LC_ALL=C sort >"$W/want"
+}
+count_of() { # slices... → number of records produced
+  for i in "$@"; do
+    "$B/tests/spoor-produce" --count "$W/d$i/maillog"
+    "$B/tests/spoor-produce" --count --detail "$W/d$i/radius.detail"
+  done | awk '{s+=$1} END {print s}'
+}
+consumed_now() { t_psql -c "select coalesce(sum(consumed),0) from spoor.source_position where source like 'spoor.%'" 2>/dev/null; }
+wait_consumed() { # N: until that many records are stored (60 s at most)
+  for _ in $(seq 1 600); do [ "$(consumed_now)" = "$1" ] && return 0; sleep 0.1; done; return 1
+}
+compare() { # name slices...
+  local name=$1; shift
+  expected "$@"
+  { "$B/tests/spoor-evidence-dump" smtp; "$B/tests/spoor-evidence-dump" radius; } | LC_ALL=C sort >"$W/got"
+  if cmp -s "$W/got" "$W/want"; then t_ok "$name: every record stored once, byte for byte ($(wc -l <"$W/want") lines)"
+  else t_fail "$name: stored evidence differs from input" "$(diff "$W/got" "$W/want" | head -8)"; fi
+  local bad
+  bad=$(t_psql -c "select count(*) from spoor.source_position where consumed <> stored + quarantined")
+  t_eq "$name: consumed = stored + quarantined on every partition" "$bad" 0
+  t_eq "$name: consumed equals what was produced" "$(consumed_now)" "$(count_of "$@")"
+}
+
+# 1. Plain run.
+produce 1
+out=$(ingest --once 2>&1); rc=$?
+t_eq "spoor-ingest --once exits 0" "$rc" 0
+compare "clean run" 1
+q=$(t_psql -c "select count(*) from spoor.quarantine")
+t_match "malformed lines are quarantined, not dropped" "$q" '^[1-9][0-9]*$'
+t_match "quarantine rows carry reason and position" \
+  "$(t_psql -c "select reason || '@' || source || ':' || part || ':' || pos from spoor.quarantine limit 1")" '^[a-z0-9_]+@spoor\.(smtp|radius):[0-9]+:[0-9]+$'
+n=$(t_psql -c "select count(*) from spoor.smtp_event where kind = 2 and message_id is not null")
+t_match "Message-IDs stored" "$n" '^[1-9][0-9]*$'
+n=$(t_psql -c "select count(*) from spoor.lease_seg")
+t_match "lease index built from RADIUS events" "$n" '^[1-9][0-9]*$'
+out=$("$S" ingest status)
+t_match "spoor ingest status shows the balance" "$out" 'total: consumed [0-9]+ = stored [0-9]+ \+ quarantined [0-9]+'
+
+# 2. Least privilege: the ingest role cannot read what it wrote.
+out=$(PGUSER=ingestd psql -X -tA -c "select count(*) from spoor.smtp_event" 2>&1)
+t_match "ingest role cannot SELECT log tables" "$out" 'permission denied'
+out=$(PGUSER=ingestd psql -X -tA -c "create table spoor.x (a int)" 2>&1)
+t_match "ingest role cannot run DDL" "$out" 'permission denied'
+out=$(PGUSER=ingestd psql -X -tA -c "delete from spoor.radius_event" 2>&1)
+t_match "ingest role cannot delete" "$out" 'permission denied'
+
+# 3. kill -9 mid-batch, restart: nothing lost, nothing duplicated.
+base=$(consumed_now)
+produce 2
+ingest_bg 2>"$W/kill.log"
+for _ in $(seq 1 400); do [ "$(consumed_now)" -gt $((base + 1500)) ] && break; sleep 0.02; done
+kill -9 $pid; wait $pid 2>/dev/null
+t_match "killed mid-stream, part of the slice stored" "$(consumed_now)" '^[0-9]+$'
+ingest --once 2>/dev/null
+compare "kill -9 and restart" 1 2
+
+# 4. PostgreSQL stopped mid-stream: the daemon waits and carries on.
+produce 3
+ingest_bg 2>"$W/pg.log"
+sleep 0.3
+ops/stack down pg >/dev/null 2>&1
+sleep 2
+ops/stack up pg >/dev/null 2>&1
+wait_consumed "$(count_of 1 2 3)" || t_fail "caught up after the PostgreSQL restart"
+kill -TERM $pid; wait $pid; rc=$?
+t_eq "SIGTERM after a PostgreSQL restart exits 0" "$rc" 0
+t_match "the outage was logged, and survived" "$(cat "$W/pg.log")" 'database unavailable|cannot connect|reading stored offsets'
+compare "PostgreSQL restart" 1 2 3
+
+# 5. Broker down and back: the daemon reconnects and carries on.
+ingest_bg 2>"$W/kafka.log"
+sleep 1
+ops/stack down kafka >/dev/null 2>&1
+sleep 1
+ops/stack up kafka >/dev/null 2>&1
+produce 4
+wait_consumed "$(count_of 1 2 3 4)" || t_fail "caught up after the broker restart"
+kill -TERM $pid; wait $pid; rc=$?
+t_eq "SIGTERM after a broker restart exits 0" "$rc" 0
+compare "broker restart" 1 2 3 4
+
+# 6. Two consumers in one group: rebalances, and no partition stored twice.
+produce 5
+ingest_bg --once 2>/dev/null; a=$pid
+ingest_bg --once 2>/dev/null; b=$pid
+wait $a; wait $b
+ingest --once 2>/dev/null
+compare "two consumers rebalancing" 1 2 3 4 5
+
+# 7. Metrics.
+ingest_bg 2>/dev/null
+sleep 1.5
+m=$(curl -s "http://127.0.0.1:$((SPOOR_KAFKA_PORT + 20))/metrics")
+kill -TERM $pid; wait $pid
+t_match "metrics: consumed counter" "$m" 'spoor_ingest_consumed_total [0-9]+'
+t_match "metrics: per-partition stored offset" "$m" 'spoor_ingest_stored_offset\{topic="spoor.radius",partition="0"\} [0-9]+'
+t_match "metrics: lag" "$m" 'spoor_ingest_lag\{topic="spoor.smtp"'
+
+# 8. Backfill: spoor import, idempotent, also compressed copies.
+"$B/tests/spoor-gen" --out "$W/imp" --subscribers 50 --hours 2 --seed 9 --start 2026-10-01T08:00:00Z >/dev/null
+before=$(t_psql -c "select count(*) from spoor.smtp_event")
+out=$("$S" import --format exim --host mx3 --zone UTC "$W/imp/mainlog" 2>&1)
+t_match "import of an Exim mainlog" "$out" 'records read, [0-9]+ stored'
+out=$("$S" import --format postfix --reference 2026-10-02T00:00:00Z "$W/imp/maillog" 2>&1)
+t_match "import of a Postfix maillog" "$out" 'records read'
+mid=$(t_psql -c "select count(*) from spoor.smtp_event")
+gzip -c "$W/imp/maillog" >"$W/imp/maillog.gz"; zstd -q -c "$W/imp/maillog" >"$W/imp/maillog.zst"
+out=$("$S" import --format postfix "$W/imp/maillog" "$W/imp/maillog.gz" "$W/imp/maillog.zst" 2>&1)
+t_eq "re-import (plain, gzip, zstd) stores nothing" "$(printf '%s\n' "$out" | grep -c 'already imported')" 3
+t_eq "row count unchanged by re-import" "$(t_psql -c "select count(*) from spoor.smtp_event")" "$mid"
+out=$("$S" import --format radius-detail --zone Europe/London "$W/imp/radius.detail" 2>&1)
+t_match "import of a FreeRADIUS detail file" "$out" 'records read, [0-9]+ stored'
+out=$("$S" import --format nonsense x 2>&1); rc=$?
+t_eq "unknown import format exits 2" "$rc" 2
+out=$("$S" import --format postfix /nonexistent/file 2>&1); rc=$?
+t_match "missing file is named" "$out" '/nonexistent/file'
+t_done
