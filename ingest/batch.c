@@ -23,10 +23,9 @@ typedef struct smtp_row {
     int kind;
     const char *queue_id, *message_id, *client_name, *client_ip;
     int client_port;
-    const char *sasl_username, *sender, *recipient, *status, *relay, *next_queue_id,
-        *orig_queue_id;
+    const char *sasl_username, *sender, *recipient, *status, *relay, *next_queue_id, *orig_queue_id;
     long long size;
-    int src;   /* index into sources */
+    int src; /* index into sources */
     int64_t pos;
     int block; /* index into blocks */
     int idx;
@@ -94,20 +93,20 @@ struct batch {
 #define GROW(arr, n, cap)                                                                          \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
-            (cap) = (cap) ? (cap) * 2 : 64;                                                        \
+            (cap) = (cap) ? (cap)*2 : 64;                                                          \
             (arr) = mem_realloc((arr), sizeof *(arr) * (size_t)(cap));                             \
         }                                                                                          \
     } while (0)
 
-static int parse_zones(batch *b, const char *spec, char *err, size_t errlen)
-{
+static int parse_zones(batch *b, const char *spec, char *err, size_t errlen) {
     if (!spec || !*spec)
         return 0;
     char *copy = mem_strdup(spec), *save = NULL;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok || !timeutil_zone_valid(eq + 1)) {
-            snprintf(err, errlen, "ingest.host_zones: '%s' is not host=Zone with a known zone", tok);
+            snprintf(err, errlen, "ingest.host_zones: '%s' is not host=Zone with a known zone",
+                     tok);
             free(copy);
             return -1;
         }
@@ -121,8 +120,7 @@ static int parse_zones(batch *b, const char *spec, char *err, size_t errlen)
     return 0;
 }
 
-static const char *zone_for_host_cb(void *arg, const char *host, size_t len)
-{
+static const char *zone_for_host_cb(void *arg, const char *host, size_t len) {
     const batch *b = arg;
     for (int i = 0; i < b->n_zones; i++)
         if (strlen(b->zones[i].host) == len && strncasecmp(b->zones[i].host, host, len) == 0)
@@ -130,12 +128,11 @@ static const char *zone_for_host_cb(void *arg, const char *host, size_t len)
     return NULL;
 }
 
-batch *batch_new(const batch_opts *opts, char *err, size_t errlen)
-{
+batch *batch_new(const batch_opts *opts, char *err, size_t errlen) {
     batch *b = mem_zalloc(sizeof *b);
     b->opts = *opts;
-    b->default_zone = mem_strdup(opts->default_zone && *opts->default_zone ? opts->default_zone
-                                                                           : "UTC");
+    b->default_zone =
+        mem_strdup(opts->default_zone && *opts->default_zone ? opts->default_zone : "UTC");
     b->opts.default_zone = b->default_zone;
     b->opts.host_zones = NULL;
     if (!timeutil_zone_valid(b->default_zone)) {
@@ -154,8 +151,7 @@ batch *batch_new(const batch_opts *opts, char *err, size_t errlen)
     return b;
 }
 
-void batch_reset(batch *b)
-{
+void batch_reset(batch *b) {
     for (int i = 0; i < b->n_blocks; i++)
         evidence_block_close(&b->blocks[i]);
     for (int i = 0; i < b->n_src; i++)
@@ -169,8 +165,7 @@ void batch_reset(batch *b)
     buf_reset(&b->copy);
 }
 
-void batch_free(batch *b)
-{
+void batch_free(batch *b) {
     if (!b)
         return;
     batch_reset(b);
@@ -193,27 +188,31 @@ void batch_free(batch *b)
     free(b);
 }
 
-const batch_counts *batch_get_counts(const batch *b) { return &b->counts; }
-size_t batch_size(const batch *b) { return b->n_records; }
-int batch_sources(const batch *b) { return b->n_src; }
+const batch_counts *batch_get_counts(const batch *b) {
+    return &b->counts;
+}
+size_t batch_size(const batch *b) {
+    return b->n_records;
+}
+int batch_sources(const batch *b) {
+    return b->n_src;
+}
 
 void batch_source(const batch *b, int i, const char **source, int *part, int64_t *first,
-                  int64_t *next)
-{
+                  int64_t *next) {
     *source = b->src[i].source;
     *part = b->src[i].part;
     *first = b->src[i].first;
     *next = b->src[i].next;
 }
 
-void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason, long n), void *arg)
-{
+void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason, long n),
+                       void *arg) {
     for (int i = 0; i < b->n_reasons; i++)
         fn(arg, b->reasons[i].reason, b->reasons[i].n);
 }
 
-static int source_index(batch *b, const batch_input *in)
-{
+static int source_index(batch *b, const batch_input *in) {
     for (int i = b->n_src - 1; i >= 0; i--)
         if (b->src[i].part == in->part && strcmp(b->src[i].source, in->source) == 0)
             return i;
@@ -228,8 +227,7 @@ static int source_index(batch *b, const batch_input *in)
 }
 
 /* The open evidence block for (kind, day), or a new one once it is full. */
-static int block_for(batch *b, const char *kind, int64_t day)
-{
+static int block_for(batch *b, const char *kind, int64_t day) {
     for (int i = b->n_blocks - 1; i >= 0; i--) {
         evidence_block *e = &b->blocks[i];
         if (e->day == day && e->kind == kind) {
@@ -243,16 +241,14 @@ static int block_for(batch *b, const char *kind, int64_t day)
     return b->n_blocks++;
 }
 
-static int64_t day_of(int64_t us)
-{
+static int64_t day_of(int64_t us) {
     int64_t d = us / DAY_US;
     if (us < 0 && us % DAY_US)
         d--;
     return d;
 }
 
-static void count_reason(batch *b, const char *reason)
-{
+static void count_reason(batch *b, const char *reason) {
     for (int i = 0; i < b->n_reasons; i++)
         if (strcmp(b->reasons[i].reason, reason) == 0) {
             b->reasons[i].n++;
@@ -265,8 +261,7 @@ static void count_reason(batch *b, const char *reason)
 }
 
 static void quarantine(batch *b, const batch_input *in, int src, const char *kind,
-                       const char *reason, const char *detail)
-{
+                       const char *reason, const char *detail) {
     int64_t received = in->ref_us > 0 ? in->ref_us : timeutil_now();
     int blk = block_for(b, kind, day_of(received));
     GROW(b->quar, b->n_quar, b->cap_quar);
@@ -283,14 +278,12 @@ static void quarantine(batch *b, const batch_input *in, int src, const char *kin
     count_reason(b, reason);
 }
 
-static const char *sdup(batch *b, syslog_slice s)
-{
+static const char *sdup(batch *b, syslog_slice s) {
     return s.len ? arena_strndup(&b->mem, s.p, s.len) : NULL;
 }
 
 /* Valid UTF-8 and no NUL: what a text log line must be to be parsed. */
-static const char *text_problem(const char *p, size_t len)
-{
+static const char *text_problem(const char *p, size_t len) {
     const unsigned char *s = (const unsigned char *)p;
     for (size_t i = 0; i < len;) {
         unsigned char c = s[i];
@@ -300,8 +293,10 @@ static const char *text_problem(const char *p, size_t len)
             i++;
             continue;
         }
-        size_t need = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                                                : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        size_t need = c >= 0xc2 && c <= 0xdf   ? 2
+                      : c >= 0xe0 && c <= 0xef ? 3
+                      : c >= 0xf0 && c <= 0xf4 ? 4
+                                               : 0;
         if (!need || len - i < need)
             return "bad_utf8";
         for (size_t k = 1; k < need; k++)
@@ -316,8 +311,7 @@ static const char *text_problem(const char *p, size_t len)
 }
 
 static smtp_row *smtp_new(batch *b, int64_t ts, const char *host, int kind, int src,
-                          const batch_input *in, int blk, int idx)
-{
+                          const batch_input *in, int blk, int idx) {
     GROW(b->smtp, b->n_smtp, b->cap_smtp);
     smtp_row *r = &b->smtp[b->n_smtp++];
     memset(r, 0, sizeof *r);
@@ -335,12 +329,11 @@ static smtp_row *smtp_new(batch *b, int64_t ts, const char *host, int kind, int 
 }
 
 static void add_postfix(batch *b, const postfix_record *p, int64_t ts, const char *host, int src,
-                        const batch_input *in, int blk, int idx)
-{
-    static const int kinds[] = {[POSTFIX_CLIENT] = 1,     [POSTFIX_MESSAGE_ID] = 2,
-                                [POSTFIX_QMGR_FROM] = 3,  [POSTFIX_DELIVERY] = 4,
-                                [POSTFIX_REMOVED] = 5,    [POSTFIX_REJECT] = 6,
-                                [POSTFIX_BOUNCE] = 7};
+                        const batch_input *in, int blk, int idx) {
+    static const int kinds[] = {
+        [POSTFIX_CLIENT] = 1,   [POSTFIX_MESSAGE_ID] = 2, [POSTFIX_QMGR_FROM] = 3,
+        [POSTFIX_DELIVERY] = 4, [POSTFIX_REMOVED] = 5,    [POSTFIX_REJECT] = 6,
+        [POSTFIX_BOUNCE] = 7};
     if (p->kind < POSTFIX_CLIENT || p->kind > POSTFIX_BOUNCE)
         return; /* other Postfix lines are kept as evidence only */
     smtp_row *r = smtp_new(b, ts, host, kinds[p->kind], src, in, blk, idx);
@@ -383,15 +376,24 @@ static void add_postfix(batch *b, const postfix_record *p, int64_t ts, const cha
 }
 
 static void add_exim(batch *b, const exim_record *e, int64_t ts, const char *host, int src,
-                     const batch_input *in, int blk, int idx)
-{
+                     const batch_input *in, int blk, int idx) {
     int kind;
     switch (e->kind) {
-    case EXIM_ARRIVAL: kind = 11; break;
-    case EXIM_DELIVERY: case EXIM_ADDITIONAL: case EXIM_SUPPRESSED: case EXIM_BOUNCE:
-    case EXIM_DEFER: kind = 12; break;
-    case EXIM_COMPLETED: kind = 13; break;
-    default: return;
+    case EXIM_ARRIVAL:
+        kind = 11;
+        break;
+    case EXIM_DELIVERY:
+    case EXIM_ADDITIONAL:
+    case EXIM_SUPPRESSED:
+    case EXIM_BOUNCE:
+    case EXIM_DEFER:
+        kind = 12;
+        break;
+    case EXIM_COMPLETED:
+        kind = 13;
+        break;
+    default:
+        return;
     }
     smtp_row *r = smtp_new(b, ts, host, kind, src, in, blk, idx);
     r->queue_id = e->id;
@@ -412,8 +414,7 @@ static void add_exim(batch *b, const exim_record *e, int64_t ts, const char *hos
     }
 }
 
-static void add_smtp_line(batch *b, const batch_input *in, int src)
-{
+static void add_smtp_line(batch *b, const batch_input *in, int src) {
     const char *problem = text_problem(in->data, in->len);
     if (problem) {
         quarantine(b, in, src, "smtp", problem, NULL);
@@ -504,8 +505,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src)
     b->counts.stored++;
 }
 
-static void add_radius(batch *b, const batch_input *in, int src)
-{
+static void add_radius(batch *b, const batch_input *in, int src) {
     GROW(b->radius, b->n_radius, b->cap_radius);
     radius_row *r = &b->radius[b->n_radius];
     radius_detail_error e;
@@ -519,18 +519,17 @@ static void add_radius(batch *b, const batch_input *in, int src)
         return;
     }
     const radius_detail_rec *x = &r->rec;
-    const char *nas = x->nas_ip_address     ? x->nas_ip_address
-                      : x->nas_ipv6_address ? x->nas_ipv6_address
-                      : x->nas_identifier   ? x->nas_identifier
+    const char *nas = x->nas_ip_address          ? x->nas_ip_address
+                      : x->nas_ipv6_address      ? x->nas_ipv6_address
+                      : x->nas_identifier        ? x->nas_identifier
                       : x->packet_src_ip_address ? x->packet_src_ip_address
                                                  : x->client_ip_address;
-    r->session_key = x->acct_session_id && nas ? arena_printf(&b->mem, "%s/%s", nas,
-                                                              x->acct_session_id)
-                                               : NULL;
+    r->session_key =
+        x->acct_session_id && nas ? arena_printf(&b->mem, "%s/%s", nas, x->acct_session_id) : NULL;
     r->framed_v6 = x->n_framed_ipv6_prefix ? x->framed_ipv6_prefix[0]
-                   : x->framed_ipv6_address ? arena_printf(&b->mem, "%s/128",
-                                                           x->framed_ipv6_address)
-                                            : NULL;
+                   : x->framed_ipv6_address
+                       ? arena_printf(&b->mem, "%s/128", x->framed_ipv6_address)
+                       : NULL;
     r->delegated_v6 = x->n_delegated_ipv6_prefix ? x->delegated_ipv6_prefix[0] : NULL;
     r->src = src;
     r->pos = in->pos;
@@ -542,8 +541,7 @@ static void add_radius(batch *b, const batch_input *in, int src)
     b->counts.radius_events++;
 }
 
-void batch_add(batch *b, const batch_input *in)
-{
+void batch_add(batch *b, const batch_input *in) {
     int src = source_index(b, in);
     source_state *s = &b->src[src];
     if (in->pos + 1 > s->next)
@@ -570,8 +568,7 @@ void batch_add(batch *b, const batch_input *in)
 
 /* ---- commit ---------------------------------------------------------------- */
 
-static int fail(PGconn *conn, PGresult *r, char *err, size_t errlen, const char *what)
-{
+static int fail(PGconn *conn, PGresult *r, char *err, size_t errlen, const char *what) {
     char e[1024];
     int cls = pg_result_class(conn, r);
     if (cls == PG_OK)
@@ -582,15 +579,13 @@ static int fail(PGconn *conn, PGresult *r, char *err, size_t errlen, const char 
     return cls;
 }
 
-static void day_text(int64_t day, char *out, size_t n)
-{
+static void day_text(int64_t day, char *out, size_t n) {
     int y, m, d;
     timeutil_civil_from_days(day, &y, &m, &d);
     snprintf(out, n, "%04d-%02d-%02d", y, m, d);
 }
 
-static void copy_opt_int(buf *c, long long v, long long absent)
-{
+static void copy_opt_int(buf *c, long long v, long long absent) {
     if (v == absent)
         pgcopy_null(c);
     else
@@ -599,81 +594,128 @@ static void copy_opt_int(buf *c, long long v, long long absent)
 
 #define SEP pgcopy_sep(c)
 
-static void copy_smtp(batch *b, buf *c)
-{
+static void copy_smtp(batch *b, buf *c) {
     for (size_t i = 0; i < b->n_smtp; i++) {
         const smtp_row *r = &b->smtp[i];
-        pgcopy_time(c, r->ts); SEP;
-        pgcopy_str(c, r->host); SEP;
-        pgcopy_int(c, r->kind); SEP;
-        pgcopy_str(c, r->queue_id); SEP;
-        pgcopy_str(c, r->message_id); SEP;
-        pgcopy_str(c, r->client_name); SEP;
-        pgcopy_str(c, r->client_ip); SEP;
-        copy_opt_int(c, r->client_port, -1); SEP;
-        pgcopy_str(c, r->sasl_username); SEP;
-        pgcopy_str(c, r->sender); SEP;
-        pgcopy_str(c, r->recipient); SEP;
-        pgcopy_str(c, r->status); SEP;
-        pgcopy_str(c, r->relay); SEP;
-        pgcopy_str(c, r->next_queue_id); SEP;
-        pgcopy_str(c, r->orig_queue_id); SEP;
-        copy_opt_int(c, r->size, -1); SEP;
-        pgcopy_str(c, b->src[r->src].source); SEP;
-        pgcopy_int(c, r->pos); SEP;
-        pgcopy_int(c, b->blocks[r->block].block_id); SEP;
+        pgcopy_time(c, r->ts);
+        SEP;
+        pgcopy_str(c, r->host);
+        SEP;
+        pgcopy_int(c, r->kind);
+        SEP;
+        pgcopy_str(c, r->queue_id);
+        SEP;
+        pgcopy_str(c, r->message_id);
+        SEP;
+        pgcopy_str(c, r->client_name);
+        SEP;
+        pgcopy_str(c, r->client_ip);
+        SEP;
+        copy_opt_int(c, r->client_port, -1);
+        SEP;
+        pgcopy_str(c, r->sasl_username);
+        SEP;
+        pgcopy_str(c, r->sender);
+        SEP;
+        pgcopy_str(c, r->recipient);
+        SEP;
+        pgcopy_str(c, r->status);
+        SEP;
+        pgcopy_str(c, r->relay);
+        SEP;
+        pgcopy_str(c, r->next_queue_id);
+        SEP;
+        pgcopy_str(c, r->orig_queue_id);
+        SEP;
+        copy_opt_int(c, r->size, -1);
+        SEP;
+        pgcopy_str(c, b->src[r->src].source);
+        SEP;
+        pgcopy_int(c, r->pos);
+        SEP;
+        pgcopy_int(c, b->blocks[r->block].block_id);
+        SEP;
         pgcopy_int(c, r->idx);
         pgcopy_end(c);
     }
 }
 
-static void copy_radius(batch *b, buf *c)
-{
+static void copy_radius(batch *b, buf *c) {
     for (size_t i = 0; i < b->n_radius; i++) {
         const radius_row *r = &b->radius[i];
         const radius_detail_rec *x = &r->rec;
-        pgcopy_time(c, x->event); SEP;
-        pgcopy_time(c, x->received); SEP;
-        pgcopy_int(c, x->status); SEP;
-        pgcopy_str(c, r->session_key); SEP;
-        pgcopy_str(c, x->acct_session_id); SEP;
-        pgcopy_str(c, x->acct_unique_session_id); SEP;
-        pgcopy_str(c, x->acct_multi_session_id); SEP;
-        pgcopy_str(c, x->user_name); SEP;
-        pgcopy_str(c, x->calling_station_id); SEP;
-        pgcopy_str(c, x->called_station_id); SEP;
-        pgcopy_str(c, x->nas_ip_address ? x->nas_ip_address : x->nas_ipv6_address); SEP;
-        pgcopy_str(c, x->nas_identifier); SEP;
-        copy_opt_int(c, x->nas_port, RADIUS_DETAIL_ABSENT); SEP;
-        pgcopy_str(c, x->nas_port_id); SEP;
-        pgcopy_str(c, x->framed_ip_address); SEP;
-        pgcopy_str(c, r->framed_v6); SEP;
-        pgcopy_str(c, r->delegated_v6); SEP;
-        copy_opt_int(c, x->session_time, RADIUS_DETAIL_ABSENT); SEP;
-        copy_opt_int(c, x->delay_time, RADIUS_DETAIL_ABSENT); SEP;
-        pgcopy_str(c, x->terminate_cause); SEP;
-        pgcopy_str(c, b->src[r->src].source); SEP;
-        pgcopy_int(c, r->pos); SEP;
-        pgcopy_int(c, b->blocks[r->block].block_id); SEP;
+        pgcopy_time(c, x->event);
+        SEP;
+        pgcopy_time(c, x->received);
+        SEP;
+        pgcopy_int(c, x->status);
+        SEP;
+        pgcopy_str(c, r->session_key);
+        SEP;
+        pgcopy_str(c, x->acct_session_id);
+        SEP;
+        pgcopy_str(c, x->acct_unique_session_id);
+        SEP;
+        pgcopy_str(c, x->acct_multi_session_id);
+        SEP;
+        pgcopy_str(c, x->user_name);
+        SEP;
+        pgcopy_str(c, x->calling_station_id);
+        SEP;
+        pgcopy_str(c, x->called_station_id);
+        SEP;
+        pgcopy_str(c, x->nas_ip_address ? x->nas_ip_address : x->nas_ipv6_address);
+        SEP;
+        pgcopy_str(c, x->nas_identifier);
+        SEP;
+        copy_opt_int(c, x->nas_port, RADIUS_DETAIL_ABSENT);
+        SEP;
+        pgcopy_str(c, x->nas_port_id);
+        SEP;
+        pgcopy_str(c, x->framed_ip_address);
+        SEP;
+        pgcopy_str(c, r->framed_v6);
+        SEP;
+        pgcopy_str(c, r->delegated_v6);
+        SEP;
+        copy_opt_int(c, x->session_time, RADIUS_DETAIL_ABSENT);
+        SEP;
+        copy_opt_int(c, x->delay_time, RADIUS_DETAIL_ABSENT);
+        SEP;
+        pgcopy_str(c, x->terminate_cause);
+        SEP;
+        pgcopy_str(c, b->src[r->src].source);
+        SEP;
+        pgcopy_int(c, r->pos);
+        SEP;
+        pgcopy_int(c, b->blocks[r->block].block_id);
+        SEP;
         pgcopy_int(c, r->idx);
         pgcopy_end(c);
     }
 }
 
-static void copy_quarantine(batch *b, buf *c)
-{
+static void copy_quarantine(batch *b, buf *c) {
     for (size_t i = 0; i < b->n_quar; i++) {
         const quar_row *q = &b->quar[i];
         char day[16];
         day_text(day_of(q->received), day, sizeof day);
-        pgcopy_str(c, day); SEP;
-        pgcopy_time(c, q->received); SEP;
-        pgcopy_str(c, b->src[q->src].source); SEP;
-        pgcopy_int(c, b->src[q->src].part); SEP;
-        pgcopy_int(c, q->pos); SEP;
-        pgcopy_str(c, q->reason); SEP;
-        pgcopy_str(c, q->detail); SEP;
-        pgcopy_int(c, b->blocks[q->block].block_id); SEP;
+        pgcopy_str(c, day);
+        SEP;
+        pgcopy_time(c, q->received);
+        SEP;
+        pgcopy_str(c, b->src[q->src].source);
+        SEP;
+        pgcopy_int(c, b->src[q->src].part);
+        SEP;
+        pgcopy_int(c, q->pos);
+        SEP;
+        pgcopy_str(c, q->reason);
+        SEP;
+        pgcopy_str(c, q->detail);
+        SEP;
+        pgcopy_int(c, b->blocks[q->block].block_id);
+        SEP;
         pgcopy_int(c, q->idx);
         pgcopy_end(c);
     }
@@ -682,38 +724,47 @@ static void copy_quarantine(batch *b, buf *c)
 /* Source and part of a block: the source of its first line's record. Blocks
  * mix sources only when one batch reads several partitions; the block keeps
  * the first, and every record names its own source and position anyway. */
-static int copy_blocks(batch *b, buf *c, char *err, size_t errlen)
-{
+static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
     for (int i = 0; i < b->n_blocks; i++) {
         evidence_block *e = &b->blocks[i];
         unsigned char sha[32];
         evidence_sha256(e->frame.p, e->frame.len, sha);
-        if (evidence_compress(b->cctx, NULL, b->opts.zstd_level, e->frame.p, e->frame.len,
-                              &b->zbuf, err, errlen) < 0)
+        if (evidence_compress(b->cctx, NULL, b->opts.zstd_level, e->frame.p, e->frame.len, &b->zbuf,
+                              err, errlen) < 0)
             return -1;
         b->counts.raw_bytes += e->frame.len;
         b->counts.compressed_bytes += b->zbuf.len;
         char day[16];
         day_text(e->day, day, sizeof day);
-        pgcopy_str(c, day); SEP;
-        pgcopy_int(c, e->block_id); SEP;
-        pgcopy_str(c, e->kind); SEP;
-        pgcopy_str(c, b->src[0].source); SEP;
-        pgcopy_int(c, b->src[0].part); SEP;
-        pgcopy_int(c, e->first_pos); SEP;
-        pgcopy_int(c, e->last_pos); SEP;
-        pgcopy_int(c, e->n_lines); SEP;
-        pgcopy_int(c, (long long)e->frame.len); SEP;
-        pgcopy_null(c); SEP;
-        pgcopy_bytea(c, sha, sizeof sha); SEP;
+        pgcopy_str(c, day);
+        SEP;
+        pgcopy_int(c, e->block_id);
+        SEP;
+        pgcopy_str(c, e->kind);
+        SEP;
+        pgcopy_str(c, b->src[0].source);
+        SEP;
+        pgcopy_int(c, b->src[0].part);
+        SEP;
+        pgcopy_int(c, e->first_pos);
+        SEP;
+        pgcopy_int(c, e->last_pos);
+        SEP;
+        pgcopy_int(c, e->n_lines);
+        SEP;
+        pgcopy_int(c, (long long)e->frame.len);
+        SEP;
+        pgcopy_null(c);
+        SEP;
+        pgcopy_bytea(c, sha, sizeof sha);
+        SEP;
         pgcopy_bytea(c, b->zbuf.p, b->zbuf.len);
         pgcopy_end(c);
     }
     return 0;
 }
 
-static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
-{
+static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen) {
     PGresult *r = PQexec(conn, sql);
     if (pg_result_class(conn, r) != PG_OK)
         return fail(conn, r, err, errlen, sql);
@@ -721,8 +772,7 @@ static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen)
     return PG_OK;
 }
 
-static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen)
-{
+static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
     PGresult *r;
     char a[32], p[16], c1[32], c2[32], c3[32];
     /* 1. Fence: each source must stand exactly where this batch begins. */
@@ -781,9 +831,9 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen)
         /* 3. Block ids. */
         snprintf(a, sizeof a, "%d", b->n_blocks);
         const char *n1[] = {a};
-        r = PQexecParams(conn,
-                         "SELECT nextval('spoor.evidence_block_id_seq') FROM generate_series(1, $1)",
-                         1, NULL, n1, NULL, NULL, 0);
+        r = PQexecParams(
+            conn, "SELECT nextval('spoor.evidence_block_id_seq') FROM generate_series(1, $1)", 1,
+            NULL, n1, NULL, NULL, 0);
         if (pg_result_class(conn, r) != PG_OK)
             return fail(conn, r, err, errlen, "block ids");
         for (int i = 0; i < b->n_blocks; i++)
@@ -836,7 +886,8 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen)
         buf_addc(&ids, '{');
         for (int i = 0; i < b->n_blocks; i++)
             if (strcmp(b->blocks[i].kind, "radius") == 0)
-                buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "", (long long)b->blocks[i].block_id);
+                buf_printf(&ids, "%s%lld", ids.len > 1 ? "," : "",
+                           (long long)b->blocks[i].block_id);
         buf_addc(&ids, '}');
         char tl[TIMEUTIL_RFC3339_MAX], th[TIMEUTIL_RFC3339_MAX], to[32];
         timeutil_format(tlo, tl);
@@ -871,8 +922,7 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen)
     return PG_OK;
 }
 
-int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen)
-{
+int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen) {
     if (b->n_records == 0)
         return PG_OK;
     b->counts.raw_bytes = b->counts.compressed_bytes = 0;

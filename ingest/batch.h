@@ -25,27 +25,27 @@
 #include <stdint.h>
 
 typedef enum batch_format {
-    BATCH_SYSLOG = 1,  /* one syslog line from a mail server: Postfix or Exim */
-    BATCH_EXIM = 2,    /* one bare Exim mainlog line (file import) */
-    BATCH_RADIUS = 3,  /* one FreeRADIUS detail record */
+    BATCH_SYSLOG = 1, /* one syslog line from a mail server: Postfix or Exim */
+    BATCH_EXIM = 2,   /* one bare Exim mainlog line (file import) */
+    BATCH_RADIUS = 3, /* one FreeRADIUS detail record */
 } batch_format;
 
 typedef struct batch_input {
-    const char *source;   /* Kafka topic, or "file:<sha256>" (borrowed, copied) */
-    int part;             /* Kafka partition; 0 for files */
-    int64_t pos;          /* Kafka offset, or record number in the file */
-    int64_t ref_us;       /* Kafka message time or file time: year inference, quarantine day */
+    const char *source; /* Kafka topic, or "file:<sha256>" (borrowed, copied) */
+    int part;           /* Kafka partition; 0 for files */
+    int64_t pos;        /* Kafka offset, or record number in the file */
+    int64_t ref_us;     /* Kafka message time or file time: year inference, quarantine day */
     batch_format format;
-    const char *data;     /* the raw record (borrowed, copied into evidence) */
+    const char *data; /* the raw record (borrowed, copied into evidence) */
     size_t len;
-    const char *host;     /* host for records that do not name one (bare Exim lines) */
+    const char *host; /* host for records that do not name one (bare Exim lines) */
 } batch_input;
 
 typedef struct batch_opts {
-    const char *default_zone;  /* zone of wall-clock times of unknown hosts */
-    const char *host_zones;    /* "host=Zone,host2=Zone2" */
-    size_t max_line;           /* longer records are quarantined */
-    size_t block_bytes;        /* evidence block target size */
+    const char *default_zone; /* zone of wall-clock times of unknown hosts */
+    const char *host_zones;   /* "host=Zone,host2=Zone2" */
+    size_t max_line;          /* longer records are quarantined */
+    size_t block_bytes;       /* evidence block target size */
     int zstd_level;
     int64_t interim_timeout_s; /* lease span of a session with no Stop */
 } batch_opts;
@@ -56,7 +56,7 @@ typedef struct batch_counts {
     size_t raw_bytes, compressed_bytes;
 } batch_counts;
 
-enum { BATCH_FENCED = 100 };  /* returned by batch_commit in place of a pg_class */
+enum { BATCH_FENCED = 100 }; /* returned by batch_commit in place of a pg_class */
 
 typedef struct batch batch;
 
@@ -66,7 +66,7 @@ void batch_free(batch *b);
 void batch_reset(batch *b);
 void batch_add(batch *b, const batch_input *in);
 const batch_counts *batch_get_counts(const batch *b);
-size_t batch_size(const batch *b);          /* records added since the reset */
+size_t batch_size(const batch *b); /* records added since the reset */
 /* Positions the batch covers, to re-seek after a failed commit. */
 int batch_sources(const batch *b);
 void batch_source(const batch *b, int i, const char **source, int *part, int64_t *first,

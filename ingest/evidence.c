@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void evidence_block_init(evidence_block *b, const char *kind, int64_t day)
-{
+void evidence_block_init(evidence_block *b, const char *kind, int64_t day) {
     b->kind = kind;
     b->day = day;
     buf_init(&b->frame);
@@ -15,10 +14,11 @@ void evidence_block_init(evidence_block *b, const char *kind, int64_t day)
     b->block_id = 0;
 }
 
-void evidence_block_close(evidence_block *b) { buf_close(&b->frame); }
+void evidence_block_close(evidence_block *b) {
+    buf_close(&b->frame);
+}
 
-int evidence_block_add(evidence_block *b, const void *line, size_t len, int64_t pos)
-{
+int evidence_block_add(evidence_block *b, const void *line, size_t len, int64_t pos) {
     buf_add_u32le(&b->frame, (uint32_t)len);
     buf_add(&b->frame, line, len);
     if (pos < b->first_pos)
@@ -28,14 +28,12 @@ int evidence_block_add(evidence_block *b, const void *line, size_t len, int64_t 
     return b->n_lines++;
 }
 
-void evidence_sha256(const void *frame, size_t len, unsigned char out[32])
-{
+void evidence_sha256(const void *frame, size_t len, unsigned char out[32]) {
     crypto_hash_sha256(out, frame, len);
 }
 
 int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const void *frame,
-                      size_t len, buf *out, char *err, size_t errlen)
-{
+                      size_t len, buf *out, char *err, size_t errlen) {
     buf_reset(out);
     size_t bound = ZSTD_compressBound(len);
     buf_reserve(out, bound);
@@ -49,9 +47,8 @@ int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const 
     return 0;
 }
 
-int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict,
-                    const unsigned char *sha, buf *frame, char *err, size_t errlen)
-{
+int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict, const unsigned char *sha,
+                    buf *frame, char *err, size_t errlen) {
     buf_reset(frame);
     unsigned long long size = ZSTD_getFrameContentSize(data, len);
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 31)) {
@@ -80,15 +77,14 @@ int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict,
     return 0;
 }
 
-int evidence_line(const buf *frame, int idx, const char **line, size_t *len)
-{
+int evidence_line(const buf *frame, int idx, const char **line, size_t *len) {
     size_t off = 0;
     for (int i = 0;; i++) {
         if (frame->len - off < 4)
             return -1;
         const unsigned char *p = (const unsigned char *)frame->p + off;
-        uint32_t n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24;
+        uint32_t n =
+            (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
         if (frame->len - off - 4 < n)
             return -1;
         if (i == idx) {

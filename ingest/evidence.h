@@ -23,9 +23,9 @@
 #include <zstd.h>
 
 typedef struct evidence_block {
-    const char *kind;   /* "smtp" or "radius" (static) */
-    int64_t day;        /* UTC day number (days since 1970-01-01) */
-    buf frame;          /* u32le length + bytes, per line */
+    const char *kind; /* "smtp" or "radius" (static) */
+    int64_t day;      /* UTC day number (days since 1970-01-01) */
+    buf frame;        /* u32le length + bytes, per line */
     int n_lines;
     int64_t first_pos, last_pos; /* smallest and largest source position of its lines */
     int64_t block_id;            /* assigned when the batch commits */
@@ -45,8 +45,8 @@ int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const 
 
 /* Decompresses DATA into FRAME (reset first); DICT may be NULL.  If SHA is
  * non-NULL the frame must hash to it. */
-int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict,
-                    const unsigned char *sha, buf *frame, char *err, size_t errlen);
+int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict, const unsigned char *sha,
+                    buf *frame, char *err, size_t errlen);
 
 /* Finds line IDX in FRAME: sets *LINE and *LEN (pointing into FRAME). */
 int evidence_line(const buf *frame, int idx, const char **line, size_t *len);

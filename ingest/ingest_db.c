@@ -4,15 +4,13 @@
 #include <stdio.h>
 #include <time.h>
 
-static void backoff_sleep(int *ms)
-{
+static void backoff_sleep(int *ms) {
     struct timespec ts = {*ms / 1000, (long)(*ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     *ms = *ms * 2 > 10000 ? 10000 : *ms * 2;
 }
 
-PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_t *stop)
-{
+PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_t *stop) {
     int ms = 100;
     for (;;) {
         char err[1024];
@@ -27,8 +25,7 @@ PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_
 }
 
 int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
-                     volatile sig_atomic_t *stop, char *err, size_t errlen)
-{
+                     volatile sig_atomic_t *stop, char *err, size_t errlen) {
     int ms = 100, retries = 0;
     for (;;) {
         if (!*conn) {

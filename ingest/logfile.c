@@ -14,19 +14,18 @@
 struct logfile {
     char *path;
     int mode;
-    int zstd;            /* 1: zstd stream; 0: zlib (gzip or plain, gzread handles both) */
+    int zstd; /* 1: zstd stream; 0: zlib (gzip or plain, gzread handles both) */
     gzFile gz;
     FILE *fp;
     ZSTD_DStream *ds;
     unsigned char zin[1 << 16];
     ZSTD_inBuffer in;
-    buf data;            /* decompressed bytes not yet returned */
-    size_t off;          /* start of the unread part of data */
+    buf data;   /* decompressed bytes not yet returned */
+    size_t off; /* start of the unread part of data */
     int eof;
 };
 
-static int is_zstd(const char *path)
-{
+static int is_zstd(const char *path) {
     unsigned char m[4] = {0};
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -36,8 +35,7 @@ static int is_zstd(const char *path)
     return n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd;
 }
 
-logfile *logfile_open(const char *path, int mode, char *err, size_t errlen)
-{
+logfile *logfile_open(const char *path, int mode, char *err, size_t errlen) {
     logfile *f = mem_zalloc(sizeof *f);
     f->path = mem_strdup(path);
     f->mode = mode;
@@ -58,8 +56,7 @@ logfile *logfile_open(const char *path, int mode, char *err, size_t errlen)
     return f;
 }
 
-void logfile_close(logfile *f)
-{
+void logfile_close(logfile *f) {
     if (!f)
         return;
     if (f->gz)
@@ -74,8 +71,7 @@ void logfile_close(logfile *f)
 }
 
 /* Appends up to ~64 KiB of decompressed data; returns bytes added, 0 at EOF, -1 on error. */
-static long fill(logfile *f, char *err, size_t errlen)
-{
+static long fill(logfile *f, char *err, size_t errlen) {
     if (f->off > 0 && f->off == f->data.len) {
         buf_reset(&f->data);
         f->off = 0;
@@ -105,8 +101,8 @@ static long fill(logfile *f, char *err, size_t errlen)
         ZSTD_outBuffer out = {f->data.p + f->data.len, 1 << 16, 0};
         size_t r = ZSTD_decompressStream(f->ds, &out, &f->in);
         if (ZSTD_isError(r)) {
-            snprintf(err, errlen, "%s: corrupt zstd data near byte %ld: %s", f->path,
-                     ftell(f->fp), ZSTD_getErrorName(r));
+            snprintf(err, errlen, "%s: corrupt zstd data near byte %ld: %s", f->path, ftell(f->fp),
+                     ZSTD_getErrorName(r));
             return -1;
         }
         f->data.len += out.pos;
@@ -115,8 +111,7 @@ static long fill(logfile *f, char *err, size_t errlen)
     }
 }
 
-int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t errlen)
-{
+int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t errlen) {
     for (;;) {
         const char *p = f->data.p + f->off;
         size_t avail = f->data.len - f->off;
@@ -156,8 +151,7 @@ int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t er
     }
 }
 
-int logfile_sha256(const char *path, char out[65], char *err, size_t errlen)
-{
+int logfile_sha256(const char *path, char out[65], char *err, size_t errlen) {
     logfile *f = logfile_open(path, LOGFILE_LINES, err, errlen);
     if (!f)
         return -1;

@@ -11,8 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int metrics_open(metrics *m, const char *listen_addr, char *err, size_t errlen)
-{
+int metrics_open(metrics *m, const char *listen_addr, char *err, size_t errlen) {
     m->fd = -1;
     if (!listen_addr || !*listen_addr)
         return 0;
@@ -41,15 +40,13 @@ int metrics_open(metrics *m, const char *listen_addr, char *err, size_t errlen)
     return 0;
 }
 
-void metrics_close(metrics *m)
-{
+void metrics_close(metrics *m) {
     if (m->fd >= 0)
         close(m->fd);
     m->fd = -1;
 }
 
-void metrics_poll(metrics *m, void (*render)(void *arg, buf *out), void *arg)
-{
+void metrics_poll(metrics *m, void (*render)(void *arg, buf *out), void *arg) {
     if (m->fd < 0)
         return;
     for (int i = 0; i < 8; i++) {

@@ -24,10 +24,11 @@
 #include <sys/stat.h>
 
 static volatile sig_atomic_t stop_flag;
-static void stop_cb(int sig) { (void)sig, stop_flag = 1; }
+static void stop_cb(int sig) {
+    (void)sig, stop_flag = 1;
+}
 
-static void usage(FILE *out)
-{
+static void usage(FILE *out) {
     fprintf(out,
             "usage: spoor import --format postfix|exim|radius-detail [--host NAME] [--zone ZONE]\n"
             "                    [--reference TIME] FILE...\n"
@@ -37,19 +38,18 @@ static void usage(FILE *out)
             "  --zone       IANA zone of times written without an offset (default: config)\n"
             "  --reference  instant used to infer the year of RFC 3164 times\n"
             "               (default: the file's modification time)\n"
-            "Files may be plain, gzip or zstd compressed.  Importing a file twice stores nothing twice.\n");
+            "Files may be plain, gzip or zstd compressed.  Importing a file twice stores nothing "
+            "twice.\n");
 }
 
-static void reason_cb(void *arg, const char *reason, long n)
-{
+static void reason_cb(void *arg, const char *reason, long n) {
     long *tot = arg;
     (void)tot;
     fprintf(stderr, "    quarantined %ld: %s\n", n, reason);
 }
 
 static int import_file(const char *path, batch_format fmt, const char *host, int64_t ref_arg,
-                       const spoor_config *cfg, batch *b, PGconn **conn)
-{
+                       const spoor_config *cfg, batch *b, PGconn **conn) {
     char err[1024], sha[65], source[80];
     if (logfile_sha256(path, sha, err, sizeof err) < 0) {
         fprintf(stderr, "spoor import: %s\n", err);
@@ -63,9 +63,9 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
     }
     /* Where does this content stand already? */
     const char *v[] = {source};
-    PGresult *r = PQexecParams(*conn,
-                               "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = 0",
-                               1, NULL, v, NULL, NULL, 0);
+    PGresult *r = PQexecParams(
+        *conn, "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = 0", 1, NULL,
+        v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         pg_error(*conn, r, err, sizeof err);
         PQclear(r);
@@ -74,8 +74,8 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
     }
     long long done = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
-    logfile *f = logfile_open(path, fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES, err,
-                              sizeof err);
+    logfile *f =
+        logfile_open(path, fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES, err, sizeof err);
     if (!f) {
         fprintf(stderr, "spoor import: %s\n", err);
         return 1;
@@ -94,7 +94,8 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         batch_add(b, &in);
         if ((long long)batch_size(b) >= cfg->ingest_batch_records || stop_flag) {
             const batch_counts *c = batch_get_counts(b);
-            int crc = ingest_db_commit(b, conn, cfg->dsn, "spoor-import", &stop_flag, err, sizeof err);
+            int crc =
+                ingest_db_commit(b, conn, cfg->dsn, "spoor-import", &stop_flag, err, sizeof err);
             if (crc != PG_OK) {
                 fprintf(stderr, "spoor import: %s: %s\n", path, err);
                 status = 1;
@@ -104,7 +105,8 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
             batch_each_reason(b, reason_cb, NULL);
             batch_reset(b);
             if (stop_flag) {
-                fprintf(stderr, "spoor import: interrupted; run again to resume at record %lld\n", pos);
+                fprintf(stderr, "spoor import: interrupted; run again to resume at record %lld\n",
+                        pos);
                 status = 1;
                 break;
             }
@@ -137,15 +139,15 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         char label[600];
         snprintf(label, sizeof label, "%s%s%s", path, host ? " host=" : "", host ? host : "");
         const char *lv[] = {source, label};
-        PQclear(PQexecParams(*conn,
-                             "UPDATE spoor.source_position SET label = $2 WHERE source = $1 AND label IS NULL",
-                             2, NULL, lv, NULL, NULL, 0));
+        PQclear(PQexecParams(
+            *conn,
+            "UPDATE spoor.source_position SET label = $2 WHERE source = $1 AND label IS NULL", 2,
+            NULL, lv, NULL, NULL, 0));
     }
     return status;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *format = NULL, *host = NULL, *zone = NULL, *config_path = NULL, *reference = NULL;
     int i = 1; /* argv[0] is "import" when run as `spoor import` */
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -180,7 +182,8 @@ int main(int argc, char **argv)
     else if (!strcmp(format, "radius-detail"))
         fmt = BATCH_RADIUS;
     else {
-        fprintf(stderr, "spoor import: unknown format '%s' (postfix, exim, radius-detail)\n", format);
+        fprintf(stderr, "spoor import: unknown format '%s' (postfix, exim, radius-detail)\n",
+                format);
         return 2;
     }
     spoor_config cfg;
@@ -202,8 +205,8 @@ int main(int argc, char **argv)
         return 2;
     }
     batch_opts o = {zone ? zone : cfg.ingest_default_zone, cfg.ingest_host_zones,
-                    (size_t)cfg.ingest_max_line, (size_t)cfg.evidence_block_bytes,
-                    (int)cfg.evidence_zstd_level, cfg.trace_interim_timeout};
+                    (size_t)cfg.ingest_max_line,           (size_t)cfg.evidence_block_bytes,
+                    (int)cfg.evidence_zstd_level,          cfg.trace_interim_timeout};
     batch *b = batch_new(&o, err, sizeof err);
     if (!b) {
         fprintf(stderr, "spoor import: %s\n", err);

@@ -34,8 +34,12 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_flag, hup_flag;
-static void stop_cb(int sig) { (void)sig, stop_flag = 1; }
-static void hup_cb(int sig) { (void)sig, hup_flag = 1; }
+static void stop_cb(int sig) {
+    (void)sig, stop_flag = 1;
+}
+static void hup_cb(int sig) {
+    (void)sig, hup_flag = 1;
+}
 
 typedef struct part_stat {
     char topic[128];
@@ -67,8 +71,7 @@ typedef struct ingest {
     metrics m;
 } ingest;
 
-static part_stat *part_get(ingest *g, const char *topic, int part)
-{
+static part_stat *part_get(ingest *g, const char *topic, int part) {
     for (int i = 0; i < g->n_parts; i++)
         if (g->parts[i].part == part && strcmp(g->parts[i].topic, topic) == 0)
             return &g->parts[i];
@@ -83,8 +86,7 @@ static part_stat *part_get(ingest *g, const char *topic, int part)
 }
 
 /* The stored next offset of TOPIC[PART], or -1 if none yet. */
-static int64_t stored_offset(ingest *g, const char *topic, int part)
-{
+static int64_t stored_offset(ingest *g, const char *topic, int part) {
     for (;;) {
         if (!g->conn)
             g->conn = ingest_db_connect(g->cfg.dsn, "spoor-ingest", &stop_flag);
@@ -94,9 +96,9 @@ static int64_t stored_offset(ingest *g, const char *topic, int part)
         snprintf(p, sizeof p, "%d", part);
         const char *v[] = {topic, p};
         pg_class cls;
-        PGresult *r = pg_query(g->conn,
-                               "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = $2",
-                               2, v, &cls, err, sizeof err);
+        PGresult *r = pg_query(
+            g->conn, "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = $2",
+            2, v, &cls, err, sizeof err);
         if (r) {
             int64_t off = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
             PQclear(r);
@@ -113,8 +115,7 @@ static int64_t stored_offset(ingest *g, const char *topic, int part)
     }
 }
 
-static void reason_add(void *arg, const char *reason, long n)
-{
+static void reason_add(void *arg, const char *reason, long n) {
     ingest *g = arg;
     for (int i = 0; i < g->n_reasons; i++)
         if (strcmp(g->reasons[i].reason, reason) == 0) {
@@ -128,8 +129,7 @@ static void reason_add(void *arg, const char *reason, long n)
 }
 
 /* Seeks every partition of the batch back to its stored offset. */
-static void reseek(ingest *g)
-{
+static void reseek(ingest *g) {
     for (int i = 0; i < batch_sources(g->b); i++) {
         const char *source;
         int part;
@@ -147,13 +147,13 @@ static void reseek(ingest *g)
 }
 
 /* Commits the batch in flight.  Returns 0, or -1 if the daemon must stop. */
-static int flush(ingest *g)
-{
+static int flush(ingest *g) {
     if (batch_size(g->b) == 0)
         return 0;
     char err[2048];
     int64_t t0 = timeutil_now();
-    int rc = ingest_db_commit(g->b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, err, sizeof err);
+    int rc =
+        ingest_db_commit(g->b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, err, sizeof err);
     if (rc == BATCH_FENCED) {
         g->fenced++;
         log_warn("batch not stored: %s", err);
@@ -199,8 +199,7 @@ static int flush(ingest *g)
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                         rd_kafka_topic_partition_list_t *parts, void *opaque)
-{
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
     ingest *g = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
@@ -230,15 +229,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     }
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *text)
-{
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *text) {
     (void)rk;
-    log_msg(level <= 3 ? LOG_ERROR : level <= 4 ? LOG_WARN : level <= 6 ? LOG_INFO : LOG_DEBUG,
+    log_msg(level <= 3   ? LOG_ERROR
+            : level <= 4 ? LOG_WARN
+            : level <= 6 ? LOG_INFO
+                         : LOG_DEBUG,
             "kafka %s: %s", fac, text);
 }
 
-static void render_cb(void *arg, buf *o)
-{
+static void render_cb(void *arg, buf *o) {
     ingest *g = arg;
     buf_printf(o, "# TYPE spoor_ingest_consumed_total counter\nspoor_ingest_consumed_total %ld\n",
                g->consumed);
@@ -250,19 +250,23 @@ static void render_cb(void *arg, buf *o)
                    g->reasons[i].n);
     buf_printf(o, "# TYPE spoor_ingest_batches_total counter\nspoor_ingest_batches_total %ld\n",
                g->batches);
-    buf_printf(o, "# TYPE spoor_ingest_fenced_batches_total counter\n"
-                  "spoor_ingest_fenced_batches_total %ld\n", g->fenced);
+    buf_printf(o,
+               "# TYPE spoor_ingest_fenced_batches_total counter\n"
+               "spoor_ingest_fenced_batches_total %ld\n",
+               g->fenced);
     buf_printf(o, "# TYPE spoor_ingest_batch_size gauge\nspoor_ingest_batch_size %ld\n",
                g->last_batch_size);
-    buf_printf(o, "# TYPE spoor_ingest_batch_seconds summary\n"
-                  "spoor_ingest_batch_seconds_sum %.6f\nspoor_ingest_batch_seconds_count %ld\n",
+    buf_printf(o,
+               "# TYPE spoor_ingest_batch_seconds summary\n"
+               "spoor_ingest_batch_seconds_sum %.6f\nspoor_ingest_batch_seconds_count %ld\n",
                g->batch_ms_sum / 1000.0, g->batches);
     buf_printf(o, "# TYPE spoor_ingest_stored_offset gauge\n# TYPE spoor_ingest_lag gauge\n");
     for (int i = 0; i < g->n_parts; i++) {
         part_stat *p = &g->parts[i];
         int64_t lo, hi;
         if (rd_kafka_get_watermark_offsets(g->rk, p->topic, p->part, &lo, &hi) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0)
+                RD_KAFKA_RESP_ERR_NO_ERROR &&
+            hi >= 0)
             p->high = hi;
         buf_printf(o, "spoor_ingest_stored_offset{topic=\"%s\",partition=\"%d\"} %lld\n", p->topic,
                    p->part, (long long)p->stored_next);
@@ -272,8 +276,7 @@ static void render_cb(void *arg, buf *o)
     }
 }
 
-static rd_kafka_t *consumer_new(ingest *g)
-{
+static rd_kafka_t *consumer_new(ingest *g) {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *kv[][2] = {
@@ -311,8 +314,7 @@ static rd_kafka_t *consumer_new(ingest *g)
     return rk;
 }
 
-static int all_eof(ingest *g)
-{
+static int all_eof(ingest *g) {
     if (g->n_parts == 0)
         return 0;
     for (int i = 0; i < g->n_parts; i++)
@@ -321,8 +323,7 @@ static int all_eof(ingest *g)
     return 1;
 }
 
-static void handle_message(ingest *g, rd_kafka_message_t *m)
-{
+static void handle_message(ingest *g, rd_kafka_message_t *m) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         part_get(g, topic, m->partition)->eof = 1;
@@ -356,13 +357,18 @@ static void handle_message(ingest *g, rd_kafka_message_t *m)
     }
     rd_kafka_timestamp_type_t tt;
     int64_t ts_ms = rd_kafka_message_timestamp(m, &tt);
-    batch_input in = {topic, m->partition, m->offset, ts_ms > 0 ? ts_ms * 1000 : 0,
-                      radius ? BATCH_RADIUS : BATCH_SYSLOG, m->payload, m->len, hostp};
+    batch_input in = {topic,
+                      m->partition,
+                      m->offset,
+                      ts_ms > 0 ? ts_ms * 1000 : 0,
+                      radius ? BATCH_RADIUS : BATCH_SYSLOG,
+                      m->payload,
+                      m->len,
+                      hostp};
     batch_add(g->b, &in);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *config_path = NULL;
     int print_config = 0;
     ingest *g = mem_zalloc(sizeof *g);
@@ -394,8 +400,8 @@ int main(int argc, char **argv)
     if (log_parse_level(g->cfg.log_level, &lvl) < 0)
         log_fatal("log.level: unknown level '%s'", g->cfg.log_level);
     log_set_level(lvl);
-    batch_opts o = {g->cfg.ingest_default_zone, g->cfg.ingest_host_zones,
-                    (size_t)g->cfg.ingest_max_line, (size_t)g->cfg.evidence_block_bytes,
+    batch_opts o = {g->cfg.ingest_default_zone,      g->cfg.ingest_host_zones,
+                    (size_t)g->cfg.ingest_max_line,  (size_t)g->cfg.evidence_block_bytes,
                     (int)g->cfg.evidence_zstd_level, g->cfg.trace_interim_timeout};
     g->b = batch_new(&o, err, sizeof err);
     if (!g->b)

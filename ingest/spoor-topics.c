@@ -16,18 +16,17 @@
 
 #define MAX_TOPICS 16
 
-static void usage(void)
-{
+static void usage(void) {
     fprintf(stderr, "usage: spoor-topics --brokers HOST:PORT [--wait SECONDS] [--partitions N] "
                     "[--create TOPIC]...\n");
     exit(2);
 }
 
-static rd_kafka_t *client_new(const char *brokers)
-{
+static rd_kafka_t *client_new(const char *brokers) {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) != RD_KAFKA_CONF_OK ||
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err) !=
+            RD_KAFKA_CONF_OK ||
         rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
         fprintf(stderr, "spoor-topics: %s\n", err);
         exit(1);
@@ -41,8 +40,7 @@ static rd_kafka_t *client_new(const char *brokers)
 }
 
 /* Returns 1 if TOPIC exists in the metadata, 0 if not, -1 if the broker did not answer. */
-static int topic_exists(rd_kafka_t *rk, const char *topic, int timeout_ms)
-{
+static int topic_exists(rd_kafka_t *rk, const char *topic, int timeout_ms) {
     const struct rd_kafka_metadata *md;
     if (rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return -1;
@@ -54,8 +52,7 @@ static int topic_exists(rd_kafka_t *rk, const char *topic, int timeout_ms)
     return found;
 }
 
-static int create_topics(rd_kafka_t *rk, char **names, int n, int partitions)
-{
+static int create_topics(rd_kafka_t *rk, char **names, int n, int partitions) {
     char err[512];
     rd_kafka_NewTopic_t *nt[MAX_TOPICS];
     for (int i = 0; i < n; i++) {
@@ -75,7 +72,8 @@ static int create_topics(rd_kafka_t *rk, char **names, int n, int partitions)
     } else {
         const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
         size_t cnt = 0;
-        const rd_kafka_topic_result_t **tr = res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
+        const rd_kafka_topic_result_t **tr =
+            res ? rd_kafka_CreateTopics_result_topics(res, &cnt) : NULL;
         for (size_t i = 0; i < cnt; i++) {
             rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
             if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -95,8 +93,7 @@ static int create_topics(rd_kafka_t *rk, char **names, int n, int partitions)
     return rc;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *brokers = NULL;
     int wait_s = 0, partitions = 4, n = 0;
     char *topics[MAX_TOPICS];
@@ -122,7 +119,8 @@ int main(int argc, char **argv)
         if (topic_exists(rk, "__spoor_probe", 2000) >= 0)
             break;
         if (time(NULL) >= deadline) {
-            fprintf(stderr, "spoor-topics: broker %s did not answer within %d s\n", brokers, wait_s);
+            fprintf(stderr, "spoor-topics: broker %s did not answer within %d s\n", brokers,
+                    wait_s);
             rd_kafka_destroy(rk);
             return 1;
         }

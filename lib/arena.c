@@ -14,8 +14,7 @@ struct arena_chunk {
     _Alignas(16) unsigned char data[];
 };
 
-static arena_chunk *arena_chunk_new(size_t size, arena_chunk *next)
-{
+static arena_chunk *arena_chunk_new(size_t size, arena_chunk *next) {
     arena_chunk *c = mem_alloc(sizeof *c + size);
     c->next = next;
     c->size = size;
@@ -23,15 +22,13 @@ static arena_chunk *arena_chunk_new(size_t size, arena_chunk *next)
     return c;
 }
 
-void arena_init(arena *a, size_t chunk_size)
-{
+void arena_init(arena *a, size_t chunk_size) {
     a->chunk_size = chunk_size ? chunk_size : 16384;
     a->head = NULL;
     a->used_total = 0;
 }
 
-void arena_close(arena *a)
-{
+void arena_close(arena *a) {
     arena_chunk *c = a->head;
     while (c) {
         arena_chunk *n = c->next;
@@ -42,8 +39,7 @@ void arena_close(arena *a)
     a->used_total = 0;
 }
 
-void arena_reset(arena *a)
-{
+void arena_reset(arena *a) {
     if (!a->head)
         return;
     /* Keep the newest chunk (usually the largest in use) to avoid malloc churn. */
@@ -58,8 +54,7 @@ void arena_reset(arena *a)
     a->used_total = 0;
 }
 
-void *arena_alloc(arena *a, size_t n)
-{
+void *arena_alloc(arena *a, size_t n) {
     size_t need = (n + 15) & ~(size_t)15;
     if (!a->head || a->head->size - a->head->used < need) {
         size_t size = need > a->chunk_size ? need : a->chunk_size;
@@ -71,25 +66,24 @@ void *arena_alloc(arena *a, size_t n)
     return p;
 }
 
-void *arena_zalloc(arena *a, size_t n)
-{
+void *arena_zalloc(arena *a, size_t n) {
     void *p = arena_alloc(a, n);
     memset(p, 0, n);
     return p;
 }
 
-char *arena_strndup(arena *a, const char *s, size_t n)
-{
+char *arena_strndup(arena *a, const char *s, size_t n) {
     char *p = arena_alloc(a, n + 1);
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
 }
 
-char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+char *arena_strdup(arena *a, const char *s) {
+    return arena_strndup(a, s, strlen(s));
+}
 
-char *arena_printf(arena *a, const char *fmt, ...)
-{
+char *arena_printf(arena *a, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);

@@ -15,16 +15,16 @@
 typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
-    arena_chunk *head;   /* current chunk; older ones chained behind it */
-    size_t chunk_size;   /* default size of new chunks */
-    size_t used_total;   /* bytes handed out since the last reset */
+    arena_chunk *head; /* current chunk; older ones chained behind it */
+    size_t chunk_size; /* default size of new chunks */
+    size_t used_total; /* bytes handed out since the last reset */
 } arena;
 
-void arena_init(arena *a, size_t chunk_size);  /* chunk_size 0: 16 KiB */
-void arena_close(arena *a);                     /* frees all chunks */
-void arena_reset(arena *a);                     /* keeps one chunk, forgets the rest */
+void arena_init(arena *a, size_t chunk_size); /* chunk_size 0: 16 KiB */
+void arena_close(arena *a);                   /* frees all chunks */
+void arena_reset(arena *a);                   /* keeps one chunk, forgets the rest */
 
-void *arena_alloc(arena *a, size_t n);          /* 16-byte aligned, uninitialised */
+void *arena_alloc(arena *a, size_t n); /* 16-byte aligned, uninitialised */
 void *arena_zalloc(arena *a, size_t n);
 char *arena_strndup(arena *a, const char *s, size_t n); /* NUL-terminated copy */
 char *arena_strdup(arena *a, const char *s);

@@ -6,18 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-void buf_init(buf *b) { b->p = NULL, b->len = b->cap = 0; }
+void buf_init(buf *b) {
+    b->p = NULL, b->len = b->cap = 0;
+}
 
-void buf_close(buf *b)
-{
+void buf_close(buf *b) {
     free(b->p);
     buf_init(b);
 }
 
-void buf_reset(buf *b) { b->len = 0; }
+void buf_reset(buf *b) {
+    b->len = 0;
+}
 
-void buf_reserve(buf *b, size_t extra)
-{
+void buf_reserve(buf *b, size_t extra) {
     if (b->cap - b->len >= extra + 1)
         return;
     size_t cap = b->cap ? b->cap : 256;
@@ -27,8 +29,7 @@ void buf_reserve(buf *b, size_t extra)
     b->cap = cap;
 }
 
-void buf_add(buf *b, const void *p, size_t n)
-{
+void buf_add(buf *b, const void *p, size_t n) {
     buf_reserve(b, n);
     if (n)
         memcpy(b->p + b->len, p, n);
@@ -36,11 +37,14 @@ void buf_add(buf *b, const void *p, size_t n)
     b->p[b->len] = '\0';
 }
 
-void buf_addc(buf *b, char c) { buf_add(b, &c, 1); }
-void buf_adds(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void buf_addc(buf *b, char c) {
+    buf_add(b, &c, 1);
+}
+void buf_adds(buf *b, const char *s) {
+    buf_add(b, s, strlen(s));
+}
 
-void buf_printf(buf *b, const char *fmt, ...)
-{
+void buf_printf(buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -52,8 +56,7 @@ void buf_printf(buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void buf_add_u32le(buf *b, uint32_t v)
-{
+void buf_add_u32le(buf *b, uint32_t v) {
     unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
                           (unsigned char)(v >> 24)};
     buf_add(b, x, 4);

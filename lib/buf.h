@@ -15,7 +15,7 @@ typedef struct buf {
 
 void buf_init(buf *b);
 void buf_close(buf *b);
-void buf_reset(buf *b);                 /* len = 0, keeps the memory */
+void buf_reset(buf *b); /* len = 0, keeps the memory */
 void buf_reserve(buf *b, size_t extra);
 void buf_add(buf *b, const void *p, size_t n);
 void buf_addc(buf *b, char c);

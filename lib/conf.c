@@ -6,16 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const conf_def *conf_find(const conf_def *defs, const char *name)
-{
+static const conf_def *conf_find(const conf_def *defs, const char *name) {
     for (; defs->name; defs++)
         if (strcmp(defs->name, name) == 0)
             return defs;
     return NULL;
 }
 
-static int parse_number(const conf_def *d, const char *v, long long *out, char *err, size_t errlen)
-{
+static int parse_number(const conf_def *d, const char *v, long long *out, char *err,
+                        size_t errlen) {
     errno = 0;
     char *end;
     long long x = strtoll(v, &end, 10);
@@ -26,21 +25,41 @@ static int parse_number(const conf_def *d, const char *v, long long *out, char *
     long long mult = 1;
     if (d->type == CONF_DURATION) {
         switch (*end) {
-        case '\0': case 's': mult = 1; break;
-        case 'm': mult = 60; break;
-        case 'h': mult = 3600; break;
-        case 'd': mult = 86400; break;
-        default: mult = 0;
+        case '\0':
+        case 's':
+            mult = 1;
+            break;
+        case 'm':
+            mult = 60;
+            break;
+        case 'h':
+            mult = 3600;
+            break;
+        case 'd':
+            mult = 86400;
+            break;
+        default:
+            mult = 0;
         }
         if (*end)
             end++;
     } else if (d->type == CONF_SIZE) {
         switch (*end) {
-        case '\0': mult = 1; break;
-        case 'k': case 'K': mult = 1024; break;
-        case 'M': mult = 1024 * 1024; break;
-        case 'G': mult = 1024LL * 1024 * 1024; break;
-        default: mult = 0;
+        case '\0':
+            mult = 1;
+            break;
+        case 'k':
+        case 'K':
+            mult = 1024;
+            break;
+        case 'M':
+            mult = 1024 * 1024;
+            break;
+        case 'G':
+            mult = 1024LL * 1024 * 1024;
+            break;
+        default:
+            mult = 0;
         }
         if (*end)
             end++;
@@ -58,8 +77,7 @@ static int parse_number(const conf_def *d, const char *v, long long *out, char *
     return 0;
 }
 
-static int conf_apply(const conf_def *d, void *obj, const char *v, char *err, size_t errlen)
-{
+static int conf_apply(const conf_def *d, void *obj, const char *v, char *err, size_t errlen) {
     char *field = (char *)obj + d->offset;
     switch (d->type) {
     case CONF_STR: {
@@ -86,8 +104,7 @@ static int conf_apply(const conf_def *d, void *obj, const char *v, char *err, si
     }
 }
 
-int conf_defaults(const conf_def *defs, void *obj, char *err, size_t errlen)
-{
+int conf_defaults(const conf_def *defs, void *obj, char *err, size_t errlen) {
     for (const conf_def *d = defs; d->name; d++)
         if (conf_apply(d, obj, d->def, err, errlen) < 0)
             return -1;
@@ -95,8 +112,7 @@ int conf_defaults(const conf_def *defs, void *obj, char *err, size_t errlen)
 }
 
 int conf_set(const conf_def *defs, void *obj, const char *name, const char *value,
-             const char *where, char *err, size_t errlen)
-{
+             const char *where, char *err, size_t errlen) {
     const conf_def *d = conf_find(defs, name);
     if (!d) {
         snprintf(err, errlen, "%s: unknown setting '%s'", where, name);
@@ -110,8 +126,7 @@ int conf_set(const conf_def *defs, void *obj, const char *name, const char *valu
     return 0;
 }
 
-static char *trim(char *s)
-{
+static char *trim(char *s) {
     while (isspace((unsigned char)*s))
         s++;
     size_t n = strlen(s);
@@ -120,8 +135,7 @@ static char *trim(char *s)
     return s;
 }
 
-int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err, size_t errlen)
-{
+int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "cannot read configuration %s: %s", path, strerror(errno));
@@ -162,8 +176,7 @@ int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err,
     return rc;
 }
 
-int conf_load_env(const conf_def *defs, void *obj, char *err, size_t errlen)
-{
+int conf_load_env(const conf_def *defs, void *obj, char *err, size_t errlen) {
     for (const conf_def *d = defs; d->name; d++) {
         char env[128] = "SPOOR_";
         size_t n = strlen(env);
@@ -177,8 +190,7 @@ int conf_load_env(const conf_def *defs, void *obj, char *err, size_t errlen)
     return 0;
 }
 
-void conf_redact_dsn(const char *dsn, char *out, size_t outlen)
-{
+void conf_redact_dsn(const char *dsn, char *out, size_t outlen) {
     /* URI form: postgresql://user:secret@host/... */
     const char *scheme = strstr(dsn, "://");
     if (scheme) {
@@ -223,8 +235,7 @@ void conf_redact_dsn(const char *dsn, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-void conf_print(const conf_def *defs, const void *obj, FILE *out)
-{
+void conf_print(const conf_def *defs, const void *obj, FILE *out) {
     for (const conf_def *d = defs; d->name; d++) {
         const char *field = (const char *)obj + d->offset;
         switch (d->type) {
@@ -250,8 +261,7 @@ void conf_print(const conf_def *defs, const void *obj, FILE *out)
     }
 }
 
-void conf_free(const conf_def *defs, void *obj)
-{
+void conf_free(const conf_def *defs, void *obj) {
     for (const conf_def *d = defs; d->name; d++)
         if (d->type == CONF_STR) {
             char **s = (char **)((char *)obj + d->offset);

@@ -25,10 +25,10 @@ typedef enum conf_type { CONF_STR, CONF_INT, CONF_BOOL, CONF_DURATION, CONF_SIZE
 typedef struct conf_def {
     const char *name;
     conf_type type;
-    const char *def;       /* default, in file syntax */
-    long long min, max;    /* bounds for numeric types */
-    size_t offset;         /* offsetof the field: char * (STR), long long (others), int (BOOL) */
-    int secret;            /* 1: value may hold a password: conf_print redacts it */
+    const char *def;    /* default, in file syntax */
+    long long min, max; /* bounds for numeric types */
+    size_t offset;      /* offsetof the field: char * (STR), long long (others), int (BOOL) */
+    int secret;         /* 1: value may hold a password: conf_print redacts it */
     const char *help;
 } conf_def;
 

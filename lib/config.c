@@ -11,51 +11,77 @@
 #define NOB 0, 0
 
 static const conf_def config_defs[] = {
-    {"dsn", CONF_STR, "", NOB, F(dsn), 1, "libpq connection string (empty: libpq defaults, PG* variables)"},
+    {"dsn", CONF_STR, "", NOB, F(dsn), 1,
+     "libpq connection string (empty: libpq defaults, PG* variables)"},
     {"kafka.brokers", CONF_STR, "127.0.0.1:59092", NOB, F(kafka_brokers), 0, "bootstrap servers"},
     {"kafka.topic.smtp", CONF_STR, "spoor.smtp", NOB, F(kafka_topic_smtp), 0, "mail log topic"},
-    {"kafka.topic.radius", CONF_STR, "spoor.radius", NOB, F(kafka_topic_radius), 0, "RADIUS accounting topic"},
-    {"kafka.group", CONF_STR, "spoor-ingest", NOB, F(kafka_group), 0, "consumer group of spoor-ingest"},
-    {"ingest.batch_records", CONF_INT, "5000", 1, 1000000, F(ingest_batch_records), 0, "records per transaction"},
-    {"ingest.batch_ms", CONF_INT, "500", 1, 600000, F(ingest_batch_ms), 0, "longest wait before a partial batch commits"},
-    {"ingest.metrics_listen", CONF_STR, "127.0.0.1:9187", NOB, F(ingest_metrics_listen), 0, "Prometheus endpoint (empty: off)"},
-    {"ingest.default_zone", CONF_STR, "UTC", NOB, F(ingest_default_zone), 0, "zone of RFC 3164 times and detail files"},
-    {"ingest.host_zones", CONF_STR, "", NOB, F(ingest_host_zones), 0, "host=Zone,... per source host"},
-    {"ingest.correlate_window", CONF_DURATION, "2d", 60, 30 * 86400, F(ingest_correlate_window), 0, "how long a Postfix queue ID is tied to its message"},
-    {"ingest.max_line", CONF_SIZE, "64k", 256, 16 * 1024 * 1024, F(ingest_max_line), 0, "longer lines are quarantined"},
-    {"evidence.block_bytes", CONF_SIZE, "256k", 4096, 64 * 1024 * 1024, F(evidence_block_bytes), 0, "raw bytes per evidence block"},
-    {"evidence.zstd_level", CONF_INT, "6", 1, 19, F(evidence_zstd_level), 0, "zstd level of evidence blocks"},
-    {"trace.tolerance", CONF_DURATION, "60s", 0, 3600, F(trace_tolerance), 0, "clock skew allowed between MTA and NAS"},
-    {"trace.interim_timeout", CONF_DURATION, "2h", 60, 30 * 86400, F(trace_interim_timeout), 0, "a session silent this long is closed"},
-    {"trace.our_mta_hosts", CONF_STR, "", NOB, F(trace_our_mta_hosts), 0, "our MTAs' names and addresses, comma separated"},
-    {"api.listen", CONF_STR, "127.0.0.1:8443", NOB, F(api_listen), 0, "spoor-api address (loopback by default)"},
-    {"api.max_body", CONF_SIZE, "1M", 1024, 64 * 1024 * 1024, F(api_max_body), 0, "largest request body"},
-    {"api.timeout", CONF_DURATION, "30s", 1, 3600, F(api_timeout), 0, "idle and slow client timeout"},
+    {"kafka.topic.radius", CONF_STR, "spoor.radius", NOB, F(kafka_topic_radius), 0,
+     "RADIUS accounting topic"},
+    {"kafka.group", CONF_STR, "spoor-ingest", NOB, F(kafka_group), 0,
+     "consumer group of spoor-ingest"},
+    {"ingest.batch_records", CONF_INT, "5000", 1, 1000000, F(ingest_batch_records), 0,
+     "records per transaction"},
+    {"ingest.batch_ms", CONF_INT, "500", 1, 600000, F(ingest_batch_ms), 0,
+     "longest wait before a partial batch commits"},
+    {"ingest.metrics_listen", CONF_STR, "127.0.0.1:9187", NOB, F(ingest_metrics_listen), 0,
+     "Prometheus endpoint (empty: off)"},
+    {"ingest.default_zone", CONF_STR, "UTC", NOB, F(ingest_default_zone), 0,
+     "zone of RFC 3164 times and detail files"},
+    {"ingest.host_zones", CONF_STR, "", NOB, F(ingest_host_zones), 0,
+     "host=Zone,... per source host"},
+    {"ingest.correlate_window", CONF_DURATION, "2d", 60, 30 * 86400, F(ingest_correlate_window), 0,
+     "how long a Postfix queue ID is tied to its message"},
+    {"ingest.max_line", CONF_SIZE, "64k", 256, 16 * 1024 * 1024, F(ingest_max_line), 0,
+     "longer lines are quarantined"},
+    {"evidence.block_bytes", CONF_SIZE, "256k", 4096, 64 * 1024 * 1024, F(evidence_block_bytes), 0,
+     "raw bytes per evidence block"},
+    {"evidence.zstd_level", CONF_INT, "6", 1, 19, F(evidence_zstd_level), 0,
+     "zstd level of evidence blocks"},
+    {"trace.tolerance", CONF_DURATION, "60s", 0, 3600, F(trace_tolerance), 0,
+     "clock skew allowed between MTA and NAS"},
+    {"trace.interim_timeout", CONF_DURATION, "2h", 60, 30 * 86400, F(trace_interim_timeout), 0,
+     "a session silent this long is closed"},
+    {"trace.our_mta_hosts", CONF_STR, "", NOB, F(trace_our_mta_hosts), 0,
+     "our MTAs' names and addresses, comma separated"},
+    {"api.listen", CONF_STR, "127.0.0.1:8443", NOB, F(api_listen), 0,
+     "spoor-api address (loopback by default)"},
+    {"api.max_body", CONF_SIZE, "1M", 1024, 64 * 1024 * 1024, F(api_max_body), 0,
+     "largest request body"},
+    {"api.timeout", CONF_DURATION, "30s", 1, 3600, F(api_timeout), 0,
+     "idle and slow client timeout"},
     {"sql_dir", CONF_STR, "", NOB, F(sql_dir), 0, "migrations folder (empty: built-in location)"},
     {"log.level", CONF_STR, "info", NOB, F(log_level), 0, "error, warn, info or debug"},
     {"log.file", CONF_STR, "", NOB, F(log_file), 0, "log file (empty: stderr)"},
     {NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL},
 };
 
-int config_load(spoor_config *c, const char *path, char *err, size_t errlen)
-{
+int config_load(spoor_config *c, const char *path, char *err, size_t errlen) {
     memset(c, 0, sizeof *c);
     if (conf_defaults(config_defs, c, err, errlen) < 0)
-        return -1;
+        goto fail;
     if (!path && getenv("SPOOR_CONFIG") && *getenv("SPOOR_CONFIG"))
         path = getenv("SPOOR_CONFIG"); /* set by `spoor` for the programs it runs */
     if (!path && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
         path = CONFIG_DEFAULT_PATH;
     if (path && conf_load_file(config_defs, c, path, err, errlen) < 0)
-        return -1;
-    return conf_load_env(config_defs, c, err, errlen);
+        goto fail;
+    if (conf_load_env(config_defs, c, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    /* On failure nothing is left for the caller to free. */
+    conf_free(config_defs, c);
+    return -1;
 }
 
-int config_set(spoor_config *c, const char *name, const char *value, char *err, size_t errlen)
-{
+int config_set(spoor_config *c, const char *name, const char *value, char *err, size_t errlen) {
     return conf_set(config_defs, c, name, value, "command line", err, errlen);
 }
 
-void config_print(const spoor_config *c, FILE *out) { conf_print(config_defs, c, out); }
+void config_print(const spoor_config *c, FILE *out) {
+    conf_print(config_defs, c, out);
+}
 
-void config_free(spoor_config *c) { conf_free(config_defs, c); }
+void config_free(spoor_config *c) {
+    conf_free(config_defs, c);
+}

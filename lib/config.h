@@ -18,7 +18,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/spoor/spoor.conf"
 
 typedef struct spoor_config {
-    char *dsn;                 /* libpq connection string; "" = libpq defaults */
+    char *dsn; /* libpq connection string; "" = libpq defaults */
     char *kafka_brokers;
     char *kafka_topic_smtp;
     char *kafka_topic_radius;
@@ -27,7 +27,7 @@ typedef struct spoor_config {
     long long ingest_batch_ms;
     char *ingest_metrics_listen;
     char *ingest_default_zone;
-    char *ingest_host_zones;   /* "host=Zone,host2=Zone2" for RFC 3164 lines and detail files */
+    char *ingest_host_zones; /* "host=Zone,host2=Zone2" for RFC 3164 lines and detail files */
     long long ingest_correlate_window;
     long long ingest_max_line;
     long long evidence_block_bytes;
@@ -43,7 +43,8 @@ typedef struct spoor_config {
     char *log_file;
 } spoor_config;
 
-/* Loads defaults, then PATH (NULL: the default path if it exists), then the environment. */
+/* Loads defaults, then PATH (NULL: $SPOOR_CONFIG, else the default path if it exists), then
+ * the environment.  On failure nothing needs freeing. */
 int config_load(spoor_config *c, const char *path, char *err, size_t errlen);
 int config_set(spoor_config *c, const char *name, const char *value, char *err, size_t errlen);
 void config_print(const spoor_config *c, FILE *out);

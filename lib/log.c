@@ -13,22 +13,23 @@ static const char *log_file;
 static enum log_level log_level_max = LOG_INFO;
 static int log_journal;
 
-void log_init(const char *component, const char *file)
-{
+void log_init(const char *component, const char *file) {
     log_component = component;
     log_file = file;
     log_journal = getenv("JOURNAL_STREAM") != NULL;
     log_reopen();
 }
 
-void log_set_level(enum log_level level) { log_level_max = level; }
+void log_set_level(enum log_level level) {
+    log_level_max = level;
+}
 
-int log_parse_level(const char *name, enum log_level *out)
-{
+int log_parse_level(const char *name, enum log_level *out) {
     static const struct {
         const char *name;
         enum log_level level;
-    } names[] = {{"error", LOG_ERROR}, {"warn", LOG_WARN}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
+    } names[] = {
+        {"error", LOG_ERROR}, {"warn", LOG_WARN}, {"info", LOG_INFO}, {"debug", LOG_DEBUG}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i].name) == 0) {
             *out = names[i].level;
@@ -37,8 +38,7 @@ int log_parse_level(const char *name, enum log_level *out)
     return -1;
 }
 
-void log_reopen(void)
-{
+void log_reopen(void) {
     if (!log_file)
         return;
     int fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -50,10 +50,9 @@ void log_reopen(void)
     close(fd);
 }
 
-static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
-{
-    static const char *const names[] = {[LOG_ERROR] = "error", [LOG_WARN] = "warn",
-                                        [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
+static void log_vmsg(enum log_level level, const char *fmt, va_list ap) {
+    static const char *const names[] = {
+        [LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
     char msg[2048], line[2300];
     vsnprintf(msg, sizeof msg, fmt, ap);
     /* One event, one line: fold any newline a message carries. */
@@ -75,8 +74,7 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
     (void)w;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
-{
+void log_msg(enum log_level level, const char *fmt, ...) {
     if (level > log_level_max)
         return;
     va_list ap;
@@ -85,8 +83,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void log_fatal(const char *fmt, ...)
-{
+void log_fatal(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     log_vmsg(LOG_ERROR, fmt, ap);

@@ -11,10 +11,10 @@
 
 #include <stddef.h>
 
-void *mem_alloc(size_t n);                 /* malloc */
-void *mem_zalloc(size_t n);                /* calloc(1, n) */
-void *mem_realloc(void *p, size_t n);      /* realloc */
-char *mem_strdup(const char *s);           /* strdup */
+void *mem_alloc(size_t n);                  /* malloc */
+void *mem_zalloc(size_t n);                 /* calloc(1, n) */
+void *mem_realloc(void *p, size_t n);       /* realloc */
+char *mem_strdup(const char *s);            /* strdup */
 char *mem_strndup(const char *s, size_t n); /* strndup, always NUL-terminated */
 
 #endif

@@ -2,10 +2,11 @@
 
 #include <string.h>
 
-static int msgid_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int msgid_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
-size_t msgid_normalize(const char *in, size_t len, char *out)
-{
+size_t msgid_normalize(const char *in, size_t len, char *out) {
     while (len && msgid_space(in[0]))
         in++, len--;
     while (len && msgid_space(in[len - 1]))

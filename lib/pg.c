@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-PGconn *pg_connect(const char *dsn, const char *application_name, char *err, size_t errlen)
-{
+PGconn *pg_connect(const char *dsn, const char *application_name, char *err, size_t errlen) {
     /* expand_dbname=1: DSN may be a whole connection string or URI; whatever
      * it leaves unset falls back to PG* variables and libpq defaults. */
     const char *keys[3] = {"fallback_application_name", NULL, NULL};
@@ -26,8 +25,7 @@ PGconn *pg_connect(const char *dsn, const char *application_name, char *err, siz
     return conn;
 }
 
-pg_class pg_classify(const char *s)
-{
+pg_class pg_classify(const char *s) {
     if (!s || strlen(s) != 5)
         return PG_RECONNECT;
     if (!strcmp(s, "40001") || !strcmp(s, "40P01") || !strcmp(s, "55P03") || !strcmp(s, "57014"))
@@ -40,8 +38,7 @@ pg_class pg_classify(const char *s)
     return PG_FATAL;
 }
 
-pg_class pg_result_class(PGconn *conn, const PGresult *res)
-{
+pg_class pg_result_class(PGconn *conn, const PGresult *res) {
     if (res) {
         ExecStatusType st = PQresultStatus(res);
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN ||
@@ -53,8 +50,7 @@ pg_class pg_result_class(PGconn *conn, const PGresult *res)
     return pg_classify(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
 }
 
-void pg_error(PGconn *conn, const PGresult *res, char *err, size_t errlen)
-{
+void pg_error(PGconn *conn, const PGresult *res, char *err, size_t errlen) {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
@@ -68,8 +64,7 @@ void pg_error(PGconn *conn, const PGresult *res, char *err, size_t errlen)
 }
 
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                   pg_class *cls, char *err, size_t errlen)
-{
+                   pg_class *cls, char *err, size_t errlen) {
     PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     pg_class c = pg_result_class(conn, res);
     if (cls)
@@ -82,9 +77,8 @@ PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const
     return res;
 }
 
-pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                 char *err, size_t errlen)
-{
+pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                 size_t errlen) {
     pg_class c;
     PGresult *res = pg_query(conn, sql, nparams, params, &c, err, errlen);
     PQclear(res);

@@ -27,8 +27,8 @@ pg_class pg_classify(const char *sqlstate);
 pg_class pg_result_class(PGconn *conn, const PGresult *res);
 
 /* Runs a parameterised command; on failure fills ERR with "SQLSTATE: message". */
-pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                 char *err, size_t errlen);
+pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                 size_t errlen);
 /* Same, returning the result (caller PQclears) or NULL on failure. */
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
                    pg_class *cls, char *err, size_t errlen);

@@ -5,8 +5,7 @@
 #include <string.h>
 
 /* Length of a valid UTF-8 sequence at S (max N bytes), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
+static size_t utf8_len(const unsigned char *s, size_t n) {
     unsigned char c = s[0];
     size_t need;
     uint32_t cp;
@@ -33,19 +32,31 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return need;
 }
 
-void pgcopy_text(buf *b, const char *s, size_t len)
-{
+void pgcopy_text(buf *b, const char *s, size_t len) {
     buf_reserve(b, len + 16);
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
         unsigned char c = p[i];
         switch (c) {
-        case '\\': buf_add(b, "\\\\", 2); i++; continue;
-        case '\t': buf_add(b, "\\t", 2); i++; continue;
-        case '\n': buf_add(b, "\\n", 2); i++; continue;
-        case '\r': buf_add(b, "\\r", 2); i++; continue;
-        default: break;
+        case '\\':
+            buf_add(b, "\\\\", 2);
+            i++;
+            continue;
+        case '\t':
+            buf_add(b, "\\t", 2);
+            i++;
+            continue;
+        case '\n':
+            buf_add(b, "\\n", 2);
+            i++;
+            continue;
+        case '\r':
+            buf_add(b, "\\r", 2);
+            i++;
+            continue;
+        default:
+            break;
         }
         size_t n = utf8_len(p + i, len - i);
         if (n == 0) {
@@ -58,21 +69,27 @@ void pgcopy_text(buf *b, const char *s, size_t len)
     }
 }
 
-void pgcopy_str(buf *b, const char *s)
-{
+void pgcopy_str(buf *b, const char *s) {
     if (s)
         pgcopy_text(b, s, strlen(s));
     else
         pgcopy_null(b);
 }
 
-void pgcopy_null(buf *b) { buf_add(b, "\\N", 2); }
-void pgcopy_int(buf *b, long long v) { buf_printf(b, "%lld", v); }
-void pgcopy_sep(buf *b) { buf_addc(b, '\t'); }
-void pgcopy_end(buf *b) { buf_addc(b, '\n'); }
+void pgcopy_null(buf *b) {
+    buf_add(b, "\\N", 2);
+}
+void pgcopy_int(buf *b, long long v) {
+    buf_printf(b, "%lld", v);
+}
+void pgcopy_sep(buf *b) {
+    buf_addc(b, '\t');
+}
+void pgcopy_end(buf *b) {
+    buf_addc(b, '\n');
+}
 
-void pgcopy_bytea(buf *b, const void *p, size_t len)
-{
+void pgcopy_bytea(buf *b, const void *p, size_t len) {
     static const char hex[] = "0123456789abcdef";
     buf_reserve(b, 3 + 2 * len);
     buf_add(b, "\\\\x", 3); /* "\x" escaped once for COPY */
@@ -86,8 +103,7 @@ void pgcopy_bytea(buf *b, const void *p, size_t len)
     b->p[b->len] = '\0';
 }
 
-void pgcopy_time(buf *b, int64_t us)
-{
+void pgcopy_time(buf *b, int64_t us) {
     timeutil_civil c;
     timeutil_utc_to_civil(us, &c);
     buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", c.year, c.month, c.day, c.hour, c.minute,
@@ -95,8 +111,7 @@ void pgcopy_time(buf *b, int64_t us)
 }
 
 int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *cls, char *err,
-                size_t errlen)
-{
+                size_t errlen) {
     PGresult *r = PQexec(conn, copy_sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         *cls = pg_result_class(conn, r);

@@ -19,13 +19,13 @@
 #include <stdint.h>
 
 void pgcopy_text(buf *b, const char *s, size_t len); /* a text field */
-void pgcopy_str(buf *b, const char *s);               /* NULL → \N */
+void pgcopy_str(buf *b, const char *s);              /* NULL → \N */
 void pgcopy_null(buf *b);
 void pgcopy_int(buf *b, long long v);
 void pgcopy_bytea(buf *b, const void *p, size_t len);
-void pgcopy_time(buf *b, int64_t us);                 /* timestamptz, UTC */
-void pgcopy_sep(buf *b);                              /* between fields */
-void pgcopy_end(buf *b);                              /* end of row */
+void pgcopy_time(buf *b, int64_t us); /* timestamptz, UTC */
+void pgcopy_sep(buf *b);              /* between fields */
+void pgcopy_end(buf *b);              /* end of row */
 
 int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *cls, char *err,
                 size_t errlen);

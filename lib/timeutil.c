@@ -8,8 +8,7 @@
 #include <time.h>
 
 /* Howard Hinnant's days_from_civil: exact for the proleptic Gregorian calendar. */
-int64_t timeutil_days_from_civil(int y, int m, int d)
-{
+int64_t timeutil_days_from_civil(int y, int m, int d) {
     y -= m <= 2;
     const int64_t era = (y >= 0 ? y : y - 399) / 400;
     const unsigned yoe = (unsigned)(y - era * 400);
@@ -18,8 +17,7 @@ int64_t timeutil_days_from_civil(int y, int m, int d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-void timeutil_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
+void timeutil_civil_from_days(int64_t z, int *y, int *m, int *d) {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const unsigned doe = (unsigned)(z - era * 146097);
@@ -32,20 +30,17 @@ void timeutil_civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yy + (*m <= 2));
 }
 
-static int days_in_month(int y, int m)
-{
+static int days_in_month(int y, int m) {
     static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
     return dm[m - 1];
 }
 
-static int civil_check(const timeutil_civil *c, char *err, size_t errlen)
-{
+static int civil_check(const timeutil_civil *c, char *err, size_t errlen) {
     if (c->year < 1900 || c->year > 9999 || c->month < 1 || c->month > 12 || c->day < 1 ||
-        c->day > days_in_month(c->year, c->month) || c->hour < 0 || c->hour > 23 ||
-        c->minute < 0 || c->minute > 59 || c->second < 0 || c->second > 60 || c->usec < 0 ||
-        c->usec > 999999) {
+        c->day > days_in_month(c->year, c->month) || c->hour < 0 || c->hour > 23 || c->minute < 0 ||
+        c->minute > 59 || c->second < 0 || c->second > 60 || c->usec < 0 || c->usec > 999999) {
         snprintf(err, errlen, "invalid date or time %04d-%02d-%02d %02d:%02d:%02d", c->year,
                  c->month, c->day, c->hour, c->minute, c->second);
         return -1;
@@ -53,32 +48,28 @@ static int civil_check(const timeutil_civil *c, char *err, size_t errlen)
     return 0;
 }
 
-static int64_t civil_raw(const timeutil_civil *c)
-{
+static int64_t civil_raw(const timeutil_civil *c) {
     int sec = c->second == 60 ? 59 : c->second;
     int64_t s = timeutil_days_from_civil(c->year, c->month, c->day) * 86400 + c->hour * 3600 +
                 c->minute * 60 + sec;
     return s * TIMEUTIL_US + c->usec;
 }
 
-int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, char *err, size_t errlen)
-{
+int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, char *err, size_t errlen) {
     if (civil_check(c, err, errlen) < 0)
         return -1;
     *out = civil_raw(c);
     return 0;
 }
 
-static int64_t floordiv(int64_t a, int64_t b)
-{
+static int64_t floordiv(int64_t a, int64_t b) {
     int64_t q = a / b;
     if ((a % b) && ((a < 0) != (b < 0)))
         q--;
     return q;
 }
 
-void timeutil_utc_to_civil(int64_t t, timeutil_civil *c)
-{
+void timeutil_utc_to_civil(int64_t t, timeutil_civil *c) {
     int64_t secs = floordiv(t, TIMEUTIL_US);
     c->usec = (int)(t - secs * TIMEUTIL_US);
     int64_t days = floordiv(secs, 86400);
@@ -89,8 +80,7 @@ void timeutil_utc_to_civil(int64_t t, timeutil_civil *c)
     c->second = (int)(rem % 60);
 }
 
-int timeutil_zone_valid(const char *zone)
-{
+int timeutil_zone_valid(const char *zone) {
     if (!zone || !*zone || strlen(zone) > 200)
         return 0;
     if (strcmp(zone, "UTC") == 0)
@@ -111,8 +101,7 @@ int timeutil_zone_valid(const char *zone)
  * one zone do not call tzset() each time. */
 static char current_zone[256];
 
-static int zone_load(const char *zone, char *err, size_t errlen)
-{
+static int zone_load(const char *zone, char *err, size_t errlen) {
     if (strcmp(current_zone, zone) == 0)
         return 0;
     if (!timeutil_zone_valid(zone)) {
@@ -127,8 +116,7 @@ static int zone_load(const char *zone, char *err, size_t errlen)
     return 0;
 }
 
-int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen)
-{
+int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen) {
     if (zone_load(zone, err, errlen) < 0)
         return -1;
     time_t secs = (time_t)floordiv(t, TIMEUTIL_US);
@@ -141,9 +129,8 @@ int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, 
     return 0;
 }
 
-int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out,
-                          char *err, size_t errlen)
-{
+int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
+                          size_t errlen) {
     if (civil_check(c, err, errlen) < 0)
         return -1;
     int64_t raw = civil_raw(c);
@@ -177,8 +164,7 @@ int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_lo
     return 0;
 }
 
-static int digits(const char **p, int n, int *v)
-{
+static int digits(const char **p, int n, int *v) {
     int x = 0;
     for (int i = 0; i < n; i++) {
         if (!isdigit((unsigned char)(*p)[i]))
@@ -190,8 +176,7 @@ static int digits(const char **p, int n, int *v)
     return 0;
 }
 
-int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, size_t errlen)
-{
+int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, size_t errlen) {
     const char *p = s;
     timeutil_civil c = {0};
     if (digits(&p, 4, &c.year) || *p++ != '-' || digits(&p, 2, &c.month) || *p++ != '-' ||
@@ -260,21 +245,19 @@ int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, siz
     return -1;
 }
 
-char *timeutil_format(int64_t t, char *buf)
-{
+char *timeutil_format(int64_t t, char *buf) {
     timeutil_civil c;
     timeutil_utc_to_civil(t, &c);
     if (c.usec)
-        snprintf(buf, TIMEUTIL_RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", c.year,
-                 c.month, c.day, c.hour, c.minute, c.second, c.usec);
+        snprintf(buf, TIMEUTIL_RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", c.year, c.month,
+                 c.day, c.hour, c.minute, c.second, c.usec);
     else
         snprintf(buf, TIMEUTIL_RFC3339_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month,
                  c.day, c.hour, c.minute, c.second);
     return buf;
 }
 
-int64_t timeutil_now(void)
-{
+int64_t timeutil_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * TIMEUTIL_US + ts.tv_nsec / 1000;

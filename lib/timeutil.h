@@ -22,16 +22,16 @@
 #define TIMEUTIL_RFC3339_MAX 40
 
 typedef struct timeutil_civil {
-    int year, month, day;      /* month 1..12, day 1..31 */
-    int hour, minute, second;  /* second 0..60 (a leap second is folded into :59) */
-    int usec;                  /* 0..999999 */
+    int year, month, day;     /* month 1..12, day 1..31 */
+    int hour, minute, second; /* second 0..60 (a leap second is folded into :59) */
+    int usec;                 /* 0..999999 */
 } timeutil_civil;
 
 /* Result of converting a wall-clock time in a zone. */
 typedef struct timeutil_local {
-    int n;             /* 1: unique; 2: ambiguous (overlap); 0: does not exist (gap) */
-    int64_t cand[2];   /* n==1: cand[0]; n==2 or n==0: the instants under the offsets
-                          before and after the transition (earlier first) */
+    int n;           /* 1: unique; 2: ambiguous (overlap); 0: does not exist (gap) */
+    int64_t cand[2]; /* n==1: cand[0]; n==2 or n==0: the instants under the offsets
+                        before and after the transition (earlier first) */
 } timeutil_local;
 
 /* Days since 1970-01-01 for a proleptic Gregorian date, and back. */
@@ -49,8 +49,8 @@ int timeutil_zone_valid(const char *zone);
 int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen);
 
 /* Wall-clock time C in ZONE to instants (see timeutil_local). */
-int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out,
-                          char *err, size_t errlen);
+int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
+                          size_t errlen);
 
 /* Parses "YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|±hh:mm|±hhmm)".  With ZONE non-NULL a
  * missing offset is allowed and the time is taken in ZONE; an ambiguous or

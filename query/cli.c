@@ -5,8 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void cli_error(const cli *c, const char *fmt, ...)
-{
+void cli_error(const cli *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "spoor%s%s: ", c->command ? " " : "", c->command ? c->command : "");
@@ -15,8 +14,7 @@ void cli_error(const cli *c, const char *fmt, ...)
     va_end(ap);
 }
 
-PGconn *cli_connect(cli *c)
-{
+PGconn *cli_connect(cli *c) {
     char err[1024];
     PGconn *conn = pg_connect(c->cfg.dsn, "spoor", err, sizeof err);
     if (!conn) {
@@ -28,4 +26,6 @@ PGconn *cli_connect(cli *c)
     return conn;
 }
 
-int cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
+int cli_is_help(const char *arg) {
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}

@@ -18,8 +18,8 @@
 
 typedef struct cli {
     spoor_config cfg;
-    const char *command;   /* the subcommand, for messages */
-    const char *argv0;     /* path of the spoor executable */
+    const char *command;     /* the subcommand, for messages */
+    const char *argv0;       /* path of the spoor executable */
     const char *config_path; /* --config, or NULL */
     int json;
 } cli;

@@ -23,15 +23,14 @@
 
 typedef struct migration {
     int version;
-    char *name;   /* file name */
+    char *name; /* file name */
     char *path;
     char *sql;
     char sha[65];
 } migration;
 
 /* The migrations folder: configured, else next to the build tree, else installed. */
-static const char *db_sql_dir(cli *c, char *buf, size_t n)
-{
+static const char *db_sql_dir(cli *c, char *buf, size_t n) {
     if (c->cfg.sql_dir && *c->cfg.sql_dir)
         return c->cfg.sql_dir;
     char exe[PATH_MAX];
@@ -47,8 +46,7 @@ static const char *db_sql_dir(cli *c, char *buf, size_t n)
     return SPOOR_SQLDIR;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
+static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -66,13 +64,11 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-static int migration_cmp(const void *a, const void *b)
-{
+static int migration_cmp(const void *a, const void *b) {
     return ((const migration *)a)->version - ((const migration *)b)->version;
 }
 
-static void migrations_free(migration *m, int n)
-{
+static void migrations_free(migration *m, int n) {
     for (int i = 0; i < n; i++) {
         free(m[i].name);
         free(m[i].path);
@@ -81,8 +77,7 @@ static void migrations_free(migration *m, int n)
     free(m);
 }
 
-static migration *migrations_load(cli *c, int *count)
-{
+static migration *migrations_load(cli *c, int *count) {
     char buf[PATH_MAX];
     const char *dir = db_sql_dir(c, buf, sizeof buf);
     DIR *d = opendir(dir);
@@ -133,17 +128,15 @@ static migration *migrations_load(cli *c, int *count)
     return m;
 }
 
-static const char DB_META_SQL[] =
-    "CREATE SCHEMA IF NOT EXISTS spoor_meta;"
-    "CREATE TABLE IF NOT EXISTS spoor_meta.migration ("
-    "  version integer PRIMARY KEY,"
-    "  name text NOT NULL,"
-    "  sha256 text NOT NULL,"
-    "  applied_at timestamptz NOT NULL DEFAULT now(),"
-    "  applied_by name NOT NULL DEFAULT session_user)";
+static const char DB_META_SQL[] = "CREATE SCHEMA IF NOT EXISTS spoor_meta;"
+                                  "CREATE TABLE IF NOT EXISTS spoor_meta.migration ("
+                                  "  version integer PRIMARY KEY,"
+                                  "  name text NOT NULL,"
+                                  "  sha256 text NOT NULL,"
+                                  "  applied_at timestamptz NOT NULL DEFAULT now(),"
+                                  "  applied_by name NOT NULL DEFAULT session_user)";
 
-static int exec_simple(cli *c, PGconn *conn, const char *sql, const char *what)
-{
+static int exec_simple(cli *c, PGconn *conn, const char *sql, const char *what) {
     PGresult *r = PQexec(conn, sql);
     if (pg_result_class(conn, r) != PG_OK) {
         char err[2048];
@@ -157,8 +150,7 @@ static int exec_simple(cli *c, PGconn *conn, const char *sql, const char *what)
 }
 
 /* Applied versions → their sha256 (NULL if not applied); caller frees. */
-static char **applied_load(cli *c, PGconn *conn, const migration *m, int n, int *ok)
-{
+static char **applied_load(cli *c, PGconn *conn, const migration *m, int n, int *ok) {
     char err[1024];
     *ok = 0;
     PGresult *r = pg_query(conn,
@@ -185,8 +177,7 @@ static char **applied_load(cli *c, PGconn *conn, const migration *m, int n, int 
     return sha;
 }
 
-static int db_migrate(cli *c, PGconn *conn)
-{
+static int db_migrate(cli *c, PGconn *conn) {
     int n;
     migration *m = migrations_load(c, &n);
     if (!m)
@@ -228,8 +219,9 @@ static int db_migrate(cli *c, PGconn *conn)
             break;
         }
         const char *p3[] = {ver, m[i].name, m[i].sha};
-        if (pg_exec(conn, "INSERT INTO spoor_meta.migration(version, name, sha256) VALUES ($1,$2,$3)",
-                    3, p3, err, sizeof err) != PG_OK) {
+        if (pg_exec(conn,
+                    "INSERT INTO spoor_meta.migration(version, name, sha256) VALUES ($1,$2,$3)", 3,
+                    p3, err, sizeof err) != PG_OK) {
             cli_error(c, "recording %s: %s", m[i].name, err);
             rc = 1;
             break;
@@ -247,13 +239,13 @@ static int db_migrate(cli *c, PGconn *conn)
     if (c->json)
         printf("{\"applied\":%d,\"ok\":%s}\n", applied, rc ? "false" : "true");
     else if (rc == 0)
-        printf("%d migration%s applied, database is up to date\n", applied, applied == 1 ? "" : "s");
+        printf("%d migration%s applied, database is up to date\n", applied,
+               applied == 1 ? "" : "s");
     migrations_free(m, n);
     return rc;
 }
 
-static int db_status(cli *c, PGconn *conn)
-{
+static int db_status(cli *c, PGconn *conn) {
     int n, ok;
     migration *m = migrations_load(c, &n);
     if (!m)
@@ -290,8 +282,7 @@ static int db_status(cli *c, PGconn *conn)
     return 0;
 }
 
-int db_run(cli *c, int argc, char **argv)
-{
+int db_run(cli *c, int argc, char **argv) {
     if (argc < 2 || cli_is_help(argv[1])) {
         fprintf(argc < 2 ? stderr : stdout,
                 "usage: spoor db migrate   apply pending migrations (each in its own transaction)\n"

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int ingest_status(cli *c, PGconn *conn)
-{
+static int ingest_status(cli *c, PGconn *conn) {
     char err[1024];
     PGresult *r = pg_query(conn,
                            "SELECT source, part, next_pos, consumed, stored, quarantined, "
@@ -19,8 +18,8 @@ static int ingest_status(cli *c, PGconn *conn)
         cli_error(c, "%s", err);
         return 1;
     }
-    PGresult *q = pg_query(conn, "SELECT source, part, reason, n FROM spoor.quarantine_summary()", 0,
-                           NULL, NULL, err, sizeof err);
+    PGresult *q = pg_query(conn, "SELECT source, part, reason, n FROM spoor.quarantine_summary()",
+                           0, NULL, NULL, err, sizeof err);
     if (!q) {
         cli_error(c, "%s", err);
         PQclear(r);
@@ -42,9 +41,8 @@ static int ingest_status(cli *c, PGconn *conn)
                                (json_int_t)atoll(PQgetvalue(r, i, 2)), "consumed",
                                (json_int_t)atoll(PQgetvalue(r, i, 3)), "stored",
                                (json_int_t)atoll(PQgetvalue(r, i, 4)), "quarantined",
-                               (json_int_t)atoll(PQgetvalue(r, i, 5)), "label",
-                               PQgetvalue(r, i, 6), "updated_at", PQgetvalue(r, i, 7),
-                               "quarantine_reasons", reasons));
+                               (json_int_t)atoll(PQgetvalue(r, i, 5)), "label", PQgetvalue(r, i, 6),
+                               "updated_at", PQgetvalue(r, i, 7), "quarantine_reasons", reasons));
         }
         json_t *o = json_pack("{s:o}", "sources", arr);
         char *s = json_dumps(o, JSON_COMPACT);
@@ -82,8 +80,7 @@ static int ingest_status(cli *c, PGconn *conn)
     return rc;
 }
 
-int ingest_cmd_run(cli *c, int argc, char **argv)
-{
+int ingest_cmd_run(cli *c, int argc, char **argv) {
     if (argc < 2 || cli_is_help(argv[1])) {
         fprintf(argc < 2 ? stderr : stdout,
                 "usage: spoor ingest status [--json]   positions and counts per source\n");

@@ -25,15 +25,13 @@
 
 static int cmd_help(cli *c, int argc, char **argv);
 
-static int cmd_version(cli *c, int argc, char **argv)
-{
+static int cmd_version(cli *c, int argc, char **argv) {
     (void)c, (void)argc, (void)argv;
     printf("spoor %s\n", SPOOR_VERSION);
     return 0;
 }
 
-static int cmd_config(cli *c, int argc, char **argv)
-{
+static int cmd_config(cli *c, int argc, char **argv) {
     if (argc > 1 && cli_is_help(argv[1])) {
         printf("usage: spoor config   print the effective configuration (passwords redacted)\n");
         return 0;
@@ -52,18 +50,17 @@ static const cli_command commands[] = {
     {NULL, NULL, NULL},
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: spoor [--config FILE] [--dsn DSN] [--set KEY=VALUE] [--json] COMMAND [ARGS]\n\n"
-                 "commands:\n");
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: spoor [--config FILE] [--dsn DSN] [--set KEY=VALUE] [--json] COMMAND [ARGS]\n\n"
+            "commands:\n");
     for (const cli_command *k = commands; k->name; k++)
         fprintf(out, "  %-10s %s\n", k->name, k->summary);
     fprintf(out, "\nThe database connection follows libpq: PGHOST, PGPORT, PGUSER, PGDATABASE,\n"
                  "or SPOOR_DSN / --dsn.  `spoor COMMAND --help` describes a command.\n");
 }
 
-static int cmd_help(cli *c, int argc, char **argv)
-{
+static int cmd_help(cli *c, int argc, char **argv) {
     (void)c;
     if (argc > 1) {
         char *sub[] = {argv[1], "--help", NULL};
@@ -76,8 +73,7 @@ static int cmd_help(cli *c, int argc, char **argv)
 }
 
 /* Runs spoor-NAME from the folder this executable is in. */
-static int run_external(cli *c, int argc, char **argv)
-{
+static int run_external(cli *c, int argc, char **argv) {
     char exe[PATH_MAX], path[PATH_MAX + 64];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0) {
@@ -104,8 +100,7 @@ static int run_external(cli *c, int argc, char **argv)
     return 1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     cli c = {0};
     c.argv0 = argv[0];
     if (sodium_init() < 0) {

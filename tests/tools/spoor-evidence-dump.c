@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *kind = argc > 1 ? argv[1] : "smtp";
     char err[1024];
     PGconn *c = pg_connect("", "spoor-evidence-dump", err, sizeof err);
@@ -35,7 +34,8 @@ int main(int argc, char **argv)
     int bad = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         if (evidence_unpack(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), NULL,
-                            (const unsigned char *)PQgetvalue(r, i, 0), &frame, err, sizeof err) < 0) {
+                            (const unsigned char *)PQgetvalue(r, i, 0), &frame, err,
+                            sizeof err) < 0) {
             fprintf(stderr, "block %d: %s\n", i, err);
             bad = 1;
             continue;

@@ -16,8 +16,7 @@
 
 static int delivered, failed;
 
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk, (void)opaque;
     if (m->err)
         failed++;
@@ -25,8 +24,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         delivered++;
 }
 
-static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers)
-{
+static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers) {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err);
@@ -45,8 +43,7 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers)
     return rk;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: spoor-kafka-roundtrip BROKERS TOPIC N\n");
         return 2;
@@ -115,8 +112,8 @@ int main(int argc, char **argv)
                 char buf[128];
                 memcpy(buf, m->payload, m->len);
                 buf[m->len] = '\0';
-                if (sscanf(buf, "roundtrip %u message %d %7s", &nn, &idx, tail) == 3 && nn == nonce &&
-                    idx >= 0 && idx < n) {
+                if (sscanf(buf, "roundtrip %u message %d %7s", &nn, &idx, tail) == 3 &&
+                    nn == nonce && idx >= 0 && idx < n) {
                     char want[128];
                     snprintf(want, sizeof want, "roundtrip %u message %d \xc3\xa9\x01", nonce, idx);
                     if (strcmp(want, buf) != 0)

@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int main(void)
-{
+int main(void) {
     char err[1024];
     PGconn *c = pg_connect("", "spoor-pg-roundtrip", err, sizeof err);
     if (!c) {

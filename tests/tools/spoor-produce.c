@@ -18,8 +18,7 @@
 
 static long delivered, failed;
 
-static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk, (void)opaque;
     if (m->err) {
         failed++;
@@ -29,15 +28,16 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 }
 
 /* The host field of an RFC 3164/5424 line: the word after the timestamp. */
-static size_t syslog_host(const char *p, size_t n, const char **host)
-{
+static size_t syslog_host(const char *p, size_t n, const char **host) {
     size_t i = 0;
     if (i < n && p[i] == '<')
         while (i < n && p[i] != '>')
             i++, i += 0;
     if (i < n && p[i] == '>')
         i++;
-    int words = (i + 1 < n && p[i] == '1' && p[i + 1] == ' ') ? 2 : (i < n && p[i] >= '0' && p[i] <= '9') ? 1 : 3;
+    int words = (i + 1 < n && p[i] == '1' && p[i + 1] == ' ') ? 2
+                : (i < n && p[i] >= '0' && p[i] <= '9')       ? 1
+                                                              : 3;
     for (int w = 0; w < words; w++) {
         while (i < n && p[i] != ' ')
             i++;
@@ -51,8 +51,7 @@ static size_t syslog_host(const char *p, size_t n, const char **host)
     return i - s;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *brokers = NULL, *topic = NULL, *key = NULL;
     int detail = 0, print = 0;
     long rate = 0;
@@ -78,7 +77,8 @@ int main(int argc, char **argv)
     if (print) { /* the records exactly as they would be produced, for comparisons */
         char e[512];
         for (; i < argc; i++) {
-            logfile *f = logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, e, sizeof e);
+            logfile *f =
+                logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, e, sizeof e);
             if (!f) {
                 fprintf(stderr, "spoor-produce: %s\n", e);
                 return 1;
@@ -100,7 +100,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!brokers || !topic || i >= argc) {
-        fprintf(stderr, "usage: spoor-produce --brokers B --topic T [--detail] [--key K] [--rate N] FILE...\n");
+        fprintf(
+            stderr,
+            "usage: spoor-produce --brokers B --topic T [--detail] [--key K] [--rate N] FILE...\n");
         return 2;
     }
     char err[512];
@@ -119,7 +121,8 @@ int main(int argc, char **argv)
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (; i < argc; i++) {
-        logfile *f = logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, err, sizeof err);
+        logfile *f =
+            logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, err, sizeof err);
         if (!f) {
             fprintf(stderr, "spoor-produce: %s\n", err);
             return 1;
@@ -149,7 +152,8 @@ int main(int argc, char **argv)
                 double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
                 double want = (double)n / (double)rate;
                 if (want > el) {
-                    struct timespec s = {(time_t)(want - el), (long)((want - el - (double)(time_t)(want - el)) * 1e9)};
+                    struct timespec s = {(time_t)(want - el),
+                                         (long)((want - el - (double)(time_t)(want - el)) * 1e9)};
                     nanosleep(&s, NULL);
                 }
             }

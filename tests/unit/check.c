@@ -3,8 +3,7 @@
 int check_passed, check_failed;
 const char *check_current = "";
 
-int check_main(const char *suite, const check_test *tests)
-{
+int check_main(const char *suite, const check_test *tests) {
     for (const check_test *t = tests; t->name; t++) {
         int before = check_failed;
         check_current = t->name;

@@ -9,8 +9,7 @@
 
 #include <stdlib.h>
 
-static void test_parse_rfc3339(void)
-{
+static void test_parse_rfc3339(void) {
     static const struct {
         const char *in, *zone, *want; /* want NULL: error */
     } cases[] = {
@@ -19,7 +18,7 @@ static void test_parse_rfc3339(void)
         {"2026-11-22 13:15:02.5-0500", NULL, "2026-11-22T18:15:02.500000Z"},
         {"2024-02-29T00:00:00Z", NULL, "2024-02-29T00:00:00Z"},
         {"2023-02-29T00:00:00Z", NULL, NULL},
-        {"2026-11-22T13:15:02", NULL, NULL},            /* no offset, no zone */
+        {"2026-11-22T13:15:02", NULL, NULL}, /* no offset, no zone */
         {"2026-11-22T13:15:02", "Europe/London", "2026-11-22T13:15:02Z"},
         {"2026-07-01T13:15:02", "Europe/London", "2026-07-01T12:15:02Z"},
         {"2026-10-25T01:30:00", "Europe/London", NULL}, /* fall back: ambiguous */
@@ -37,8 +36,7 @@ static void test_parse_rfc3339(void)
     }
 }
 
-static void test_ambiguity_names_both(void)
-{
+static void test_ambiguity_names_both(void) {
     int64_t t;
     char err[256];
     CHECK_INT(timeutil_parse("2026-10-25T01:30:00", "Europe/London", &t, err, sizeof err), -1);
@@ -49,8 +47,7 @@ static void test_ambiguity_names_both(void)
           strstr(err, "2026-03-29T01:30:00Z"));
 }
 
-static void test_civil_roundtrip(void)
-{
+static void test_civil_roundtrip(void) {
     int64_t bad = 0;
     for (int64_t d = -800000; d < 800000; d += 997) {
         int y, m, dd;
@@ -66,8 +63,7 @@ static void test_civil_roundtrip(void)
     CHECK_INT(c.usec, 999999);
 }
 
-static void test_msgid(void)
-{
+static void test_msgid(void) {
     static const struct {
         const char *in, *want;
     } cases[] = {
@@ -87,8 +83,7 @@ static void test_msgid(void)
     }
 }
 
-static void test_redact(void)
-{
+static void test_redact(void) {
     static const struct {
         const char *in, *want;
     } cases[] = {
@@ -105,8 +100,7 @@ static void test_redact(void)
     }
 }
 
-static void test_config_defaults_and_set(void)
-{
+static void test_config_defaults_and_set(void) {
     spoor_config c;
     char err[256];
     unsetenv("SPOOR_TRACE_TOLERANCE");
@@ -121,8 +115,7 @@ static void test_config_defaults_and_set(void)
     config_free(&c);
 }
 
-static void test_arena(void)
-{
+static void test_arena(void) {
     arena a;
     arena_init(&a, 64);
     char *s = arena_strdup(&a, "hello");
@@ -136,8 +129,7 @@ static void test_arena(void)
     arena_close(&a);
 }
 
-static void test_pg_classify(void)
-{
+static void test_pg_classify(void) {
     static const struct {
         const char *state;
         pg_class want;
@@ -160,4 +152,6 @@ static const check_test tests[] = {
     {NULL, NULL},
 };
 
-int main(void) { return check_main("lib", tests); }
+int main(void) {
+    return check_main("lib", tests);
+}
