@@ -86,7 +86,14 @@ struct batch {
     int n_reasons;
     batch_counts counts;
     size_t n_records;
+    batch_input *inputs; /* copies of what was added, for batch_salvage */
+    size_t cap_inputs;
     ZSTD_CCtx *cctx;
+    /* The newest trained dictionary per kind (0 smtp, 1 radius), loaded at
+     * the first commit and again after batch_reload_dicts. */
+    ZSTD_CDict *cdict[2];
+    int dict_id[2];
+    int dicts_loaded;
     buf copy, zbuf;
 };
 
@@ -170,6 +177,7 @@ void batch_free(batch *b) {
         return;
     batch_reset(b);
     arena_close(&b->mem);
+    free(b->inputs);
     free(b->smtp);
     free(b->radius);
     free(b->quar);
@@ -183,6 +191,8 @@ void batch_free(batch *b) {
     free(b->default_zone);
     if (b->cctx)
         ZSTD_freeCCtx(b->cctx);
+    for (int i = 0; i < 2; i++)
+        ZSTD_freeCDict(b->cdict[i]);
     buf_close(&b->copy);
     buf_close(&b->zbuf);
     free(b);
@@ -227,10 +237,12 @@ static int source_index(batch *b, const batch_input *in) {
 }
 
 /* The open evidence block for (kind, day), or a new one once it is full. */
-static int block_for(batch *b, const char *kind, int64_t day) {
+/* Blocks are per kind, UTC day and source partition, so a block names the
+ * one source its lines came from and events need not repeat it. */
+static int block_for(batch *b, const char *kind, int64_t day, int src) {
     for (int i = b->n_blocks - 1; i >= 0; i--) {
         evidence_block *e = &b->blocks[i];
-        if (e->day == day && e->kind == kind) {
+        if (e->day == day && e->kind == kind && e->src == src) {
             if (e->frame.len < b->opts.block_bytes)
                 return i;
             break;
@@ -238,6 +250,7 @@ static int block_for(batch *b, const char *kind, int64_t day) {
     }
     GROW(b->blocks, b->n_blocks, b->cap_blocks);
     evidence_block_init(&b->blocks[b->n_blocks], kind, day);
+    b->blocks[b->n_blocks].src = src;
     return b->n_blocks++;
 }
 
@@ -263,7 +276,7 @@ static void count_reason(batch *b, const char *reason) {
 static void quarantine(batch *b, const batch_input *in, int src, const char *kind,
                        const char *reason, const char *detail) {
     int64_t received = in->ref_us > 0 ? in->ref_us : timeutil_now();
-    int blk = block_for(b, kind, day_of(received));
+    int blk = block_for(b, kind, day_of(received), src);
     GROW(b->quar, b->n_quar, b->cap_quar);
     quar_row *q = &b->quar[b->n_quar++];
     q->received = received;
@@ -465,7 +478,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
             return;
         }
         if (pr.kind != POSTFIX_NOT_POSTFIX) {
-            int blk = block_for(b, "smtp", day_of(ts));
+            int blk = block_for(b, "smtp", day_of(ts), src);
             int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
             add_postfix(b, &pr, ts, host, src, in, blk, idx);
             b->src[src].stored++;
@@ -474,7 +487,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
         }
         if (!(sr.app.len >= 4 && strncmp(sr.app.p, "exim", 4) == 0)) {
             /* Another program's line (amavis, dovecot, ...): evidence only. */
-            int blk = block_for(b, "smtp", day_of(ts));
+            int blk = block_for(b, "smtp", day_of(ts), src);
             evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
             b->src[src].stored++;
             b->counts.stored++;
@@ -498,7 +511,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
         quarantine(b, in, src, "smtp", "no_timestamp", "Exim line without a time");
         return;
     }
-    int blk = block_for(b, "smtp", day_of(ts));
+    int blk = block_for(b, "smtp", day_of(ts), src);
     int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
     add_exim(b, &er, ts, host, src, in, blk, idx);
     b->src[src].stored++;
@@ -533,7 +546,7 @@ static void add_radius(batch *b, const batch_input *in, int src) {
     r->delegated_v6 = x->n_delegated_ipv6_prefix ? x->delegated_ipv6_prefix[0] : NULL;
     r->src = src;
     r->pos = in->pos;
-    r->block = block_for(b, "radius", day_of(x->event));
+    r->block = block_for(b, "radius", day_of(x->event), src);
     r->idx = evidence_block_add(&b->blocks[r->block], in->data, in->len, in->pos);
     b->n_radius++;
     b->src[src].stored++;
@@ -541,7 +554,21 @@ static void add_radius(batch *b, const batch_input *in, int src) {
     b->counts.radius_events++;
 }
 
+static void add_one(batch *b, const batch_input *in, const char *force_reason,
+                    const char *force_detail);
+
 void batch_add(batch *b, const batch_input *in) {
+    add_one(b, in, NULL, NULL);
+}
+
+static void add_one(batch *b, const batch_input *in, const char *force_reason,
+                    const char *force_detail) {
+    GROW(b->inputs, b->n_records, b->cap_inputs);
+    batch_input *keep = &b->inputs[b->n_records];
+    *keep = *in;
+    keep->source = arena_strdup(&b->mem, in->source);
+    keep->data = arena_strndup(&b->mem, in->data, in->len);
+    keep->host = in->host ? arena_strdup(&b->mem, in->host) : NULL;
     int src = source_index(b, in);
     source_state *s = &b->src[src];
     if (in->pos + 1 > s->next)
@@ -550,6 +577,10 @@ void batch_add(batch *b, const batch_input *in) {
     b->counts.consumed++;
     b->n_records++;
     const char *kind = in->format == BATCH_RADIUS ? "radius" : "smtp";
+    if (force_reason) {
+        quarantine(b, in, src, kind, force_reason, force_detail);
+        return;
+    }
     if (in->len > b->opts.max_line) {
         char d[64];
         snprintf(d, sizeof d, "%zu bytes, limit %zu", in->len, b->opts.max_line);
@@ -629,8 +660,6 @@ static void copy_smtp(batch *b, buf *c) {
         SEP;
         copy_opt_int(c, r->size, -1);
         SEP;
-        pgcopy_str(c, b->src[r->src].source);
-        SEP;
         pgcopy_int(c, r->pos);
         SEP;
         pgcopy_int(c, b->blocks[r->block].block_id);
@@ -654,10 +683,7 @@ static void copy_radius(batch *b, buf *c) {
         SEP;
         pgcopy_str(c, x->acct_session_id);
         SEP;
-        pgcopy_str(c, x->acct_unique_session_id);
-        SEP;
-        pgcopy_str(c, x->acct_multi_session_id);
-        SEP;
+
         pgcopy_str(c, x->user_name);
         SEP;
         pgcopy_str(c, x->calling_station_id);
@@ -680,11 +706,8 @@ static void copy_radius(batch *b, buf *c) {
         SEP;
         copy_opt_int(c, x->session_time, RADIUS_DETAIL_ABSENT);
         SEP;
-        copy_opt_int(c, x->delay_time, RADIUS_DETAIL_ABSENT);
-        SEP;
+
         pgcopy_str(c, x->terminate_cause);
-        SEP;
-        pgcopy_str(c, b->src[r->src].source);
         SEP;
         pgcopy_int(c, r->pos);
         SEP;
@@ -729,8 +752,9 @@ static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
         evidence_block *e = &b->blocks[i];
         unsigned char sha[32];
         evidence_sha256(e->frame.p, e->frame.len, sha);
-        if (evidence_compress(b->cctx, NULL, b->opts.zstd_level, e->frame.p, e->frame.len, &b->zbuf,
-                              err, errlen) < 0)
+        int k = strcmp(e->kind, "radius") == 0;
+        if (evidence_compress(b->cctx, b->cdict[k], b->opts.zstd_level, e->frame.p, e->frame.len,
+                              &b->zbuf, err, errlen) < 0)
             return -1;
         b->counts.raw_bytes += e->frame.len;
         b->counts.compressed_bytes += b->zbuf.len;
@@ -742,9 +766,9 @@ static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
         SEP;
         pgcopy_str(c, e->kind);
         SEP;
-        pgcopy_str(c, b->src[0].source);
+        pgcopy_str(c, b->src[e->src].source);
         SEP;
-        pgcopy_int(c, b->src[0].part);
+        pgcopy_int(c, b->src[e->src].part);
         SEP;
         pgcopy_int(c, e->first_pos);
         SEP;
@@ -754,7 +778,10 @@ static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
         SEP;
         pgcopy_int(c, (long long)e->frame.len);
         SEP;
-        pgcopy_null(c);
+        if (b->cdict[k])
+            pgcopy_int(c, b->dict_id[k]);
+        else
+            pgcopy_null(c);
         SEP;
         pgcopy_bytea(c, sha, sizeof sha);
         SEP;
@@ -762,6 +789,38 @@ static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
         pgcopy_end(c);
     }
     return 0;
+}
+
+void batch_reload_dicts(batch *b) {
+    b->dicts_loaded = 0;
+}
+
+/* Loads the newest dictionary of each kind.  A failure here is not fatal:
+ * blocks are then compressed without a dictionary (dict_id NULL). */
+static void load_dicts(batch *b, PGconn *conn) {
+    if (b->dicts_loaded)
+        return;
+    b->dicts_loaded = 1;
+    PGresult *r =
+        PQexecParams(conn,
+                     "SELECT DISTINCT ON (kind) kind, dict_id, dict FROM spoor.evidence_dict "
+                     "ORDER BY kind, dict_id DESC",
+                     0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); i++) {
+            int k = strcmp(PQgetvalue(r, i, 0), "radius") == 0;
+            const unsigned char *v = (const unsigned char *)PQgetvalue(r, i, 1);
+            int id =
+                (int)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
+            if (b->cdict[k] && b->dict_id[k] == id)
+                continue;
+            ZSTD_freeCDict(b->cdict[k]);
+            b->cdict[k] = ZSTD_createCDict(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2),
+                                           b->opts.zstd_level);
+            b->dict_id[k] = id;
+        }
+    }
+    PQclear(r);
 }
 
 static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen) {
@@ -858,18 +917,18 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
                               "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
                               "client_name, client_ip, client_port, sasl_username, sender, "
                               "recipient, status, relay, next_queue_id, orig_queue_id, size, "
-                              "source, pos, block_id, block_idx) FROM STDIN",
+                              "pos, block_id, block_idx) FROM STDIN",
                               c, &cls, err, errlen) < 0)
         return cls;
     buf_reset(c);
     copy_radius(b, c);
     if (c->len && pgcopy_send(conn,
                               "COPY spoor.radius_event (ts, received, status, session_key, "
-                              "acct_session_id, unique_session_id, multi_session_id, user_name, "
+                              "acct_session_id, user_name, "
                               "calling_station_id, called_station_id, nas_ip, nas_identifier, "
                               "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
-                              "delegated_ipv6_prefix, session_time, delay_time, terminate_cause, "
-                              "source, pos, block_id, block_idx) FROM STDIN",
+                              "delegated_ipv6_prefix, session_time, terminate_cause, "
+                              "pos, block_id, block_idx) FROM STDIN",
                               c, &cls, err, errlen) < 0)
         return cls;
     buf_reset(c);
@@ -927,6 +986,7 @@ int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen) {
         return PG_OK;
     b->counts.raw_bytes = b->counts.compressed_bytes = 0;
     b->counts.blocks = b->n_blocks;
+    load_dicts(b, conn);
     int rc = exec_ok(conn, "BEGIN", err, errlen);
     if (rc != PG_OK)
         return rc;
@@ -936,4 +996,49 @@ int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen) {
         return rc;
     }
     return exec_ok(conn, "COMMIT", err, errlen);
+}
+
+/* A batch PostgreSQL refused for its content (a data exception the parsers
+ * did not foresee) must not stop the pipeline: store its records one by one,
+ * and quarantine each one that is still refused, with PostgreSQL's reason.
+ * Positions stay contiguous, so the fence holds throughout. */
+int batch_salvage(batch *b, PGconn *conn, char *err, size_t errlen) {
+    char e1[1024];
+    batch *one = batch_new(&b->opts, e1, sizeof e1);
+    if (!one) {
+        snprintf(err, errlen, "%s", e1);
+        return PG_FATAL;
+    }
+    /* batch_new copied default_zone; the zone table is shared read-only. */
+    one->zones = b->zones;
+    one->n_zones = b->n_zones;
+    batch_counts total = {0};
+    int rc = PG_OK;
+    for (size_t i = 0; i < b->n_records && rc == PG_OK; i++) {
+        batch_reset(one);
+        add_one(one, &b->inputs[i], NULL, NULL);
+        rc = batch_commit(one, conn, e1, sizeof e1);
+        if (rc == PG_FATAL) {
+            batch_reset(one);
+            add_one(one, &b->inputs[i], "db_rejected", e1);
+            rc = batch_commit(one, conn, err, errlen);
+        } else if (rc != PG_OK)
+            snprintf(err, errlen, "%s", e1);
+        total.consumed += one->counts.consumed;
+        total.stored += one->counts.stored;
+        total.quarantined += one->counts.quarantined;
+        for (int k = 0; k < one->n_reasons; k++)
+            for (long j = 0; j < one->reasons[k].n; j++)
+                count_reason(b, one->reasons[k].reason);
+    }
+    one->zones = NULL;
+    one->n_zones = 0;
+    batch_free(one);
+    if (rc == PG_OK) {
+        /* What the caller reports is what was stored in the end. */
+        b->counts.consumed = total.consumed;
+        b->counts.stored = total.stored;
+        b->counts.quarantined = total.quarantined;
+    }
+    return rc;
 }

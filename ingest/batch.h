@@ -72,6 +72,14 @@ int batch_sources(const batch *b);
 void batch_source(const batch *b, int i, const char **source, int *part, int64_t *first,
                   int64_t *next);
 
+/* After batch_commit returned PG_FATAL: stores the records one by one and
+ * quarantines, with reason "db_rejected", each that PostgreSQL still refuses.
+ * Returns PG_OK, or a pg_class / BATCH_FENCED as batch_commit does. */
+int batch_salvage(batch *b, PGconn *conn, char *err, size_t errlen);
+
+/* Makes the next commit load the newest zstd dictionaries again (SIGHUP). */
+void batch_reload_dicts(batch *b);
+
 /* Returns PG_OK, a pg_class, or BATCH_FENCED; ERR says what failed. */
 int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen);
 

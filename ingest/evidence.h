@@ -29,6 +29,7 @@ typedef struct evidence_block {
     int n_lines;
     int64_t first_pos, last_pos; /* smallest and largest source position of its lines */
     int64_t block_id;            /* assigned when the batch commits */
+    int src;                     /* the batch's index of the source partition */
 } evidence_block;
 
 void evidence_block_init(evidence_block *b, const char *kind, int64_t day);

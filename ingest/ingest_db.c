@@ -34,6 +34,11 @@ int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
                 return -1;
         }
         int rc = batch_commit(b, *conn, err, errlen);
+        if (rc == PG_FATAL) {
+            /* Bad content must not stop the pipeline: record by record. */
+            log_warn("batch refused (%s); storing its records one by one", err);
+            rc = batch_salvage(b, *conn, err, errlen);
+        }
         if (rc == PG_OK || rc == PG_FATAL || rc == BATCH_FENCED)
             return rc;
         if (rc == PG_RETRY && ++retries < 10) {

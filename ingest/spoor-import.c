@@ -12,6 +12,7 @@
  */
 #include "batch.h"
 #include "config.h"
+#include "dict.h"
 #include "ingest_db.h"
 #include "log.h"
 #include "logfile.h"
@@ -42,10 +43,25 @@ static void usage(FILE *out) {
             "twice.\n");
 }
 
+/* Quarantine reasons of one file, added up over its batches. */
+typedef struct reason_tally {
+    char reason[40];
+    long n;
+} reason_tally;
+static reason_tally tally[64];
+static int n_tally;
+
 static void reason_cb(void *arg, const char *reason, long n) {
-    long *tot = arg;
-    (void)tot;
-    fprintf(stderr, "    quarantined %ld: %s\n", n, reason);
+    (void)arg;
+    for (int i = 0; i < n_tally; i++)
+        if (strcmp(tally[i].reason, reason) == 0) {
+            tally[i].n += n;
+            return;
+        }
+    if (n_tally < (int)(sizeof tally / sizeof tally[0])) {
+        snprintf(tally[n_tally].reason, sizeof tally[0].reason, "%s", reason);
+        tally[n_tally++].n = n;
+    }
 }
 
 static int import_file(const char *path, batch_format fmt, const char *host, int64_t ref_arg,
@@ -81,6 +97,7 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         return 1;
     }
     long long pos = 0, consumed = 0, stored = 0, quarantined = 0;
+    n_tally = 0;
     const char *rec;
     size_t len;
     int rc, status = 0;
@@ -135,6 +152,8 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         else
             printf("%s: %lld records read, %lld stored, %lld quarantined%s\n", path, consumed,
                    stored, quarantined, done ? " (resumed)" : "");
+        for (int k = 0; k < n_tally; k++)
+            printf("    quarantined %ld: %s\n", tally[k].n, tally[k].reason);
         /* Remember what the content was called, for `spoor ingest status`. */
         char label[600];
         snprintf(label, sizeof label, "%s%s%s", path, host ? " host=" : "", host ? host : "");
@@ -147,8 +166,87 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
     return status;
 }
 
+/* --train-dict: samples from FILES, a new dictionary version, and the figures. */
+static int train_dict(char **files, int n, batch_format fmt, const spoor_config *cfg) {
+    char err[1024];
+    /* Every fifth record is held out: the figures printed are for records the
+     * dictionary was not trained on. */
+    dict_samples s, test;
+    dict_samples_init(&s);
+    dict_samples_init(&test);
+    size_t seen = 0;
+    for (int i = 0; i < n; i++) {
+        logfile *f = logfile_open(files[i], fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES,
+                                  err, sizeof err);
+        if (!f) {
+            fprintf(stderr, "spoor import: %s\n", err);
+            dict_samples_close(&s);
+            dict_samples_close(&test);
+            return 1;
+        }
+        const char *rec;
+        size_t len;
+        while (s.data.len < (64u << 20) && logfile_next(f, &rec, &len, err, sizeof err) == 1)
+            dict_samples_add(++seen % 5 == 0 ? &test : &s, rec, len);
+        logfile_close(f);
+    }
+    buf d;
+    buf_init(&d);
+    int rc = 1;
+    PGconn *conn = NULL;
+    if (dict_train(&s, 110 * 1024, &d, err, sizeof err) < 0) {
+        fprintf(stderr, "spoor import: %s\n", err);
+        goto out;
+    }
+    const char *kind = fmt == BATCH_RADIUS ? "radius" : "smtp";
+    conn = pg_connect(cfg->dsn, "spoor-import", err, sizeof err);
+    if (!conn) {
+        fprintf(stderr, "spoor import: %s\n", err);
+        goto out;
+    }
+    const char *v[] = {kind, d.p};
+    int lens[] = {0, (int)d.len}, fmts[] = {0, 1};
+    PGresult *r = PQexecParams(conn,
+                               "INSERT INTO spoor.evidence_dict (dict_id, kind, sha256, dict) "
+                               "SELECT coalesce(max(dict_id), 0) + 1, $1, sha256($2), $2 "
+                               "FROM spoor.evidence_dict RETURNING dict_id",
+                               2, NULL, v, lens, fmts, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        pg_error(conn, r, err, sizeof err);
+        fprintf(stderr, "spoor import: storing the dictionary: %s\n", err);
+    } else {
+        printf("dictionary %s for %s: %zu bytes from %zu records; measured on %zu held-out "
+               "records\n",
+               PQgetvalue(r, 0, 0), kind, d.len, s.n, test.n);
+        printf("%10s %12s %14s %14s %8s\n", "block", "raw bytes", "zstd (ratio)", "zstd+dict",
+               "gain");
+        size_t sizes[] = {4096, 16384, 65536, (size_t)cfg->evidence_block_bytes};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            size_t raw, raw2;
+            size_t plain =
+                dict_measure(&test, sizes[i], (int)cfg->evidence_zstd_level, NULL, 0, &raw);
+            size_t with =
+                dict_measure(&test, sizes[i], (int)cfg->evidence_zstd_level, d.p, d.len, &raw2);
+            printf("%9zuk %12zu %8zu %5.3f %8zu %5.3f %7.1f%%%s\n", sizes[i] / 1024, raw, plain,
+                   (double)plain / (double)raw, with, (double)with / (double)raw,
+                   100.0 * (1.0 - (double)with / (double)plain),
+                   i == 3 ? "  (evidence.block_bytes)" : "");
+        }
+        rc = 0;
+    }
+    PQclear(r);
+out:
+    if (conn)
+        PQfinish(conn);
+    buf_close(&d);
+    dict_samples_close(&s);
+    dict_samples_close(&test);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     const char *format = NULL, *host = NULL, *zone = NULL, *config_path = NULL, *reference = NULL;
+    int train = 0;
     int i = 1; /* argv[0] is "import" when run as `spoor import` */
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc)
@@ -161,6 +259,8 @@ int main(int argc, char **argv) {
             reference = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config_path = argv[++i];
+        else if (!strcmp(argv[i], "--train-dict"))
+            train = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -193,6 +293,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     log_init("spoor-import", NULL);
+    if (train) {
+        int rc = train_dict(argv + i, argc - i, fmt, &cfg);
+        config_free(&cfg);
+        return rc;
+    }
     int64_t ref = 0;
     if (reference && timeutil_parse(reference, NULL, &ref, err, sizeof err) < 0) {
         fprintf(stderr, "spoor import: --reference: %s\n", err);

@@ -12,7 +12,8 @@
  *
  * Faults: PostgreSQL down → the batch waits and retries with backoff
  * (ingest_db.c); broker down → librdkafka reconnects; SIGTERM/SIGINT →
- * finish and commit the batch in flight, exit 0; SIGHUP → reopen the log.
+ * finish and commit the batch in flight, exit 0; SIGHUP → reopen the log
+ * and reload the zstd dictionaries.
  * It connects as a login role in group spoor_ingest: insert-only.
  *
  *   spoor-ingest [--config FILE] [--once] [--print-config]
@@ -33,9 +34,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static volatile sig_atomic_t stop_flag, hup_flag;
+static volatile sig_atomic_t stop_flag, hup_flag, stop_signal;
 static void stop_cb(int sig) {
-    (void)sig, stop_flag = 1;
+    stop_signal = sig;
+    stop_flag = 1;
 }
 static void hup_cb(int sig) {
     (void)sig, hup_flag = 1;
@@ -425,7 +427,8 @@ int main(int argc, char **argv) {
         if (hup_flag) {
             hup_flag = 0;
             log_reopen();
-            log_info("log reopened");
+            batch_reload_dicts(g->b);
+            log_info("log reopened, dictionaries will be reloaded");
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
         if (m) {
@@ -447,7 +450,8 @@ int main(int argc, char **argv) {
     int rc = g->fatal ? 1 : 0;
     if (!g->fatal && flush(g) < 0)
         rc = 1;
-    log_info("stopping: consumed %ld, stored %ld, quarantined %ld in %ld batches", g->consumed,
+    log_info("stopping%s%s: consumed %ld, stored %ld, quarantined %ld in %ld batches",
+             stop_signal ? " on " : "", stop_signal ? strsignal(stop_signal) : "", g->consumed,
              g->stored, g->quarantined, g->batches);
     rd_kafka_consumer_close(g->rk);
     rd_kafka_destroy(g->rk);

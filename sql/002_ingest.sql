@@ -87,8 +87,7 @@ CREATE TABLE smtp_event (
     next_queue_id text,             -- "queued as X": a content filter's re-queue
     orig_queue_id text,             -- XFORWARD orig_queue_id= on the re-queued message
     size          bigint,
-    source        text     NOT NULL,
-    pos           bigint   NOT NULL,
+    pos           bigint   NOT NULL,  -- source position; the source is the block's
     block_id      bigint   NOT NULL,
     block_idx     integer  NOT NULL
 ) PARTITION BY RANGE (ts);
@@ -105,8 +104,6 @@ CREATE TABLE radius_event (
     status                smallint NOT NULL,
     session_key           text,     -- NAS || Acct-Session-Id: the lease index's key
     acct_session_id       text,
-    unique_session_id     text,
-    multi_session_id      text,
     user_name             text,
     calling_station_id    text,
     called_station_id     text,
@@ -115,17 +112,18 @@ CREATE TABLE radius_event (
     nas_port              bigint,
     nas_port_id           text,
     framed_ip             inet,
-    framed_ipv6_prefix    cidr,
-    delegated_ipv6_prefix cidr,
+    framed_ipv6_prefix    inet,     -- inet, not cidr: kept as sent, host bits and all
+    delegated_ipv6_prefix inet,
     session_time          bigint,
-    delay_time            integer,
     terminate_cause       text,
-    source                text     NOT NULL,
     pos                   bigint   NOT NULL,
     block_id              bigint   NOT NULL,
     block_idx             integer  NOT NULL
 ) PARTITION BY RANGE (ts);
 CREATE INDEX radius_event_session ON radius_event (session_key, ts);
+-- lease_merge reads back the batch it extends by block id; ids only grow, so
+-- this index is appended to at its right edge, cheaply.
+CREATE INDEX radius_event_block ON radius_event (block_id);
 CREATE INDEX radius_event_nas_reboot ON radius_event (nas_ip, ts) WHERE status IN (7, 8);
 
 -- Derived (rebuilt or extended from radius_event, never the evidence):
@@ -149,9 +147,8 @@ CREATE TABLE lease (
     nas_port           bigint,
     nas_port_id        text,
     acct_session_id    text,
-    unique_session_id  text,
     PRIMARY KEY (session_key, addr)
-);
+) WITH (fillfactor = 70);  -- room for HOT updates: every interim touches its row
 
 -- Derived: the lease spans cut at UTC midnight, one row per day a lease
 -- covers, so a lookup at an instant reads the partition of that day only.
@@ -163,6 +160,7 @@ CREATE TABLE lease_seg (
     seg_hi      timestamptz NOT NULL,
     PRIMARY KEY (day, session_key, addr)
 ) PARTITION BY RANGE (day);
+-- Partitions inherit no storage parameters: ensure_partitions sets fillfactor.
 CREATE INDEX lease_seg_addr ON lease_seg USING gist (addr inet_ops);
 
 -- The tables partitioned by day, and how their bounds are written.
@@ -204,8 +202,9 @@ BEGIN
             part := t.name || '_' || to_char(d, 'YYYYMMDD');
             IF to_regclass('spoor.' || part) IS NULL THEN
                 IF t.key_type = 'date' THEN
-                    EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)',
-                                   part, t.name, d, d + 1);
+                    EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)%s',
+                                   part, t.name, d, d + 1,
+                                   CASE WHEN t.name = 'lease_seg' THEN ' WITH (fillfactor = 70)' ELSE '' END);
                 ELSE
                     EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)',
                                    part, t.name, d::text || ' 00:00:00+00', (d + 1)::text || ' 00:00:00+00');
@@ -231,47 +230,56 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
     n integer;
 BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS lease_in (
+        session_key text, addr inet, kind smallint, first_ts timestamptz, last_ts timestamptz,
+        start_ts timestamptz, stop_ts timestamptz, cause text, user_name text, calling text,
+        called text, nas_ip inet, nas_id text, nas_port bigint, nas_port_id text,
+        sid text) ON COMMIT DROP;
     CREATE TEMP TABLE IF NOT EXISTS lease_batch (
         session_key text, addr inet, old_lo timestamptz, old_hi timestamptz,
         new_lo timestamptz, new_hi timestamptz) ON COMMIT DROP;
-    TRUNCATE lease_batch;
+    TRUNCATE lease_in, lease_batch;
 
-    WITH ev AS (
-        SELECT e.*, a.addr, a.kind
-        FROM spoor.radius_event e
-        CROSS JOIN LATERAL (VALUES (e.framed_ip::inet, 1::smallint),
-                                   (e.framed_ipv6_prefix::inet, 2::smallint),
-                                   (e.delegated_ipv6_prefix::inet, 3::smallint)) AS a(addr, kind)
-        WHERE e.ts >= p_lo AND e.ts <= p_hi AND e.block_id = ANY (p_blocks)
-          AND e.status IN (1, 2, 3) AND e.session_key IS NOT NULL AND a.addr IS NOT NULL
-    ), agg AS (
-        SELECT session_key, addr, min(kind) AS kind,
-               min(ts) AS first_ts, max(ts) AS last_ts,
-               min(ts) FILTER (WHERE status = 1) AS start_ts,
-               max(ts) FILTER (WHERE status = 2) AS stop_ts,
-               (array_agg(terminate_cause ORDER BY ts DESC) FILTER (WHERE status = 2))[1] AS cause,
-               (array_agg(user_name ORDER BY ts DESC) FILTER (WHERE user_name IS NOT NULL))[1] AS user_name,
-               (array_agg(calling_station_id ORDER BY ts DESC) FILTER (WHERE calling_station_id IS NOT NULL))[1] AS calling,
-               (array_agg(called_station_id ORDER BY ts DESC) FILTER (WHERE called_station_id IS NOT NULL))[1] AS called,
-               (array_agg(nas_ip ORDER BY ts DESC) FILTER (WHERE nas_ip IS NOT NULL))[1] AS nas_ip,
-               (array_agg(nas_identifier ORDER BY ts DESC) FILTER (WHERE nas_identifier IS NOT NULL))[1] AS nas_id,
-               (array_agg(nas_port ORDER BY ts DESC) FILTER (WHERE nas_port IS NOT NULL))[1] AS nas_port,
-               (array_agg(nas_port_id ORDER BY ts DESC) FILTER (WHERE nas_port_id IS NOT NULL))[1] AS nas_port_id,
-               (array_agg(acct_session_id ORDER BY ts DESC) FILTER (WHERE acct_session_id IS NOT NULL))[1] AS sid,
-               (array_agg(unique_session_id ORDER BY ts DESC) FILTER (WHERE unique_session_id IS NOT NULL))[1] AS usid
-        FROM ev GROUP BY session_key, addr
-    ), old AS (
-        SELECT l.session_key, l.addr, l.span_lo, l.span_hi
-        FROM spoor.lease l JOIN agg USING (session_key, addr)
-    ), up AS (
+    -- 1. The batch's events, one row per session and address.
+    INSERT INTO lease_in
+    SELECT session_key, addr, min(kind),
+           min(ts), max(ts),
+           min(ts) FILTER (WHERE status = 1),
+           max(ts) FILTER (WHERE status = 2),
+           (array_agg(terminate_cause ORDER BY ts DESC) FILTER (WHERE status = 2))[1],
+           (array_agg(user_name ORDER BY ts DESC) FILTER (WHERE user_name IS NOT NULL))[1],
+           (array_agg(calling_station_id ORDER BY ts DESC) FILTER (WHERE calling_station_id IS NOT NULL))[1],
+           (array_agg(called_station_id ORDER BY ts DESC) FILTER (WHERE called_station_id IS NOT NULL))[1],
+           (array_agg(nas_ip ORDER BY ts DESC) FILTER (WHERE nas_ip IS NOT NULL))[1],
+           (array_agg(nas_identifier ORDER BY ts DESC) FILTER (WHERE nas_identifier IS NOT NULL))[1],
+           (array_agg(nas_port ORDER BY ts DESC) FILTER (WHERE nas_port IS NOT NULL))[1],
+           (array_agg(nas_port_id ORDER BY ts DESC) FILTER (WHERE nas_port_id IS NOT NULL))[1],
+           (array_agg(acct_session_id ORDER BY ts DESC) FILTER (WHERE acct_session_id IS NOT NULL))[1]
+    FROM (SELECT e.*, a.addr, a.kind
+          FROM spoor.radius_event e
+          CROSS JOIN LATERAL (VALUES (e.framed_ip, 1::smallint),
+                                     (e.framed_ipv6_prefix, 2::smallint),
+                                     (e.delegated_ipv6_prefix, 3::smallint)) AS a(addr, kind)
+          WHERE e.ts >= p_lo AND e.ts <= p_hi AND e.block_id = ANY (p_blocks)
+            AND e.status IN (1, 2, 3) AND e.session_key IS NOT NULL AND a.addr IS NOT NULL) ev
+    GROUP BY session_key, addr;
+    ANALYZE lease_in;
+
+    -- 2. The spans before this batch.
+    INSERT INTO lease_batch (session_key, addr, old_lo, old_hi)
+    SELECT i.session_key, i.addr, l.span_lo, l.span_hi
+    FROM lease_in i LEFT JOIN spoor.lease l USING (session_key, addr);
+
+    -- 3. Merge, and note the spans after it.
+    WITH up AS (
         INSERT INTO spoor.lease AS l (session_key, addr, addr_kind, first_ts, last_ts, start_ts, stop_ts,
                     terminate_cause, span_lo, span_hi, user_name, calling_station_id, called_station_id,
-                    nas_ip, nas_identifier, nas_port, nas_port_id, acct_session_id, unique_session_id)
+                    nas_ip, nas_identifier, nas_port, nas_port_id, acct_session_id)
         SELECT session_key, addr, kind, first_ts, last_ts, start_ts, stop_ts, cause,
                least(first_ts, start_ts),
                CASE WHEN stop_ts IS NOT NULL THEN greatest(stop_ts, last_ts) ELSE last_ts + p_timeout END,
-               user_name, calling, called, nas_ip, nas_id, nas_port, nas_port_id, sid, usid
-        FROM agg
+               user_name, calling, called, nas_ip, nas_id, nas_port, nas_port_id, sid
+        FROM lease_in
         ON CONFLICT (session_key, addr) DO UPDATE SET
             first_ts = least(l.first_ts, excluded.first_ts),
             last_ts = greatest(l.last_ts, excluded.last_ts),
@@ -290,15 +298,15 @@ BEGIN
             nas_identifier = coalesce(excluded.nas_identifier, l.nas_identifier),
             nas_port = coalesce(excluded.nas_port, l.nas_port),
             nas_port_id = coalesce(excluded.nas_port_id, l.nas_port_id),
-            acct_session_id = coalesce(excluded.acct_session_id, l.acct_session_id),
-            unique_session_id = coalesce(excluded.unique_session_id, l.unique_session_id)
+            acct_session_id = coalesce(excluded.acct_session_id, l.acct_session_id)
         RETURNING l.session_key, l.addr, l.span_lo, l.span_hi
     )
-    INSERT INTO lease_batch
-    SELECT up.session_key, up.addr, old.span_lo, old.span_hi, up.span_lo, up.span_hi
-    FROM up LEFT JOIN old USING (session_key, addr)
-    WHERE old.span_lo IS DISTINCT FROM up.span_lo OR old.span_hi IS DISTINCT FROM up.span_hi;
-    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE lease_batch b SET new_lo = up.span_lo, new_hi = up.span_hi
+    FROM up WHERE b.session_key = up.session_key AND b.addr = up.addr;
+
+    DELETE FROM lease_batch
+    WHERE old_lo IS NOT DISTINCT FROM new_lo AND old_hi IS NOT DISTINCT FROM new_hi;
+    SELECT count(*) INTO n FROM lease_batch;
     IF n = 0 THEN
         RETURN 0;
     END IF;
@@ -350,6 +358,7 @@ GRANT EXECUTE ON FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interv
 REVOKE ALL ON FUNCTION quarantine_summary() FROM PUBLIC;
 GRANT USAGE ON SCHEMA spoor TO spoor_admin, spoor_auditor;
 GRANT SELECT ON source_position TO spoor_admin, spoor_auditor;
+GRANT SELECT, INSERT ON evidence_dict TO spoor_admin;
 GRANT EXECUTE ON FUNCTION quarantine_summary() TO spoor_admin, spoor_auditor;
 RESET ROLE;
 DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO spoor_owner, spoor_ingest', current_database()); END $$;

@@ -27,9 +27,12 @@ ingest_bg() { PGUSER=ingestd "$B/spoor-ingest" --config "$W/ingest.conf" "$@" & 
 trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 
 # Data: a synthetic ISP, in four slices so each fault test has fresh input.
+# Slice 3 carries enough mail (about 40k lines) that a database outage falls
+# in the middle of its stream.
 for i in 1 2 3 4 5; do
-  "$B/tests/spoor-gen" --out "$W/d$i" --subscribers 150 --hours 3 --seed $i \
-    --start "2026-11-2${i}T22:00:00Z" --zone Europe/London --malformed-rate 0.002 >/dev/null \
+  mails=40; [ $i = 3 ] && mails=2500
+  "$B/tests/spoor-gen" --out "$W/d$i" --subscribers 150 --hours 3 --seed $i --mails-per-hour $mails \
+    --start "2026-11-2${i}T22:00:00Z" --zone Europe/London --malformed-rate 0.002 >/dev/null 2>&1 \
     || t_fail "generator slice $i"
 done
 
@@ -99,13 +102,20 @@ t_match "killed mid-stream, part of the slice stored" "$(consumed_now)" '^[0-9]+
 ingest --once 2>/dev/null
 compare "kill -9 and restart" 1 2
 
-# 4. PostgreSQL stopped mid-stream: the daemon waits and carries on.
-produce 3
+# 4. PostgreSQL stopped mid-stream: the daemon waits and carries on.  The
+# slice is produced slowly so the outage falls in the middle of it.
 ingest_bg 2>"$W/pg.log"
-sleep 0.3
-ops/stack down pg >/dev/null 2>&1
+base=$(consumed_now)
+"$B/tests/spoor-produce" --brokers "$K" --topic spoor.radius --detail --key nas1 "$W/d3/radius.detail" >/dev/null
+"$B/tests/spoor-produce" --brokers "$K" --topic spoor.smtp --rate 8000 "$W/d3/maillog" >/dev/null &
+prod=$!
+# Wait until the daemon is assigned and storing, then pull the database away.
+for _ in $(seq 1 300); do [ "$(consumed_now)" -gt $((base + 2000)) ] && break; sleep 0.05; done
+ops/stack down pg >"$W/pgdown.log" 2>&1
+t_match "PostgreSQL is down during the outage" "$(ops/stack status 2>&1)" 'postgresql +stopped'
 sleep 2
 ops/stack up pg >/dev/null 2>&1
+wait $prod
 wait_consumed "$(count_of 1 2 3)" || t_fail "caught up after the PostgreSQL restart"
 kill -TERM $pid; wait $pid; rc=$?
 t_eq "SIGTERM after a PostgreSQL restart exits 0" "$rc" 0
@@ -155,6 +165,19 @@ t_eq "re-import (plain, gzip, zstd) stores nothing" "$(printf '%s\n' "$out" | gr
 t_eq "row count unchanged by re-import" "$(t_psql -c "select count(*) from spoor.smtp_event")" "$mid"
 out=$("$S" import --format radius-detail --zone Europe/London "$W/imp/radius.detail" 2>&1)
 t_match "import of a FreeRADIUS detail file" "$out" 'records read, [0-9]+ stored'
+# 9. A batch PostgreSQL refuses for its content is salvaged record by record:
+# the refused record is quarantined with PostgreSQL's reason, the rest stored.
+t_psql -c "alter table spoor.smtp_event add constraint test_refuse check (host <> 'refuseme') not valid"
+cat >"$W/refuse.log" <<'LOG'
+Nov 22 13:15:02 goodhost postfix/smtpd[1]: 4F3A2B1C0D: client=a.example[192.0.2.10]:51234
+Nov 22 13:15:02 refuseme postfix/smtpd[1]: 4F3A2B1C0E: client=b.example[192.0.2.11]:51235
+Nov 22 13:15:03 goodhost postfix/cleanup[2]: 4F3A2B1C0D: message-id=<salvage@example.org>
+LOG
+out=$("$S" import --format postfix --reference 2026-11-23T00:00:00Z "$W/refuse.log" 2>&1)
+t_match "refused record quarantined as db_rejected, others stored" "$out" '3 records read, 2 stored, 1 quarantined'
+t_eq "db_rejected quarantine row" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'db_rejected' and detail like '%test_refuse%'")" 1
+t_psql -c "alter table spoor.smtp_event drop constraint test_refuse"
+
 out=$("$S" import --format nonsense x 2>&1); rc=$?
 t_eq "unknown import format exits 2" "$rc" 2
 out=$("$S" import --format postfix /nonexistent/file 2>&1); rc=$?
