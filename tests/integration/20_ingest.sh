@@ -142,7 +142,31 @@ wait $a; wait $b
 ingest --once 2>/dev/null
 compare "two consumers rebalancing" 1 2 3 4 5
 
-# 7. Metrics.
+# 7. Kafka's retention passed a stored offset: the daemon refuses to skip ahead.
+head -20 "$W/d1/maillog" >"$W/lost.log"
+"$B/tests/spoor-produce" --brokers "$K" --topic spoor.smtp "$W/lost.log" >/dev/null
+"$B/tests/spoor-produce" --brokers "$K" --topic spoor.smtp --delete-records >"$W/marks"
+out=$(ingest --once 2>&1); rc=$?
+t_eq "stored offset no longer in Kafka: exit 1" "$rc" 1
+t_match "stored offset no longer in Kafka: says so" "$out" 'is no longer in Kafka.*refusing to skip ahead'
+# The operator accepts the loss by moving the stored position (what the message says to do).
+while read -r part lo hi; do
+  t_psql -c "update spoor.source_position set next_pos = greatest(next_pos, $lo) where source = 'spoor.smtp' and part = $part"
+done <"$W/marks"
+t_run "after the operator moves the position, ingest runs again" ingest --once
+
+# 8. SIGHUP reopens the log and the daemon carries on.
+{ cat "$W/ingest.conf"; printf 'log.file = %s\nlog.level = info\n' "$W/hup.log"; } >"$W/hup.conf"
+PGUSER=ingestd "$B/spoor-ingest" --config "$W/hup.conf" & pid=$!
+sleep 1
+mv "$W/hup.log" "$W/hup.log.1"
+kill -HUP $pid; sleep 0.5
+kill -0 $pid 2>/dev/null && t_ok "SIGHUP: daemon still running" || t_fail "SIGHUP: daemon still running"
+kill -TERM $pid; wait $pid; rc=$?
+t_eq "SIGTERM after SIGHUP exits 0" "$rc" 0
+t_match "SIGHUP: a new log file was opened" "$(cat "$W/hup.log" 2>/dev/null)" 'stopping on Terminated'
+
+# 9. Metrics.
 ingest_bg 2>/dev/null
 sleep 1.5
 m=$(curl -s "http://127.0.0.1:$((SPOOR_KAFKA_PORT + 20))/metrics")
@@ -151,7 +175,12 @@ t_match "metrics: consumed counter" "$m" 'spoor_ingest_consumed_total [0-9]+'
 t_match "metrics: per-partition stored offset" "$m" 'spoor_ingest_stored_offset\{topic="spoor.radius",partition="0"\} [0-9]+'
 t_match "metrics: lag" "$m" 'spoor_ingest_lag\{topic="spoor.smtp"'
 
-# 8. Backfill: spoor import, idempotent, also compressed copies.
+# 10. Every event points at its own original line.
+out=$("$B/tests/spoor-evidence-dump" --check-refs 2>&1); rc=$?
+t_eq "every event's (block, index) gives back its own line" "$rc" 0
+t_match "references checked" "$out" '^checked [1-9][0-9]* smtp and [1-9][0-9]* radius references, 0 wrong'
+
+# 11. Backfill: spoor import, idempotent, also compressed copies.
 "$B/tests/spoor-gen" --out "$W/imp" --subscribers 50 --hours 2 --seed 9 --start 2026-10-01T08:00:00Z >/dev/null
 before=$(t_psql -c "select count(*) from spoor.smtp_event")
 out=$("$S" import --format exim --host mx3 --zone UTC "$W/imp/mainlog" 2>&1)
@@ -165,7 +194,7 @@ t_eq "re-import (plain, gzip, zstd) stores nothing" "$(printf '%s\n' "$out" | gr
 t_eq "row count unchanged by re-import" "$(t_psql -c "select count(*) from spoor.smtp_event")" "$mid"
 out=$("$S" import --format radius-detail --zone Europe/London "$W/imp/radius.detail" 2>&1)
 t_match "import of a FreeRADIUS detail file" "$out" 'records read, [0-9]+ stored'
-# 9. A batch PostgreSQL refuses for its content is salvaged record by record:
+# 12. A batch PostgreSQL refuses for its content is salvaged record by record:
 # the refused record is quarantined with PostgreSQL's reason, the rest stored.
 t_psql -c "alter table spoor.smtp_event add constraint test_refuse check (host <> 'refuseme') not valid"
 cat >"$W/refuse.log" <<'LOG'

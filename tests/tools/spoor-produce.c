@@ -7,6 +7,9 @@
  *
  *   spoor-produce --brokers B --topic T [--detail] [--key K] [--rate N] FILE...
  *   spoor-produce --print|--count [--detail] FILE...   (the records, or their number; no Kafka)
+ *   spoor-produce --brokers B --topic T --delete-records
+ *       deletes every record now in every partition of T (as Kafka's retention
+ *       would), then prints "PARTITION LOW HIGH" per partition.
  */
 #include "logfile.h"
 
@@ -17,6 +20,41 @@
 #include <time.h>
 
 static long delivered, failed;
+
+/* Deletes all records of TOPIC up to each partition's high watermark. */
+static int delete_records(rd_kafka_t *rk, const char *topic) {
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) || md->topic_cnt != 1) {
+        fprintf(stderr, "spoor-produce: no metadata for %s\n", topic);
+        return 1;
+    }
+    int parts = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(parts);
+    for (int i = 0; i < parts; i++)
+        rd_kafka_topic_partition_list_add(tl, topic, i)->offset = RD_KAFKA_OFFSET_END;
+    rd_kafka_DeleteRecords_t *dr = rd_kafka_DeleteRecords_new(tl);
+    rd_kafka_topic_partition_list_destroy(tl);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteRecords(rk, &dr, 1, NULL, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    int rc = !ev || rd_kafka_event_error(ev);
+    if (rc)
+        fprintf(stderr, "spoor-produce: DeleteRecords failed: %s\n",
+                ev ? rd_kafka_event_error_string(ev) : "timeout");
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_DeleteRecords_destroy(dr);
+    for (int i = 0; rc == 0 && i < parts; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(rk, topic, i, &lo, &hi, 10000) == 0)
+            printf("%d %lld %lld\n", i, (long long)lo, (long long)hi);
+    }
+    return rc;
+}
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk, (void)opaque;
@@ -53,7 +91,7 @@ static size_t syslog_host(const char *p, size_t n, const char **host) {
 
 int main(int argc, char **argv) {
     const char *brokers = NULL, *topic = NULL, *key = NULL;
-    int detail = 0, print = 0;
+    int detail = 0, print = 0, del = 0;
     long rate = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -69,6 +107,8 @@ int main(int argc, char **argv) {
             print = 1;
         else if (!strcmp(argv[i], "--count"))
             print = 2;
+        else if (!strcmp(argv[i], "--delete-records"))
+            del = 1;
         else if (!strcmp(argv[i], "--detail"))
             detail = 1;
         else
@@ -99,7 +139,7 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
-    if (!brokers || !topic || i >= argc) {
+    if (!brokers || !topic || (i >= argc && !del)) {
         fprintf(
             stderr,
             "usage: spoor-produce --brokers B --topic T [--detail] [--key K] [--rate N] FILE...\n");
@@ -116,6 +156,11 @@ int main(int argc, char **argv) {
     if (!rk) {
         fprintf(stderr, "spoor-produce: %s\n", err);
         return 1;
+    }
+    if (del) {
+        int rc = delete_records(rk, topic);
+        rd_kafka_destroy(rk);
+        return rc;
     }
     long n = 0;
     struct timespec t0;
