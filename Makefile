@@ -50,8 +50,18 @@ TOOLS      := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
 # Keep objects that pattern rules treat as intermediate.
 .SECONDARY:
 
+# The PostgreSQL module (sql/ext): always a plain build in build/pgext, since
+# the server loads it (a sanitizer runtime would not be there).
+PGEXT := build/pgext/spoor_evidence.so
+PG_SERVER_INC := $(shell pg_config --includedir-server 2>/dev/null)
+
 .PHONY: all check asan fuzz bench demo install clean format format-check setup
-all: $(PROGS) $(TESTS) $(TOOLS)
+all: $(PROGS) $(TESTS) $(TOOLS) $(PGEXT)
+
+$(PGEXT): sql/ext/spoor_evidence.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -O2 -g \
+	  -I$(PG_SERVER_INC) $< -o $@ $(shell pkg-config --libs libzstd libsodium)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,6 +131,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/spoor/sql
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/spoor/sql/
+	install -d $(DESTDIR)$$(pg_config --pkglibdir)
+	install -m 0755 $(PGEXT) $(DESTDIR)$$(pg_config --pkglibdir)/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

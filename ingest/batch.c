@@ -952,9 +952,11 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
         timeutil_format(tlo, tl);
         timeutil_format(thi, th);
         snprintf(to, sizeof to, "%lld seconds", (long long)b->opts.interim_timeout_s);
-        const char *v[] = {ids.p, tl, th, to};
-        r = PQexecParams(conn, "SELECT spoor.lease_merge($1, $2, $3, $4)", 4, NULL, v, NULL, NULL,
-                         0);
+        char om[32];
+        snprintf(om, sizeof om, "%lld seconds", (long long)b->opts.open_session_max_s);
+        const char *v[] = {ids.p, tl, th, to, om};
+        r = PQexecParams(conn, "SELECT spoor.lease_merge($1, $2, $3, $4, $5)", 5, NULL, v, NULL,
+                         NULL, 0);
         buf_close(&ids);
         if (pg_result_class(conn, r) != PG_OK)
             return fail(conn, r, err, errlen, "lease_merge");

@@ -47,7 +47,8 @@ typedef struct batch_opts {
     size_t max_line;          /* longer records are quarantined */
     size_t block_bytes;       /* evidence block target size */
     int zstd_level;
-    int64_t interim_timeout_s; /* lease span of a session with no Stop */
+    int64_t interim_timeout_s;  /* lease span after the last record of a session with interims */
+    int64_t open_session_max_s; /* ... of a session whose NAS sends no interims */
 } batch_opts;
 
 typedef struct batch_counts {

@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static void backoff_sleep(int *ms) {
@@ -24,6 +25,23 @@ PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_
     }
 }
 
+/* The SQLSTATE in a message "what: SQLSTATE: text", or "" if none. */
+static void sqlstate_of(const char *err, char out[6]) {
+    out[0] = '\0';
+    for (const char *p = strstr(err, ": "); p; p = strstr(p + 1, ": ")) {
+        const char *s = p + 2;
+        int ok = 1;
+        for (int i = 0; i < 5; i++)
+            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))
+                ok = 0;
+        if (ok && s[5] == ':') {
+            memcpy(out, s, 5);
+            out[5] = '\0';
+            return;
+        }
+    }
+}
+
 int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
                      volatile sig_atomic_t *stop, char *err, size_t errlen) {
     int ms = 100, retries = 0;
@@ -34,8 +52,12 @@ int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
                 return -1;
         }
         int rc = batch_commit(b, *conn, err, errlen);
-        if (rc == PG_FATAL) {
-            /* Bad content must not stop the pipeline: record by record. */
+        char state[6];
+        sqlstate_of(err, state);
+        /* Bad content (data exception 22, integrity 23) must not stop the
+         * pipeline: record by record.  Anything else (a missing function, a
+         * privilege) is a fault of the installation: stop, quarantine nothing. */
+        if (rc == PG_FATAL && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2))) {
             log_warn("batch refused (%s); storing its records one by one", err);
             rc = batch_salvage(b, *conn, err, errlen);
         }

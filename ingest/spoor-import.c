@@ -309,9 +309,13 @@ int main(int argc, char **argv) {
         config_free(&cfg);
         return 2;
     }
-    batch_opts o = {zone ? zone : cfg.ingest_default_zone, cfg.ingest_host_zones,
-                    (size_t)cfg.ingest_max_line,           (size_t)cfg.evidence_block_bytes,
-                    (int)cfg.evidence_zstd_level,          cfg.trace_interim_timeout};
+    batch_opts o = {zone ? zone : cfg.ingest_default_zone,
+                    cfg.ingest_host_zones,
+                    (size_t)cfg.ingest_max_line,
+                    (size_t)cfg.evidence_block_bytes,
+                    (int)cfg.evidence_zstd_level,
+                    cfg.trace_interim_timeout,
+                    cfg.trace_max_open_session};
     batch *b = batch_new(&o, err, sizeof err);
     if (!b) {
         fprintf(stderr, "spoor import: %s\n", err);

@@ -404,7 +404,8 @@ int main(int argc, char **argv) {
     log_set_level(lvl);
     batch_opts o = {g->cfg.ingest_default_zone,      g->cfg.ingest_host_zones,
                     (size_t)g->cfg.ingest_max_line,  (size_t)g->cfg.evidence_block_bytes,
-                    (int)g->cfg.evidence_zstd_level, g->cfg.trace_interim_timeout};
+                    (int)g->cfg.evidence_zstd_level, g->cfg.trace_interim_timeout,
+                    g->cfg.trace_max_open_session};
     g->b = batch_new(&o, err, sizeof err);
     if (!g->b)
         log_fatal("%s", err);

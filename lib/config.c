@@ -41,6 +41,8 @@ static const conf_def config_defs[] = {
      "clock skew allowed between MTA and NAS"},
     {"trace.interim_timeout", CONF_DURATION, "2h", 60, 30 * 86400, F(trace_interim_timeout), 0,
      "a session silent this long is closed"},
+    {"trace.max_open_session", CONF_DURATION, "7d", 3600, 400 * 86400, F(trace_max_open_session), 0,
+     "longest a session without Stop or interims is taken to last"},
     {"trace.our_mta_hosts", CONF_STR, "", NOB, F(trace_our_mta_hosts), 0,
      "our MTAs' names and addresses, comma separated"},
     {"api.listen", CONF_STR, "127.0.0.1:8443", NOB, F(api_listen), 0,

@@ -34,6 +34,7 @@ typedef struct spoor_config {
     long long evidence_zstd_level;
     long long trace_tolerance;
     long long trace_interim_timeout;
+    long long trace_max_open_session;
     char *trace_our_mta_hosts; /* our MTAs' names and addresses, for `spoor trace headers` */
     char *api_listen;
     long long api_max_body;

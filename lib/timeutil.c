@@ -181,8 +181,8 @@ int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, siz
     timeutil_civil c = {0};
     if (digits(&p, 4, &c.year) || *p++ != '-' || digits(&p, 2, &c.month) || *p++ != '-' ||
         digits(&p, 2, &c.day) || (*p != 'T' && *p != 't' && *p != ' ') || (p++, 0) ||
-        digits(&p, 2, &c.hour) || *p++ != ':' || digits(&p, 2, &c.minute) || *p++ != ':' ||
-        digits(&p, 2, &c.second)) {
+        digits(&p, 2, &c.hour) || *p++ != ':' || digits(&p, 2, &c.minute) ||
+        (*p == ':' && (p++, digits(&p, 2, &c.second)))) {
         snprintf(err, errlen, "'%s' is not a time of the form YYYY-MM-DDThh:mm:ss[+hh:mm]", s);
         return -1;
     }

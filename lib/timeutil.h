@@ -52,7 +52,7 @@ int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, 
 int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
                           size_t errlen);
 
-/* Parses "YYYY-MM-DD[T ]hh:mm:ss[.frac](Z|±hh:mm|±hhmm)".  With ZONE non-NULL a
+/* Parses "YYYY-MM-DD[T ]hh:mm[:ss[.frac]](Z|±hh:mm|±hhmm)".  With ZONE non-NULL a
  * missing offset is allowed and the time is taken in ZONE; an ambiguous or
  * non-existent local time is then an error naming both candidates. */
 int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, size_t errlen);

@@ -23,6 +23,8 @@ PGconn *cli_connect(cli *c) {
     }
     /* NOTICEs ("already exists, skipping") are noise for a person; warnings are not. */
     PQclear(PQexec(conn, "SET client_min_messages TO warning"));
+    /* Times in answers are RFC 3339 UTC, whatever the person's locale. */
+    PQclear(PQexec(conn, "SET TIME ZONE 'UTC'"));
     return conn;
 }
 

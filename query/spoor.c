@@ -11,6 +11,8 @@
 #include "cli.h"
 #include "db.h"
 #include "ingest_cmd.h"
+#include "request_cmd.h"
+#include "trace_cmd.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -46,6 +48,8 @@ static const cli_command commands[] = {
     {"config", cmd_config, "print the effective configuration"},
     {"db", db_run, "migrate | status: the database schema"},
     {"ingest", ingest_cmd_run, "status: positions and counts per source"},
+    {"request", request_cmd_run, "create | approve | reject | list: legal requests"},
+    {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
     {NULL, NULL, NULL},
 };

@@ -134,7 +134,9 @@ CREATE TABLE lease (
     addr_kind          smallint    NOT NULL,  -- 1 Framed-IP-Address, 2 Framed-IPv6-Prefix, 3 Delegated-IPv6-Prefix
     first_ts           timestamptz NOT NULL,
     last_ts            timestamptz NOT NULL,
-    start_ts           timestamptz,
+    start_ts           timestamptz,              -- from a Start record
+    est_start          timestamptz,              -- event time - Acct-Session-Time (RFC 2866)
+    has_interim        boolean     NOT NULL DEFAULT false, -- the NAS sends Interim-Updates
     stop_ts            timestamptz,
     terminate_cause    text,
     span_lo            timestamptz NOT NULL,  -- what lease_seg covers
@@ -221,10 +223,13 @@ $$;
 -- Extends the lease index from the radius_event rows of the given evidence
 -- blocks (the batch just inserted, in the same transaction).  Order-free:
 -- spans only take LEAST/GREATEST, details COALESCE, so events arriving late,
--- twice or out of order give the same result.  p_timeout: a session with no
--- Stop is taken to last until its last event plus this interval (the lookup
--- reports it as such); a Stop seen later shortens it to the Stop.
-CREATE FUNCTION lease_merge(p_blocks bigint[], p_lo timestamptz, p_hi timestamptz, p_timeout interval)
+-- twice or out of order give the same result.  A session with no Stop is
+-- taken to last until its last event plus p_timeout if its NAS sends
+-- Interim-Updates, else (a NAS that only sends Start and Stop) for up to
+-- p_open_max, cut at lookup time by a NAS reboot or the next holder of the
+-- address; a Stop seen later shortens it to the Stop.
+CREATE FUNCTION lease_merge(p_blocks bigint[], p_lo timestamptz, p_hi timestamptz, p_timeout interval,
+                            p_open_max interval)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
@@ -232,7 +237,7 @@ DECLARE
 BEGIN
     CREATE TEMP TABLE IF NOT EXISTS lease_in (
         session_key text, addr inet, kind smallint, first_ts timestamptz, last_ts timestamptz,
-        start_ts timestamptz, stop_ts timestamptz, cause text, user_name text, calling text,
+        start_ts timestamptz, est_start timestamptz, has_interim boolean, stop_ts timestamptz, cause text, user_name text, calling text,
         called text, nas_ip inet, nas_id text, nas_port bigint, nas_port_id text,
         sid text) ON COMMIT DROP;
     CREATE TEMP TABLE IF NOT EXISTS lease_batch (
@@ -245,6 +250,10 @@ BEGIN
     SELECT session_key, addr, min(kind),
            min(ts), max(ts),
            min(ts) FILTER (WHERE status = 1),
+           -- An Interim-Update or Stop says how long the session has run: its
+           -- start is known even when the Start record was lost.
+           min(ts - make_interval(secs => session_time)) FILTER (WHERE status IN (2, 3) AND session_time IS NOT NULL),
+           bool_or(status = 3),
            max(ts) FILTER (WHERE status = 2),
            (array_agg(terminate_cause ORDER BY ts DESC) FILTER (WHERE status = 2))[1],
            (array_agg(user_name ORDER BY ts DESC) FILTER (WHERE user_name IS NOT NULL))[1],
@@ -272,25 +281,32 @@ BEGIN
 
     -- 3. Merge, and note the spans after it.
     WITH up AS (
-        INSERT INTO spoor.lease AS l (session_key, addr, addr_kind, first_ts, last_ts, start_ts, stop_ts,
+        INSERT INTO spoor.lease AS l (session_key, addr, addr_kind, first_ts, last_ts, start_ts, est_start, has_interim, stop_ts,
                     terminate_cause, span_lo, span_hi, user_name, calling_station_id, called_station_id,
                     nas_ip, nas_identifier, nas_port, nas_port_id, acct_session_id)
-        SELECT session_key, addr, kind, first_ts, last_ts, start_ts, stop_ts, cause,
-               least(first_ts, start_ts),
-               CASE WHEN stop_ts IS NOT NULL THEN greatest(stop_ts, last_ts) ELSE last_ts + p_timeout END,
+        SELECT session_key, addr, kind, first_ts, last_ts, start_ts, est_start, has_interim, stop_ts, cause,
+               least(first_ts, start_ts, est_start),
+               CASE WHEN stop_ts IS NOT NULL THEN greatest(stop_ts, last_ts)
+                    WHEN has_interim THEN last_ts + p_timeout
+                    ELSE last_ts + p_open_max END,
                user_name, calling, called, nas_ip, nas_id, nas_port, nas_port_id, sid
         FROM lease_in
         ON CONFLICT (session_key, addr) DO UPDATE SET
             first_ts = least(l.first_ts, excluded.first_ts),
             last_ts = greatest(l.last_ts, excluded.last_ts),
             start_ts = least(l.start_ts, excluded.start_ts),
+            est_start = least(l.est_start, excluded.est_start),
+            has_interim = l.has_interim OR excluded.has_interim,
             stop_ts = greatest(l.stop_ts, excluded.stop_ts),
             terminate_cause = CASE WHEN excluded.stop_ts IS NOT NULL AND (l.stop_ts IS NULL OR excluded.stop_ts >= l.stop_ts)
                                    THEN excluded.terminate_cause ELSE l.terminate_cause END,
-            span_lo = least(l.first_ts, excluded.first_ts, l.start_ts, excluded.start_ts),
+            span_lo = least(l.first_ts, excluded.first_ts, l.start_ts, excluded.start_ts,
+                            l.est_start, excluded.est_start),
             span_hi = CASE WHEN coalesce(l.stop_ts, excluded.stop_ts) IS NOT NULL
                            THEN greatest(l.stop_ts, excluded.stop_ts, l.last_ts, excluded.last_ts)
-                           ELSE greatest(l.last_ts, excluded.last_ts) + p_timeout END,
+                           WHEN l.has_interim OR excluded.has_interim
+                           THEN greatest(l.last_ts, excluded.last_ts) + p_timeout
+                           ELSE greatest(l.last_ts, excluded.last_ts) + p_open_max END,
             user_name = coalesce(excluded.user_name, l.user_name),
             calling_station_id = coalesce(excluded.calling_station_id, l.calling_station_id),
             called_station_id = coalesce(excluded.called_station_id, l.called_station_id),
@@ -352,9 +368,9 @@ GRANT INSERT ON evidence_block, quarantine, smtp_event, radius_event TO spoor_in
 GRANT SELECT ON evidence_dict TO spoor_ingest;
 GRANT USAGE ON SEQUENCE evidence_block_id_seq TO spoor_ingest;
 REVOKE ALL ON FUNCTION ensure_partitions(date, date) FROM PUBLIC;
-REVOKE ALL ON FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval, interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ensure_partitions(date, date) TO spoor_ingest, spoor_retention;
-GRANT EXECUTE ON FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval) TO spoor_ingest;
+GRANT EXECUTE ON FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval, interval) TO spoor_ingest;
 REVOKE ALL ON FUNCTION quarantine_summary() FROM PUBLIC;
 GRANT USAGE ON SCHEMA spoor TO spoor_admin, spoor_auditor;
 GRANT SELECT ON source_position TO spoor_admin, spoor_auditor;

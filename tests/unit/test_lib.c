@@ -27,6 +27,8 @@ static void test_parse_rfc3339(void) {
         {"2026-11-22T13:15:02", "Mars/Olympus", NULL},
         {"yesterday", NULL, NULL},
         {"2026-11-22T13:15:02Zjunk", NULL, NULL},
+        {"2026-11-22T13:15Z", NULL, "2026-11-22T13:15:00Z"},
+        {"2026-11-22T13:15:0Z", NULL, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t t;

@@ -1,0 +1,286 @@
+#include "trace_cmd.h"
+#include "msgid.h"
+#include "pg.h"
+#include "timeutil.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(
+        out,
+        "usage: spoor trace ip ADDRESS --at TIME --request ID [--port N] [--tolerance SECONDS]\n"
+        "                       [--zone ZONE] [--json]\n"
+        "       spoor trace message-id ID --request ID [--tolerance SECONDS] [--json]\n"
+        "TIME is RFC 3339 with an offset (2026-11-22T13:15:02Z), or a local time with --zone.\n");
+}
+
+static const char *js(json_t *o, const char *k) {
+    json_t *v = json_object_get(o, k);
+    if (json_is_string(v))
+        return json_string_value(v);
+    return NULL;
+}
+
+static void field(const char *name, const char *v) {
+    if (v)
+        printf("    %-22s %s\n", name, v);
+}
+
+static void print_evidence(json_t *ev, const char *indent) {
+    size_t i;
+    json_t *e;
+    json_array_foreach(ev, i, e) {
+        const char *line = js(e, "line");
+        printf("%sevidence: block %lld line %lld, sha256 %s\n", indent,
+               (long long)json_integer_value(json_object_get(e, "block_id")),
+               (long long)json_integer_value(json_object_get(e, "line_index")),
+               js(e, "block_sha256"));
+        /* The line verbatim, indented; a multi-line RADIUS record keeps its lines. */
+        printf("%s  | ", indent);
+        for (const char *p = line ? line : ""; *p; p++) {
+            if (*p == '\n') {
+                if (p[1])
+                    printf("\n%s  | ", indent);
+            } else
+                putchar(*p);
+        }
+        putchar('\n');
+    }
+}
+
+static void print_sessions(json_t *res, const char *indent) {
+    printf("%sverdict: %s\n", indent, js(res, "verdict"));
+    json_t *ss = json_object_get(res, "sessions");
+    size_t i;
+    json_t *s;
+    json_array_foreach(ss, i, s) {
+        printf("%ssession %zu of %zu%s\n", indent, i + 1, json_array_size(ss),
+               json_is_true(json_object_get(s, "covers_instant")) ? ""
+                                                                  : " (within the tolerance only)");
+        const char *keys[] = {"user_name",
+                              "calling_station_id",
+                              "called_station_id",
+                              "nas_ip",
+                              "nas_identifier",
+                              "nas_port_id",
+                              "acct_session_id",
+                              "framed_ip",
+                              "framed_ipv6_prefix",
+                              "delegated_ipv6_prefix",
+                              "start",
+                              "stop",
+                              "stop_reason",
+                              "terminate_cause",
+                              "last_seen"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            json_t *v = json_object_get(s, keys[k]);
+            if (json_is_string(v))
+                printf("%s  %-22s %s\n", indent, keys[k], json_string_value(v));
+            else if (json_is_integer(v))
+                printf("%s  %-22s %lld\n", indent, keys[k], (long long)json_integer_value(v));
+        }
+        if (json_is_false(json_object_get(s, "start_seen")))
+            printf("%s  %-22s %s\n", indent, "",
+                   "(start from Acct-Session-Time or first record: "
+                   "no Start record seen)");
+        char in2[32];
+        snprintf(in2, sizeof in2, "%s  ", indent);
+        print_evidence(json_object_get(s, "evidence"), in2);
+    }
+    const char *sides[] = {"nearest_before", "nearest_after"};
+    for (int k = 0; k < 2; k++) {
+        json_t *n = json_object_get(res, sides[k]);
+        if (json_is_object(n))
+            printf("%s%s: %s (%s) %s .. %s\n", indent, sides[k], js(n, "user_name"),
+                   js(n, "calling_station_id") ? js(n, "calling_station_id") : "-", js(n, "start"),
+                   js(n, "stop"));
+    }
+}
+
+/* Runs SQL with params, checks the JSON answer; prints it.  Returns exit status. */
+static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
+               void (*render)(json_t *)) {
+    char err[1024];
+    PGresult *r = pg_query(conn, sql, n, v, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return 1;
+    }
+    json_error_t je;
+    json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, &je);
+    const char *st = j ? js(j, "status") : NULL;
+    int rc = 0;
+    if (!st || strcmp(st, "ok")) {
+        cli_error(c, "refused: %s (the attempt is in the audit trail)",
+                  j && js(j, "reason") ? js(j, "reason") : "unreadable answer");
+        rc = 1;
+        if (c->json)
+            puts(PQgetvalue(r, 0, 0));
+    } else if (c->json)
+        puts(PQgetvalue(r, 0, 0));
+    else
+        render(j);
+    json_decref(j);
+    PQclear(r);
+    return rc;
+}
+
+static void render_ip(json_t *j) {
+    json_t *q = json_object_get(j, "query");
+    printf("trace ip %s at %s (tolerance %gs), request %lld\n", js(q, "ip"), js(q, "at"),
+           json_number_value(json_object_get(q, "tolerance_s")),
+           (long long)json_integer_value(json_object_get(j, "request_id")));
+    print_sessions(j, "");
+}
+
+static void render_msgid(json_t *j) {
+    json_t *q = json_object_get(j, "query");
+    json_t *subs = json_object_get(j, "submissions");
+    printf("trace message-id <%s>, request %lld: %zu submission%s\n", js(q, "message_id"),
+           (long long)json_integer_value(json_object_get(j, "request_id")), json_array_size(subs),
+           json_array_size(subs) == 1 ? "" : "s");
+    size_t i;
+    json_t *s;
+    json_array_foreach(subs, i, s) {
+        printf("submission %zu\n", i + 1);
+        field("mta_host", js(s, "mta_host"));
+        json_t *qids = json_object_get(s, "queue_ids");
+        char buf[256] = "";
+        size_t k;
+        json_t *v;
+        json_array_foreach(qids, k, v) {
+            strncat(buf, k ? " -> " : "", sizeof buf - strlen(buf) - 1);
+            strncat(buf, json_string_value(v), sizeof buf - strlen(buf) - 1);
+        }
+        field("queue_ids", buf);
+        field("time", js(s, "time"));
+        field("client_ip", js(s, "client_ip"));
+        if (json_is_integer(json_object_get(s, "client_port"))) {
+            snprintf(buf, sizeof buf, "%lld",
+                     (long long)json_integer_value(json_object_get(s, "client_port")));
+            field("client_port", buf);
+        }
+        field("client_name", js(s, "client_name"));
+        field("sasl_username", js(s, "sasl_username"));
+        field("sender", js(s, "sender"));
+        buf[0] = '\0';
+        json_array_foreach(json_object_get(s, "recipients"), k, v) {
+            strncat(buf, k ? ", " : "", sizeof buf - strlen(buf) - 1);
+            strncat(buf, json_string_value(v) ? json_string_value(v) : "?",
+                    sizeof buf - strlen(buf) - 1);
+        }
+        field("recipients", buf[0] ? buf : NULL);
+        field("status", js(s, "status"));
+        print_evidence(json_object_get(s, "evidence"), "    ");
+        json_t *st = json_object_get(s, "session_trace");
+        if (json_is_object(st)) {
+            printf("    session_trace:\n");
+            print_sessions(st, "      ");
+        } else
+            printf("    session_trace: none (no client address logged)\n");
+    }
+}
+
+static int parse_common(cli *c, int argc, char **argv, int first, const char **request,
+                        const char **at, const char **zone, const char **port, long *tol) {
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json"))
+            continue;
+        if (i + 1 >= argc) {
+            cli_error(c, "%s needs a value", a);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--request"))
+            *request = v;
+        else if (!strcmp(a, "--at") && at)
+            *at = v;
+        else if (!strcmp(a, "--zone") && zone)
+            *zone = v;
+        else if (!strcmp(a, "--port") && port)
+            *port = v;
+        else if (!strcmp(a, "--tolerance")) {
+            char *end;
+            *tol = strtol(v, &end, 10);
+            if (*end || *tol < 0 || *tol > 3600) {
+                cli_error(c, "--tolerance: '%s' is not a number of seconds from 0 to 3600", v);
+                return -1;
+            }
+        } else {
+            cli_error(c, "unknown option '%s' (try: spoor trace --help)", a);
+            return -1;
+        }
+    }
+    if (!*request) {
+        cli_error(c, "--request ID is required: every lookup runs under an approved legal request");
+        return -1;
+    }
+    return 0;
+}
+
+int trace_cmd_run(cli *c, int argc, char **argv) {
+    if (argc < 3 || cli_is_help(argv[1])) {
+        usage(argc < 2 || !cli_is_help(argv[1]) ? stderr : stdout);
+        return argc >= 2 && cli_is_help(argv[1]) ? 0 : 2;
+    }
+    const char *request = NULL, *at = NULL, *zone = NULL, *port = NULL;
+    long tol = c->cfg.trace_tolerance;
+    char tols[32];
+    if (!strcmp(argv[1], "ip")) {
+        if (parse_common(c, argc, argv, 3, &request, &at, &zone, &port, &tol) < 0)
+            return 2;
+        unsigned char b[16];
+        if (inet_pton(AF_INET, argv[2], b) != 1 && inet_pton(AF_INET6, argv[2], b) != 1) {
+            cli_error(c, "'%s' is not an IPv4 or IPv6 address", argv[2]);
+            return 2;
+        }
+        if (!at) {
+            cli_error(c, "--at TIME is required");
+            return 2;
+        }
+        int64_t t;
+        char err[400], ts[TIMEUTIL_RFC3339_MAX];
+        if (timeutil_parse(at, zone, &t, err, sizeof err) < 0) {
+            cli_error(c, "--at: %s", err);
+            return 2;
+        }
+        timeutil_format(t, ts);
+        snprintf(tols, sizeof tols, "%ld seconds", tol);
+        PGconn *conn = cli_connect(c);
+        if (!conn)
+            return 1;
+        const char *v[] = {request, argv[2], ts, port, tols};
+        int rc = run(c, conn, "SELECT spoor.trace_ip($1, $2, $3, $4, $5)", 5, v, render_ip);
+        PQfinish(conn);
+        return rc;
+    }
+    if (!strcmp(argv[1], "message-id")) {
+        if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
+            return 2;
+        size_t n = strlen(argv[2]);
+        char *id = malloc(n + 1);
+        if (!id || msgid_normalize(argv[2], n, id) == 0) {
+            cli_error(c, "empty Message-ID");
+            free(id);
+            return 2;
+        }
+        snprintf(tols, sizeof tols, "%ld seconds", tol);
+        PGconn *conn = cli_connect(c);
+        if (!conn) {
+            free(id);
+            return 1;
+        }
+        const char *v[] = {request, id, tols};
+        int rc = run(c, conn, "SELECT spoor.trace_message_id($1, $2, $3)", 3, v, render_msgid);
+        free(id);
+        PQfinish(conn);
+        return rc;
+    }
+    cli_error(c, "unknown lookup '%s' (ip, message-id)", argv[1]);
+    return 2;
+}

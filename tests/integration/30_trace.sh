@@ -1,0 +1,147 @@
+# Trace and the legal gate, against the generator's ground truth: who held an
+# address when, who submitted which Message-ID.  Four eyes, scope, window,
+# budget and the audit trail are enforced in PostgreSQL: psql cannot bypass them.
+set -u
+. tests/lib.sh
+S=$B/spoor
+W=$SPOOR_VAR/work-trace
+rm -rf "$W"; mkdir -p "$W"
+"$S" db migrate >/dev/null
+t_psql -c "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bob') THEN CREATE ROLE bob LOGIN IN ROLE spoor_approver; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='carol') THEN CREATE ROLE carol LOGIN IN ROLE spoor_analyst, spoor_approver; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='dave') THEN CREATE ROLE dave LOGIN IN ROLE spoor_auditor; END IF;
+END \$\$"
+as() { local u=$1; shift; PGUSER=$u "$S" "$@"; }
+
+"$B/tests/spoor-gen" --out "$W/d" --subscribers 300 --hours 6 --seed 42 --start 2026-11-21T00:00:00Z \
+  --mails-per-hour 400 --zone Europe/London >/dev/null 2>&1
+"$S" import --format radius-detail --zone Europe/London "$W/d/radius.detail" >/dev/null
+"$S" import --format postfix --zone Europe/London --reference 2026-11-21T12:00:00Z "$W/d/maillog" >/dev/null
+"$S" import --format exim --host smtp3 --zone Europe/London "$W/d/mainlog" >/dev/null
+
+# 40 submissions by subscribers, spread over the file: the ground truth.  Only
+# subscribers whose session left at least one accounting record in these six
+# hours can be traced from logs (a NAS without interim updates says nothing
+# about a session begun days earlier until it stops: the truth lists those too).
+sed -n 's/^\tUser-Name = "\(.*\)"$/\1/p' "$W/d/radius.detail" | sort -u >"$W/users"
+awk -F'\t' 'NR == FNR { seen[$1] = 1; next } FNR > 1 && $8 != "" && $5 != "" && seen[$8]' \
+  "$W/users" "$W/d/truth_mail.tsv" | awk 'NR % 7 == 1' | head -40 >"$W/pick.tsv"
+t_eq "40 traceable submissions picked from the ground truth" "$(wc -l <"$W/pick.tsv")" 40
+args=()
+while IFS=$'\t' read -r mid host qids time ip port sasl user calling; do
+  args+=(--message-id "<$mid>" --ip "$ip")
+done <"$W/pick.tsv"
+out=$(as alice request create --case "CO-2026-0042" --authority "Worcester Crown Court" \
+  --basis "Production order, PACE 1984 Sch. 1" --from 2026-11-20T00:00:00Z --to 2026-11-22T00:00:00Z \
+  --max-lookups 200 "${args[@]}")
+t_match "analyst records a request" "$out" '^request [0-9]+ recorded'
+req=$(printf '%s' "$out" | sed -n 's/^request \([0-9]*\).*/\1/p')
+out=$(as alice trace message-id "<$(head -1 "$W/pick.tsv" | cut -f1)>" --request "$req" 2>&1); rc=$?
+t_eq "no lookup before approval" "$rc" 1
+t_match "…and says why" "$out" 'request is received'
+out=$(as bob request approve "$req" --note "order checked")
+t_match "approver approves" "$out" "request $req is now approved"
+
+# Every picked Message-ID resolves to the subscriber the truth names.
+ok=0; bad=0; first_bad=""
+while IFS=$'\t' read -r mid host qids time ip port sasl user calling; do
+  j=$(as alice --json trace message-id "<$mid>" --request "$req" 2>&1)
+  got=$(printf '%s' "$j" | jq -r --arg h "$host" '[.submissions[] | select(.mta_host == $h)][0] |
+        [.client_ip, (.client_port|tostring), .session_trace.verdict,
+         .session_trace.sessions[0].user_name, .session_trace.sessions[0].calling_station_id] | join("|")')
+  if [ "$got" = "$ip|$port|exact|$user|$calling" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); [ -n "$first_bad" ] || first_bad="$mid: got $got want $ip|$port|exact|$user|$calling"; fi
+done <"$W/pick.tsv"
+t_eq "trace message-id: client, port and subscriber session match the ground truth ($ok checked)" "$bad" 0
+[ -n "$first_bad" ] && echo "     $first_bad"
+
+# Every picked address at its instant resolves to the same subscriber.
+ok=0; bad=0; first_bad=""
+while IFS=$'\t' read -r mid host qids time ip port sasl user calling; do
+  j=$(as alice --json trace ip "$ip" --at "$time" --port "$port" --request "$req" 2>&1)
+  got=$(printf '%s' "$j" | jq -r '[.verdict, .sessions[0].user_name, .sessions[0].calling_station_id] | join("|")')
+  if [ "$got" = "exact|$user|$calling" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); [ -n "$first_bad" ] || first_bad="$ip@$time: got $got want exact|$user|$calling"; fi
+done <"$W/pick.tsv"
+t_eq "trace ip: verdict exact and the truth's subscriber ($ok checked)" "$bad" 0
+[ -n "$first_bad" ] && echo "     $first_bad"
+
+# Evidence: verbatim lines with their block's SHA-256.
+read -r mid host qids time ip port sasl user calling <"$W/pick.tsv"
+out=$(as alice trace message-id "<$mid>" --request "$req")
+t_match "text output names the Calling-Station-Id" "$out" "calling_station_id +$calling"
+t_match "text output carries verbatim evidence lines" "$out" 'evidence: block [0-9]+ line [0-9]+, sha256 [0-9a-f]{64}'
+line=$(as alice --json trace message-id "<$mid>" --request "$req" | jq -r '.submissions[0].evidence[0].line')
+if grep -qxF -- "$line" "$W/d/maillog" "$W/d/mainlog"; then t_ok "evidence line is byte for byte a line of the original log"; else t_fail "evidence line is byte for byte a line of the original log" "$line"; fi
+
+# Scope: what the order does not name is refused, and audited.
+out=$(as alice trace ip 192.0.2.77 --at "$time" --request "$req" 2>&1); rc=$?
+t_eq "address outside the scope: refused" "$rc" 1
+t_match "…with the reason" "$out" 'not named by the request'
+out=$(as alice trace ip "$ip" --at 2026-11-25T12:00:00Z --request "$req" 2>&1)
+t_match "instant outside the window: refused" "$out" 'outside the request window'
+out=$(as alice trace message-id "<not-in-scope@example.org>" --request "$req" 2>&1)
+t_match "Message-ID outside the scope: refused" "$out" 'not named by the request'
+out=$(as alice trace ip "$ip" --at "2026-10-25T01:30:00" --zone Europe/London --request "$req" 2>&1); rc=$?
+t_eq "ambiguous local time: usage error" "$rc" 2
+t_match "…naming both candidates" "$out" 'ambiguous.*2026-10-25T00:30:00Z or 2026-10-25T01:30:00Z'
+out=$(as alice request create --case X --authority Y --basis Z --from 2026-11-20T00:00:00Z \
+  --to 2026-11-22T00:00:00Z --ip 10.0.0.0/8 2>&1); rc=$?
+t_match "a range wider than an order names is refused" "$out" 'too wide'
+
+# Budget.
+out=$(as alice request create --case CO-2 --authority Court --basis Law --from 2026-11-20T00:00:00Z \
+  --to 2026-11-22T00:00:00Z --max-lookups 2 --ip "$ip")
+r2=$(printf '%s' "$out" | sed -n 's/^request \([0-9]*\).*/\1/p')
+as bob request approve "$r2" >/dev/null
+as alice trace ip "$ip" --at "$time" --request "$r2" >/dev/null
+as alice trace ip "$ip" --at "$time" --request "$r2" >/dev/null
+out=$(as alice trace ip "$ip" --at "$time" --request "$r2" 2>&1)
+t_match "lookup budget enforced" "$out" 'budget of the request used up \(2 of 2\)'
+
+# Four eyes, through the CLI and through psql.
+out=$(as carol request create --case CO-3 --authority Court --basis Law --from 2026-11-20T00:00:00Z \
+  --to 2026-11-22T00:00:00Z --ip "$ip")
+r3=$(printf '%s' "$out" | sed -n 's/^request \([0-9]*\).*/\1/p')
+out=$(as carol request approve "$r3" 2>&1); rc=$?
+t_eq "four eyes (CLI): recorder cannot approve, exit 1" "$rc" 1
+t_match "four eyes (CLI): says so" "$out" 'four eyes'
+out=$(PGUSER=carol psql -X -tA -c "select spoor.request_decide($r3, true, 'me')" 2>&1)
+t_match "four eyes (psql): refused by the database" "$out" 'four eyes'
+out=$(PGUSER=carol psql -X -tA -c "update spoor.request set state = 'approved' where request_id = $r3" 2>&1)
+t_match "four eyes (psql): no direct UPDATE" "$out" 'permission denied'
+out=$(t_psql -c "update spoor.request set decided_by = created_by, state = 'approved' where request_id = $r3" 2>&1)
+t_match "four eyes holds even for the table owner (constraint)" "$out" 'violates check constraint'
+
+# Analysts cannot read around the gate.
+for tbl in smtp_event radius_event lease lease_seg evidence_block request audit; do
+  out=$(PGUSER=alice psql -X -tA -c "select count(*) from spoor.$tbl" 2>&1)
+  t_match "analyst: no SELECT on spoor.$tbl" "$out" 'permission denied'
+done
+out=$(PGUSER=alice psql -X -tA -c "select spoor.lease_at('$ip', '$time', '0')" 2>&1)
+t_match "analyst: internal lookup function not callable" "$out" 'permission denied'
+out=$(PGUSER=alice psql -X -tA -c "select spoor.evidence_line_raw(null, null, null, 0)" 2>&1)
+t_match "analyst: evidence reader not callable" "$out" 'permission denied'
+t_eq "lookup roles are neither superuser nor BYPASSRLS" \
+  "$(t_psql -c "select count(*) from pg_roles where rolname in ('alice','bob','carol','spoor_owner') and (rolsuper or rolbypassrls)")" 0
+t_eq "the definer functions' owner is not a superuser" \
+  "$(t_psql -c "select count(*) from pg_proc p join pg_roles r on r.oid = p.proowner where p.prosecdef and p.pronamespace = 'spoor'::regnamespace and r.rolsuper")" 0
+
+# Verdict none, with the nearest sessions either side.
+j=$(as alice --json trace ip "$ip" --at 2026-11-20T01:00:00Z --request "$req")
+t_eq "no session at the instant: verdict none" "$(printf '%s' "$j" | jq -r .verdict)" none
+
+# The audit trail has the lookups, the refusals and the decisions.
+n_ok=$(t_psql -c "select count(*) from spoor.audit where action like 'trace.%' and outcome = 'ok'")
+n_den=$(t_psql -c "select count(*) from spoor.audit where action like 'trace.%' and outcome = 'denied'")
+t_match "audit: successful lookups recorded" "$n_ok" '^[1-9][0-9]+$'
+t_match "audit: refused attempts recorded" "$n_den" '^[1-9][0-9]*$'
+t_eq "audit: four-eyes refusal recorded" \
+  "$(t_psql -c "select count(*) from spoor.audit where action = 'request.approve' and outcome = 'denied' and actor = 'carol'")" 2
+t_eq "audit entries name the person, not a daemon" \
+  "$(t_psql -c "select count(*) from spoor.audit where action like 'trace.%' and actor <> 'alice'")" 0
+t_eq "audit chain links every entry to the one before" \
+  "$(t_psql -c "select count(*) from spoor.audit a join spoor.audit p on p.seq = a.seq - 1 where a.prev_hash <> p.hash")" 0
+t_eq "audit hashes recompute" \
+  "$(t_psql -c "select count(*) from spoor.audit where hash <> spoor.audit_entry_hash(prev_hash, seq, at, actor, action, request_id, params, outcome, result_digest)")" 0
+t_done
