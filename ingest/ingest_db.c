@@ -28,8 +28,8 @@ PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_
 /* The SQLSTATE in a message "what: SQLSTATE: text", or "" if none. */
 static void sqlstate_of(const char *err, char out[6]) {
     out[0] = '\0';
-    for (const char *p = strstr(err, ": "); p; p = strstr(p + 1, ": ")) {
-        const char *s = p + 2;
+    for (const char *p = err; p; p = strstr(p + 1, ": ")) {
+        const char *s = p == err ? p : p + 2;
         int ok = 1;
         for (int i = 0; i < 5; i++)
             if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z')))

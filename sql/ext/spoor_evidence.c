@@ -48,8 +48,8 @@ Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
         n = ZSTD_decompressDCtx(d, frame, (size_t)size, src, srclen);
     ZSTD_freeDCtx(d);
     if (ZSTD_isError(n) || n != size)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("evidence block does not decompress")));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("evidence block does not decompress")));
     unsigned char h[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(h, (const unsigned char *)frame, n);
     if (VARSIZE_ANY_EXHDR(sha) != sizeof h || memcmp(VARDATA_ANY(sha), h, sizeof h) != 0)

@@ -6,6 +6,9 @@ set -u
 S=$B/spoor
 W=$SPOOR_VAR/work-trace
 rm -rf "$W"; mkdir -p "$W"
+# A database of its own: the ingest tests' synthetic ISP would share addresses.
+psql -X -q -d postgres -c "drop database if exists spoor_trace" -c "create database spoor_trace"
+export PGDATABASE=spoor_trace
 "$S" db migrate >/dev/null
 t_psql -c "DO \$\$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
