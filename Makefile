@@ -86,9 +86,9 @@ $(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBLEGAL) $(LIBSPOOR)
 
 # Unit tests may test any folder's library; the harness lives in tests/unit.
 TEST_LIBS := $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
-$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/check.o $(TEST_LIBS)
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/check.o $(B)/tests/unit/golden.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iingest -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -o $@ $^ $(LDLIBS)
 $(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@

@@ -1,4 +1,6 @@
 #include "trace_cmd.h"
+#include "mailhdr.h"
+#include "mem.h"
 #include "msgid.h"
 #include "pg.h"
 #include "timeutil.h"
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void usage(FILE *out) {
     fprintf(
@@ -223,6 +226,186 @@ static int parse_common(cli *c, int argc, char **argv, int first, const char **r
     return 0;
 }
 
+/* ---- trace headers -------------------------------------------------------- */
+
+/* Is HOST (a Received: "by" name) one of our MTAs (trace.our_mta_hosts)? */
+static int ours(const char *list, const char *host) {
+    if (!host || !list)
+        return 0;
+    char *copy = mem_strdup(list), *save = NULL;
+    int hit = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t && !hit; t = strtok_r(NULL, ", ", &save)) {
+        size_t n = strlen(t);
+        hit = !strcasecmp(host, t) || (!strncasecmp(host, t, n) && host[n] == '.');
+    }
+    free(copy);
+    return hit;
+}
+
+/* The hops of M claiming our MTAs, as the JSON trace_headers takes. */
+static json_t *our_hops(const char *list, const mailhdr_msg *m) {
+    json_t *hops = json_array();
+    for (size_t i = 0; i < m->n_received; i++) {
+        const mailhdr_received *r = &m->received[i];
+        if (!ours(list, r->by))
+            continue;
+        char t[TIMEUTIL_RFC3339_MAX], shortname[256];
+        snprintf(shortname, sizeof shortname, "%s", r->by);
+        char *dot = strchr(shortname, '.');
+        if (dot)
+            *dot = '\0';
+        json_t *h =
+            json_pack("{s:[s,s],s:s?,s:s?,s:s?,s:i}", "hosts", r->by, shortname, "queue_id", r->id,
+                      "time", r->time == INT64_MIN ? NULL : timeutil_format(r->time, t), "by",
+                      r->by, "received_index", (int)i);
+        /* A hop without queue ID or date cannot be checked: it stays unverified. */
+        if (!r->id || r->time == INT64_MIN)
+            json_object_set_new(h, "unverifiable", json_true());
+        json_array_append_new(hops, h);
+    }
+    return hops;
+}
+
+static const char *verdict_of(json_t *res, size_t n_claimed) {
+    size_t verified = 0, i;
+    json_t *h;
+    json_array_foreach(json_object_get(res, "hops"), i, h) {
+        const char *st = js(h, "state");
+        if (st && !strcmp(st, "verified"))
+            verified++;
+    }
+    size_t subs = json_array_size(json_object_get(res, "submissions"));
+    if (n_claimed > 0 && verified < n_claimed)
+        return "forged_our_headers";
+    if (n_claimed > 0 || subs > 0)
+        return "sent_by_subscriber";
+    return "not_through_us";
+}
+
+static int trace_headers(cli *c, const char *path, const char *request, long tol) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error(c, "%s: cannot read", path);
+        return 1;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = mem_alloc(cap);
+    size_t r;
+    while ((r = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += r;
+        if (len == cap) {
+            if (cap >= (16u << 20)) {
+                cli_error(c, "%s: larger than 16 MiB", path);
+                fclose(f);
+                free(buf);
+                return 1;
+            }
+            buf = mem_realloc(buf, cap *= 2);
+        }
+    }
+    fclose(f);
+    arena a;
+    arena_init(&a, 0);
+    mailhdr_msg m;
+    char err[300];
+    int rc = 1;
+    if (mailhdr_parse(buf, len, &a, &m, err, sizeof err) < 0) {
+        cli_error(c, "%s: %s", path, err);
+        goto out;
+    }
+    /* A bounce is judged by the message it bounces. */
+    const mailhdr_msg *target = m.is_bounce && m.original ? m.original : &m;
+    if (m.is_bounce && !m.original) {
+        cli_error(c, "%s: a bounce without the original message's headers: nothing to check", path);
+        goto out;
+    }
+    if (!target->message_id) {
+        cli_error(c, "%s: the %smessage has no Message-ID, which the request must name", path,
+                  target == &m ? "" : "original ");
+        goto out;
+    }
+    json_t *hops = our_hops(c->cfg.trace_our_mta_hosts, target);
+    size_t claimed = json_array_size(hops);
+    char *hj = json_dumps(hops, JSON_COMPACT);
+    json_decref(hops);
+    char tols[32];
+    snprintf(tols, sizeof tols, "%ld seconds", tol);
+    PGconn *conn = cli_connect(c);
+    if (!conn) {
+        free(hj);
+        goto out;
+    }
+    const char *v[] = {request, target->message_id, hj, tols};
+    PGresult *res =
+        pg_query(conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, NULL, err, sizeof err);
+    free(hj);
+    if (!res) {
+        cli_error(c, "%s", err);
+        PQfinish(conn);
+        goto out;
+    }
+    json_t *j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+    PQclear(res);
+    PQfinish(conn);
+    const char *st = j ? js(j, "status") : NULL;
+    if (!st || strcmp(st, "ok")) {
+        const char *why = j ? js(j, "reason") : NULL;
+        cli_error(c, "refused: %s (the attempt is in the audit trail)",
+                  why ? why : "unreadable answer");
+        json_decref(j);
+        goto out;
+    }
+    const char *verdict = verdict_of(j, claimed);
+    if (m.is_bounce &&
+        (!strcmp(verdict, "forged_our_headers") || !strcmp(verdict, "not_through_us")))
+        verdict = "backscatter";
+    json_object_set_new(j, "verdict", json_string(verdict));
+    json_object_set_new(j, "bounce", json_boolean(m.is_bounce));
+    json_object_set_new(j, "our_hops_claimed", json_integer((json_int_t)claimed));
+    if (c->json) {
+        char *out = json_dumps(j, JSON_COMPACT);
+        puts(out);
+        free(out);
+    } else {
+        printf("trace headers %s, request %s\n", path, request);
+        if (m.is_bounce)
+            printf("  a bounce: judging the original message it quotes\n");
+        printf("  message-id <%s>, %zu Received: hop%s, %zu claiming our MTAs\n",
+               target->message_id, target->n_received, target->n_received == 1 ? "" : "s", claimed);
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(j, "hops"), i, h) {
+            const char *state = js(h, "state");
+            int ok = state && !strcmp(state, "verified");
+            printf("  hop by %s id %s at %s: %s\n", js(h, "by"),
+                   js(h, "queue_id") ? js(h, "queue_id") : "-", js(h, "time") ? js(h, "time") : "-",
+                   ok ? "verified" : "NOT IN OUR LOGS");
+            if (!ok)
+                printf(
+                    "    this header says our %s handled queue ID %s at %s; our logs hold no such "
+                    "message\n",
+                    js(h, "by"), js(h, "queue_id") ? js(h, "queue_id") : "(none)",
+                    js(h, "time") ? js(h, "time") : "(no date)");
+            else
+                print_evidence(json_object_get(h, "evidence"), "    ");
+        }
+        printf("verdict: %s\n", verdict);
+        if (json_array_size(json_object_get(j, "submissions"))) {
+            json_t *copy = json_pack("{s:O,s:O,s:O}", "query", json_object_get(j, "query"),
+                                     "request_id", json_object_get(j, "request_id"), "submissions",
+                                     json_object_get(j, "submissions"));
+            render_msgid(copy);
+            json_decref(copy);
+        }
+    }
+    json_decref(j);
+    rc = 0;
+out:
+    arena_close(&a);
+    free(buf);
+    return rc;
+}
+
 int trace_cmd_run(cli *c, int argc, char **argv) {
     if (argc < 3 || cli_is_help(argv[1])) {
         usage(argc < 2 || !cli_is_help(argv[1]) ? stderr : stdout);
@@ -281,6 +464,11 @@ int trace_cmd_run(cli *c, int argc, char **argv) {
         PQfinish(conn);
         return rc;
     }
-    cli_error(c, "unknown lookup '%s' (ip, message-id)", argv[1]);
+    if (!strcmp(argv[1], "headers")) {
+        if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
+            return 2;
+        return trace_headers(c, argv[2], request, tol);
+    }
+    cli_error(c, "unknown lookup '%s' (ip, message-id, headers)", argv[1]);
     return 2;
 }

@@ -401,30 +401,12 @@ BEGIN
 END
 $$;
 
--- Every submission with this Message-ID inside the request window (± 1
--- day), each assembled from its lines (across a content filter's re-queue)
--- and resolved to the subscriber session behind its client address.
-CREATE FUNCTION trace_message_id(p_request bigint, p_message_id text, p_tolerance interval)
+-- The submissions of a Message-ID between P_LO and P_HI, each assembled from
+-- its lines (across a content filter's re-queue) and resolved to the
+-- subscriber session behind its client address.  Internal: not granted.
+CREATE FUNCTION submissions_for(v_id text, v_lo timestamptz, v_hi timestamptz, p_tolerance interval)
 RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
-DECLARE
-    v_id text := spoor.msgid_normalize(p_message_id);
-    v_params jsonb := jsonb_build_object('message_id', spoor.msgid_normalize(p_message_id),
-                                         'tolerance_s', extract(epoch FROM p_tolerance));
-    v_why text;
-    v_lo timestamptz;
-    v_hi timestamptz;
-    v_subs jsonb;
-    v_res jsonb;
-BEGIN
-    v_why := spoor.gate(p_request, 'message_id', v_id, NULL, NULL, coalesce(p_tolerance, interval '0'));
-    IF v_why IS NOT NULL THEN
-        PERFORM spoor.audit_append('trace.message_id', p_request, v_params, 'denied', v_why);
-        RETURN jsonb_build_object('status', 'denied', 'reason', v_why);
-    END IF;
-    SELECT window_lo - interval '1 day', window_hi + interval '1 day' INTO v_lo, v_hi
-    FROM spoor.request WHERE request_id = p_request;
-
+LANGUAGE sql STABLE SET search_path = pg_catalog, spoor AS $$
     WITH ids AS (  -- the lines naming the Message-ID: Postfix cleanup, Exim arrival
         SELECT e.* FROM spoor.smtp_event e
         WHERE e.message_id = v_id AND e.ts BETWEEN v_lo AND v_hi AND e.kind IN (2, 11)
@@ -490,11 +472,96 @@ BEGIN
                    UNION ALL SELECT spoor.evidence_of(s.id_block, s.id_idx, s.id_ts) WHERE s.id_kind = 2
                    UNION ALL SELECT jsonb_array_elements(coalesce(s.delivery_evidence, '[]'))) ev)
            ) ORDER BY s.id_ts), '[]'::jsonb)
-    INTO v_subs FROM sub s;
+    FROM sub s
+$$;
+
+-- Every submission with this Message-ID inside the request window (± 1
+-- day), each assembled from its lines (across a content filter's re-queue)
+-- and resolved to the subscriber session behind its client address.
+CREATE FUNCTION trace_message_id(p_request bigint, p_message_id text, p_tolerance interval)
+RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
+DECLARE
+    v_id text := spoor.msgid_normalize(p_message_id);
+    v_params jsonb := jsonb_build_object('message_id', spoor.msgid_normalize(p_message_id),
+                                         'tolerance_s', extract(epoch FROM p_tolerance));
+    v_why text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_subs jsonb;
+    v_res jsonb;
+BEGIN
+    v_why := spoor.gate(p_request, 'message_id', v_id, NULL, NULL, coalesce(p_tolerance, interval '0'));
+    IF v_why IS NOT NULL THEN
+        PERFORM spoor.audit_append('trace.message_id', p_request, v_params, 'denied', v_why);
+        RETURN jsonb_build_object('status', 'denied', 'reason', v_why);
+    END IF;
+    SELECT window_lo - interval '1 day', window_hi + interval '1 day' INTO v_lo, v_hi
+    FROM spoor.request WHERE request_id = p_request;
+
+    v_subs := spoor.submissions_for(v_id, v_lo, v_hi, p_tolerance);
+
 
     v_res := jsonb_build_object('status', 'ok', 'request_id', p_request, 'query', v_params,
                                 'submissions', v_subs);
     PERFORM spoor.audit_append('trace.message_id', p_request, v_params, 'ok',
+                               encode(sha256(convert_to(v_res::text, 'UTF8')), 'hex'));
+    RETURN v_res;
+END
+$$;
+
+-- Did a message whose headers name our MTAs really pass through them?  For
+-- each Received: hop the client found to claim one of our hosts (P_HOPS:
+-- [{"hosts": [names the host may be logged under], "queue_id", "time"}]),
+-- look for that queue ID on that host within a day of the claimed time, and
+-- whether it carried this Message-ID.  Gated like trace_message_id.
+CREATE FUNCTION trace_headers(p_request bigint, p_message_id text, p_hops jsonb,
+                              p_tolerance interval) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
+DECLARE
+    v_id text := spoor.msgid_normalize(p_message_id);
+    v_params jsonb := jsonb_build_object('message_id', spoor.msgid_normalize(p_message_id),
+                                         'hops', p_hops);
+    v_why text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_hops jsonb;
+    v_res jsonb;
+BEGIN
+    IF jsonb_typeof(p_hops) IS DISTINCT FROM 'array' OR jsonb_array_length(p_hops) > 50 THEN
+        v_why := 'hops must be an array of at most 50 entries';
+    ELSE
+        v_why := spoor.gate(p_request, 'message_id', v_id, NULL, NULL, coalesce(p_tolerance, interval '0'));
+    END IF;
+    IF v_why IS NOT NULL THEN
+        PERFORM spoor.audit_append('trace.headers', p_request, v_params, 'denied', v_why);
+        RETURN jsonb_build_object('status', 'denied', 'reason', v_why);
+    END IF;
+    SELECT window_lo - interval '1 day', window_hi + interval '1 day' INTO v_lo, v_hi
+    FROM spoor.request WHERE request_id = p_request;
+    SELECT coalesce(jsonb_agg(h.hop || jsonb_build_object(
+               'state', CASE WHEN m.queue_found AND (m.msgid_match OR NOT m.msgid_logged) THEN 'verified'
+                             ELSE 'not_in_our_logs' END,
+               'queue_found', m.queue_found, 'message_id_match', m.msgid_match,
+               'evidence', m.evidence) ORDER BY h.n), '[]'::jsonb)
+    INTO v_hops
+    FROM jsonb_array_elements(p_hops) WITH ORDINALITY AS h(hop, n)
+    CROSS JOIN LATERAL (
+        SELECT count(*) > 0 AS queue_found,
+               coalesce(bool_or(e.message_id = v_id), false) AS msgid_match,
+               coalesce(bool_or(e.message_id IS NOT NULL), false) AS msgid_logged,
+               jsonb_agg(spoor.evidence_of(e.block_id, e.block_idx, e.ts) ORDER BY e.ts)
+                   FILTER (WHERE e.kind IN (1, 2, 11)) AS evidence
+        FROM spoor.smtp_event e
+        WHERE e.host IN (SELECT jsonb_array_elements_text(h.hop->'hosts'))
+          AND e.queue_id = h.hop->>'queue_id'
+          AND e.ts BETWEEN (h.hop->>'time')::timestamptz - interval '1 day'
+                       AND (h.hop->>'time')::timestamptz + interval '1 day'
+          AND e.ts BETWEEN v_lo - interval '1 day' AND v_hi + interval '1 day') m;
+    v_res := jsonb_build_object('status', 'ok', 'request_id', p_request, 'query', v_params,
+                                'hops', v_hops,
+                                'submissions', spoor.submissions_for(v_id, v_lo, v_hi, p_tolerance));
+    PERFORM spoor.audit_append('trace.headers', p_request, v_params, 'ok',
                                encode(sha256(convert_to(v_res::text, 'UTF8')), 'hex'));
     RETURN v_res;
 END
@@ -525,5 +592,6 @@ GRANT EXECUTE ON FUNCTION spoor.request_decide(bigint, boolean, text) TO spoor_a
 GRANT EXECUTE ON FUNCTION spoor.request_list() TO spoor_analyst, spoor_approver, spoor_auditor;
 GRANT EXECUTE ON FUNCTION spoor.trace_ip(bigint, inet, timestamptz, integer, interval) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.trace_message_id(bigint, text, interval) TO spoor_analyst;
+GRANT EXECUTE ON FUNCTION spoor.trace_headers(bigint, text, jsonb, interval) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.audit_list(bigint) TO spoor_auditor;
 GRANT EXECUTE ON FUNCTION spoor.msgid_normalize(text) TO spoor_analyst, spoor_approver, spoor_auditor;

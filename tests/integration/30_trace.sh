@@ -134,6 +134,93 @@ t_eq "the definer functions' owner is not a superuser" \
 j=$(as alice --json trace ip "$ip" --at 2026-11-20T01:00:00Z --request "$req")
 t_eq "no session at the instant: verdict none" "$(printf '%s' "$j" | jq -r .verdict)" none
 
+# trace headers: a genuine message, copied headers naming our MTA, backscatter.
+export SPOOR_TRACE_OUR_MTA_HOSTS="smtp1.isp.example,smtp2.isp.example,smtp3.isp.example"
+IFS=$'\t' read -r gmid ghost gqids gtime gip gport gsasl guser gcalling \
+  < <(awk -F'\t' '$2 == "smtp1" || $2 == "smtp2"' "$W/pick.tsv" | head -1)
+gq=${gqids%%,*}
+gdate=$(date -u -d "$gtime" -R)
+cat >"$W/genuine.eml" <<EML
+Received: from mx.isp.example (mx.isp.example [192.0.2.25])
+	by mx.recipient.example (Postfix) with ESMTPS id 4XyZ12abC;
+	$gdate
+Received: from pc.home (host-x.dsl.isp.example [$gip])
+	by $ghost.isp.example (Postfix) with ESMTPSA id $gq
+	for <someone@recipient.example>; $gdate
+Message-ID: <$gmid>
+From: <$gsasl>
+Subject: hello
+Date: $gdate
+
+body
+EML
+cat >"$W/forged.eml" <<EML
+Received: from bot.example.net (bot.example.net [203.0.113.66])
+	by mx.victim.example (Postfix) with ESMTP id 9QwErTy;
+	Sat, 21 Nov 2026 02:00:00 +0000
+Received: from pc.home (internal [$gip])
+	by smtp1.isp.example (Postfix) with ESMTPSA id 4F3A2B1C0D
+	for <customer@victim.example>; Sat, 21 Nov 2026 01:59:58 +0000
+Message-ID: <payment-120-confirm@isp.example>
+From: Accounts <accounts@isp.example>
+Subject: Payment confirmation £120
+Date: Sat, 21 Nov 2026 01:59:58 +0000
+
+spoofed
+EML
+cat >"$W/bounce.eml" <<EML
+From: MAILER-DAEMON@mx.elsewhere.example
+To: <jane@isp.example>
+Subject: Undelivered Mail Returned to Sender
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B1"
+Message-ID: <bounce-1@mx.elsewhere.example>
+
+--B1
+Content-Type: text/plain
+
+This is the mail system at host mx.elsewhere.example.
+<bob@elsewhere.example>: user unknown
+
+--B1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.elsewhere.example
+Final-Recipient: rfc822; bob@elsewhere.example
+Action: failed
+Status: 5.1.1
+
+--B1
+Content-Type: text/rfc822-headers
+
+Received: from infected.example.org (infected.example.org [198.51.100.200])
+	by mx.elsewhere.example (Postfix) with ESMTP id 7AbCdEf;
+	Sat, 21 Nov 2026 03:00:00 +0000
+Message-ID: <virus-9@isp.example>
+From: Jane <jane@isp.example>
+Subject: message.scr
+
+--B1--
+EML
+out=$(as alice request create --case CO-4 --authority Court --basis Law --from 2026-11-20T00:00:00Z \
+  --to 2026-11-22T00:00:00Z --message-id "<$gmid>" --message-id "<payment-120-confirm@isp.example>" \
+  --message-id "<virus-9@isp.example>")
+r4=$(printf '%s' "$out" | sed -n 's/^request \([0-9]*\).*/\1/p')
+as bob request approve "$r4" >/dev/null
+out=$(as alice --json trace headers "$W/genuine.eml" --request "$r4")
+t_eq "trace headers: genuine submission verified" "$(printf '%s' "$out" | jq -r .verdict)" sent_by_subscriber
+t_eq "trace headers: our hop verified" "$(printf '%s' "$out" | jq -r '.hops[0].state')" verified
+t_eq "trace headers: subscriber behind it" \
+  "$(printf '%s' "$out" | jq -r '.submissions[0].session_trace.sessions[0].user_name')" "$guser"
+out=$(as alice trace headers "$W/forged.eml" --request "$r4")
+t_match "trace headers: copied headers are a forgery" "$out" 'verdict: forged_our_headers'
+t_match "trace headers: names the hop our logs do not hold" "$out" 'our smtp1.isp.example handled queue ID 4F3A2B1C0D at 2026-11-21T01:59:58Z; our logs hold no such message'
+out=$(as alice --json trace headers "$W/bounce.eml" --request "$r4")
+t_eq "trace headers: bounce of a message we never sent is backscatter" "$(printf '%s' "$out" | jq -r .verdict)" backscatter
+t_eq "trace headers: the bounce is recognised" "$(printf '%s' "$out" | jq -r .bounce)" true
+out=$(as alice trace headers "$W/forged.eml" --request "$req" 2>&1)
+t_match "trace headers: the Message-ID must be in scope" "$out" 'not named by the request'
+
 # The audit trail has the lookups, the refusals and the decisions.
 n_ok=$(t_psql -c "select count(*) from spoor.audit where action like 'trace.%' and outcome = 'ok'")
 n_den=$(t_psql -c "select count(*) from spoor.audit where action like 'trace.%' and outcome = 'denied'")

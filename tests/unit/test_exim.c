@@ -12,138 +12,54 @@
  */
 #include "check.h"
 #include "exim.h"
+#include "golden.h"
 #include "syslog.h"
 #include "timeutil.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 /* ---- canonical rendering ------------------------------------------------ */
 
-typedef struct out_buf {
-    char s[8192];
-    size_t n;
-} out_buf;
-
-static void put(out_buf *b, const char *p, size_t len) {
-    if (b->n + len >= sizeof b->s)
-        len = sizeof b->s - 1 - b->n;
-    memcpy(b->s + b->n, p, len);
-    b->n += len;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(out_buf *b, const char *p) {
-    put(b, p, strlen(p));
-}
-
-static void kv(out_buf *b, const char *key, const char *v) {
-    if (!v)
-        return;
-    size_t len = strlen(v);
-    int quote = len == 0;
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)v[k];
-        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
-            quote = 1;
-    }
-    if (b->n)
-        puts_(b, " ");
-    puts_(b, key);
-    puts_(b, "=");
-    if (!quote) {
-        puts_(b, v);
-        return;
-    }
-    puts_(b, "\"");
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)v[k];
-        char e[8];
-        if (c == '"' || c == '\\')
-            snprintf(e, sizeof e, "\\%c", c);
-        else if (c < ' ' || c >= 0x7f)
-            snprintf(e, sizeof e, "\\x%02x", c);
-        else
-            snprintf(e, sizeof e, "%c", c);
-        puts_(b, e);
-    }
-    puts_(b, "\"");
-}
-
-static void kvi(out_buf *b, const char *key, long long v) {
-    if (v < 0)
-        return;
-    char t[32];
-    snprintf(t, sizeof t, "%lld", v);
-    kv(b, key, t);
-}
-
-static void render_err(out_buf *b, const char *reason, size_t pos) {
-    b->n = 0;
-    b->s[0] = '\0';
-    kv(b, "error", reason);
-    kvi(b, "pos", (long long)pos);
-}
-
 static void render(out_buf *b, const exim_record *r) {
     static const char *const flag_names[] = {"time",        "offset", "local",      "ambiguous",
                                              "nonexistent", "new_id", "fake_reject"};
-    b->n = 0;
-    b->s[0] = '\0';
-    kv(b, "kind", exim_kind_name(r->kind));
+    out_reset(b);
+    out_kv(b, "kind", exim_kind_name(r->kind));
     if (r->flags & EXIM_F_TIME) {
         char t[TIMEUTIL_RFC3339_MAX];
-        kv(b, "time", timeutil_format(r->time_us, t));
+        out_kv(b, "time", timeutil_format(r->time_us, t));
     }
-    kvi(b, "pid", r->pid);
-    kv(b, "id", r->id);
-    kv(b, "sender", r->sender);
-    kv(b, "bounce_of", r->bounce_of);
-    kv(b, "rcpt", r->rcpt);
-    kv(b, "parent", r->parent);
-    kv(b, "orig_rcpt", r->orig_rcpt);
-    kv(b, "return_path", r->return_path);
-    kv(b, "router", r->router);
-    kv(b, "transport", r->transport);
-    kv(b, "host", r->host_name);
-    kv(b, "helo", r->helo);
-    kv(b, "ip", r->host_ip);
-    kvi(b, "port", r->host_port);
-    kv(b, "iface", r->iface_ip);
-    kvi(b, "iface_port", r->iface_port);
-    kv(b, "ident", r->ident);
-    kv(b, "proto", r->proto);
-    kv(b, "tls", r->tls);
-    kv(b, "auth", r->auth_name);
-    kv(b, "auth_id", r->auth_id);
-    kv(b, "auth_sender", r->auth_sender);
-    kvi(b, "size", r->size);
-    kv(b, "message_id", r->message_id);
-    kv(b, "msgid_norm", r->message_id_norm);
-    kv(b, "subject", r->subject);
-    kv(b, "recipients", r->recipients);
-    kv(b, "confirmation", r->confirmation);
-    kv(b, "next_id", r->next_id);
-    kv(b, "error", r->error);
-    char fl[128] = "";
-    for (size_t k = 0; k < sizeof flag_names / sizeof flag_names[0]; k++)
-        if (r->flags & (1u << k)) {
-            if (fl[0])
-                strcat(fl, ",");
-            strcat(fl, flag_names[k]);
-        }
-    if (fl[0])
-        kv(b, "flags", fl);
-}
-
-static int64_t at_time(const char *rfc3339) {
-    int64_t t = 0;
-    char e[200];
-    if (timeutil_parse(rfc3339, NULL, &t, e, sizeof e) < 0) {
-        fprintf(stderr, "bad time %s: %s\n", rfc3339, e);
-        abort();
-    }
-    return t;
+    out_kvi(b, "pid", r->pid);
+    out_kv(b, "id", r->id);
+    out_kv(b, "sender", r->sender);
+    out_kv(b, "bounce_of", r->bounce_of);
+    out_kv(b, "rcpt", r->rcpt);
+    out_kv(b, "parent", r->parent);
+    out_kv(b, "orig_rcpt", r->orig_rcpt);
+    out_kv(b, "return_path", r->return_path);
+    out_kv(b, "router", r->router);
+    out_kv(b, "transport", r->transport);
+    out_kv(b, "host", r->host_name);
+    out_kv(b, "helo", r->helo);
+    out_kv(b, "ip", r->host_ip);
+    out_kvi(b, "port", r->host_port);
+    out_kv(b, "iface", r->iface_ip);
+    out_kvi(b, "iface_port", r->iface_port);
+    out_kv(b, "ident", r->ident);
+    out_kv(b, "proto", r->proto);
+    out_kv(b, "tls", r->tls);
+    out_kv(b, "auth", r->auth_name);
+    out_kv(b, "auth_id", r->auth_id);
+    out_kv(b, "auth_sender", r->auth_sender);
+    out_kvi(b, "size", r->size);
+    out_kv(b, "message_id", r->message_id);
+    out_kv(b, "msgid_norm", r->message_id_norm);
+    out_kv(b, "subject", r->subject);
+    out_kv(b, "recipients", r->recipients);
+    out_kv(b, "confirmation", r->confirmation);
+    out_kv(b, "next_id", r->next_id);
+    out_kv(b, "error", r->error);
+    out_flags(b, "flags", r->flags, flag_names, sizeof flag_names / sizeof flag_names[0]);
 }
 
 /* Parses from an exact-size heap copy so ASan sees any overread. */
@@ -155,7 +71,7 @@ static void run(const char *line, size_t len, const exim_ctx *ctx, out_buf *b) {
     exim_record r;
     exim_err e;
     if (exim_parse(copy, len, ctx, &a, &r, &e) < 0)
-        render_err(b, e.reason, e.pos);
+        out_err(b, e.reason, e.pos);
     else
         render(b, &r);
     arena_close(&a);
@@ -359,7 +275,7 @@ static const tcase cases[] = {
 
 static void test_table(void) {
     for (const tcase *c = cases; c->name; c++) {
-        exim_ctx ctx = {c->zone, c->ref ? at_time(c->ref) : 0};
+        exim_ctx ctx = {c->zone, c->ref ? golden_at_time(c->ref) : 0};
         out_buf b;
         run(c->line, strlen(c->line), &ctx, &b);
         check_current = c->name;
@@ -403,43 +319,38 @@ static void test_prefixes(void) {
 
 /* ---- golden files ---------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, r;
-    char *b = malloc(cap);
-    while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            b = realloc(b, cap *= 2);
+/* The context set by "#ctx" directives, reset for each file. */
+typedef struct golden_state {
+    char zone[64];
+    exim_ctx ctx;
+    int syslog_mode;
+} golden_state;
+
+static void golden_begin(void *arg) {
+    golden_state *st = arg;
+    snprintf(st->zone, sizeof st->zone, "UTC");
+    st->ctx = (exim_ctx){st->zone, 0};
+    st->syslog_mode = 0;
+}
+
+static void golden_directive(void *arg, const char *line) {
+    golden_state *st = arg;
+    const char *r = strstr(line, "ref="), *z = strstr(line, "zone="), *m = strstr(line, "mode=");
+    if (r) {
+        char t[64];
+        sscanf(r + 4, "%63s", t);
+        st->ctx.ref_us = golden_at_time(t);
     }
-    fclose(f);
-    *len = n;
-    return b;
+    if (z)
+        sscanf(z + 5, "%63s", st->zone);
+    if (m)
+        st->syslog_mode = strncmp(m + 5, "syslog", 6) == 0;
 }
 
-static size_t split(char *b, size_t n, char **lines, size_t *lens, size_t max) {
-    size_t count = 0, start = 0;
-    for (size_t k = 0; k <= n && count < max; k++)
-        if (k == n || b[k] == '\n') {
-            if (k == n && k == start)
-                break;
-            lines[count] = b + start;
-            lens[count] = k - start;
-            count++;
-            start = k + 1;
-        }
-    return count;
-}
-
-static int cmp_names(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void golden_line(const char *line, size_t len, const exim_ctx *ctx, int syslog_mode,
-                        out_buf *b) {
-    if (!syslog_mode) {
+static void golden_line(void *arg, const char *line, size_t len, out_buf *b) {
+    const golden_state *st = arg;
+    const exim_ctx *ctx = &st->ctx;
+    if (!st->syslog_mode) {
         run(line, len, ctx, b);
         return;
     }
@@ -447,91 +358,25 @@ static void golden_line(const char *line, size_t len, const exim_ctx *ctx, int s
     syslog_record sr;
     syslog_err se;
     if (syslog_parse(line, len, &sc, &sr, &se) < 0) {
-        render_err(b, se.reason, se.pos);
+        out_err(b, se.reason, se.pos);
         return;
     }
     run(sr.msg.p ? sr.msg.p : "", sr.msg.len, ctx, b);
     /* The syslog time stands in for the missing Exim timestamp. */
     char t[TIMEUTIL_RFC3339_MAX];
     out_buf tail = *b;
-    b->n = 0;
-    b->s[0] = '\0';
-    kv(b, "syslog_time", timeutil_format(sr.time_us, t));
-    puts_(b, " ");
-    put(b, tail.s, tail.n);
+    out_reset(b);
+    out_kv(b, "syslog_time", timeutil_format(sr.time_us, t));
+    out_puts(b, " ");
+    out_put(b, tail.s, tail.n);
 }
 
+static const golden_spec golden = {"tests/golden/exim", ".log",           ".want",
+                                   golden_begin,        golden_directive, golden_line};
+
 static void test_golden(void) {
-    const char *dir = "tests/golden/exim";
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (!d)
-        return;
-    char *names[64];
-    int nn = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && nn < 64) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".log") == 0)
-            names[nn++] = strdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)nn, sizeof names[0], cmp_names);
-    CHECK(nn > 0);
-    int update = getenv("SPOOR_GOLDEN_UPDATE") != NULL;
-    for (int f = 0; f < nn; f++) {
-        char lp[512], wp[512];
-        snprintf(lp, sizeof lp, "%s/%s", dir, names[f]);
-        snprintf(wp, sizeof wp, "%s/%.*s.want", dir, (int)strlen(names[f]) - 4, names[f]);
-        size_t ln = 0, wn = 0;
-        char *lb = slurp(lp, &ln), *wb = update ? NULL : slurp(wp, &wn);
-        static char *ll[4096], *wl[4096];
-        static size_t lll[4096], wll[4096];
-        size_t nl = split(lb, ln, ll, lll, 4096);
-        size_t nw = wb ? split(wb, wn, wl, wll, 4096) : 0;
-        FILE *uf = update ? fopen(wp, "w") : NULL;
-        if (!update)
-            CHECK_INT(nw, nl);
-        char zone[64] = "UTC";
-        exim_ctx ctx = {zone, 0};
-        int syslog_mode = 0;
-        for (size_t k = 0; k < nl; k++) {
-            out_buf b;
-            if (lll[k] && ll[k][0] == '#') {
-                snprintf(b.s, sizeof b.s, "%.*s", (int)lll[k], ll[k]);
-                char *r = strstr(b.s, "ref="), *z = strstr(b.s, "zone="), *m = strstr(b.s, "mode=");
-                if (r) {
-                    char t[64];
-                    sscanf(r + 4, "%63s", t);
-                    ctx.ref_us = at_time(t);
-                }
-                if (z)
-                    sscanf(z + 5, "%63s", zone);
-                if (m)
-                    syslog_mode = strncmp(m + 5, "syslog", 6) == 0;
-            } else {
-                golden_line(ll[k], lll[k], &ctx, syslog_mode, &b);
-            }
-            if (uf) {
-                fprintf(uf, "%s\n", b.s);
-                continue;
-            }
-            char want[8192];
-            snprintf(want, sizeof want, "%.*s", k < nw ? (int)wll[k] : 0, k < nw ? wl[k] : "");
-            if (strcmp(b.s, want) != 0) {
-                check_failed++;
-                fprintf(stderr, "FAIL golden %s:%zu\n  line: %.*s\n  got:  %s\n  want: %s\n", lp,
-                        k + 1, (int)lll[k], ll[k], b.s, want);
-            } else {
-                check_passed++;
-            }
-        }
-        if (uf)
-            fclose(uf);
-        free(lb);
-        free(wb);
-        free(names[f]);
-    }
+    golden_state st;
+    golden_run(&golden, &st);
 }
 
 static const check_test tests[] = {

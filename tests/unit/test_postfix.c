@@ -11,137 +11,63 @@
  * .want files (review the diff!).
  */
 #include "check.h"
+#include "golden.h"
 #include "postfix.h"
 #include "syslog.h"
 #include "timeutil.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 /* ---- canonical rendering ------------------------------------------------ */
 
-typedef struct out_buf {
-    char s[8192];
-    size_t n;
-} out_buf;
-
-static void put(out_buf *b, const char *p, size_t len) {
-    if (b->n + len >= sizeof b->s)
-        len = sizeof b->s - 1 - b->n;
-    memcpy(b->s + b->n, p, len);
-    b->n += len;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(out_buf *b, const char *p) {
-    put(b, p, strlen(p));
-}
-
-static void kv(out_buf *b, const char *key, const char *v) {
-    if (!v)
-        return;
-    size_t len = strlen(v);
-    int quote = len == 0;
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)v[k];
-        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
-            quote = 1;
-    }
-    if (b->n)
-        puts_(b, " ");
-    puts_(b, key);
-    puts_(b, "=");
-    if (!quote) {
-        puts_(b, v);
-        return;
-    }
-    puts_(b, "\"");
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)v[k];
-        char e[8];
-        if (c == '"' || c == '\\')
-            snprintf(e, sizeof e, "\\%c", c);
-        else if (c < ' ' || c >= 0x7f)
-            snprintf(e, sizeof e, "\\x%02x", c);
-        else
-            snprintf(e, sizeof e, "%c", c);
-        puts_(b, e);
-    }
-    puts_(b, "\"");
-}
-
-static void kvi(out_buf *b, const char *key, long long v) {
-    if (v < 0)
-        return;
-    char t[32];
-    snprintf(t, sizeof t, "%lld", v);
-    kv(b, key, t);
-}
-
-static void render_err(out_buf *b, const char *reason, size_t pos) {
-    b->n = 0;
-    b->s[0] = '\0';
-    kv(b, "error", reason);
-    kvi(b, "pos", (long long)pos);
-}
-
 static void render(out_buf *b, const postfix_record *r) {
     static const char *const flag_names[] = {"noqueue", "resent", "forwarded", "next_exim",
                                              "ipv6_tag"};
-    b->n = 0;
-    b->s[0] = '\0';
-    kv(b, "kind", postfix_kind_name(r->kind));
+    out_reset(b);
+    out_kv(b, "kind", postfix_kind_name(r->kind));
     if (r->kind == POSTFIX_NOT_POSTFIX)
         return;
-    kv(b, "instance", r->instance);
-    kv(b, "daemon", r->daemon);
-    kv(b, "qid", r->queue_id);
-    kv(b, "client", r->client_name);
-    kv(b, "ip", r->client_ip);
-    kvi(b, "port", r->client_port);
-    kv(b, "sasl_method", r->sasl_method);
-    kv(b, "sasl_username", r->sasl_username);
-    kv(b, "sasl_sender", r->sasl_sender);
-    kv(b, "orig_qid", r->orig_queue_id);
-    kv(b, "orig_client", r->orig_client_name);
-    kv(b, "orig_ip", r->orig_client_ip);
-    kvi(b, "orig_port", r->orig_client_port);
-    kv(b, "message_id", r->message_id);
-    kv(b, "msgid_norm", r->message_id_norm);
-    kv(b, "action", r->action);
-    kv(b, "stage", r->stage);
-    kv(b, "from", r->from);
-    kvi(b, "size", r->size);
-    kvi(b, "nrcpt", r->nrcpt);
-    kv(b, "queue", r->queue_name);
-    kv(b, "to", r->to);
-    kv(b, "orig_to", r->orig_to);
-    kv(b, "relay", r->relay);
+    out_kv(b, "instance", r->instance);
+    out_kv(b, "daemon", r->daemon);
+    out_kv(b, "qid", r->queue_id);
+    out_kv(b, "client", r->client_name);
+    out_kv(b, "ip", r->client_ip);
+    out_kvi(b, "port", r->client_port);
+    out_kv(b, "sasl_method", r->sasl_method);
+    out_kv(b, "sasl_username", r->sasl_username);
+    out_kv(b, "sasl_sender", r->sasl_sender);
+    out_kv(b, "orig_qid", r->orig_queue_id);
+    out_kv(b, "orig_client", r->orig_client_name);
+    out_kv(b, "orig_ip", r->orig_client_ip);
+    out_kvi(b, "orig_port", r->orig_client_port);
+    out_kv(b, "message_id", r->message_id);
+    out_kv(b, "msgid_norm", r->message_id_norm);
+    out_kv(b, "action", r->action);
+    out_kv(b, "stage", r->stage);
+    out_kv(b, "from", r->from);
+    out_kvi(b, "size", r->size);
+    out_kvi(b, "nrcpt", r->nrcpt);
+    out_kv(b, "queue", r->queue_name);
+    out_kv(b, "to", r->to);
+    out_kv(b, "orig_to", r->orig_to);
+    out_kv(b, "relay", r->relay);
     if (r->relay_ip) {
-        kv(b, "relay_name", r->relay_name);
-        kv(b, "relay_ip", r->relay_ip);
-        kvi(b, "relay_port", r->relay_port);
+        out_kv(b, "relay_name", r->relay_name);
+        out_kv(b, "relay_ip", r->relay_ip);
+        out_kvi(b, "relay_port", r->relay_port);
     }
-    kv(b, "delay", r->delay);
-    kv(b, "delays", r->delays);
-    kv(b, "dsn", r->dsn);
-    kv(b, "status", r->status);
-    kv(b, "response", r->response);
-    kv(b, "next_qid", r->next_queue_id);
-    kvi(b, "code", r->reply_code);
-    kv(b, "reply", r->reply);
-    kv(b, "proto", r->proto);
-    kv(b, "helo", r->helo);
-    kv(b, "notification", r->notification);
-    char fl[128] = "";
-    for (size_t k = 0; k < sizeof flag_names / sizeof flag_names[0]; k++)
-        if (r->flags & (1u << k)) {
-            if (fl[0])
-                strcat(fl, ",");
-            strcat(fl, flag_names[k]);
-        }
-    if (fl[0])
-        kv(b, "flags", fl);
+    out_kv(b, "delay", r->delay);
+    out_kv(b, "delays", r->delays);
+    out_kv(b, "dsn", r->dsn);
+    out_kv(b, "status", r->status);
+    out_kv(b, "response", r->response);
+    out_kv(b, "next_qid", r->next_queue_id);
+    out_kvi(b, "code", r->reply_code);
+    out_kv(b, "reply", r->reply);
+    out_kv(b, "proto", r->proto);
+    out_kv(b, "helo", r->helo);
+    out_kv(b, "notification", r->notification);
+    out_flags(b, "flags", r->flags, flag_names, sizeof flag_names / sizeof flag_names[0]);
 }
 
 /* Parses tag and message from exact-size heap copies (ASan sees overreads). */
@@ -154,7 +80,7 @@ static void run(const char *tag, size_t taglen, const char *msg, size_t msglen, 
     postfix_record r;
     postfix_err e;
     if (postfix_parse(t, taglen, m, msglen, &a, &r, &e) < 0)
-        render_err(b, e.reason, e.pos);
+        out_err(b, e.reason, e.pos);
     else
         render(b, &r);
     arena_close(&a);
@@ -457,130 +383,49 @@ static void test_prefixes(void) {
 
 /* ---- golden files ---------------------------------------------------------- */
 
-static int64_t at_time(const char *rfc3339) {
-    int64_t t = 0;
-    char e[200];
-    if (timeutil_parse(rfc3339, NULL, &t, e, sizeof e) < 0) {
-        fprintf(stderr, "bad time %s: %s\n", rfc3339, e);
-        abort();
+/* The syslog context set by "#ctx" directives, reset for each file. */
+typedef struct golden_state {
+    syslog_ctx ctx;
+    char zone[64];
+} golden_state;
+
+static void golden_begin(void *arg) {
+    golden_state *st = arg;
+    st->ctx = (syslog_ctx){golden_at_time("2026-11-25T12:00:00Z"), "UTC", NULL, NULL};
+    snprintf(st->zone, sizeof st->zone, "UTC");
+}
+
+static void golden_directive(void *arg, const char *line) {
+    golden_state *st = arg;
+    const char *r = strstr(line, "ref="), *z = strstr(line, "zone=");
+    if (r) {
+        char t[64];
+        sscanf(r + 4, "%63s", t);
+        st->ctx.ref_us = golden_at_time(t);
     }
-    return t;
-}
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, r;
-    char *b = malloc(cap);
-    while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            b = realloc(b, cap *= 2);
+    if (z) {
+        sscanf(z + 5, "%63s", st->zone);
+        st->ctx.default_zone = st->zone;
     }
-    fclose(f);
-    *len = n;
-    return b;
 }
 
-static size_t split(char *b, size_t n, char **lines, size_t *lens, size_t max) {
-    size_t count = 0, start = 0;
-    for (size_t k = 0; k <= n && count < max; k++)
-        if (k == n || b[k] == '\n') {
-            if (k == n && k == start)
-                break;
-            lines[count] = b + start;
-            lens[count] = k - start;
-            count++;
-            start = k + 1;
-        }
-    return count;
-}
-
-static int cmp_names(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void golden_line(const char *line, size_t len, const syslog_ctx *ctx, out_buf *b) {
+static void golden_line(void *arg, const char *line, size_t len, out_buf *b) {
+    const golden_state *st = arg;
     syslog_record sr;
     syslog_err se;
-    if (syslog_parse(line, len, ctx, &sr, &se) < 0) {
-        render_err(b, se.reason, se.pos);
+    if (syslog_parse(line, len, &st->ctx, &sr, &se) < 0) {
+        out_err(b, se.reason, se.pos);
         return;
     }
     run(sr.app.p ? sr.app.p : "", sr.app.len, sr.msg.p ? sr.msg.p : "", sr.msg.len, b);
 }
 
+static const golden_spec golden = {"tests/golden/postfix", ".log",           ".want",
+                                   golden_begin,           golden_directive, golden_line};
+
 static void test_golden(void) {
-    const char *dir = "tests/golden/postfix";
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (!d)
-        return;
-    char *names[64];
-    int nn = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && nn < 64) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".log") == 0)
-            names[nn++] = strdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)nn, sizeof names[0], cmp_names);
-    CHECK(nn > 0);
-    int update = getenv("SPOOR_GOLDEN_UPDATE") != NULL;
-    for (int f = 0; f < nn; f++) {
-        char lp[512], wp[512];
-        snprintf(lp, sizeof lp, "%s/%s", dir, names[f]);
-        snprintf(wp, sizeof wp, "%s/%.*s.want", dir, (int)strlen(names[f]) - 4, names[f]);
-        size_t ln = 0, wn = 0;
-        char *lb = slurp(lp, &ln), *wb = update ? NULL : slurp(wp, &wn);
-        static char *ll[4096], *wl[4096];
-        static size_t lll[4096], wll[4096];
-        size_t nl = split(lb, ln, ll, lll, 4096);
-        size_t nw = wb ? split(wb, wn, wl, wll, 4096) : 0;
-        FILE *uf = update ? fopen(wp, "w") : NULL;
-        if (!update)
-            CHECK_INT(nw, nl);
-        syslog_ctx ctx = {at_time("2026-11-25T12:00:00Z"), "UTC", NULL, NULL};
-        char zone[64] = "UTC";
-        for (size_t k = 0; k < nl; k++) {
-            out_buf b;
-            if (lll[k] && ll[k][0] == '#') {
-                snprintf(b.s, sizeof b.s, "%.*s", (int)lll[k], ll[k]);
-                char *r = strstr(b.s, "ref="), *z = strstr(b.s, "zone=");
-                if (r) {
-                    char t[64];
-                    sscanf(r + 4, "%63s", t);
-                    ctx.ref_us = at_time(t);
-                }
-                if (z) {
-                    sscanf(z + 5, "%63s", zone);
-                    ctx.default_zone = zone;
-                }
-            } else {
-                golden_line(ll[k], lll[k], &ctx, &b);
-            }
-            if (uf) {
-                fprintf(uf, "%s\n", b.s);
-                continue;
-            }
-            char want[8192];
-            snprintf(want, sizeof want, "%.*s", k < nw ? (int)wll[k] : 0, k < nw ? wl[k] : "");
-            if (strcmp(b.s, want) != 0) {
-                check_failed++;
-                fprintf(stderr, "FAIL golden %s:%zu\n  line: %.*s\n  got:  %s\n  want: %s\n", lp,
-                        k + 1, (int)lll[k], ll[k], b.s, want);
-            } else {
-                check_passed++;
-            }
-        }
-        if (uf)
-            fclose(uf);
-        free(lb);
-        free(wb);
-        free(names[f]);
-    }
+    golden_state st;
+    golden_run(&golden, &st);
 }
 
 static const check_test tests[] = {

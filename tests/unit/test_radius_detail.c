@@ -8,10 +8,10 @@
  * .want files from the current output (review the diff before keeping it).
  */
 #include "check.h"
+#include "golden.h"
 #include "radius_detail.h"
 #include "timeutil.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 /* ---- canonical rendering ------------------------------------------------ */
@@ -689,33 +689,15 @@ static void test_split_incremental(void) {
 
 /* ---- golden files ------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    sbuf b = {0};
-    sb_puts(&b, "");
-    int c;
-    while ((c = fgetc(f)) != EOF)
-        sb_putc(&b, (char)c);
-    fclose(f);
-    *len = b.n;
-    return b.p;
-}
-
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 #define GOLDEN_DIR "tests/golden/radius_detail"
 
 static void golden_one(const char *base, int update, int *records) {
     char path[512];
     size_t dlen, wlen = 0;
     snprintf(path, sizeof path, "%s/%s.detail", GOLDEN_DIR, base);
-    char *detail = read_file(path, &dlen);
+    char *detail = golden_slurp(path, &dlen);
     snprintf(path, sizeof path, "%s/%s.want", GOLDEN_DIR, base);
-    char *want = read_file(path, &wlen);
+    char *want = golden_slurp(path, &wlen);
     CHECK(detail != NULL);
     if (!detail)
         return;
@@ -795,20 +777,10 @@ static void golden_one(const char *base, int update, int *records) {
 
 static void test_golden(void) {
     int update = getenv("SPOOR_GOLDEN_UPDATE") != NULL;
-    DIR *d = opendir(GOLDEN_DIR);
-    CHECK(d != NULL);
-    if (!d)
-        return;
     char *names[256];
-    int nn = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && nn < 256) {
-        size_t l = strlen(de->d_name);
-        if (l > 7 && strcmp(de->d_name + l - 7, ".detail") == 0)
-            names[nn++] = strndup(de->d_name, l - 7);
-    }
-    closedir(d);
-    qsort(names, (size_t)nn, sizeof names[0], cmp_str);
+    int nn = golden_list(GOLDEN_DIR, ".detail", names, 256);
+    if (nn < 0)
+        return;
     int records = 0;
     for (int i = 0; i < nn; i++) {
         golden_one(names[i], update, &records);

@@ -11,72 +11,17 @@
  * SPOOR_GOLDEN_UPDATE=1 rewrites the .want files (review the diff!).
  */
 #include "check.h"
+#include "golden.h"
 #include "syslog.h"
 #include "timeutil.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 
 /* ---- canonical rendering ------------------------------------------------ */
 
-typedef struct out_buf {
-    char s[8192];
-    size_t n;
-} out_buf;
-
-static void put(out_buf *b, const char *p, size_t len) {
-    if (b->n + len >= sizeof b->s)
-        len = sizeof b->s - 1 - b->n;
-    memcpy(b->s + b->n, p, len);
-    b->n += len;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(out_buf *b, const char *p) {
-    put(b, p, strlen(p));
-}
-
-/* " key=value", quoted with C escapes when the value is empty or has
- * anything but printable non-space ASCII, so .want files stay ASCII. */
-static void kv(out_buf *b, const char *key, const char *v, size_t len) {
-    int quote = len == 0;
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)v[k];
-        if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
-            quote = 1;
-    }
-    if (b->n)
-        puts_(b, " ");
-    puts_(b, key);
-    puts_(b, "=");
-    if (!quote) {
-        put(b, v, len);
-        return;
-    }
-    puts_(b, "\"");
-    for (size_t k = 0; k < len; k++) {
-        unsigned char c = (unsigned char)v[k];
-        char e[8];
-        if (c == '"' || c == '\\')
-            snprintf(e, sizeof e, "\\%c", c);
-        else if (c < ' ' || c >= 0x7f)
-            snprintf(e, sizeof e, "\\x%02x", c);
-        else
-            snprintf(e, sizeof e, "%c", c);
-        puts_(b, e);
-    }
-    puts_(b, "\"");
-}
-
 static void kvs(out_buf *b, const char *key, syslog_slice s) {
     if (s.len)
-        kv(b, key, s.p, s.len);
-}
-
-static void kvi(out_buf *b, const char *key, long long v) {
-    char t[32];
-    snprintf(t, sizeof t, "%lld", v);
-    kv(b, key, t, strlen(t));
+        out_kvn(b, key, s.p, s.len);
 }
 
 static const char *const flag_names[] = {
@@ -84,40 +29,29 @@ static const char *const flag_names[] = {
     "default_zone", "no_host", "no_tag",  "bom",           "repeated", "level_word"};
 
 static void render(out_buf *b, int rc, const syslog_record *r, const syslog_err *e) {
-    b->n = 0;
-    b->s[0] = '\0';
     if (rc < 0) {
-        kv(b, "error", e->reason, strlen(e->reason));
-        kvi(b, "pos", (long long)e->pos);
+        out_err(b, e->reason, e->pos);
         return;
     }
+    out_reset(b);
     char t[TIMEUTIL_RFC3339_MAX];
-    timeutil_format(r->time_us, t);
-    kv(b, "time", t, strlen(t));
+    out_kv(b, "time", timeutil_format(r->time_us, t));
     if (r->pri >= 0)
-        kvi(b, "pri", r->pri);
+        out_kvi(b, "pri", r->pri);
     kvs(b, "host", r->host);
     kvs(b, "app", r->app);
     if (r->pid >= 0)
-        kvi(b, "pid", r->pid);
+        out_kvi(b, "pid", r->pid);
     else
         kvs(b, "procid", r->procid);
     kvs(b, "msgid", r->msgid);
     kvs(b, "sd", r->sd);
-    kv(b, "msg", r->msg.p, r->msg.len);
+    out_kvn(b, "msg", r->msg.p, r->msg.len);
     if (r->repeat != 1)
-        kvi(b, "repeat", r->repeat);
+        out_kvi(b, "repeat", r->repeat);
     if (r->zone)
-        kv(b, "zone", r->zone, strlen(r->zone));
-    char fl[256] = "";
-    for (size_t k = 0; k < sizeof flag_names / sizeof flag_names[0]; k++)
-        if (r->flags & (1u << k)) {
-            if (fl[0])
-                strcat(fl, ",");
-            strcat(fl, flag_names[k]);
-        }
-    if (fl[0])
-        kv(b, "flags", fl, strlen(fl));
+        out_kv(b, "zone", r->zone);
+    out_flags(b, "flags", r->flags, flag_names, sizeof flag_names / sizeof flag_names[0]);
 }
 
 /* ---- context with a small host->zone table ------------------------------ */
@@ -137,19 +71,9 @@ static const char *lookup(void *arg, const char *host, size_t len) {
     return NULL;
 }
 
-static int64_t at_time(const char *rfc3339) {
-    int64_t t = 0;
-    char e[200];
-    if (timeutil_parse(rfc3339, NULL, &t, e, sizeof e) < 0) {
-        fprintf(stderr, "bad test time %s: %s\n", rfc3339, e);
-        abort();
-    }
-    return t;
-}
-
 static void ctx_init(test_ctx *t, const char *ref, const char *zone) {
     memset(t, 0, sizeof *t);
-    t->c.ref_us = ref ? at_time(ref) : 0;
+    t->c.ref_us = ref ? golden_at_time(ref) : 0;
     snprintf(t->zone, sizeof t->zone, "%s", zone ? zone : "UTC");
     t->c.default_zone = t->zone;
     t->c.zone_for_host = lookup;
@@ -162,7 +86,7 @@ static void ctx_directive(test_ctx *t, const char *line) {
     snprintf(buf, sizeof buf, "%s", line);
     for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
         if (strncmp(tok, "ref=", 4) == 0)
-            t->c.ref_us = at_time(tok + 4);
+            t->c.ref_us = golden_at_time(tok + 4);
         else if (strncmp(tok, "zone=", 5) == 0)
             snprintf(t->zone, sizeof t->zone, "%s", tok + 5);
         else if (strncmp(tok, "host.", 5) == 0 && strchr(tok, '=') && t->nhosts < 8) {
@@ -375,7 +299,7 @@ static void test_null_ctx_and_err(void) {
     CHECK_INT(syslog_parse("Nov 22 13:15:02 h p: m", 22, NULL, &r, NULL), -1);
     CHECK_INT(syslog_parse(NULL, 5, NULL, &r, NULL), -1);
     CHECK_INT(syslog_parse("<13>1 2026-01-01T00:00:00Z h a - - - m", 38, NULL, &r, NULL), 0);
-    CHECK_INT(r.time_us, at_time("2026-01-01T00:00:00Z"));
+    CHECK_INT(r.time_us, golden_at_time("2026-01-01T00:00:00Z"));
 }
 
 /* Every prefix of valid lines must parse or fail cleanly, reading nothing
@@ -405,105 +329,25 @@ static void test_prefixes(void) {
 
 /* ---- golden files ---------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    size_t r;
-    while ((r = fread(b + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap)
-            b = realloc(b, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return b;
+static void golden_begin(void *arg) {
+    ctx_init(arg, "2026-11-25T12:00:00Z", "UTC");
 }
 
-/* Splits at '\n' in place; returns the number of lines. */
-static size_t split(char *b, size_t n, char **lines, size_t *lens, size_t max) {
-    size_t count = 0, start = 0;
-    for (size_t k = 0; k <= n && count < max; k++)
-        if (k == n || b[k] == '\n') {
-            if (k == n && k == start)
-                break;
-            lines[count] = b + start;
-            lens[count] = k - start;
-            count++;
-            start = k + 1;
-        }
-    return count;
+static void golden_directive(void *arg, const char *line) {
+    ctx_directive(arg, line);
 }
 
-static int cmp_names(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+static void golden_line(void *arg, const char *line, size_t len, out_buf *b) {
+    const test_ctx *t = arg;
+    run(line, len, &t->c, b);
 }
+
+static const golden_spec golden = {"tests/golden/syslog", ".log",           ".want",
+                                   golden_begin,          golden_directive, golden_line};
 
 static void test_golden(void) {
-    const char *dir = "tests/golden/syslog";
-    DIR *d = opendir(dir);
-    CHECK(d != NULL);
-    if (!d)
-        return;
-    char *names[64];
-    int nn = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) && nn < 64) {
-        size_t l = strlen(de->d_name);
-        if (l > 4 && strcmp(de->d_name + l - 4, ".log") == 0)
-            names[nn++] = strdup(de->d_name);
-    }
-    closedir(d);
-    qsort(names, (size_t)nn, sizeof names[0], cmp_names);
-    CHECK(nn > 0);
-    int update = getenv("SPOOR_GOLDEN_UPDATE") != NULL;
-    for (int f = 0; f < nn; f++) {
-        char lp[512], wp[512];
-        snprintf(lp, sizeof lp, "%s/%s", dir, names[f]);
-        snprintf(wp, sizeof wp, "%s/%.*s.want", dir, (int)strlen(names[f]) - 4, names[f]);
-        size_t ln = 0, wn = 0;
-        char *lb = slurp(lp, &ln), *wb = update ? NULL : slurp(wp, &wn);
-        static char *ll[4096], *wl[4096];
-        static size_t lll[4096], wll[4096];
-        size_t nl = split(lb, ln, ll, lll, 4096);
-        size_t nw = wb ? split(wb, wn, wl, wll, 4096) : 0;
-        FILE *uf = update ? fopen(wp, "w") : NULL;
-        if (!update)
-            CHECK_INT(nw, nl);
-        test_ctx t;
-        ctx_init(&t, "2026-11-25T12:00:00Z", "UTC");
-        for (size_t k = 0; k < nl; k++) {
-            out_buf b;
-            if (lll[k] && ll[k][0] == '#') {
-                char dl[1024];
-                snprintf(dl, sizeof dl, "%.*s", (int)lll[k], ll[k]);
-                ctx_directive(&t, dl);
-                snprintf(b.s, sizeof b.s, "%s", dl);
-            } else {
-                run(ll[k], lll[k], &t.c, &b);
-            }
-            if (uf) {
-                fprintf(uf, "%s\n", b.s);
-                continue;
-            }
-            char want[8192];
-            snprintf(want, sizeof want, "%.*s", k < nw ? (int)wll[k] : 0, k < nw ? wl[k] : "");
-            if (strcmp(b.s, want) != 0) {
-                check_failed++;
-                fprintf(stderr, "FAIL golden %s:%zu\n  line: %.*s\n  got:  %s\n  want: %s\n", lp,
-                        k + 1, (int)lll[k], ll[k], b.s, want);
-            } else {
-                check_passed++;
-            }
-        }
-        if (uf)
-            fclose(uf);
-        free(lb);
-        free(wb);
-        free(names[f]);
-    }
+    test_ctx t;
+    golden_run(&golden, &t);
 }
 
 static const check_test tests[] = {
