@@ -51,6 +51,7 @@ static const cli_command commands[] = {
     {"request", request_cmd_run, "create | approve | reject | list: legal requests"},
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
+    {"audit", NULL, "verify | checkpoint | keygen | list: the audit trail (runs spoor-audit)"},
     {NULL, NULL, NULL},
 };
 

@@ -73,6 +73,19 @@ CREATE TABLE audit (
     hash          bytea       NOT NULL
 );
 
+-- Append-only, whoever asks: no UPDATE, DELETE or TRUNCATE, not even by the
+-- owner.  (A superuser can disable triggers; `spoor audit verify` then finds
+-- the change from the chain.)
+CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only: % refused', TG_OP USING ERRCODE = '42501';
+END
+$$;
+CREATE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
+
 -- The canonical encoding: fields joined by U+001F, times as RFC 3339 UTC
 -- with microseconds, params as jsonb's own (key-sorted) text.
 CREATE FUNCTION audit_entry_hash(p_prev bytea, p_seq bigint, p_at timestamptz, p_actor name,
