@@ -52,8 +52,9 @@ int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
                 return -1;
         }
         int rc = batch_commit(b, *conn, err, errlen);
-        char state[6];
-        sqlstate_of(err, state);
+        char state[6] = "";
+        if (rc == PG_FATAL)
+            sqlstate_of(err, state);
         /* Bad content (data exception 22, integrity 23) must not stop the
          * pipeline: record by record.  Anything else (a missing function, a
          * privilege) is a fault of the installation: stop, quarantine nothing. */
