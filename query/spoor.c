@@ -12,6 +12,7 @@
 #include "db.h"
 #include "ingest_cmd.h"
 #include "request_cmd.h"
+#include "token_cmd.h"
 #include "trace_cmd.h"
 
 #include <limits.h>
@@ -50,6 +51,7 @@ static const cli_command commands[] = {
     {"ingest", ingest_cmd_run, "status: positions and counts per source"},
     {"request", request_cmd_run, "create | approve | reject | list: legal requests"},
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
+    {"token", token_cmd_run, "create: a bearer token for spoor-api"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
     {"audit", NULL, "verify | checkpoint | keygen | list: the audit trail (runs spoor-audit)"},
     {NULL, NULL, NULL},

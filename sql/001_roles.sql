@@ -11,6 +11,8 @@
 --   spoor_auditor    reads the audit trail and reports, verifies the chain
 --   spoor_retention  spoor-retention: creates and drops partitions per policy
 --   spoor_admin      manages people, policies and subscriber imports
+--   spoor_api        spoor-api's login is a direct member: it authenticates a
+--                    person by token and SET ROLEs to them for each request
 --   spoor_owner      owns the tables and the SECURITY DEFINER functions;
 --                    neither superuser nor BYPASSRLS, never a login role
 DO $$
@@ -18,7 +20,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['spoor_ingest', 'spoor_analyst', 'spoor_approver', 'spoor_auditor',
-                             'spoor_retention', 'spoor_admin', 'spoor_owner']
+                             'spoor_retention', 'spoor_admin', 'spoor_api', 'spoor_owner']
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS', r);
@@ -35,7 +37,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['spoor_ingest', 'spoor_analyst', 'spoor_approver', 'spoor_auditor',
-                             'spoor_retention', 'spoor_admin', 'spoor_owner']
+                             'spoor_retention', 'spoor_admin', 'spoor_api', 'spoor_owner']
     LOOP
         EXECUTE format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), r);
     END LOOP;

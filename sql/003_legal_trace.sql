@@ -21,6 +21,25 @@ GRANT EXECUTE ON FUNCTION evidence_line_raw(bytea, bytea, bytea, integer) TO spo
 
 SET LOCAL ROLE spoor_owner;
 
+-- The person acting: the session user, or — in a spoor-api session, whose
+-- login is a direct member of spoor_api — the person the API authenticated
+-- and SET ROLE to.  Used for four eyes and for the audit trail, so both name
+-- the person, not the daemon.
+CREATE FUNCTION actor() RETURNS name
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+               JOIN pg_roles u ON u.oid = m.member
+               WHERE r.rolname = 'spoor_api' AND u.rolname = session_user) THEN
+        IF current_setting('role') IN ('none', '') THEN
+            RAISE EXCEPTION 'an API session must act for a person (SET ROLE)' USING ERRCODE = '42501';
+        END IF;
+        RETURN current_setting('role')::name;
+    END IF;
+    RETURN session_user;
+END
+$$;
+
 CREATE TABLE request (
     request_id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     case_ref        text        NOT NULL CHECK (case_ref <> ''),
@@ -37,7 +56,7 @@ CREATE TABLE request (
     state           text        NOT NULL DEFAULT 'received'
                     CHECK (state IN ('received', 'approved', 'rejected', 'executed', 'disclosed',
                                      'closed', 'cancelled', 'expired')),
-    created_by      name        NOT NULL DEFAULT session_user,
+    created_by      name        NOT NULL DEFAULT spoor.actor(),
     created_at      timestamptz NOT NULL DEFAULT now(),
     decided_by      name,
     decided_at      timestamptz,
@@ -110,9 +129,9 @@ BEGIN
     SELECT seq, hash INTO v_seq, v_prev FROM spoor.audit ORDER BY seq DESC LIMIT 1;
     v_seq := coalesce(v_seq, 0) + 1;
     v_prev := coalesce(v_prev, '\x'::bytea);
-    INSERT INTO spoor.audit VALUES (v_seq, v_at, session_user, p_action, p_request, p_params,
+    INSERT INTO spoor.audit VALUES (v_seq, v_at, spoor.actor(), p_action, p_request, p_params,
         p_outcome, p_digest, v_prev,
-        spoor.audit_entry_hash(v_prev, v_seq, v_at, session_user, p_action, p_request, p_params,
+        spoor.audit_entry_hash(v_prev, v_seq, v_at, spoor.actor(), p_action, p_request, p_params,
                                p_outcome, p_digest));
     RETURN v_seq;
 END
@@ -184,7 +203,7 @@ BEGIN
         PERFORM spoor.audit_append(v_action, p_request, jsonb_build_object('note', p_note), 'denied', 'no such request');
         RETURN jsonb_build_object('status', 'denied', 'reason', 'no such request');
     END IF;
-    IF r.created_by = session_user THEN
+    IF r.created_by = spoor.actor() THEN
         PERFORM spoor.audit_append(v_action, p_request, jsonb_build_object('note', p_note), 'denied',
                                    'four eyes: the recorder cannot decide');
         RETURN jsonb_build_object('status', 'denied',
@@ -195,7 +214,7 @@ BEGIN
         RETURN jsonb_build_object('status', 'denied', 'reason', 'request is ' || r.state || ', not received');
     END IF;
     UPDATE spoor.request SET state = CASE WHEN p_approve THEN 'approved' ELSE 'rejected' END,
-        decided_by = session_user, decided_at = now(), decision_note = p_note
+        decided_by = spoor.actor(), decided_at = now(), decision_note = p_note
     WHERE request_id = p_request;
     PERFORM spoor.audit_append(v_action, p_request, jsonb_build_object('note', p_note), 'ok', NULL);
     RETURN jsonb_build_object('status', 'ok', 'request_id', p_request,
@@ -580,6 +599,33 @@ BEGIN
 END
 $$;
 
+-- API tokens: stored as SHA-256 only; a person makes their own.
+CREATE TABLE api_token (
+    token_sha256 bytea       PRIMARY KEY CHECK (length(token_sha256) = 32),
+    role         name        NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    expires_at   timestamptz NOT NULL,
+    revoked_at   timestamptz
+);
+
+CREATE FUNCTION api_token_create(p_sha256 bytea, p_days integer) RETURNS timestamptz
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
+DECLARE
+    v_exp timestamptz := now() + make_interval(days => least(greatest(coalesce(p_days, 30), 1), 365));
+BEGIN
+    INSERT INTO spoor.api_token (token_sha256, role, expires_at) VALUES (p_sha256, spoor.actor(), v_exp);
+    PERFORM spoor.audit_append('api.token_create', NULL, jsonb_build_object('expires_at', v_exp), 'ok', NULL);
+    RETURN v_exp;
+END
+$$;
+
+-- For spoor-api only: whose token is this?  NULL if unknown, expired or revoked.
+CREATE FUNCTION api_token_role(p_sha256 bytea) RETURNS name
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
+    SELECT role FROM spoor.api_token
+    WHERE token_sha256 = p_sha256 AND revoked_at IS NULL AND expires_at > now()
+$$;
+
 -- The audit trail, to those who audit.
 CREATE FUNCTION audit_list(p_request bigint) RETURNS SETOF spoor.audit
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
@@ -607,4 +653,8 @@ GRANT EXECUTE ON FUNCTION spoor.trace_ip(bigint, inet, timestamptz, integer, int
 GRANT EXECUTE ON FUNCTION spoor.trace_message_id(bigint, text, interval) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.trace_headers(bigint, text, jsonb, interval) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.audit_list(bigint) TO spoor_auditor;
+GRANT EXECUTE ON FUNCTION spoor.api_token_create(bytea, integer)
+    TO spoor_analyst, spoor_approver, spoor_auditor, spoor_admin;
+GRANT USAGE ON SCHEMA spoor TO spoor_api;
+GRANT EXECUTE ON FUNCTION spoor.api_token_role(bytea) TO spoor_api;
 GRANT EXECUTE ON FUNCTION spoor.msgid_normalize(text) TO spoor_analyst, spoor_approver, spoor_auditor;

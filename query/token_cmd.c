@@ -1,0 +1,47 @@
+#include "token_cmd.h"
+#include "pg.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int token_cmd_run(cli *c, int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1]) || strcmp(argv[1], "create")) {
+        fprintf(argc >= 2 && cli_is_help(argv[1]) ? stdout : stderr,
+                "usage: spoor token create [--days N]   a spoor-api bearer token for you "
+                "(shown once)\n");
+        return argc >= 2 && cli_is_help(argv[1]) ? 0 : 2;
+    }
+    const char *days = "30";
+    for (int i = 2; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--days"))
+            days = argv[++i];
+    unsigned char raw[32], h[32];
+    randombytes_buf(raw, sizeof raw);
+    char token[8 + 2 * sizeof raw + 1] = "spoor_";
+    sodium_bin2hex(token + 6, sizeof token - 6, raw, sizeof raw);
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        return 1;
+    const char *v[] = {(const char *)h, days};
+    int lens[] = {32, 0}, fmts[] = {1, 0};
+    PGresult *r = PQexecParams(conn, "SELECT spoor.api_token_create($1, $2::integer)", 2, NULL, v,
+                               lens, fmts, 0);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        char err[1024];
+        pg_error(conn, r, err, sizeof err);
+        cli_error(c, "%s", err);
+        rc = 1;
+    } else if (c->json)
+        printf("{\"token\":\"%s\",\"expires_at\":\"%s\"}\n", token, PQgetvalue(r, 0, 0));
+    else
+        printf("%s\n(expires %s; shown only now, stored only as its SHA-256)\n", token,
+               PQgetvalue(r, 0, 0));
+    sodium_memzero(token, sizeof token);
+    PQclear(r);
+    PQfinish(conn);
+    return rc;
+}

@@ -1,0 +1,93 @@
+# spoor-api: the same lookups over HTTP, each caller authenticated by a hashed
+# bearer token and acting as that person in PostgreSQL (the audit names the
+# person); bad requests get a 4xx JSON error, never a crash; limits and
+# timeouts hold.
+set -u
+. tests/lib.sh
+S=$B/spoor
+W=$SPOOR_VAR/work-api
+rm -rf "$W"; mkdir -p "$W"
+psql -X -q -d postgres -c "drop database if exists spoor_api_t" -c "create database spoor_api_t"
+export PGDATABASE=spoor_api_t
+"$S" db migrate >/dev/null
+t_psql -c "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bob') THEN CREATE ROLE bob LOGIN IN ROLE spoor_approver; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='carol') THEN CREATE ROLE carol LOGIN IN ROLE spoor_analyst, spoor_approver; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='apid') THEN CREATE ROLE apid LOGIN IN ROLE spoor_api; END IF;
+END \$\$"
+t_psql -c "grant alice, bob, carol to apid"
+as() { local u=$1; shift; PGUSER=$u "$S" "$@"; }
+
+"$B/tests/spoor-gen" --out "$W/d" --subscribers 60 --hours 2 --seed 5 --start 2026-11-21T08:00:00Z \
+  --mails-per-hour 100 >/dev/null 2>&1
+"$S" import --format radius-detail "$W/d/radius.detail" >/dev/null
+"$S" import --format postfix --reference 2026-11-21T12:00:00Z "$W/d/maillog" >/dev/null
+IFS=$'\t' read -r mid host qids time ip port sasl user calling < <(sed -n 's/\r//; 2,$p' "$W/d/truth_mail.tsv" | awk -F'\t' '$8 != "" && $2 != "smtp3"' | head -1)
+
+ta=$(as alice token create | head -1)
+tb=$(as bob token create | head -1)
+tc=$(as carol token create | head -1)
+t_match "token printed once" "$ta" '^spoor_[0-9a-f]{64}$'
+t_eq "tokens stored only as SHA-256" "$(t_psql -c "select count(*) from spoor.api_token where token_sha256 = sha256(convert_to('$ta', 'UTF8'))")" 1
+t_eq "no token text in the database" "$(t_psql -c "select count(*) from spoor.api_token where encode(token_sha256, 'escape') like '%spoor_%'")" 0
+
+PORT=$((SPOOR_KAFKA_PORT + 40))
+cat >"$W/api.conf" <<CONF
+api.listen = 127.0.0.1:$PORT
+api.timeout = 2s
+api.max_body = 4k
+log.level = warn
+CONF
+PGUSER=apid "$B/spoor-api" --config "$W/api.conf" 2>"$W/api.log" & api=$!
+for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+U="http://127.0.0.1:$PORT"
+code() { curl -s -o "$W/body" -w '%{http_code}' "$@"; }
+
+t_eq "GET /health" "$(code "$U/health")" 200
+t_eq "no token: 401" "$(code -X POST -d '{}' "$U/v1/trace/ip")" 401
+t_match "…with a JSON error" "$(cat "$W/body")" '"status":"error"'
+t_eq "unknown token: 401" "$(code -X POST -H "Authorization: Bearer spoor_0000000000000000000000" -d '{}' "$U/v1/trace/ip")" 401
+
+r=$(as carol request create --case API-1 --authority Court --basis Law --from 2026-11-21T00:00:00Z \
+  --to 2026-11-22T00:00:00Z --ip "$ip" --message-id "<$mid>" | sed -n 's/^request \([0-9]*\).*/\1/p')
+t_eq "an analyst who is not an approver cannot approve (403)" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d '{}' "$U/v1/requests/$r/approve")" 403
+t_eq "four eyes over HTTP: recorder's approval refused (403)" \
+  "$(code -X POST -H "Authorization: Bearer $tc" -d '{}' "$U/v1/requests/$r/approve")" 403
+t_match "…four eyes named" "$(cat "$W/body")" 'four eyes'
+t_eq "approval by another person over HTTP" \
+  "$(code -X POST -H "Authorization: Bearer $tb" -d '{"note":"checked"}' "$U/v1/requests/$r/approve")" 200
+t_eq "an approver who is not an analyst cannot trace (403)" \
+  "$(code -X POST -H "Authorization: Bearer $tb" -d "{\"request_id\":$r,\"ip\":\"$ip\",\"at\":\"$time\"}" "$U/v1/trace/ip")" 403
+
+t_eq "trace ip over HTTP" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"ip\":\"$ip\",\"at\":\"$time\",\"port\":$port}" "$U/v1/trace/ip")" 200
+t_eq "…finds the subscriber" "$(jq -r '.verdict + "|" + .sessions[0].user_name' "$W/body")" "exact|$user"
+t_eq "trace message-id over HTTP" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"message_id\":\"<$mid>\"}" "$U/v1/trace/message-id")" 200
+t_eq "…resolves the session" "$(jq -r '.submissions[0].session_trace.sessions[0].calling_station_id' "$W/body")" "$calling"
+t_eq "out of scope over HTTP: 403" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"ip\":\"192.0.2.1\",\"at\":\"$time\"}" "$U/v1/trace/ip")" 403
+t_eq "audit names the person, not the daemon" \
+  "$(t_psql -c "select string_agg(distinct actor, ',' order by actor) from spoor.audit where action like 'trace.%'")" alice
+t_eq "the daemon's own name is nowhere in the audit" "$(t_psql -c "select count(*) from spoor.audit where actor = 'apid'")" 0
+
+# Bad requests: 4xx JSON, never a crash.
+t_eq "bad JSON: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d '{nope' "$U/v1/trace/ip")" 400
+t_eq "missing field: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r}" "$U/v1/trace/ip")" 400
+t_eq "unknown path: 404" "$(code "$U/v1/nothing")" 404
+t_eq "wrong method: 405" "$(code "$U/v1/trace/ip")" 405
+head -c 8000 /dev/zero | tr '\0' 'a' >"$W/big"
+t_eq "body over api.max_body: 413" "$(code -X POST -H "Authorization: Bearer $ta" --data-binary @"$W/big" "$U/v1/trace/ip")" 413
+t_eq "headers over 16 KiB: 431" "$(code -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'b')" "$U/health")" 431
+resp=$(printf 'GARBAGE\x00\x01 / HTTP/9\r\n\r\n' | timeout 5 nc -q 2 127.0.0.1 "$PORT" 2>/dev/null | head -1)
+t_match "garbage on the socket: 400" "$resp" '^HTTP/1.1 400'
+start=$(date +%s)
+resp=$( (printf 'POST /v1/trace/ip HTTP/1.1\r\nHost: x\r\n'; sleep 4) | timeout 8 nc -q 5 127.0.0.1 "$PORT" 2>/dev/null | head -1)
+t_match "slow client timed out: 408" "$resp" '^HTTP/1.1 408'
+kill -0 $api 2>/dev/null && t_ok "spoor-api still running after all that" || t_fail "spoor-api still running after all that"
+t_match "metrics count requests" "$(curl -s "$U/metrics")" 'spoor_api_requests_total [1-9]'
+kill -TERM $api; wait $api; rc=$?
+t_eq "SIGTERM: exit 0" "$rc" 0
+t_done
