@@ -39,8 +39,13 @@ api.timeout = 2s
 api.max_body = 4k
 log.level = warn
 CONF
-PGUSER=apid "$B/spoor-api" --config "$W/api.conf" 2>"$W/api.log" & api=$!
-for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+# Under valgrind (except in a sanitizer build): the daemon must be clean.
+vg=()
+case "$B" in *asan*) ;; *) command -v valgrind >/dev/null &&
+  vg=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
+      --show-leak-kinds=definite,indirect --log-file="$W/vg.log") ;; esac
+PGUSER=apid "${vg[@]}" "$B/spoor-api" --config "$W/api.conf" 2>"$W/api.log" & api=$!
+for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
 U="http://127.0.0.1:$PORT"
 code() { curl -s -o "$W/body" -w '%{http_code}' "$@"; }
 
@@ -89,5 +94,6 @@ t_match "slow client timed out: 408" "$resp" '^HTTP/1.1 408'
 kill -0 $api 2>/dev/null && t_ok "spoor-api still running after all that" || t_fail "spoor-api still running after all that"
 t_match "metrics count requests" "$(curl -s "$U/metrics")" 'spoor_api_requests_total [1-9]'
 kill -TERM $api; wait $api; rc=$?
-t_eq "SIGTERM: exit 0" "$rc" 0
+t_eq "SIGTERM: exit 0 (and, under valgrind, no memory errors or leaks)" "$rc" 0
+[ "$rc" = 0 ] || { [ -f "$W/vg.log" ] && grep -A10 -E 'Invalid|uninit|definitely' "$W/vg.log" | head -20; }
 t_done
