@@ -266,7 +266,10 @@ BEGIN
           AND s.seg_lo <= p_at + p_tol AND s.seg_hi >= p_at - p_tol
     ), eff AS (
         SELECT c.*,
-               coalesce(c.start_ts, least(c.est_start, c.first_ts), c.first_ts) AS eff_start,
+               -- After an address change at an Interim-Update the new address is
+               -- held from its first record (the change happened at most then).
+               CASE WHEN prv.last_ts IS NOT NULL THEN c.first_ts
+                    ELSE coalesce(c.start_ts, least(c.est_start, c.first_ts), c.first_ts) END AS eff_start,
                nxt.first_ts AS addr_changed_at,
                rb.ts AS reboot_at,
                nh.start AS next_holder_at
@@ -274,6 +277,9 @@ BEGIN
         LEFT JOIN LATERAL (SELECT min(o.first_ts) AS first_ts FROM spoor.lease o
                            WHERE o.session_key = c.session_key AND o.addr <> c.addr
                              AND o.addr_kind = c.addr_kind AND o.first_ts > c.last_ts) nxt ON true
+        LEFT JOIN LATERAL (SELECT max(o.last_ts) AS last_ts FROM spoor.lease o
+                           WHERE o.session_key = c.session_key AND o.addr <> c.addr
+                             AND o.addr_kind = c.addr_kind AND o.last_ts < c.first_ts) prv ON true
         LEFT JOIN LATERAL (SELECT min(e.ts) AS ts FROM spoor.radius_event e
                            WHERE c.stop_ts IS NULL AND e.status IN (7, 8) AND e.nas_ip = c.nas_ip
                              AND e.ts > c.last_ts AND e.ts <= c.span_hi) rb ON true
@@ -446,10 +452,17 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, spoor AS $$
         SELECT i.host, i.queue_id, i.ts AS id_ts, i.kind AS id_kind,
                i.block_id AS id_block, i.block_idx AS id_idx
         FROM ids i
+        -- A queue handed to a content filter and re-queued ("queued as B")
+        -- is reported once, as B with its predecessor: not twice.
+        WHERE NOT EXISTS (
+            SELECT 1 FROM spoor.smtp_event d JOIN ids i2 ON i2.host = d.host AND i2.queue_id = d.next_queue_id
+            WHERE d.host = i.host AND d.queue_id = i.queue_id AND d.kind = 4
+              AND d.ts BETWEEN i.ts - interval '2 days' AND i.ts + interval '2 days')
     ), sub AS (
         SELECT q.*,
-               -- the smtpd client= line of this queue, or of the queue before a re-queue
-               coalesce(c1.c, c2.c) AS client,
+               -- the smtpd client= line of the queue before a re-queue (the
+               -- re-queued one's client is the content filter), else this queue's
+               coalesce(c2.c, c1.c) AS client,
                f.sender, f.size, d.recipients, d.status, d.evidence AS delivery_evidence,
                coalesce(prev.queue_id, c1.c->>'orig_queue_id') AS prev_queue_id
         FROM q
