@@ -14,6 +14,7 @@
  *   GET  /metrics                        Prometheus text
  *   POST /v1/trace/ip          {"request_id", "ip", "at", "port"?, "tolerance"?}
  *   POST /v1/trace/message-id  {"request_id", "message_id", "tolerance"?}
+ *   POST /v1/trace/headers     {"request_id", "message": raw message or headers}
  *   POST /v1/requests/ID/approve  {"note"?}      (four eyes: not the recorder)
  *   POST /v1/requests/ID/reject   {"note"}
  *
@@ -26,6 +27,8 @@
 #include "api_http.h"
 #include "buf.h"
 #include "config.h"
+#include "headers_check.h"
+#include "mailhdr.h"
 #include "log.h"
 #include "mem.h"
 #include "msgid.h"
@@ -252,12 +255,14 @@ static void handle(conn *c) {
         return;
     }
     long req_id = 0;
-    int kind = 0; /* 1 ip, 2 message-id, 3 approve, 4 reject */
+    int kind = 0; /* 1 ip, 2 message-id, 3 approve, 4 reject, 5 headers */
     char tail[32];
     if (!strcmp(path, "/v1/trace/ip"))
         kind = 1;
     else if (!strcmp(path, "/v1/trace/message-id"))
         kind = 2;
+    else if (!strcmp(path, "/v1/trace/headers"))
+        kind = 5;
     else if (sscanf(path, "/v1/requests/%ld/%31s", &req_id, tail) == 2 && req_id > 0 &&
              (!strcmp(tail, "approve") || !strcmp(tail, "reject")))
         kind = !strcmp(tail, "approve") ? 3 : 4;
@@ -294,7 +299,7 @@ static void handle(conn *c) {
     json_t *tv = json_object_get(body, "tolerance");
     long tolerance = json_is_integer(tv) ? (long)json_integer_value(tv) : a->cfg.trace_tolerance;
     snprintf(tol, sizeof tol, "%ld seconds", tolerance);
-    if (kind <= 2) {
+    if (kind <= 2 || kind == 5) {
         json_t *rv = json_object_get(body, "request_id");
         if (!json_is_integer(rv))
             bad = "request_id (an integer) is required";
@@ -335,6 +340,44 @@ static void handle(conn *c) {
                                sizeof err);
             free(canon);
         }
+    } else if (!bad && kind == 5) {
+        const char *msg = jstr(body, "message");
+        arena ar;
+        arena_init(&ar, 0);
+        mailhdr_msg m;
+        if (!msg || mailhdr_parse(msg, strlen(msg), &ar, &m, err, sizeof err) < 0)
+            bad = "message: the raw message (or its headers) is required";
+        else {
+            const mailhdr_msg *t = m.is_bounce && m.original ? m.original : &m;
+            if (m.is_bounce && !m.original)
+                bad = "a bounce without the original message's headers: nothing to check";
+            else if (!t->message_id)
+                bad = "the message has no Message-ID, which the request must name";
+            else {
+                json_t *hops = headers_check_hops(a->cfg.trace_our_mta_hosts, t);
+                size_t claimed = json_array_size(hops);
+                char *hj = json_dumps(hops, JSON_COMPACT);
+                json_decref(hops);
+                const char *v[] = {ids, t->message_id, hj, tol};
+                char *raw = as_person(pg, role, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v,
+                                      err, sizeof err);
+                free(hj);
+                json_t *rj = raw ? json_loads(raw, 0, NULL) : NULL;
+                const char *st = rj ? jstr(rj, "status") : NULL;
+                if (st && !strcmp(st, "ok")) {
+                    json_object_set_new(
+                        rj, "verdict",
+                        json_string(headers_check_verdict(rj, claimed, m.is_bounce)));
+                    json_object_set_new(rj, "bounce", json_boolean(m.is_bounce));
+                    json_object_set_new(rj, "our_hops_claimed", json_integer((json_int_t)claimed));
+                    free(raw);
+                    raw = json_dumps(rj, JSON_COMPACT);
+                }
+                json_decref(rj);
+                answer = raw;
+            }
+        }
+        arena_close(&ar);
     } else if (!bad) {
         const char *note = jstr(body, "note");
         if (kind == 4 && !note)

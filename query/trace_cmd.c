@@ -1,4 +1,5 @@
 #include "trace_cmd.h"
+#include "headers_check.h"
 #include "mailhdr.h"
 #include "mem.h"
 #include "msgid.h"
@@ -228,60 +229,6 @@ static int parse_common(cli *c, int argc, char **argv, int first, const char **r
 
 /* ---- trace headers -------------------------------------------------------- */
 
-/* Is HOST (a Received: "by" name) one of our MTAs (trace.our_mta_hosts)? */
-static int ours(const char *list, const char *host) {
-    if (!host || !list)
-        return 0;
-    char *copy = mem_strdup(list), *save = NULL;
-    int hit = 0;
-    for (char *t = strtok_r(copy, ", ", &save); t && !hit; t = strtok_r(NULL, ", ", &save)) {
-        size_t n = strlen(t);
-        hit = !strcasecmp(host, t) || (!strncasecmp(host, t, n) && host[n] == '.');
-    }
-    free(copy);
-    return hit;
-}
-
-/* The hops of M claiming our MTAs, as the JSON trace_headers takes. */
-static json_t *our_hops(const char *list, const mailhdr_msg *m) {
-    json_t *hops = json_array();
-    for (size_t i = 0; i < m->n_received; i++) {
-        const mailhdr_received *r = &m->received[i];
-        if (!ours(list, r->by))
-            continue;
-        char t[TIMEUTIL_RFC3339_MAX], shortname[256];
-        snprintf(shortname, sizeof shortname, "%s", r->by);
-        char *dot = strchr(shortname, '.');
-        if (dot)
-            *dot = '\0';
-        json_t *h =
-            json_pack("{s:[s,s],s:s?,s:s?,s:s?,s:i}", "hosts", r->by, shortname, "queue_id", r->id,
-                      "time", r->time == INT64_MIN ? NULL : timeutil_format(r->time, t), "by",
-                      r->by, "received_index", (int)i);
-        /* A hop without queue ID or date cannot be checked: it stays unverified. */
-        if (!r->id || r->time == INT64_MIN)
-            json_object_set_new(h, "unverifiable", json_true());
-        json_array_append_new(hops, h);
-    }
-    return hops;
-}
-
-static const char *verdict_of(json_t *res, size_t n_claimed) {
-    size_t verified = 0, i;
-    json_t *h;
-    json_array_foreach(json_object_get(res, "hops"), i, h) {
-        const char *st = js(h, "state");
-        if (st && !strcmp(st, "verified"))
-            verified++;
-    }
-    size_t subs = json_array_size(json_object_get(res, "submissions"));
-    if (n_claimed > 0 && verified < n_claimed)
-        return "forged_our_headers";
-    if (n_claimed > 0 || subs > 0)
-        return "sent_by_subscriber";
-    return "not_through_us";
-}
-
 static int trace_headers(cli *c, const char *path, const char *request, long tol) {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -324,7 +271,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
                   target == &m ? "" : "original ");
         goto out;
     }
-    json_t *hops = our_hops(c->cfg.trace_our_mta_hosts, target);
+    json_t *hops = headers_check_hops(c->cfg.trace_our_mta_hosts, target);
     size_t claimed = json_array_size(hops);
     char *hj = json_dumps(hops, JSON_COMPACT);
     json_decref(hops);
@@ -355,10 +302,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
         json_decref(j);
         goto out;
     }
-    const char *verdict = verdict_of(j, claimed);
-    if (m.is_bounce &&
-        (!strcmp(verdict, "forged_our_headers") || !strcmp(verdict, "not_through_us")))
-        verdict = "backscatter";
+    const char *verdict = headers_check_verdict(j, claimed, m.is_bounce);
     json_object_set_new(j, "verdict", json_string(verdict));
     json_object_set_new(j, "bounce", json_boolean(m.is_bounce));
     json_object_set_new(j, "our_hops_claimed", json_integer((json_int_t)claimed));

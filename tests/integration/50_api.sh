@@ -36,6 +36,7 @@ PORT=$((SPOOR_KAFKA_PORT + 40))
 cat >"$W/api.conf" <<CONF
 api.listen = 127.0.0.1:$PORT
 api.timeout = 2s
+trace.our_mta_hosts = smtp1.isp.example,smtp2.isp.example,smtp3.isp.example
 api.max_body = 4k
 log.level = warn
 CONF
@@ -72,6 +73,12 @@ t_eq "…finds the subscriber" "$(jq -r '.verdict + "|" + .sessions[0].user_name
 t_eq "trace message-id over HTTP" \
   "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"message_id\":\"<$mid>\"}" "$U/v1/trace/message-id")" 200
 t_eq "…resolves the session" "$(jq -r '.submissions[0].session_trace.sessions[0].calling_station_id' "$W/body")" "$calling"
+msg=$(printf 'Received: from pc (pc [%s])\n\tby %s.isp.example (Postfix) with ESMTPSA id %s;\n\t%s\nMessage-ID: <%s>\n\n' \
+  "$ip" "$host" "${qids%%,*}" "$(date -u -d "$time" -R)" "$mid")
+jq -n --arg m "$msg" --argjson r "$r" '{request_id: $r, message: $m}' >"$W/hdr.json"
+t_eq "trace headers over HTTP" \
+  "$(SPOOR_X=1 code -X POST -H "Authorization: Bearer $ta" --data-binary @"$W/hdr.json" "$U/v1/trace/headers")" 200
+t_eq "…verdict sent_by_subscriber" "$(jq -r .verdict "$W/body")" sent_by_subscriber
 t_eq "out of scope over HTTP: 403" \
   "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"ip\":\"192.0.2.1\",\"at\":\"$time\"}" "$U/v1/trace/ip")" 403
 t_eq "audit names the person, not the daemon" \

@@ -1,0 +1,69 @@
+#include "headers_check.h"
+#include "mem.h"
+#include "timeutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *js(json_t *o, const char *k) {
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Is HOST (a Received: "by" name) one of our MTAs (trace.our_mta_hosts)? */
+static int headers_check_ours(const char *list, const char *host) {
+    if (!host || !list)
+        return 0;
+    char *copy = mem_strdup(list), *save = NULL;
+    int hit = 0;
+    for (char *t = strtok_r(copy, ", ", &save); t && !hit; t = strtok_r(NULL, ", ", &save)) {
+        size_t n = strlen(t);
+        hit = !strcasecmp(host, t) || (!strncasecmp(host, t, n) && host[n] == '.');
+    }
+    free(copy);
+    return hit;
+}
+
+/* The hops of M claiming our MTAs, as the JSON trace_headers takes. */
+json_t *headers_check_hops(const char *list, const mailhdr_msg *m) {
+    json_t *hops = json_array();
+    for (size_t i = 0; i < m->n_received; i++) {
+        const mailhdr_received *r = &m->received[i];
+        if (!headers_check_ours(list, r->by))
+            continue;
+        char t[TIMEUTIL_RFC3339_MAX], shortname[256];
+        snprintf(shortname, sizeof shortname, "%s", r->by);
+        char *dot = strchr(shortname, '.');
+        if (dot)
+            *dot = '\0';
+        json_t *h =
+            json_pack("{s:[s,s],s:s?,s:s?,s:s?,s:i}", "hosts", r->by, shortname, "queue_id", r->id,
+                      "time", r->time == INT64_MIN ? NULL : timeutil_format(r->time, t), "by",
+                      r->by, "received_index", (int)i);
+        /* A hop without queue ID or date cannot be checked: it stays unverified. */
+        if (!r->id || r->time == INT64_MIN)
+            json_object_set_new(h, "unverifiable", json_true());
+        json_array_append_new(hops, h);
+    }
+    return hops;
+}
+
+const char *headers_check_verdict(json_t *res, size_t n_claimed, int is_bounce) {
+    size_t verified = 0, i;
+    json_t *h;
+    json_array_foreach(json_object_get(res, "hops"), i, h) {
+        const char *st = js(h, "state");
+        if (st && !strcmp(st, "verified"))
+            verified++;
+    }
+    size_t subs = json_array_size(json_object_get(res, "submissions"));
+    const char *v = n_claimed > 0 && verified < n_claimed ? "forged_our_headers"
+                    : n_claimed > 0 || subs > 0           ? "sent_by_subscriber"
+                                                          : "not_through_us";
+    /* A bounce of a message that never left through us is backscatter. */
+    if (is_bounce && strcmp(v, "sent_by_subscriber") != 0)
+        return "backscatter";
+    return v;
+}

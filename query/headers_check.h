@@ -1,0 +1,21 @@
+/*
+ * headers_check: the part of `trace headers` that the CLI and spoor-api
+ * share — which Received: hops claim one of our MTAs (trace.our_mta_hosts:
+ * a hop is ours if its "by" name equals an entry, or starts with an entry
+ * followed by a dot), in the JSON spoor.trace_headers takes, and the verdict
+ * from its answer: sent_by_subscriber, forged_our_headers, not_through_us,
+ * or backscatter for a bounce of a message that never left through us.
+ * Ownership: headers_check_hops returns a new JSON array the caller decrefs.
+ */
+#ifndef SPOOR_HEADERS_CHECK_H
+#define SPOOR_HEADERS_CHECK_H
+
+#include "mailhdr.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+json_t *headers_check_hops(const char *our_hosts, const mailhdr_msg *m);
+const char *headers_check_verdict(json_t *result, size_t n_claimed, int is_bounce);
+
+#endif
