@@ -53,6 +53,11 @@ rec() {
     rec Interim-Update L1 longhaul 01632960006 10.0.0.3 100.64.0.7 "@$((base + h * 3600))" "Acct-Session-Time = $((h * 3600))"
   done
   rec Stop L1 longhaul 01632960006 10.0.0.3 100.64.0.7 "2026-11-23 10:00:00" "Acct-Session-Time = 259200"
+  # 5b. Interim-Updates that stop: the session is taken to end
+  # trace.interim_timeout (2 h) after the last one.
+  rec Start Q1 quiet 01632960010 10.0.0.2 100.64.0.10 "2026-11-21 17:00:00"
+  rec Interim-Update Q1 quiet 01632960010 10.0.0.2 100.64.0.10 "2026-11-21 17:10:00" "Acct-Session-Time = 600"
+  rec Interim-Update Q1 quiet 01632960010 10.0.0.2 100.64.0.10 "2026-11-21 17:20:00" "Acct-Session-Time = 1200"
   # 6. IPv6: a delegated /56.
   rec Start V1 v6user dslam-7 10.0.0.3 "" "2026-11-21 09:00:00" "Delegated-IPv6-Prefix = 2001:db8:aa00::/56" "Framed-IPv6-Prefix = 2001:db8:1:2::/64"
   rec Stop V1 v6user dslam-7 10.0.0.3 "" "2026-11-21 18:00:00" "Delegated-IPv6-Prefix = 2001:db8:aa00::/56" "Framed-IPv6-Prefix = 2001:db8:1:2::/64" "Acct-Session-Time = 32400"
@@ -112,6 +117,8 @@ t_eq "address change: old address until the change" "$(ip 100.64.0.5 2026-11-21T
 t_eq "address change: old address free after it" "$(ip 100.64.0.5 2026-11-21T15:45:00Z | cut -d'|' -f1)" none
 t_eq "address change: new address after it" "$(ip 100.64.0.6 2026-11-21T15:45:00Z)" "exact|mover|stop"
 t_eq "address change: new address not claimed before it was seen" "$(ip 100.64.0.6 2026-11-21T15:15:00Z | cut -d'|' -f1)" none
+t_eq "silent session: still held within the interim timeout" "$(ip 100.64.0.10 2026-11-21T18:30:00Z)" "exact|quiet|interim_timeout"
+t_eq "silent session: not held after it" "$(ip 100.64.0.10 2026-11-21T19:30:00Z | cut -d'|' -f1)" none
 t_eq "three-day session found on its middle day" "$(ip 100.64.0.7 2026-11-21T23:59:59Z)" "exact|longhaul|stop"
 t_eq "three-day session found on its last day" "$(ip 100.64.0.7 2026-11-23T09:00:00Z)" "exact|longhaul|stop"
 t_match "three-day session spans several daily partitions" \
