@@ -623,47 +623,27 @@ static void copy_opt_int(buf *c, long long v, long long absent) {
         pgcopy_int(c, v);
 }
 
-#define SEP pgcopy_sep(c)
-
 static void copy_smtp(batch *b, buf *c) {
     for (size_t i = 0; i < b->n_smtp; i++) {
         const smtp_row *r = &b->smtp[i];
         pgcopy_time(c, r->ts);
-        SEP;
         pgcopy_str(c, r->host);
-        SEP;
         pgcopy_int(c, r->kind);
-        SEP;
         pgcopy_str(c, r->queue_id);
-        SEP;
         pgcopy_str(c, r->message_id);
-        SEP;
         pgcopy_str(c, r->client_name);
-        SEP;
         pgcopy_str(c, r->client_ip);
-        SEP;
         copy_opt_int(c, r->client_port, -1);
-        SEP;
         pgcopy_str(c, r->sasl_username);
-        SEP;
         pgcopy_str(c, r->sender);
-        SEP;
         pgcopy_str(c, r->recipient);
-        SEP;
         pgcopy_str(c, r->status);
-        SEP;
         pgcopy_str(c, r->relay);
-        SEP;
         pgcopy_str(c, r->next_queue_id);
-        SEP;
         pgcopy_str(c, r->orig_queue_id);
-        SEP;
         copy_opt_int(c, r->size, -1);
-        SEP;
         pgcopy_int(c, r->pos);
-        SEP;
         pgcopy_int(c, b->blocks[r->block].block_id);
-        SEP;
         pgcopy_int(c, r->idx);
         pgcopy_end(c);
     }
@@ -674,45 +654,26 @@ static void copy_radius(batch *b, buf *c) {
         const radius_row *r = &b->radius[i];
         const radius_detail_rec *x = &r->rec;
         pgcopy_time(c, x->event);
-        SEP;
         pgcopy_time(c, x->received);
-        SEP;
         pgcopy_int(c, x->status);
-        SEP;
         pgcopy_str(c, r->session_key);
-        SEP;
         pgcopy_str(c, x->acct_session_id);
-        SEP;
 
         pgcopy_str(c, x->user_name);
-        SEP;
         pgcopy_str(c, x->calling_station_id);
-        SEP;
         pgcopy_str(c, x->called_station_id);
-        SEP;
         pgcopy_str(c, x->nas_ip_address ? x->nas_ip_address : x->nas_ipv6_address);
-        SEP;
         pgcopy_str(c, x->nas_identifier);
-        SEP;
         copy_opt_int(c, x->nas_port, RADIUS_DETAIL_ABSENT);
-        SEP;
         pgcopy_str(c, x->nas_port_id);
-        SEP;
         pgcopy_str(c, x->framed_ip_address);
-        SEP;
         pgcopy_str(c, r->framed_v6);
-        SEP;
         pgcopy_str(c, r->delegated_v6);
-        SEP;
         copy_opt_int(c, x->session_time, RADIUS_DETAIL_ABSENT);
-        SEP;
 
         pgcopy_str(c, x->terminate_cause);
-        SEP;
         pgcopy_int(c, r->pos);
-        SEP;
         pgcopy_int(c, b->blocks[r->block].block_id);
-        SEP;
         pgcopy_int(c, r->idx);
         pgcopy_end(c);
     }
@@ -724,21 +685,13 @@ static void copy_quarantine(batch *b, buf *c) {
         char day[16];
         day_text(day_of(q->received), day, sizeof day);
         pgcopy_str(c, day);
-        SEP;
         pgcopy_time(c, q->received);
-        SEP;
         pgcopy_str(c, b->src[q->src].source);
-        SEP;
         pgcopy_int(c, b->src[q->src].part);
-        SEP;
         pgcopy_int(c, q->pos);
-        SEP;
         pgcopy_str(c, q->reason);
-        SEP;
         pgcopy_str(c, q->detail);
-        SEP;
         pgcopy_int(c, b->blocks[q->block].block_id);
-        SEP;
         pgcopy_int(c, q->idx);
         pgcopy_end(c);
     }
@@ -761,30 +714,19 @@ static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
         char day[16];
         day_text(e->day, day, sizeof day);
         pgcopy_str(c, day);
-        SEP;
         pgcopy_int(c, e->block_id);
-        SEP;
         pgcopy_str(c, e->kind);
-        SEP;
         pgcopy_str(c, b->src[e->src].source);
-        SEP;
         pgcopy_int(c, b->src[e->src].part);
-        SEP;
         pgcopy_int(c, e->first_pos);
-        SEP;
         pgcopy_int(c, e->last_pos);
-        SEP;
         pgcopy_int(c, e->n_lines);
-        SEP;
         pgcopy_int(c, (long long)e->frame.len);
-        SEP;
         if (b->cdict[k])
             pgcopy_int(c, b->dict_id[k]);
         else
             pgcopy_null(c);
-        SEP;
         pgcopy_bytea(c, sha, sizeof sha);
-        SEP;
         pgcopy_bytea(c, b->zbuf.p, b->zbuf.len);
         pgcopy_end(c);
     }

@@ -32,7 +32,16 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
     return need;
 }
 
+/* Fields are separated here, not by callers: a field that does not start a
+ * row (the buffer is empty or ends in the row's '\n') is preceded by a tab.
+ * Escaping guarantees no field text ends in a raw newline. */
+static void field_start(buf *b) {
+    if (b->len && b->p[b->len - 1] != '\n')
+        buf_addc(b, '\t');
+}
+
 void pgcopy_text(buf *b, const char *s, size_t len) {
+    field_start(b);
     buf_reserve(b, len + 16);
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -77,13 +86,12 @@ void pgcopy_str(buf *b, const char *s) {
 }
 
 void pgcopy_null(buf *b) {
+    field_start(b);
     buf_add(b, "\\N", 2);
 }
 void pgcopy_int(buf *b, long long v) {
+    field_start(b);
     buf_printf(b, "%lld", v);
-}
-void pgcopy_sep(buf *b) {
-    buf_addc(b, '\t');
 }
 void pgcopy_end(buf *b) {
     buf_addc(b, '\n');
@@ -91,6 +99,7 @@ void pgcopy_end(buf *b) {
 
 void pgcopy_bytea(buf *b, const void *p, size_t len) {
     static const char hex[] = "0123456789abcdef";
+    field_start(b);
     buf_reserve(b, 3 + 2 * len);
     buf_add(b, "\\\\x", 3); /* "\x" escaped once for COPY */
     const unsigned char *s = p;
@@ -106,6 +115,7 @@ void pgcopy_bytea(buf *b, const void *p, size_t len) {
 void pgcopy_time(buf *b, int64_t us) {
     timeutil_civil c;
     timeutil_utc_to_civil(us, &c);
+    field_start(b);
     buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", c.year, c.month, c.day, c.hour, c.minute,
                c.second, c.usec);
 }

@@ -6,6 +6,11 @@
  * invalid UTF-8 and NUL bytes with U+FFFD — the verbatim bytes live in the
  * evidence blocks, not in these columns.
  *
+ * Each function appends one field, with the tab before it when it does not
+ * start a row; pgcopy_end ends the row.  A row is recognised as started by
+ * the buffer being empty or ending in '\n', so its first field must not be an
+ * empty string (every Spoor row starts with a time or a date).
+ *
  * pgcopy_send runs "COPY table (cols) FROM STDIN" and streams the buffer;
  * returns 0, or -1 with "SQLSTATE: message" in ERR and the pg_class in *CLS.
  */
@@ -24,7 +29,6 @@ void pgcopy_null(buf *b);
 void pgcopy_int(buf *b, long long v);
 void pgcopy_bytea(buf *b, const void *p, size_t len);
 void pgcopy_time(buf *b, int64_t us); /* timestamptz, UTC */
-void pgcopy_sep(buf *b);              /* between fields */
 void pgcopy_end(buf *b);              /* end of row */
 
 int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *cls, char *err,
