@@ -30,3 +30,23 @@ t_done() { echo "# $T_PASSED passed, $T_FAILED failed"; [ "$T_FAILED" = 0 ]; }
 
 # psql as the stack's superuser, quiet, unaligned.
 t_psql() { psql -X -q -v ON_ERROR_STOP=1 -tA "$@"; }
+
+# t_scratch_db NAME: a fresh database of its own for this script, migrated,
+# made the default for libpq (PGDATABASE) and for `spoor`.
+t_scratch_db() {
+  psql -X -q -d postgres -c "drop database if exists $1" -c "create database $1" 2>/dev/null
+  export PGDATABASE=$1
+  "$B/spoor" db migrate >/dev/null
+}
+
+# t_person NAME GROUP[,GROUP...]: a login role in Spoor's groups (cluster-wide,
+# so created once).
+t_person() {
+  local groups
+  groups=$(printf '%s' "$2" | sed 's/[^,][^,]*/spoor_&/g')
+  t_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$1') THEN
+             CREATE ROLE $1 LOGIN IN ROLE $groups; END IF; END \$\$"
+}
+
+# as PERSON spoor-arguments...: run spoor as that person.
+as() { local u=$1; shift; PGUSER=$u "$B/spoor" "$@"; }

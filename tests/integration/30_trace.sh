@@ -6,17 +6,11 @@ set -u
 S=$B/spoor
 W=$SPOOR_VAR/work-trace
 rm -rf "$W"; mkdir -p "$W"
-# A database of its own: the ingest tests' synthetic ISP would share addresses.
-psql -X -q -d postgres -c "drop database if exists spoor_trace" -c "create database spoor_trace"
-export PGDATABASE=spoor_trace
-"$S" db migrate >/dev/null
-t_psql -c "DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bob') THEN CREATE ROLE bob LOGIN IN ROLE spoor_approver; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='carol') THEN CREATE ROLE carol LOGIN IN ROLE spoor_analyst, spoor_approver; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='dave') THEN CREATE ROLE dave LOGIN IN ROLE spoor_auditor; END IF;
-END \$\$"
-as() { local u=$1; shift; PGUSER=$u "$S" "$@"; }
+t_scratch_db spoor_trace
+t_person alice analyst
+t_person bob approver
+t_person carol analyst,approver
+t_person dave auditor
 
 "$B/tests/spoor-gen" --out "$W/d" --subscribers 300 --hours 6 --seed 42 --start 2026-11-21T00:00:00Z \
   --mails-per-hour 400 --zone Europe/London >/dev/null 2>&1

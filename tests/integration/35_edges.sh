@@ -8,13 +8,9 @@ set -u
 S=$B/spoor
 W=$SPOOR_VAR/work-edges
 rm -rf "$W"; mkdir -p "$W"
-psql -X -q -d postgres -c "drop database if exists spoor_edges" -c "create database spoor_edges"
-export PGDATABASE=spoor_edges
-"$S" db migrate >/dev/null
-t_psql -c "DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bob') THEN CREATE ROLE bob LOGIN IN ROLE spoor_approver; END IF;
-END \$\$"
+t_scratch_db spoor_edges
+t_person alice analyst
+t_person bob approver
 
 # rec STATUS SESSION USER CALLING NAS IP UTC-TIME [extra attribute lines...]
 rec() {

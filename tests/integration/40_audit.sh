@@ -7,15 +7,10 @@ set -u
 S=$B/spoor
 W=$SPOOR_VAR/work-audit
 rm -rf "$W"; mkdir -p "$W"
-psql -X -q -d postgres -c "drop database if exists spoor_audit" -c "create database spoor_audit"
-export PGDATABASE=spoor_audit
-"$S" db migrate >/dev/null
-t_psql -c "DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bob') THEN CREATE ROLE bob LOGIN IN ROLE spoor_approver; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='dave') THEN CREATE ROLE dave LOGIN IN ROLE spoor_auditor; END IF;
-END \$\$"
-as() { local u=$1; shift; PGUSER=$u "$S" "$@"; }
+t_scratch_db spoor_audit
+t_person alice analyst
+t_person bob approver
+t_person dave auditor
 
 # Some history: a request, a decision, lookups allowed and refused.
 as alice request create --case A-1 --authority Court --basis Law --from 2026-11-20T00:00:00Z \

@@ -7,17 +7,12 @@ set -u
 S=$B/spoor
 W=$SPOOR_VAR/work-api
 rm -rf "$W"; mkdir -p "$W"
-psql -X -q -d postgres -c "drop database if exists spoor_api_t" -c "create database spoor_api_t"
-export PGDATABASE=spoor_api_t
-"$S" db migrate >/dev/null
-t_psql -c "DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='alice') THEN CREATE ROLE alice LOGIN IN ROLE spoor_analyst; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='bob') THEN CREATE ROLE bob LOGIN IN ROLE spoor_approver; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='carol') THEN CREATE ROLE carol LOGIN IN ROLE spoor_analyst, spoor_approver; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='apid') THEN CREATE ROLE apid LOGIN IN ROLE spoor_api; END IF;
-END \$\$"
+t_scratch_db spoor_api_t
+t_person alice analyst
+t_person bob approver
+t_person carol analyst,approver
+t_person apid api
 t_psql -c "grant alice, bob, carol to apid"
-as() { local u=$1; shift; PGUSER=$u "$S" "$@"; }
 
 "$B/tests/spoor-gen" --out "$W/d" --subscribers 60 --hours 2 --seed 5 --start 2026-11-21T08:00:00Z \
   --mails-per-hour 100 >/dev/null 2>&1
