@@ -18,7 +18,9 @@ static void usage(FILE *out) {
             "[--user NAME]...\n"
             "       spoor request approve ID [--note TEXT]     (someone other than the recorder)\n"
             "       spoor request reject ID --note TEXT\n"
-            "       spoor request list [--json]\n");
+            "       spoor request list [--json]\n"
+            "       spoor request show ID [--json]\n"
+            "       spoor request cancel|disclosed|close ID [--note TEXT]\n");
 }
 
 /* Parses TIME (RFC 3339, or local in ZONE) into OUT as RFC 3339 UTC text. */
@@ -203,6 +205,85 @@ static int list(cli *c, PGconn *conn) {
     return 0;
 }
 
+static int transition(cli *c, PGconn *conn, int argc, char **argv) {
+    if (argc < 3) {
+        usage(stderr);
+        return 2;
+    }
+    const char *note = NULL;
+    for (int i = 3; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--note"))
+            note = argv[++i];
+    const char *to = !strcmp(argv[1], "cancel")  ? "cancelled"
+                     : !strcmp(argv[1], "close") ? "closed"
+                                                 : argv[1];
+    const char *v[] = {argv[2], to, note};
+    char err[1024];
+    PGresult *r =
+        pg_query(conn, "SELECT spoor.request_transition($1, $2, $3)", 3, v, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return 1;
+    }
+    int rc = print_status(c, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+static int show(cli *c, PGconn *conn, int argc, char **argv) {
+    if (argc < 3) {
+        usage(stderr);
+        return 2;
+    }
+    const char *v[] = {argv[2]};
+    char err[1024];
+    PGresult *r = pg_query(conn, "SELECT spoor.request_show($1)", 1, v, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return 1;
+    }
+    int rc = 0;
+    if (PQgetisnull(r, 0, 0)) {
+        cli_error(c, "no request %s", argv[2]);
+        rc = 1;
+    } else if (c->json)
+        puts(PQgetvalue(r, 0, 0));
+    else {
+        json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+        const char *keys[] = {"request_id",  "state",       "kind",       "case_ref",
+                              "authority",   "legal_basis", "contact",    "received_at",
+                              "deadline",    "window_lo",   "window_hi",  "lookups_done",
+                              "max_lookups", "created_by",  "decided_by", "decided_at"};
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            json_t *x = json_object_get(j, keys[k]);
+            if (json_is_string(x))
+                printf("%-14s %s\n", keys[k], json_string_value(x));
+            else if (json_is_integer(x))
+                printf("%-14s %lld\n", keys[k], (long long)json_integer_value(x));
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(j, "scope"), i, e) {
+            json_t *port = json_object_get(e, "port");
+            printf("scope          %s %s", json_string_value(json_object_get(e, "kind")),
+                   json_string_value(json_object_get(e, "value")));
+            if (json_is_integer(port))
+                printf(" port %lld", (long long)json_integer_value(port));
+            putchar('\n');
+        }
+        json_array_foreach(json_object_get(j, "audit"), i, e)
+            printf("audit          %lld %s %s %s %s\n",
+                   (long long)json_integer_value(json_object_get(e, "seq")),
+                   json_string_value(json_object_get(e, "at")),
+                   json_string_value(json_object_get(e, "actor")),
+                   json_string_value(json_object_get(e, "action")),
+                   json_string_value(json_object_get(e, "outcome")));
+        json_decref(j);
+    }
+    PQclear(r);
+    return rc;
+}
+
 int request_cmd_run(cli *c, int argc, char **argv) {
     if (argc < 2 || cli_is_help(argv[1])) {
         usage(argc < 2 ? stderr : stdout);
@@ -210,7 +291,8 @@ int request_cmd_run(cli *c, int argc, char **argv) {
     }
     const char *sub = argv[1];
     if (strcmp(sub, "create") && strcmp(sub, "approve") && strcmp(sub, "reject") &&
-        strcmp(sub, "list")) {
+        strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "cancel") &&
+        strcmp(sub, "disclosed") && strcmp(sub, "close")) {
         cli_error(c, "unknown subcommand '%s' (try: spoor request --help)", sub);
         return 2;
     }
@@ -224,8 +306,12 @@ int request_cmd_run(cli *c, int argc, char **argv) {
         rc = decide(c, conn, argc, argv, 1);
     else if (!strcmp(sub, "reject"))
         rc = decide(c, conn, argc, argv, 0);
-    else
+    else if (!strcmp(sub, "show"))
+        rc = show(c, conn, argc, argv);
+    else if (!strcmp(sub, "list"))
         rc = list(c, conn);
+    else
+        rc = transition(c, conn, argc, argv);
     PQfinish(conn);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "request_cmd.h"
 #include "token_cmd.h"
 #include "trace_cmd.h"
+#include "user_cmd.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -49,8 +50,10 @@ static const cli_command commands[] = {
     {"config", cmd_config, "print the effective configuration"},
     {"db", db_run, "migrate | status: the database schema"},
     {"ingest", ingest_cmd_run, "status: positions and counts per source"},
-    {"request", request_cmd_run, "create | approve | reject | list: legal requests"},
+    {"request", request_cmd_run,
+     "create | approve | reject | list | show | cancel | disclosed | close: legal requests"},
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
+    {"user", user_cmd_run, "add NAME --role ROLE: a person in one of Spoor's groups"},
     {"token", token_cmd_run, "create: a bearer token for spoor-api"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
     {"audit", NULL, "verify | checkpoint | keygen | list: the audit trail (runs spoor-audit)"},

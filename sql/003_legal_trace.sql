@@ -383,7 +383,9 @@ BEGIN
     IF r.state NOT IN ('approved', 'executed') THEN
         RETURN 'request is ' || r.state || ': lookups need an approved request';
     END IF;
-    IF r.deadline IS NOT NULL AND now() > r.deadline THEN RETURN 'request deadline has passed'; END IF;
+    IF r.deadline IS NOT NULL AND now() > r.deadline THEN
+        RETURN 'request deadline has passed';
+    END IF;
     IF r.lookups_done >= r.max_lookups THEN
         RETURN format('lookup budget of the request used up (%s of %s)', r.lookups_done, r.max_lookups);
     END IF;
