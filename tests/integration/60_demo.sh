@@ -1,0 +1,12 @@
+# `make demo` on small data: the three seed stories end to end, exit 0.
+set -u
+. tests/lib.sh
+out=$(DEMO_SUBSCRIBERS=800 DEMO_HOURS=6 SPOOR_DEMO_DB=spoor_demo B=$B ops/demo 2>&1); rc=$?
+t_eq "ops/demo exits 0" "$rc" 0
+[ "$rc" = 0 ] || printf '%s\n' "$out" | tail -20
+t_match "demo: four eyes shown" "$out" 'refused: four eyes'
+t_match "demo: the court-ordered telephone number" "$out" 'The telephone number the court ordered released: 0[0-9 ]+'
+t_match "demo: copied headers reported as forged" "$out" 'verdict: forged_our_headers'
+t_match "demo: backscatter recognised" "$out" 'verdict: backscatter'
+t_match "demo: audit trail verified" "$out" 'audit trail intact: [0-9]+ entries'
+t_done
