@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *js(json_t *o, const char *k) {
+const char *headers_check_str(json_t *o, const char *k) {
     json_t *v = json_object_get(o, k);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
@@ -54,7 +54,7 @@ const char *headers_check_verdict(json_t *res, size_t n_claimed, int is_bounce) 
     size_t verified = 0, i;
     json_t *h;
     json_array_foreach(json_object_get(res, "hops"), i, h) {
-        const char *st = js(h, "state");
+        const char *st = headers_check_str(h, "state");
         if (st && !strcmp(st, "verified"))
             verified++;
     }

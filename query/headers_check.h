@@ -15,6 +15,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
+/* The string member K of O, or NULL if absent or not a string. */
+const char *headers_check_str(json_t *o, const char *k);
+
 json_t *headers_check_hops(const char *our_hosts, const mailhdr_msg *m);
 const char *headers_check_verdict(json_t *result, size_t n_claimed, int is_bounce);
 

@@ -165,7 +165,7 @@ static PGconn *db(api *a) {
 }
 
 /* The person a bearer token belongs to, or NULL.  Caller frees. */
-static char *authenticate(api *a, PGconn *pg, const buf *auth) {
+static char *authenticate(PGconn *pg, const buf *auth) {
     const char *p = auth->p ? auth->p : "";
     if (auth->len < 8 || strncasecmp(p, "Bearer ", 7) != 0)
         return NULL;
@@ -182,7 +182,6 @@ static char *authenticate(api *a, PGconn *pg, const buf *auth) {
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
         role = mem_strdup(PQgetvalue(r, 0, 0));
     PQclear(r);
-    (void)a;
     return role;
 }
 
@@ -213,11 +212,6 @@ static char *as_person(PGconn *pg, const char *role, const char *sql, int n, con
     }
     PQclear(PQexec(pg, "RESET ROLE"));
     return out;
-}
-
-static const char *jstr(json_t *o, const char *k) {
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
 static void render_metrics(api *a, buf *o) {
@@ -279,7 +273,7 @@ static void handle(conn *c) {
         respond_error(c, 503, "database unavailable", ka);
         return;
     }
-    char *role = authenticate(a, pg, &q->auth);
+    char *role = authenticate(pg, &q->auth);
     if (!role) {
         a->unauthorized++;
         respond_error(c, 401, "missing, unknown, expired or revoked bearer token", ka);
@@ -308,7 +302,7 @@ static void handle(conn *c) {
     } else
         snprintf(ids, sizeof ids, "%ld", req_id);
     if (!bad && kind == 1) {
-        const char *ip = jstr(body, "ip"), *ats = jstr(body, "at");
+        const char *ip = headers_check_str(body, "ip"), *ats = headers_check_str(body, "at");
         unsigned char b16[16];
         int64_t t;
         json_t *pv = json_object_get(body, "port");
@@ -329,7 +323,7 @@ static void handle(conn *c) {
                                sizeof err);
         }
     } else if (!bad && kind == 2) {
-        const char *mid = jstr(body, "message_id");
+        const char *mid = headers_check_str(body, "message_id");
         if (!mid || !*mid || strlen(mid) > 998)
             bad = "message_id is required";
         else {
@@ -341,7 +335,7 @@ static void handle(conn *c) {
             free(canon);
         }
     } else if (!bad && kind == 5) {
-        const char *msg = jstr(body, "message");
+        const char *msg = headers_check_str(body, "message");
         arena ar;
         arena_init(&ar, 0);
         mailhdr_msg m;
@@ -363,7 +357,7 @@ static void handle(conn *c) {
                                       err, sizeof err);
                 free(hj);
                 json_t *rj = raw ? json_loads(raw, 0, NULL) : NULL;
-                const char *st = rj ? jstr(rj, "status") : NULL;
+                const char *st = rj ? headers_check_str(rj, "status") : NULL;
                 if (st && !strcmp(st, "ok")) {
                     json_object_set_new(
                         rj, "verdict",
@@ -379,7 +373,7 @@ static void handle(conn *c) {
         }
         arena_close(&ar);
     } else if (!bad) {
-        const char *note = jstr(body, "note");
+        const char *note = headers_check_str(body, "note");
         if (kind == 4 && !note)
             bad = "note: a rejection needs the reason";
         else {
@@ -397,7 +391,7 @@ static void handle(conn *c) {
                       strstr(err, "42501") ? "not allowed for this person" : "lookup failed", ka);
     } else {
         json_t *aj = json_loads(answer, 0, NULL);
-        const char *st = aj ? jstr(aj, "status") : NULL;
+        const char *st = aj ? headers_check_str(aj, "status") : NULL;
         int refused = !st || strcmp(st, "ok");
         if (refused)
             a->refused++;

@@ -22,13 +22,6 @@ static void usage(FILE *out) {
         "TIME is RFC 3339 with an offset (2026-11-22T13:15:02Z), or a local time with --zone.\n");
 }
 
-static const char *js(json_t *o, const char *k) {
-    json_t *v = json_object_get(o, k);
-    if (json_is_string(v))
-        return json_string_value(v);
-    return NULL;
-}
-
 static void field(const char *name, const char *v) {
     if (v)
         printf("    %-22s %s\n", name, v);
@@ -38,11 +31,11 @@ static void print_evidence(json_t *ev, const char *indent) {
     size_t i;
     json_t *e;
     json_array_foreach(ev, i, e) {
-        const char *line = js(e, "line");
+        const char *line = headers_check_str(e, "line");
         printf("%sevidence: block %lld line %lld, sha256 %s\n", indent,
                (long long)json_integer_value(json_object_get(e, "block_id")),
                (long long)json_integer_value(json_object_get(e, "line_index")),
-               js(e, "block_sha256"));
+               headers_check_str(e, "block_sha256"));
         /* The line verbatim, indented; a multi-line RADIUS record keeps its lines. */
         printf("%s  | ", indent);
         for (const char *p = line ? line : ""; *p; p++) {
@@ -57,7 +50,7 @@ static void print_evidence(json_t *ev, const char *indent) {
 }
 
 static void print_sessions(json_t *res, const char *indent) {
-    printf("%sverdict: %s\n", indent, js(res, "verdict"));
+    printf("%sverdict: %s\n", indent, headers_check_str(res, "verdict"));
     json_t *ss = json_object_get(res, "sessions");
     size_t i;
     json_t *s;
@@ -99,9 +92,11 @@ static void print_sessions(json_t *res, const char *indent) {
     for (int k = 0; k < 2; k++) {
         json_t *n = json_object_get(res, sides[k]);
         if (json_is_object(n))
-            printf("%s%s: %s (%s) %s .. %s\n", indent, sides[k], js(n, "user_name"),
-                   js(n, "calling_station_id") ? js(n, "calling_station_id") : "-", js(n, "start"),
-                   js(n, "stop"));
+            printf("%s%s: %s (%s) %s .. %s\n", indent, sides[k], headers_check_str(n, "user_name"),
+                   headers_check_str(n, "calling_station_id")
+                       ? headers_check_str(n, "calling_station_id")
+                       : "-",
+                   headers_check_str(n, "start"), headers_check_str(n, "stop"));
     }
 }
 
@@ -116,11 +111,12 @@ static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *
     }
     json_error_t je;
     json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, &je);
-    const char *st = j ? js(j, "status") : NULL;
+    const char *st = j ? headers_check_str(j, "status") : NULL;
     int rc = 0;
     if (!st || strcmp(st, "ok")) {
         cli_error(c, "refused: %s (the attempt is in the audit trail)",
-                  j && js(j, "reason") ? js(j, "reason") : "unreadable answer");
+                  j && headers_check_str(j, "reason") ? headers_check_str(j, "reason")
+                                                      : "unreadable answer");
         rc = 1;
         if (c->json)
             puts(PQgetvalue(r, 0, 0));
@@ -135,8 +131,8 @@ static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *
 
 static void render_ip(json_t *j) {
     json_t *q = json_object_get(j, "query");
-    printf("trace ip %s at %s (tolerance %gs), request %lld\n", js(q, "ip"), js(q, "at"),
-           json_number_value(json_object_get(q, "tolerance_s")),
+    printf("trace ip %s at %s (tolerance %gs), request %lld\n", headers_check_str(q, "ip"),
+           headers_check_str(q, "at"), json_number_value(json_object_get(q, "tolerance_s")),
            (long long)json_integer_value(json_object_get(j, "request_id")));
     print_sessions(j, "");
 }
@@ -144,14 +140,15 @@ static void render_ip(json_t *j) {
 static void render_msgid(json_t *j) {
     json_t *q = json_object_get(j, "query");
     json_t *subs = json_object_get(j, "submissions");
-    printf("trace message-id <%s>, request %lld: %zu submission%s\n", js(q, "message_id"),
+    printf("trace message-id <%s>, request %lld: %zu submission%s\n",
+           headers_check_str(q, "message_id"),
            (long long)json_integer_value(json_object_get(j, "request_id")), json_array_size(subs),
            json_array_size(subs) == 1 ? "" : "s");
     size_t i;
     json_t *s;
     json_array_foreach(subs, i, s) {
         printf("submission %zu\n", i + 1);
-        field("mta_host", js(s, "mta_host"));
+        field("mta_host", headers_check_str(s, "mta_host"));
         json_t *qids = json_object_get(s, "queue_ids");
         char buf[256] = "";
         size_t k;
@@ -161,16 +158,16 @@ static void render_msgid(json_t *j) {
             strncat(buf, json_string_value(v), sizeof buf - strlen(buf) - 1);
         }
         field("queue_ids", buf);
-        field("time", js(s, "time"));
-        field("client_ip", js(s, "client_ip"));
+        field("time", headers_check_str(s, "time"));
+        field("client_ip", headers_check_str(s, "client_ip"));
         if (json_is_integer(json_object_get(s, "client_port"))) {
             snprintf(buf, sizeof buf, "%lld",
                      (long long)json_integer_value(json_object_get(s, "client_port")));
             field("client_port", buf);
         }
-        field("client_name", js(s, "client_name"));
-        field("sasl_username", js(s, "sasl_username"));
-        field("sender", js(s, "sender"));
+        field("client_name", headers_check_str(s, "client_name"));
+        field("sasl_username", headers_check_str(s, "sasl_username"));
+        field("sender", headers_check_str(s, "sender"));
         buf[0] = '\0';
         json_array_foreach(json_object_get(s, "recipients"), k, v) {
             strncat(buf, k ? ", " : "", sizeof buf - strlen(buf) - 1);
@@ -178,7 +175,7 @@ static void render_msgid(json_t *j) {
                     sizeof buf - strlen(buf) - 1);
         }
         field("recipients", buf[0] ? buf : NULL);
-        field("status", js(s, "status"));
+        field("status", headers_check_str(s, "status"));
         print_evidence(json_object_get(s, "evidence"), "    ");
         json_t *st = json_object_get(s, "session_trace");
         if (json_is_object(st)) {
@@ -294,9 +291,9 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     json_t *j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
     PQclear(res);
     PQfinish(conn);
-    const char *st = j ? js(j, "status") : NULL;
+    const char *st = j ? headers_check_str(j, "status") : NULL;
     if (!st || strcmp(st, "ok")) {
-        const char *why = j ? js(j, "reason") : NULL;
+        const char *why = j ? headers_check_str(j, "reason") : NULL;
         cli_error(c, "refused: %s (the attempt is in the audit trail)",
                   why ? why : "unreadable answer");
         json_decref(j);
@@ -319,17 +316,19 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
         size_t i;
         json_t *h;
         json_array_foreach(json_object_get(j, "hops"), i, h) {
-            const char *state = js(h, "state");
+            const char *state = headers_check_str(h, "state");
             int ok = state && !strcmp(state, "verified");
-            printf("  hop by %s id %s at %s: %s\n", js(h, "by"),
-                   js(h, "queue_id") ? js(h, "queue_id") : "-", js(h, "time") ? js(h, "time") : "-",
+            printf("  hop by %s id %s at %s: %s\n", headers_check_str(h, "by"),
+                   headers_check_str(h, "queue_id") ? headers_check_str(h, "queue_id") : "-",
+                   headers_check_str(h, "time") ? headers_check_str(h, "time") : "-",
                    ok ? "verified" : "NOT IN OUR LOGS");
             if (!ok)
                 printf(
                     "    this header says our %s handled queue ID %s at %s; our logs hold no such "
                     "message\n",
-                    js(h, "by"), js(h, "queue_id") ? js(h, "queue_id") : "(none)",
-                    js(h, "time") ? js(h, "time") : "(no date)");
+                    headers_check_str(h, "by"),
+                    headers_check_str(h, "queue_id") ? headers_check_str(h, "queue_id") : "(none)",
+                    headers_check_str(h, "time") ? headers_check_str(h, "time") : "(no date)");
             else
                 print_evidence(json_object_get(h, "evidence"), "    ");
         }
