@@ -39,6 +39,17 @@ typedef struct spoor_config {
     char *api_listen;
     long long api_max_body;
     long long api_timeout;
+    char *legal_signing_key; /* Ed25519 secret key file (0400) that signs disclosure packages */
+    char *legal_csp_id;      /* our CSP ID in ETSI TS 102 657 answers */
+    char *legal_country;     /* ISO 3166 country code of the requests we answer */
+    long long retention_ahead_days;
+    long long retention_lock_timeout;
+    char *collect_radius_listen;
+    char *collect_radius_clients; /* "ADDR=SECRET_FILE,..." per-NAS shared secrets, in files */
+    char *collect_syslog_listen;
+    char *collect_detail_dir;
+    char *collect_state_dir;
+    long long collect_max_buffer;
     char *sql_dir;
     char *log_level;
     char *log_file;

@@ -1,9 +1,12 @@
 #include "cli.h"
 #include "pg.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_error(const cli *c, const char *fmt, ...) {
     va_list ap;
@@ -30,4 +33,53 @@ PGconn *cli_connect(cli *c) {
 
 int cli_is_help(const char *arg) {
     return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
+                 const char *missing) {
+    char err[1024];
+    PGresult *r = pg_query(conn, sql, n, v, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return NULL;
+    }
+    if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0)) {
+        cli_error(c, "%s", missing ? missing : "no answer");
+        PQclear(r);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, &je);
+    PQclear(r);
+    const char *st = json_string_value(json_object_get(j, "status"));
+    if (!st || strcmp(st, "ok")) {
+        const char *why = json_string_value(json_object_get(j, "reason"));
+        cli_error(c, "refused: %s", why ? why : "unreadable answer");
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+int cli_exec(cli *c, const char *program, char **argv) {
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) {
+        cli_error(c, "cannot locate myself");
+        return 1;
+    }
+    exe[len] = '\0';
+    *strrchr(exe, '/') = '\0';
+    snprintf(path, sizeof path, "%s/%s", exe, program);
+    if (access(path, X_OK) != 0) {
+        cli_error(c, "%s is not installed beside spoor", program);
+        return 2;
+    }
+    if (c->config_path)
+        setenv("SPOOR_CONFIG", c->config_path, 1);
+    if (c->cfg.dsn && *c->cfg.dsn)
+        setenv("SPOOR_DSN", c->cfg.dsn, 1);
+    execv(path, argv);
+    cli_error(c, "cannot run %s", path);
+    return 1;
 }

@@ -14,6 +14,7 @@
 
 #include "config.h"
 
+#include <jansson.h>
 #include <libpq-fe.h>
 
 typedef struct cli {
@@ -35,5 +36,15 @@ void cli_error(const cli *c, const char *fmt, ...) __attribute__((format(printf,
 PGconn *cli_connect(cli *c);
 /* True if ARG is -h or --help. */
 int cli_is_help(const char *arg);
+/* Runs SQL (one row, one jsonb column holding {"status": ...}) with N text
+ * parameters.  Returns the parsed answer (caller json_decref's) when its
+ * status is "ok"; else prints the error or "refused: REASON" and returns
+ * NULL.  A NULL answer is reported as MISSING. */
+json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
+                 const char *missing);
+/* Replaces this process with spoor-PROGRAM from the folder of this
+ * executable, handing on the configuration file and DSN (through the
+ * environment, never argv).  Returns only on failure. */
+int cli_exec(cli *c, const char *program, char **argv);
 
 #endif

@@ -16,11 +16,18 @@ static void usage(FILE *out) {
             "                            [--deadline TIME] [--max-lookups N] [--zone ZONE]\n"
             "                            [--ip ADDRESS[/LEN] [--port N]]... [--message-id ID]... "
             "[--user NAME]...\n"
+            "                            [--subscriber-data] [--hold-mode records|days] "
+            "[--hold-days N]\n"
             "       spoor request approve ID [--note TEXT]     (someone other than the recorder)\n"
             "       spoor request reject ID --note TEXT\n"
             "       spoor request list [--json]\n"
             "       spoor request show ID [--json]\n"
-            "       spoor request cancel|disclosed|close ID [--note TEXT]\n");
+            "       spoor request cancel|disclosed|close ID [--note TEXT]\n"
+            "       spoor request export ID DIR [--key SECRET_KEY_FILE]   (a signed disclosure "
+            "package)\n"
+            "--subscriber-data: the order covers subscriber identity (name, address), revealed\n"
+            "with each result.  A preservation request becomes a legal hold when approved\n"
+            "(--hold-days, default 90; --hold-mode days holds whole days).\n");
 }
 
 /* Parses TIME (RFC 3339, or local in ZONE) into OUT as RFC 3339 UTC text. */
@@ -57,12 +64,17 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
     const char *ref = NULL, *auth = NULL, *basis = NULL, *contact = NULL, *kind = "disclosure";
     const char *from = NULL, *to = NULL, *received = NULL, *deadline = NULL, *zone = NULL;
     int max_lookups = 20;
-    json_t *scope = json_array();
+    json_t *scope = json_array(), *opts = json_object();
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--subscriber-data")) {
+            json_object_set_new(opts, "subscriber_data", json_true());
+            continue;
+        }
         if (!v && strcmp(a, "--json")) {
             cli_error(c, "%s needs a value", a);
             json_decref(scope);
+            json_decref(opts);
             return 2;
         }
         if (!strcmp(a, "--json"))
@@ -90,6 +102,10 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
             zone = v;
         else if (!strcmp(a, "--max-lookups"))
             max_lookups = atoi(v);
+        else if (!strcmp(a, "--hold-mode"))
+            json_object_set_new(opts, "hold_mode", json_string(v));
+        else if (!strcmp(a, "--hold-days"))
+            json_object_set_new(opts, "hold_days", json_integer(atoi(v)));
         else if (!strcmp(a, "--ip"))
             json_array_append_new(scope, json_pack("{s:s,s:s}", "kind", "ip", "value", v));
         else if (!strcmp(a, "--port")) {
@@ -97,6 +113,7 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
             if (!last || strcmp(json_string_value(json_object_get(last, "kind")), "ip")) {
                 cli_error(c, "--port belongs after an --ip");
                 json_decref(scope);
+                json_decref(opts);
                 return 2;
             }
             json_object_set_new(last, "port", json_integer(atoi(v)));
@@ -107,12 +124,14 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
         else {
             cli_error(c, "unknown option '%s'", a);
             json_decref(scope);
+            json_decref(opts);
             return 2;
         }
     }
     if (!ref || !auth || !basis || !from || !to) {
         cli_error(c, "--case, --authority, --basis, --from and --to are required");
         json_decref(scope);
+        json_decref(opts);
         return 2;
     }
     char tf[TIMEUTIL_RFC3339_MAX], tt[TIMEUTIL_RFC3339_MAX], tr[TIMEUTIL_RFC3339_MAX],
@@ -121,19 +140,22 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
         (received && time_arg(c, "--received", received, zone, tr)) ||
         (deadline && time_arg(c, "--deadline", deadline, zone, td))) {
         json_decref(scope);
+        json_decref(opts);
         return 2;
     }
     if (!received)
         timeutil_format(timeutil_now(), tr);
     snprintf(ml, sizeof ml, "%d", max_lookups);
-    char *sj = json_dumps(scope, JSON_COMPACT);
+    char *sj = json_dumps(scope, JSON_COMPACT), *oj = json_dumps(opts, JSON_COMPACT);
     json_decref(scope);
-    const char *v[] = {ref, auth, basis, contact, kind, tr, deadline ? td : NULL, tf, tt, ml, sj};
+    json_decref(opts);
+    const char *v[] = {ref, auth, basis, contact, kind, tr, deadline ? td : NULL, tf, tt, ml, sj, oj};
     char err[1024];
-    PGresult *r =
-        pg_query(conn, "SELECT spoor.request_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                 11, v, NULL, err, sizeof err);
+    PGresult *r = pg_query(
+        conn, "SELECT spoor.request_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12,
+        v, NULL, err, sizeof err);
     free(sj);
+    free(oj);
     if (!r) {
         cli_error(c, "%s", err);
         return 1;
@@ -290,6 +312,16 @@ int request_cmd_run(cli *c, int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     const char *sub = argv[1];
+    if (!strcmp(sub, "export")) {
+        /* Signing and writing files is spoor-package's job (legal/). */
+        char **av = calloc((size_t)argc + 1, sizeof *av);
+        av[0] = "spoor-package";
+        for (int i = 1; i < argc; i++)
+            av[i] = argv[i];
+        int rc = cli_exec(c, "spoor-package", av);
+        free(av);
+        return rc;
+    }
     if (strcmp(sub, "create") && strcmp(sub, "approve") && strcmp(sub, "reject") &&
         strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "cancel") &&
         strcmp(sub, "disclosed") && strcmp(sub, "close")) {

@@ -10,8 +10,11 @@
  */
 #include "cli.h"
 #include "db.h"
+#include "hold_cmd.h"
 #include "ingest_cmd.h"
+#include "report_cmd.h"
 #include "request_cmd.h"
+#include "subscribers_cmd.h"
 #include "token_cmd.h"
 #include "trace_cmd.h"
 #include "user_cmd.h"
@@ -28,6 +31,7 @@
 #endif
 
 static int cmd_help(cli *c, int argc, char **argv);
+static int cmd_verify_package(cli *c, int argc, char **argv);
 
 static int cmd_version(cli *c, int argc, char **argv) {
     (void)c, (void)argc, (void)argv;
@@ -51,7 +55,11 @@ static const cli_command commands[] = {
     {"db", db_run, "migrate | status: the database schema"},
     {"ingest", ingest_cmd_run, "status: positions and counts per source"},
     {"request", request_cmd_run,
-     "create | approve | reject | list | show | cancel | disclosed | close: legal requests"},
+     "create | approve | reject | list | show | cancel | disclosed | close | export: requests"},
+    {"hold", hold_cmd_run, "list | renew | release: legal holds from preservation requests"},
+    {"report", report_cmd_run, "open requests, deadlines at risk, holds, yearly figures"},
+    {"subscribers", subscribers_cmd_run, "import FILE.csv: subscriber identities (admin)"},
+    {"verify-package", cmd_verify_package, "DIR --key PUBLIC_KEY: check a disclosure package"},
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
     {"user", user_cmd_run, "add NAME --role ROLE: a person in one of Spoor's groups"},
     {"token", token_cmd_run, "create: a bearer token for spoor-api"},
@@ -82,32 +90,28 @@ static int cmd_help(cli *c, int argc, char **argv) {
     return 0;
 }
 
-/* Runs spoor-NAME from the folder this executable is in. */
+/* Runs spoor-NAME from the folder this executable is in (git-style). */
 static int run_external(cli *c, int argc, char **argv) {
-    char exe[PATH_MAX], path[PATH_MAX + 64];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) {
-        cli_error(c, "cannot locate myself");
-        return 1;
-    }
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    *slash = '\0';
-    snprintf(path, sizeof path, "%s/spoor-%s", exe, argv[0]);
-    if (access(path, X_OK) != 0) {
+    (void)argc;
+    char prog[256];
+    snprintf(prog, sizeof prog, "spoor-%s", argv[0]);
+    if (strchr(argv[0], '/')) {
         cli_error(c, "unknown command '%s' (try: spoor help)", argv[0]);
         return 2;
     }
-    (void)argc;
-    /* Hand the effective settings to the program: the file by name, the DSN
-     * through the environment (never argv, where other users could read it). */
-    if (c->config_path)
-        setenv("SPOOR_CONFIG", c->config_path, 1);
-    if (c->cfg.dsn && *c->cfg.dsn)
-        setenv("SPOOR_DSN", c->cfg.dsn, 1);
-    execv(path, argv);
-    cli_error(c, "cannot run %s", path);
-    return 1;
+    return cli_exec(c, prog, argv);
+}
+
+/* `spoor verify-package DIR --key PUB` is `spoor-package verify ...`. */
+static int cmd_verify_package(cli *c, int argc, char **argv) {
+    char **av = calloc((size_t)argc + 2, sizeof *av);
+    av[0] = "spoor-package";
+    av[1] = "verify";
+    for (int i = 1; i < argc; i++)
+        av[i + 1] = argv[i];
+    int rc = cli_exec(c, "spoor-package", av);
+    free(av);
+    return rc;
 }
 
 int main(int argc, char **argv) {

@@ -1,0 +1,256 @@
+#include "package.h"
+#include "mem.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int name_ok(const char *name) {
+    if (!*name || name[0] == '/' || strstr(name, "..") || strlen(name) > 200)
+        return 0;
+    const char *slash = strchr(name, '/');
+    return !slash || (slash != name && !strchr(slash + 1, '/') && slash[1]);
+}
+
+int package_open(package *p, const char *dir, char *err, size_t errlen) {
+    memset(p, 0, sizeof *p);
+    if (mkdir(dir, 0700) < 0) {
+        DIR *d = errno == EEXIST ? opendir(dir) : NULL;
+        int empty = 0;
+        if (d) {
+            struct dirent *e;
+            empty = 1;
+            while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                    empty = 0;
+            closedir(d);
+        }
+        if (!empty) {
+            snprintf(err, errlen, "%s: %s", dir,
+                     d ? "exists and is not empty (a package is never written over)"
+                       : strerror(errno));
+            return -1;
+        }
+    }
+    p->dir = mem_strdup(dir);
+    p->files = json_array();
+    return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len, char *err, size_t errlen) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *q = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, q, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        q += w;
+        left -= (size_t)w;
+    }
+    /* The package is evidence: it is on disk before we say it is written. */
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void sha256_hex(const void *data, size_t len, char hex[65]) {
+    unsigned char h[32];
+    crypto_hash_sha256(h, data, len);
+    sodium_bin2hex(hex, 65, h, 32);
+}
+
+int package_write(package *p, const char *name, const void *data, size_t len, char *err,
+                  size_t errlen) {
+    if (!name_ok(name)) {
+        snprintf(err, errlen, "%s: not a valid package file name", name);
+        return -1;
+    }
+    char path[4096];
+    const char *slash = strchr(name, '/');
+    if (slash) {
+        snprintf(path, sizeof path, "%s/%.*s", p->dir, (int)(slash - name), name);
+        if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    snprintf(path, sizeof path, "%s/%s", p->dir, name);
+    if (write_file(path, data, len, err, errlen) < 0)
+        return -1;
+    char hex[65];
+    sha256_hex(data, len, hex);
+    json_array_append_new(p->files,
+                          json_pack("{s:s,s:I,s:s}", "name", name, "bytes", (json_int_t)len,
+                                    "sha256", hex));
+    return 0;
+}
+
+int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err, size_t errlen) {
+    json_t *m = json_deep_copy(meta);
+    json_object_set_new(m, "format", json_string(PACKAGE_FORMAT));
+    json_object_set(m, "files", p->files);
+    char *text = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(m);
+    size_t len = strlen(text);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/manifest.json", p->dir);
+    int rc = write_file(path, text, len, err, errlen);
+    if (rc == 0) {
+        unsigned char sig[64];
+        char hex[129 + 1];
+        crypto_sign_detached(sig, NULL, (const unsigned char *)text, len, sk);
+        sodium_bin2hex(hex, 129, sig, 64);
+        strcat(hex, "\n");
+        snprintf(path, sizeof path, "%s/manifest.sig", p->dir);
+        rc = write_file(path, hex, strlen(hex), err, errlen);
+    }
+    free(text);
+    return rc;
+}
+
+void package_close(package *p) {
+    free(p->dir);
+    json_decref(p->files);
+    memset(p, 0, sizeof *p);
+}
+
+char *package_read(const char *dir, const char *name, size_t *len, char *err, size_t errlen) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", name, f ? "not a regular file" : strerror(errno));
+        if (f)
+            fclose(f);
+        return NULL;
+    }
+    char *d = mem_alloc((size_t)st.st_size + 1);
+    *len = fread(d, 1, (size_t)st.st_size, f);
+    d[*len] = '\0';
+    fclose(f);
+    return d;
+}
+
+/* Lists every regular file under DIR (one sub-folder deep) not in LISTED. */
+static int unlisted(const char *dir, const char *sub, json_t *listed, buf *problems) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s%s", dir, sub ? "/" : "", sub ? sub : "");
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char name[512], full[4608];
+        snprintf(name, sizeof name, "%s%s%s", sub ? sub : "", sub ? "/" : "", e->d_name);
+        snprintf(full, sizeof full, "%s/%s", dir, name);
+        struct stat st;
+        if (lstat(full, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && !sub) {
+            n += unlisted(dir, e->d_name, listed, problems);
+            continue;
+        }
+        if (!sub && (!strcmp(name, "manifest.json") || !strcmp(name, "manifest.sig")))
+            continue;
+        if (!json_object_get(listed, name)) {
+            buf_printf(problems, "%s: not in the manifest (added after signing)\n", name);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+int package_verify(const char *dir, const unsigned char pk[32], json_t **manifest, buf *problems) {
+    char err[512];
+    size_t mlen, slen;
+    int n = 0;
+    if (manifest)
+        *manifest = NULL;
+    char *m = package_read(dir, "manifest.json", &mlen, err, sizeof err);
+    char *s = m ? package_read(dir, "manifest.sig", &slen, err, sizeof err) : NULL;
+    if (!m || !s) {
+        buf_printf(problems, "%s\n", err);
+        free(m);
+        return 1;
+    }
+    unsigned char sig[64];
+    size_t bl = 0;
+    if (sodium_hex2bin(sig, sizeof sig, s, slen, " \r\n", &bl, NULL) != 0 || bl != 64) {
+        buf_printf(problems, "manifest.sig: not a hex Ed25519 signature\n");
+        n++;
+    } else if (crypto_sign_verify_detached(sig, (const unsigned char *)m, mlen, pk) != 0) {
+        buf_printf(problems, "manifest.json: the signature does not verify with this key (the "
+                             "manifest was changed, or another key signed it)\n");
+        n++;
+    }
+    json_error_t je;
+    json_t *man = json_loadb(m, mlen, 0, &je);
+    json_t *files = json_object_get(man, "files");
+    if (!json_is_array(files)) {
+        buf_printf(problems, "manifest.json: unreadable (%s)\n", je.text);
+        json_decref(man);
+        free(m);
+        free(s);
+        return n + 1;
+    }
+    json_t *listed = json_object();
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f) {
+        const char *name = json_string_value(json_object_get(f, "name"));
+        const char *want = json_string_value(json_object_get(f, "sha256"));
+        if (!name || !want || !name_ok(name)) {
+            buf_printf(problems, "manifest.json: entry %zu is malformed\n", i);
+            n++;
+            continue;
+        }
+        json_object_set_new(listed, name, json_true());
+        size_t len;
+        char *d = package_read(dir, name, &len, err, sizeof err);
+        if (!d) {
+            buf_printf(problems, "%s: missing (%s)\n", name, err);
+            n++;
+            continue;
+        }
+        char hex[65];
+        sha256_hex(d, len, hex);
+        free(d);
+        if (strcmp(hex, want)) {
+            buf_printf(problems, "%s: changed (sha256 %s, the manifest says %s)\n", name, hex,
+                       want);
+            n++;
+        }
+    }
+    n += unlisted(dir, NULL, listed, problems);
+    json_decref(listed);
+    free(m);
+    free(s);
+    if (manifest)
+        *manifest = man;
+    else
+        json_decref(man);
+    return n;
+}

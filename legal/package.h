@@ -1,0 +1,48 @@
+/*
+ * package: a disclosure package on disk — files written under a new folder,
+ * each recorded with its size and SHA-256 in manifest.json, and an Ed25519
+ * signature (libsodium, detached, hex) over the manifest's exact bytes in
+ * manifest.sig.  Checking it needs only the folder and the public key, so a
+ * court or the requesting authority can verify offline.
+ *
+ * Ownership: package_open copies DIR; package_write copies nothing it is
+ * given; package_close frees everything.  Files are created 0600 in a 0700
+ * folder: the package holds personal data.
+ *
+ * Errors: functions return 0, or -1 with "path: what" in ERR.
+ * package_verify returns the number of problems found (0: intact) and writes
+ * one line per problem, naming the file, into PROBLEMS.
+ */
+#ifndef SPOOR_PACKAGE_H
+#define SPOOR_PACKAGE_H
+
+#include "buf.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define PACKAGE_FORMAT "spoor-disclosure-package/1"
+
+typedef struct package {
+    char *dir;
+    json_t *files; /* [{"name", "bytes", "sha256"}] in the order written */
+} package;
+
+/* Creates DIR (it must not exist, or be an empty folder). */
+int package_open(package *p, const char *dir, char *err, size_t errlen);
+/* Writes NAME (a relative path of at most one sub-folder, no "..") with DATA. */
+int package_write(package *p, const char *name, const void *data, size_t len, char *err,
+                  size_t errlen);
+/* Writes manifest.json (META's members plus "format" and "files") and
+ * manifest.sig, signed with the 64-byte Ed25519 secret key SK. */
+int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err, size_t errlen);
+void package_close(package *p);
+
+/* Checks DIR against its manifest and PK: the signature, every file's size
+ * and SHA-256, missing files and files the manifest does not list.  On
+ * success *MANIFEST (if not NULL) gets the parsed manifest (caller decrefs). */
+int package_verify(const char *dir, const unsigned char pk[32], json_t **manifest, buf *problems);
+/* Reads DIR/NAME whole (NUL-terminated); NULL with ERR on failure.  Caller frees. */
+char *package_read(const char *dir, const char *name, size_t *len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,114 @@
+#include "hold_cmd.h"
+#include "pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: spoor hold list [--json]\n"
+                 "       spoor hold renew HOLD_ID [--days N] [--note TEXT]   (1..90 days, default 90)\n"
+                 "       spoor hold release HOLD_ID [--note TEXT]\n"
+                 "A hold is created when a preservation request is approved.  An early release\n"
+                 "takes two people: the first `release` asks, a second person's confirms.\n");
+}
+
+static int list(cli *c, PGconn *conn) {
+    char err[1024];
+    PGresult *r = pg_query(conn, "SELECT spoor.hold_list()", 0, NULL, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return 1;
+    }
+    if (!c->json)
+        printf("%-5s %-8s %-8s %-8s %-20s %-22s %s\n", "hold", "request", "state", "mode", "case",
+               "expires", "release asked by");
+    else
+        putchar('[');
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (c->json) {
+            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+        const char *asked = json_string_value(json_object_get(j, "release_requested_by"));
+        printf("%-5lld %-8lld %-8s %-8s %-20s %-22.22s %s\n",
+               (long long)json_integer_value(json_object_get(j, "hold_id")),
+               (long long)json_integer_value(json_object_get(j, "request_id")),
+               json_string_value(json_object_get(j, "state")),
+               json_string_value(json_object_get(j, "mode")),
+               json_string_value(json_object_get(j, "case_ref")),
+               json_string_value(json_object_get(j, "expires_at")), asked ? asked : "-");
+        json_decref(j);
+    }
+    if (c->json)
+        puts("]");
+    PQclear(r);
+    return 0;
+}
+
+int hold_cmd_run(cli *c, int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *sub = argv[1], *days = NULL, *note = NULL;
+    int is_list = !strcmp(sub, "list");
+    if (!is_list && strcmp(sub, "renew") && strcmp(sub, "release")) {
+        cli_error(c, "unknown subcommand '%s' (try: spoor hold --help)", sub);
+        return 2;
+    }
+    if (!is_list && argc < 3) {
+        usage(stderr);
+        return 2;
+    }
+    for (int i = is_list ? 2 : 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            continue;
+        if (i + 1 >= argc) {
+            cli_error(c, "%s needs a value", argv[i]);
+            return 2;
+        }
+        if (!strcmp(argv[i], "--days") && !strcmp(sub, "renew"))
+            days = argv[++i];
+        else if (!strcmp(argv[i], "--note"))
+            note = argv[++i];
+        else {
+            cli_error(c, "unknown option '%s'", argv[i]);
+            return 2;
+        }
+    }
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        return 1;
+    int rc = 0;
+    if (is_list)
+        rc = list(c, conn);
+    else {
+        json_t *j;
+        if (!strcmp(sub, "renew")) {
+            const char *v[] = {argv[2], days, note};
+            j = cli_call(c, conn, "SELECT spoor.hold_renew($1, $2, $3)", 3, v, NULL);
+        } else {
+            const char *v[] = {argv[2], note};
+            j = cli_call(c, conn, "SELECT spoor.hold_release($1, $2)", 2, v, NULL);
+        }
+        if (!j)
+            rc = 1;
+        else if (c->json) {
+            char *s = json_dumps(j, JSON_COMPACT);
+            puts(s);
+            free(s);
+        } else if (!strcmp(sub, "renew"))
+            printf("hold %s now expires at %s\n", argv[2],
+                   json_string_value(json_object_get(j, "expires_at")));
+        else if (json_object_get(j, "release"))
+            printf("hold %s: release %s\n", argv[2],
+                   json_string_value(json_object_get(j, "release")));
+        else
+            printf("hold %s is now released\n", argv[2]);
+        json_decref(j);
+    }
+    PQfinish(conn);
+    return rc;
+}

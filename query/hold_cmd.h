@@ -1,0 +1,13 @@
+/*
+ * hold_cmd: `spoor hold` (see the usage text in hold_cmd.c).  Acts with the
+ * person's own database role; every rule is enforced by the SQL function it
+ * calls, not here.  Returns the exit status (0 ok, 1 failed or refused, 2 usage).
+ */
+#ifndef SPOOR_HOLD_CMD_H
+#define SPOOR_HOLD_CMD_H
+
+#include "cli.h"
+
+int hold_cmd_run(cli *c, int argc, char **argv);
+
+#endif

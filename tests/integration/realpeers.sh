@@ -1,0 +1,496 @@
+# tests/integration/realpeers.sh — sourced bash library: run REAL third-party
+# peers from Debian 12 packages, on loopback only, as private instances under
+# a state folder VAR, for Spoor's end-to-end tests.
+#
+#   rp_install                          Debian packages (postfix, rsyslog, ...), idempotent
+#   rp_postfix_start VAR PORT [USER PASS]   private Postfix on 127.0.0.1:PORT, SASL user
+#   rp_postfix_adduser VAR USER PASS    add/replace a SASL (sasldb) user
+#   rp_postfix_send VAR PORT MSGID USER PASS [FROM] [TO]   one message with swaks + AUTH PLAIN
+#   rp_postfix_wait VAR REGEX [SECONDS] wait until $VAR/postfix/maillog has a matching line
+#   rp_postfix_stop VAR
+#   rp_rsyslog_start VAR BROKER TOPIC [FILE]  rsyslogd: imfile(FILE) -> omkafka(BROKER, TOPIC)
+#   rp_rsyslog_stop VAR
+#   rp_radclient ADDR:PORT SECRET TYPE [ATTRS] [RETRIES] [TIMEOUT]   one Accounting-Request
+#
+# Needs root (Postfix's master must start as root; apt-get).  Touches nothing
+# system-wide except installing packages: the system Postfix/rsyslog are never
+# configured or started (see rp_install).  Every function returns non-zero
+# with a message on stderr when it fails; none calls `exit`.
+#
+# Facts below were checked on Debian 12 with postfix 3.7.11, rsyslog
+# 8.2302.0, swaks 20201014.0, freeradius-utils 3.2.1 (see the notes in each
+# function); man pages cited are the ones these packages install.
+
+RP_PACKAGES=(postfix sasl2-bin libsasl2-modules rsyslog rsyslog-kafka swaks freeradius-utils netcat-openbsd)
+
+rp_say() { printf 'realpeers: %s\n' "$*" >&2; }
+rp_err() { printf 'realpeers: error: %s\n' "$*" >&2; return 1; }
+
+# rp_install: install the packages that are missing, without letting any of
+# them configure or start a system-wide service.
+#  - debconf: postfix/main_mailer_type = "No configuration" makes postinst
+#    leave /etc/postfix/main.cf absent, so the system Postfix cannot run even
+#    if something tried to start it.
+#  - /usr/sbin/policy-rc.d exiting 101 makes invoke-rc.d (and
+#    deb-systemd-invoke) refuse every start during the install ("policy-rc.d
+#    denied execution of start" in the apt log): postfix, rsyslog and
+#    saslauthd stay stopped.  We create it only if absent and remove only
+#    what we created (ops/setup does the same).
+#  - --no-install-recommends: the recommends (python3, logrotate, TLS perl
+#    modules for swaks) are not needed; swaks does AUTH PLAIN with core perl.
+#  - freeradius-utils pulls freeradius-config, whose postinst generates DH
+#    parameters (a few seconds of CPU) but starts no server.
+# Takes ~10 s when everything is missing (apt lists present), ~0.1 s otherwise.
+rp_install() {
+  local p missing=()
+  for p in "${RP_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  [ "$(id -u)" = 0 ] || { rp_err "missing packages (${missing[*]}): run as root"; return 1; }
+  rp_say "installing ${missing[*]}"
+  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+  local made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
+  fi
+  local rc=0 log=/tmp/realpeers-apt.log
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+    # Fresh machine: the package lists may be missing or stale.
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$log" 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$log" 2>&1 || rc=$?
+  fi
+  [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  ((rc == 0)) || { tail -20 "$log" >&2; rp_err "apt-get install failed (log: $log)"; return 1; }
+}
+
+# rp_wait_listen PORT [TENTHS]: wait until a socket LISTENs on 127.0.0.1:PORT.
+# Reads /proc/net/tcp (local address 0100007F:PORT in hex, state 0A = LISTEN)
+# instead of connecting: a probe connection would make smtpd log
+# "connect from ... lost connection after CONNECT" lines into the maillog.
+rp_wait_listen() {
+  local hex; hex=$(printf '0100007F:%04X' "$1")
+  local tries=${2:-100}
+  while ((tries-- > 0)); do
+    awk -v a="$hex" '$2 == a && $4 == "0A" { f = 1 } END { exit !f }' /proc/net/tcp && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- Postfix --
+
+# rp_postfix_start VAR PORT [USER PASS]
+# A private Postfix instance, all state under $VAR/postfix:
+#   conf/  main.cf master.cf (config_directory, given with `postfix -c`)
+#   conf/sasl/smtpd.conf       Cyrus SASL application config for smtpd
+#   sasldb2                    Cyrus sasldb with the SASL users
+#   queue/ data/               queue_directory, data_directory
+#   maillog                    maillog_file, written by postlogd
+# smtpd listens only on 127.0.0.1:PORT, requires AUTH to relay, and every
+# accepted message is discarded by discard(8), so the log has the whole chain
+# smtpd -> cleanup -> qmgr -> discard (status=sent) -> qmgr removed.
+rp_postfix_start() {
+  local var=$1 port=$2 user=${3:-} pass=${4:-}
+  [ -n "$var" ] && [ -n "$port" ] || { rp_err "usage: rp_postfix_start VAR PORT [USER PASS]"; return 1; }
+  var=$(realpath -m "$var")
+  local d=$var/postfix
+  local conf=$d/conf
+  mkdir -p "$conf/sasl" "$d/queue" "$d/data" || return 1
+  # Postfix daemons run as user postfix and need to reach data_directory
+  # (master.lock) and queue_directory: VAR itself gets o+x (a `mktemp -d`
+  # folder is 0700, and then master dies with "open lock file
+  # .../data/master.lock: cannot open file: Permission denied"); folders
+  # above VAR are the caller's business and are only checked.
+  chmod go+x "$var" && chmod 755 "$d" "$conf" "$conf/sasl" || return 1
+  chown postfix: "$d/data"   # data_directory must be owned by mail_owner
+  runuser -u postfix -- test -x "$d/data" ||
+    { rp_err "user postfix cannot reach $d (check the permissions of its parent folders)"; return 1; }
+
+  # main.cf.  Notes, with the postconf(5) entry they come from:
+  #  - compatibility_level = 3.6: no "using backwards-compatible default" noise.
+  #  - maillog_file needs a prefix listed in maillog_file_prefixes (default
+  #    "/var, /dev/stdout": /tmp/... or /work/... would be refused).
+  #  - mydestination empty + default_transport/relay_transport = discard:
+  #    nothing is delivered anywhere; discard logs "status=sent".
+  #  - alias_maps/alias_database empty: no lookups of /etc/aliases.
+  #  - inet_protocols = ipv4, inet_interfaces = 127.0.0.1: loopback only.
+  #  - smtpd_client_port_logging = yes: "client=localhost[127.0.0.1]:54321".
+  #  - SASL: smtpd_sasl_type cyrus (Debian's build), smtpd_sasl_path = smtpd
+  #    selects $cyrus_sasl_config_path/smtpd.conf.  smtpd_sasl_local_domain
+  #    stays EMPTY on purpose: when it is set (say spoor.test), Cyrus appends
+  #    the realm and Postfix logs "sasl_username=alice@spoor.test"; when it is
+  #    empty the log says "sasl_username=alice" and sasldb is searched in the
+  #    realm = the server FQDN Postfix hands to Cyrus, i.e. $myhostname, so
+  #    saslpasswd2 must use -u mail.spoor.test (verified both ways).
+  #  - smtpd_tls_security_level = none: plain-text AUTH PLAIN on loopback is
+  #    allowed (smtpd_tls_auth_only defaults to no, smtpd_sasl_security_options
+  #    to noanonymous only).
+  cat >"$conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $d/queue
+data_directory = $d/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.spoor.test
+mydomain = spoor.test
+myorigin = \$myhostname
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+default_transport = discard
+relay_transport = discard
+biff = no
+append_dot_mydomain = no
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+smtpd_banner = \$myhostname ESMTP
+smtpd_client_port_logging = yes
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $conf/sasl
+EOF
+  # master.cf: the stock Debian services minus the port-25 listener, all with
+  # chroot = n (Debian's stock master.cf chroots most daemons into
+  # queue_directory, which would hide sasldb and /etc/hosts from smtpd).
+  # postlog (unix-dgram) is what makes maillog_file work: `postfix start`
+  # refuses to start without it ("missing 'postlog' service in master.cf").
+  cat >"$conf/master.cf" <<EOF
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+127.0.0.1:$port inet n  -       n       -       -       smtpd
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_recipient_restrictions=
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+  # Cyrus SASL: sasldb through the auxprop plugin (libsasl2-modules-db),
+  # PLAIN/LOGIN from libsasl2-modules.  No saslauthd involved.
+  cat >"$conf/sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $d/sasldb2
+mech_list: PLAIN LOGIN
+EOF
+  if [ -n "$user" ]; then rp_postfix_adduser "$var" "$user" "$pass" || return 1; fi
+
+  local out
+  out=$(postfix -c "$conf" start 2>&1) || { printf '%s\n' "$out" >&2; rp_err "postfix start failed"; return 1; }
+  rp_wait_listen "$port" || { tail -20 "$d/maillog" >&2; rp_err "postfix smtpd not listening on 127.0.0.1:$port"; return 1; }
+}
+
+# rp_postfix_adduser VAR USER PASS: create or replace a sasldb user in realm
+# mail.spoor.test (= $myhostname, see the SASL note in rp_postfix_start).
+# saslpasswd2 -p reads the password from stdin without prompting (a trailing
+# newline would become part of it: printf, not echo); -c creates the user.
+# smtpd runs as user postfix and must read the db: root:postfix 0640
+# (saslpasswd2 creates it root-only).  Usable while Postfix runs: sasldb is
+# read on every AUTH.
+rp_postfix_adduser() {
+  local d; d=$(realpath -m "$1")/postfix
+  printf '%s' "$3" | saslpasswd2 -p -c -f "$d/sasldb2" -u mail.spoor.test "$2" || { rp_err "saslpasswd2 failed"; return 1; }
+  chown root:postfix "$d/sasldb2" && chmod 640 "$d/sasldb2"
+}
+
+# rp_postfix_send VAR PORT MSGID USER PASS [FROM] [TO]
+# One message through swaks with AUTH PLAIN and a given Message-Id (without
+# the angle brackets).  swaks' transcript goes to $VAR/postfix/swaks.log.
+rp_postfix_send() {
+  local d; d=$(realpath -m "$1")/postfix
+  local port=$2 msgid=$3 user=$4 pass=$5 from=${6:-$4@spoor.test} to=${7:-bob@example.net}
+  swaks --server "127.0.0.1:$port" --auth PLAIN --auth-user "$user" --auth-password "$pass" \
+        --from "$from" --to "$to" --helo client.spoor.test \
+        --header "Message-Id: <$msgid>" --header "Subject: spoor realpeers $msgid" \
+        --body "test message $msgid" >>"$d/swaks.log" 2>&1
+  local rc=$?
+  ((rc == 0)) || { tail -15 "$d/swaks.log" >&2; rp_err "swaks failed (exit $rc)"; return 1; }
+}
+
+# rp_postfix_wait VAR ERE [SECONDS]: wait (default 10 s) until the maillog has
+# a line matching ERE; print the first such line.
+rp_postfix_wait() {
+  local f; f=$(realpath -m "$1")/postfix/maillog
+  local re=$2 n=$(( ${3:-10} * 10 ))
+  while ((n-- > 0)); do
+    grep -Em1 -- "$re" "$f" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  rp_err "no line /$re/ in $f"
+}
+
+# rp_postfix_stop VAR: `postfix stop` (SIGTERM to master, which waits up to 5 s
+# for its children and then kills its process group), then wait for the
+# master pid to be gone.
+rp_postfix_stop() {
+  local d; d=$(realpath -m "$1")/postfix
+  [ -f "$d/conf/main.cf" ] || return 0
+  local pid=
+  [ -f "$d/queue/pid/master.pid" ] && pid=$(tr -dc 0-9 <"$d/queue/pid/master.pid")
+  # Not running: do not call `postfix stop`, which would only log
+  # "fatal: the Postfix mail system is not running" into the maillog.
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  postfix -c "$d/conf" stop >/dev/null 2>&1 || true
+  local n=100
+  while ((n-- > 0)) && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && { rp_err "postfix master $pid still running"; return 1; }
+  return 0
+}
+
+# ---------------------------------------------------------------- rsyslog --
+
+# rp_rsyslog_start VAR BROKER TOPIC [FILE] [KEY]
+# A private rsyslogd (not the system one: own config, pid file, work folder;
+# no imuxsock/imklog/imjournal, so it neither binds /dev/log nor reads the
+# kernel log) that follows FILE (default $VAR/postfix/maillog) with imfile and
+# produces every line, unchanged, as one Kafka message to TOPIC on BROKER
+# (host:port, or several separated by commas).  State under $VAR/rsyslog:
+#   rsyslog.conf  rsyslogd.pid  work/ (imfile's position state)
+#   rsyslogd.log  rsyslogd's own messages (omkafka/librdkafka errors land here)
+#   stdout.log    rsyslogd's stdout/stderr     omkafka-errors.json (errorFile)
+# KEY is the Kafka message key of every message, default "mail" (the host
+# name Postfix writes into its lines: the first label of myhostname); "-"
+# means no key.  spoor-ingest reads the key as the sending host's name for
+# records that carry none.  Keep a key: without one librdkafka scatters the
+# lines over the partitions at random and their order is lost (seen: the
+# discard/removed lines of a message in partition 0, its client= line in 1).
+#
+# Why these settings (rsyslog docs: imfile, omkafka, templates/properties):
+#  - Postfix's maillog_file lines already ARE syslog lines
+#    ("Nov 25 14:58:42 mail postfix/smtpd[1286]: CDC6598A1A2: client=...").
+#    imfile does not parse its input: it sets rawmsg = the line without its
+#    LF and MSG offset 0 (imfile.c enqLine: MsgSetRawMsg + MsgSetMSGoffs(0)),
+#    so %rawmsg% IS the line byte for byte.  (Verified: the Kafka payload
+#    equals the maillog line, no trailing newline, cmp-identical.)  Do not use
+#    RSYSLOG_FileFormat/ForwardFormat: they would prepend rsyslog's own
+#    timestamp, host name and the imfile Tag to the already complete line.
+#  - omkafka uses strlen() of the rendered template as the payload and adds
+#    no newline, so the template must not end with "\n".
+#  - rsyslogd -N1 -f CONF checks the config without running (done first).
+#  - Kafka message timestamp: omkafka sets it from %timestamp% (reception
+#    time of the line) in whole seconds * 1000.
+#  - partitions.auto="on" hands partitioning to librdkafka (hash of the key,
+#    so one KEY keeps all lines in one partition, in order; random without a
+#    key).  With partitions.auto off omkafka round-robins over
+#    partitions.number (default 1: everything to partition 0).
+#  - key="..." is a constant key.  For a per-message key use
+#    dynaKey="on" key="TEMPLATE_NAME" (rsyslog >= 8.1903; Debian 12 has
+#    8.2302) with e.g. template(name="k" type="string" string="%hostname%")
+#    — for imfile %hostname% is rsyslog's OWN host name, not the one in the
+#    line.
+#  - confParam: librdkafka producer settings; linger.ms (alias
+#    queue.buffering.max.ms) = 1 sends at once instead of batching.
+#    topicConfParam: per-topic settings (acks, message.timeout.ms).
+#  - processInternalMessages="on": rsyslogd's own messages go to our default
+#    ruleset (-> rsyslogd.log); with the default "off" they are sent to the
+#    system's syslog socket (/dev/log), i.e. lost on a machine without one.
+#  - freshStartTail="off" (default): with no state file the file is read from
+#    its beginning, so lines written before rsyslogd started are shipped too.
+#    imfile mode="inotify" (default) reacts to writes at once.
+rp_rsyslog_start() {
+  local var=$1 broker=$2 topic=$3 file=${4:-} key=${5:-mail}
+  [ -n "$var" ] && [ -n "$broker" ] && [ -n "$topic" ] ||
+    { rp_err "usage: rp_rsyslog_start VAR BROKER TOPIC [FILE] [KEY]"; return 1; }
+  var=$(realpath -m "$var")
+  [ -n "$file" ] || file=$var/postfix/maillog
+  file=$(realpath -m "$file")
+  local d=$var/rsyslog
+  mkdir -p "$d/work" || return 1
+  if [ -s "$d/rsyslogd.pid" ] && kill -0 "$(cat "$d/rsyslogd.pid")" 2>/dev/null; then
+    rp_err "rsyslogd already running (pid $(cat "$d/rsyslogd.pid"))"; return 1
+  fi
+  rm -f "$d/rsyslogd.pid"
+  local brokers='"'${broker//,/\",\"}'"' keyparam=
+  [ "$key" != - ] && keyparam="key=\"$key\""
+  cat >"$d/rsyslog.conf" <<EOF
+# Written by tests/integration/realpeers.sh (rp_rsyslog_start).
+global(workDirectory="$d/work" maxMessageSize="64k" processInternalMessages="on")
+module(load="imfile" mode="inotify")
+module(load="omkafka")
+
+# The line exactly as read from the file (no added newline).
+template(name="rp_line" type="string" string="%rawmsg%")
+
+input(type="imfile" file="$file" tag="maillog" ruleset="rp_kafka"
+      freshStartTail="off" reopenOnTruncate="on")
+
+ruleset(name="rp_kafka") {
+  action(type="omkafka" name="rp_kafka"
+         broker=[$brokers] topic="$topic" $keyparam
+         template="rp_line" partitions.auto="on"
+         confParam=["linger.ms=1", "socket.timeout.ms=10000"]
+         topicConfParam=["message.timeout.ms=60000"]
+         errorFile="$d/omkafka-errors.json" closeTimeout="5000"
+         resubmitOnFailure="on" keepFailedMessages="off"
+         action.resumeRetryCount="-1" action.resumeInterval="1")
+}
+
+# Everything else in the default ruleset is rsyslogd's own messages.
+action(type="omfile" file="$d/rsyslogd.log" template="RSYSLOG_FileFormat")
+EOF
+  local out
+  out=$(rsyslogd -N1 -f "$d/rsyslog.conf" 2>&1) ||
+    { printf '%s\n' "$out" >&2; rp_err "rsyslogd rejects $d/rsyslog.conf"; return 1; }
+  # -n: stay in the foreground (we own the process and its pid), -i: our own
+  # pid file instead of /run/rsyslogd.pid (which would clash with a system
+  # rsyslogd), -f: our config.  setsid: its own session, so a test's Ctrl-C
+  # or process-group kill does not hit it by accident.
+  setsid rsyslogd -n -f "$d/rsyslog.conf" -i "$d/rsyslogd.pid" >>"$d/stdout.log" 2>&1 </dev/null &
+  local pid=$! n=50
+  echo "$pid" >"$d/rsyslogd.bgpid"
+  while ((n-- > 0)); do
+    [ -s "$d/rsyslogd.pid" ] && break
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$d/stdout.log" >&2; rp_err "rsyslogd exited at start"; return 1; }
+    sleep 0.1
+  done
+  [ -s "$d/rsyslogd.pid" ] || { rp_err "rsyslogd wrote no pid file"; return 1; }
+}
+
+# rp_rsyslog_stop VAR: SIGTERM to our rsyslogd (by its pid file, never by
+# name); omkafka flushes what it still holds (closeTimeout) before exiting.
+rp_rsyslog_stop() {
+  local d; d=$(realpath -m "$1")/rsyslog
+  local pid=
+  [ -s "$d/rsyslogd.pid" ] && pid=$(cat "$d/rsyslogd.pid")
+  [ -n "$pid" ] || { [ -s "$d/rsyslogd.bgpid" ] && pid=$(cat "$d/rsyslogd.bgpid"); }
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || { rm -f "$d/rsyslogd.bgpid"; return 0; }
+  kill -TERM "$pid"
+  local n=150
+  while ((n-- > 0)) && kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then rp_err "rsyslogd $pid ignored SIGTERM for 15 s: SIGKILL"; kill -KILL "$pid"; fi
+  rm -f "$d/rsyslogd.bgpid"
+  return 0
+}
+
+# ----------------------------------------------------------------- RADIUS --
+
+# rp_radclient ADDR:PORT SECRET TYPE [ATTRS] [RETRIES] [TIMEOUT]
+# One Accounting-Request (TYPE = Start | Interim-Update | Stop | Accounting-On
+# | Accounting-Off) from FreeRADIUS's radclient 3.2.1.  ATTRS: more
+# attributes, comma-separated, in radclient's input syntax, e.g.
+#   'User-Name = "bob", Acct-Session-Id = "s1", Framed-IP-Address = 100.64.0.7,
+#    NAS-IP-Address = 192.0.2.1, Calling-Station-Id = "02-00-00-00-00-01",
+#    Acct-Session-Time = 120, Acct-Terminate-Cause = User-Request,
+#    Event-Timestamp = 1795619000'
+# The command it runs (radclient reads the attribute list from stdin; a file
+# given with -f FILE may hold several packets separated by blank lines, sent
+# one after the other, each waiting for its reply):
+#   echo 'Acct-Status-Type = Start, User-Name = "bob", ...' |
+#     radclient -r RETRIES -t TIMEOUT 127.0.0.1:PORT acct SECRET
+# Facts verified with radclient 3.2.1 against a UDP listener that logs each
+# datagram and checks its Request Authenticator:
+#  - -r N means N transmissions IN TOTAL (-r 1: sent once, no retry; -r 3:
+#    sent 3 times), -t T seconds between them (float allowed, e.g. 0.5).
+#    Retransmissions are byte-identical: same Id, same Request Authenticator,
+#    same source port (so RFC 5080 duplicate detection sees a duplicate).
+#    radclient only retransmits when no valid reply came within -t: against a
+#    server that answers, use rp_radius_replay to send a duplicate.
+#  - -c N is NOT a retransmission: each copy gets a new Id (and so a new
+#    authenticator) after the previous one was answered.
+#  - exit 0 when every packet got a valid Accounting-Response; exit 1 when
+#    any got none after all tries (stdout shows only the "Sent ..." lines;
+#    with -x it adds "(0) No reply from server for ID 125 socket 3"), when
+#    the reply fails the authenticator check (wrong secret; stderr: "(0) Reply
+#    verification failed: ... invalid Response Authenticator!  (Shared secret
+#    is incorrect.)"), and when the input does not parse (stderr: "(0) Error
+#    parsing "stdin": Unknown or invalid value "Bogus" for attribute
+#    Acct-Status-Type").  There is no distinct code for "no response".
+#  - Output without -x: "Sent Accounting-Request Id 241 from 0.0.0.0:58394 to
+#    127.0.0.1:51813 length 31" and "Received Accounting-Response Id 241 from
+#    127.0.0.1:51813 to 127.0.0.1:58394 length 20".  -x also lists the sent
+#    attributes.  RP_RADCLIENT_OPTS (e.g. "-x") is added to the command line.
+#  - Dictionaries: /usr/share/freeradius (freeradius-common) and
+#    /etc/freeradius/3.0/dictionary (freeradius-config), both pulled in by
+#    freeradius-utils; no radiusd is installed or started.
+rp_radclient() {
+  local server=$1 secret=$2 type=$3 attrs=${4:-} retries=${5:-1} timeout=${6:-2}
+  [ -n "$server" ] && [ -n "$secret" ] && [ -n "$type" ] ||
+    { rp_err "usage: rp_radclient ADDR:PORT SECRET TYPE [ATTRS] [RETRIES] [TIMEOUT]"; return 1; }
+  local line="Acct-Status-Type = $type"
+  [ -n "$attrs" ] && line="$line, $attrs"
+  # shellcheck disable=SC2086
+  printf '%s\n' "$line" | radclient ${RP_RADCLIENT_OPTS:-} -r "$retries" -t "$timeout" "$server" acct "$secret"
+}
+
+# rp_free_udp_port: print a loopback UDP port nobody has bound (from /proc).
+rp_free_udp_port() {
+  local p hex i
+  for ((i = 0; i < 50; i++)); do
+    p=$((20000 + RANDOM % 30000)); hex=$(printf ':%04X' "$p")
+    awk -v h="$hex" 'NR > 1 && substr($2, length($2) - 4) == h { f = 1 } END { exit f }' /proc/net/udp && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# rp_radius_packet SECRET TYPE ATTRS OUTFILE: write to OUTFILE the exact bytes
+# of the Accounting-Request radclient would send (radclient sends once to an
+# `nc -u -l` sink on a free loopback port, which never answers; radclient
+# then exits 1, which is expected here).  The packet is self-contained: its
+# Request Authenticator is MD5(code+id+length+16 zero bytes+attributes+secret)
+# (RFC 2866), so it stays valid for that SECRET wherever it is sent.
+rp_radius_packet() {
+  local secret=$1 type=$2 attrs=$3 out=$4 port ncpid
+  port=$(rp_free_udp_port) || { rp_err "no free UDP port"; return 1; }
+  nc -u -l 127.0.0.1 "$port" >"$out" &
+  ncpid=$!
+  sleep 0.2
+  rp_radclient "127.0.0.1:$port" "$secret" "$type" "$attrs" 1 0.3 >/dev/null 2>&1
+  sleep 0.1
+  kill "$ncpid" 2>/dev/null; wait "$ncpid" 2>/dev/null
+  [ -s "$out" ] || { rp_err "radclient sent nothing to the sink"; return 1; }
+}
+
+# rp_radius_replay ADDR PORT FILE [COUNT] [GAP] [REPLYFILE]: send the packet in
+# FILE COUNT times (default 2) over ONE UDP socket (bash's /dev/udp: same
+# source port every time, i.e. a genuine retransmission: same source
+# address and port, Id and authenticator), GAP seconds apart (default 0.2),
+# then collect replies for 1 s into REPLYFILE (default /dev/null).  Prints the
+# number of reply datagrams (split by the RADIUS length field).
+rp_radius_replay() {
+  local addr=$1 port=$2 file=$3 count=${4:-2} gap=${5:-0.2} replies=${6:-} fd i
+  local tmp; tmp=$(mktemp)
+  exec {fd}<>"/dev/udp/$addr/$port" || { rm -f "$tmp"; rp_err "cannot open UDP socket"; return 1; }
+  for ((i = 0; i < count; i++)); do
+    ((i > 0)) && sleep "$gap"
+    cat "$file" >&"$fd" 2>/dev/null
+  done
+  # A closed port answers with ICMP port unreachable: the connected socket
+  # then fails reads/writes with ECONNREFUSED ("cat: -: Connection refused").
+  timeout 1 cat <&"$fd" >"$tmp" 2>/dev/null
+  exec {fd}>&-
+  [ -n "$replies" ] && cp "$tmp" "$replies"
+  # Count RADIUS packets: bytes 3-4 of each are its length.
+  local -a b; read -r -a b <<<"$(od -An -v -tu1 "$tmp" | tr -s ' \n' '  ')"
+  local n=0 off=0 len
+  while ((off + 4 <= ${#b[@]})); do
+    len=$(( b[off + 2] * 256 + b[off + 3] ))
+    ((len >= 20)) || break
+    n=$((n + 1)); off=$((off + len))
+  done
+  rm -f "$tmp"
+  echo "$n"
+}
