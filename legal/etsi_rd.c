@@ -92,9 +92,11 @@ static void session_record(buf *o, long long *no, json_t *s, const char *ip) {
     kv(&info, &first, "Session-Start", gtime(str(s, "start"), g1));
     kv(&info, &first, "Session-Stop", gtime(str(s, "stop"), g2));
     kv(&info, &first, "Stop-Reason", str(s, "stop_reason"));
-    kv(&info, &first, "Covers-Instant", json_is_true(json_object_get(s, "covers_instant")) ? "yes" : "no");
+    kv(&info, &first, "Covers-Instant",
+       json_is_true(json_object_get(s, "covers_instant")) ? "yes" : "no");
     if (json_is_integer(json_object_get(s, "nas_port"))) {
-        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(json_object_get(s, "nas_port")));
+        snprintf(num, sizeof num, "%lld",
+                 (long long)json_integer_value(json_object_get(s, "nas_port")));
         kv(&info, &first, "NAS-Port", num);
     }
     buf_addc(&info, '\0');
@@ -168,8 +170,9 @@ static void submission_record(buf *o, long long *no, json_t *s, const char *msgi
 void etsi_rd_render(buf *o, const etsi_rd_header *h, json_t *results) {
     char now[TIMEUTIL_RFC3339_MAX], g[20];
     timeutil_format(h->now, now);
-    buf_printf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<RetainedDataMessage xmlns=\"%s\">\n  <retainedDataHeader>\n    <requestID>\n",
+    buf_printf(o,
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<RetainedDataMessage xmlns=\"%s\">\n  <retainedDataHeader>\n    <requestID>\n",
                ETSI_RD_NS);
     elem(o, 6, "countryCode", h->country);
     elem(o, 6, "authorisedOrganisationID", h->organisation);

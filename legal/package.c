@@ -97,9 +97,8 @@ int package_write(package *p, const char *name, const void *data, size_t len, ch
         return -1;
     char hex[65];
     sha256_hex(data, len, hex);
-    json_array_append_new(p->files,
-                          json_pack("{s:s,s:I,s:s}", "name", name, "bytes", (json_int_t)len,
-                                    "sha256", hex));
+    json_array_append_new(p->files, json_pack("{s:s,s:I,s:s}", "name", name, "bytes",
+                                              (json_int_t)len, "sha256", hex));
     return 0;
 }
 

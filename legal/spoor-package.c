@@ -70,12 +70,29 @@ static const char *intstr(json_t *v, char *tmp) {
     return tmp;
 }
 
-static const char *csv_cols[] = {"audit_seq", "action", "record", "queried", "user_name",
-                                 "calling_station_id", "called_station_id", "nas_ip",
-                                 "nas_identifier", "nas_port_id", "assigned_address",
-                                 "session_start", "session_stop", "stop_reason", "message_id",
-                                 "mta_host", "queue_ids", "time", "client_ip", "client_port",
-                                 "sasl_username", "sender", "recipients"};
+static const char *csv_cols[] = {"audit_seq",
+                                 "action",
+                                 "record",
+                                 "queried",
+                                 "user_name",
+                                 "calling_station_id",
+                                 "called_station_id",
+                                 "nas_ip",
+                                 "nas_identifier",
+                                 "nas_port_id",
+                                 "assigned_address",
+                                 "session_start",
+                                 "session_stop",
+                                 "stop_reason",
+                                 "message_id",
+                                 "mta_host",
+                                 "queue_ids",
+                                 "time",
+                                 "client_ip",
+                                 "client_port",
+                                 "sasl_username",
+                                 "sender",
+                                 "recipients"};
 #define NCSV (sizeof csv_cols / sizeof csv_cols[0])
 
 static void csv_row(buf *o, const char *const *v) {
@@ -93,10 +110,20 @@ static void csv_sessions(buf *o, const char *seq, const char *action, json_t *tr
             addr = str(s, "framed_ipv6_prefix");
         if (!addr)
             addr = str(s, "delegated_ipv6_prefix");
-        const char *v[NCSV] = {seq, action, "session", queried, str(s, "user_name"),
-                               str(s, "calling_station_id"), str(s, "called_station_id"),
-                               str(s, "nas_ip"), str(s, "nas_identifier"), str(s, "nas_port_id"),
-                               addr, str(s, "start"), str(s, "stop"), str(s, "stop_reason")};
+        const char *v[NCSV] = {seq,
+                               action,
+                               "session",
+                               queried,
+                               str(s, "user_name"),
+                               str(s, "calling_station_id"),
+                               str(s, "called_station_id"),
+                               str(s, "nas_ip"),
+                               str(s, "nas_identifier"),
+                               str(s, "nas_port_id"),
+                               addr,
+                               str(s, "start"),
+                               str(s, "stop"),
+                               str(s, "stop_reason")};
         if (sub)
             for (size_t k = 14; k < NCSV; k++)
                 v[k] = sub[k];
@@ -161,8 +188,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
     }
     PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
     const char *v[] = {id};
-    PGresult *r = pg_query(c, "SELECT spoor.request_export($1)", 1, v, NULL, err,
-                           sizeof err);
+    PGresult *r = pg_query(c, "SELECT spoor.request_export($1)", 1, v, NULL, err, sizeof err);
     if (!r) {
         fprintf(stderr, "spoor request export: %s\n", err);
         PQfinish(c);
@@ -273,10 +299,10 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
     crypto_sign_ed25519_sk_to_pk(pk, sk);
     sodium_bin2hex(pkhex, sizeof pkhex, pk, sizeof pk);
     timeutil_format(timeutil_now(), now);
-    json_t *meta = json_pack("{s:O,s:O,s:s,s:s,s:s}", "request_id",
-                             json_object_get(req, "request_id"), "case_ref",
-                             json_object_get(req, "case_ref"), "created_at", now, "created_by",
-                             actor, "public_key", pkhex);
+    json_t *meta =
+        json_pack("{s:O,s:O,s:s,s:s,s:s}", "request_id", json_object_get(req, "request_id"),
+                  "case_ref", json_object_get(req, "case_ref"), "created_at", now, "created_by",
+                  actor, "public_key", pkhex);
     int src = package_seal(&p, meta, sk, err, sizeof err);
     json_decref(meta);
     if (src < 0)
@@ -373,8 +399,8 @@ static int verify_contents(const char *dir, json_t *manifest, buf *problems, siz
         if (!want)
             buf_printf(problems, "%s: no audit entry %lld in audit.json\n", name, seq), n++;
         else if (strcmp(want, hex))
-            buf_printf(problems, "%s: does not match the result digest of audit entry %lld\n",
-                       name, seq),
+            buf_printf(problems, "%s: does not match the result digest of audit entry %lld\n", name,
+                       seq),
                 n++;
     }
     json_decref(digests);

@@ -6,11 +6,12 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: spoor hold list [--json]\n"
-                 "       spoor hold renew HOLD_ID [--days N] [--note TEXT]   (1..90 days, default 90)\n"
-                 "       spoor hold release HOLD_ID [--note TEXT]\n"
-                 "A hold is created when a preservation request is approved.  An early release\n"
-                 "takes two people: the first `release` asks, a second person's confirms.\n");
+    fprintf(out,
+            "usage: spoor hold list [--json]\n"
+            "       spoor hold renew HOLD_ID [--days N] [--note TEXT]   (1..90 days, default 90)\n"
+            "       spoor hold release HOLD_ID [--note TEXT]\n"
+            "A hold is created when a preservation request is approved.  An early release\n"
+            "takes two people: the first `release` asks, a second person's confirms.\n");
 }
 
 static int list(cli *c, PGconn *conn) {

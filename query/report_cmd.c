@@ -5,11 +5,10 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: spoor report [--year Y] [--risk-days N] [--hold-warn-days N] [--json]\n"
-            "Open requests and deadlines at risk (due within --risk-days, default 3), holds\n"
-            "expiring within --hold-warn-days (default 14), and the year's figures: requests\n"
-            "received, approved, rejected, by authority, kind and legal basis.\n");
+    fprintf(out, "usage: spoor report [--year Y] [--risk-days N] [--hold-warn-days N] [--json]\n"
+                 "Open requests and deadlines at risk (due within --risk-days, default 3), holds\n"
+                 "expiring within --hold-warn-days (default 14), and the year's figures: requests\n"
+                 "received, approved, rejected, by authority, kind and legal basis.\n");
 }
 
 static void print_counts(const char *title, json_t *obj) {
@@ -91,10 +90,11 @@ int report_cmd_run(cli *c, int argc, char **argv) {
     json_t *f = json_object_get(j, "figures");
     printf("\nFigures for %lld (requests by the time they were received):\n",
            (long long)json_integer_value(json_object_get(j, "year")));
-    const char *keys[] = {"received", "approved",      "rejected", "cancelled",         "expired",
-                          "disclosed", "lookups", "lookups_denied", "subscriber_reveals"};
+    const char *keys[] = {"received",  "approved", "rejected",       "cancelled",         "expired",
+                          "disclosed", "lookups",  "lookups_denied", "subscriber_reveals"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        printf("  %-42s %lld\n", keys[k], (long long)json_integer_value(json_object_get(f, keys[k])));
+        printf("  %-42s %lld\n", keys[k],
+               (long long)json_integer_value(json_object_get(f, keys[k])));
     print_counts("by authority", json_object_get(f, "by_authority"));
     print_counts("by kind", json_object_get(f, "by_kind"));
     print_counts("by legal basis", json_object_get(f, "by_legal_basis"));

@@ -149,7 +149,8 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
     char *sj = json_dumps(scope, JSON_COMPACT), *oj = json_dumps(opts, JSON_COMPACT);
     json_decref(scope);
     json_decref(opts);
-    const char *v[] = {ref, auth, basis, contact, kind, tr, deadline ? td : NULL, tf, tt, ml, sj, oj};
+    const char *v[] = {ref, auth, basis, contact, kind, tr, deadline ? td : NULL,
+                       tf,  tt,   ml,    sj,      oj};
     char err[1024];
     PGresult *r = pg_query(
         conn, "SELECT spoor.request_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12,

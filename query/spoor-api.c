@@ -224,6 +224,160 @@ static void render_metrics(api *a, buf *o) {
                a->unauthorized);
 }
 
+/* The request-management endpoints: each one SQL function called as the
+ * person, its parameters taken from the path (":id") or the JSON body (by
+ * name; objects and arrays passed as JSON text).  The rules live in the
+ * functions; this table only maps HTTP onto them. */
+typedef struct route {
+    const char *method, *path; /* path: literal, with "%" standing for a numeric id */
+    const char *sql;
+    const char *params[12];
+} route;
+
+static const route routes[] = {
+    {"GET",
+     "/v1/requests",
+     "SELECT jsonb_build_object('status', 'ok', 'requests', coalesce(jsonb_agg(x), '[]')) "
+     "FROM spoor.request_list() x",
+     {NULL}},
+    {"POST",
+     "/v1/requests",
+     "SELECT jsonb_build_object('status', 'ok', 'state', 'received', 'request_id', "
+     "spoor.request_create($1, $2, $3, $4, coalesce($5, 'disclosure'), coalesce($6::timestamptz, "
+     "now()), $7, $8, $9, $10::integer, $11::jsonb, $12::jsonb))",
+     {"case_ref", "authority", "legal_basis", "contact", "kind", "received_at", "deadline",
+      "window_lo", "window_hi", "max_lookups", "scope", "options"}},
+    {"GET",
+     "/v1/requests/%",
+     "SELECT coalesce(spoor.request_show($1) || '{\"status\": \"ok\"}', "
+     "'{\"status\": \"denied\", \"reason\": \"no such request\"}')",
+     {":id"}},
+    {"POST",
+     "/v1/requests/%/cancel",
+     "SELECT spoor.request_transition($1, 'cancelled', $2)",
+     {":id", "note"}},
+    {"POST",
+     "/v1/requests/%/disclosed",
+     "SELECT spoor.request_transition($1, 'disclosed', $2)",
+     {":id", "note"}},
+    {"POST",
+     "/v1/requests/%/close",
+     "SELECT spoor.request_transition($1, 'closed', $2)",
+     {":id", "note"}},
+    {"GET", "/v1/requests/%/export", "SELECT spoor.request_export($1)", {":id"}},
+    {"GET",
+     "/v1/holds",
+     "SELECT jsonb_build_object('status', 'ok', 'holds', coalesce(jsonb_agg(x), '[]')) "
+     "FROM spoor.hold_list() x",
+     {NULL}},
+    {"POST",
+     "/v1/holds/%/renew",
+     "SELECT spoor.hold_renew($1, $2::integer, $3)",
+     {":id", "days", "note"}},
+    {"POST", "/v1/holds/%/release", "SELECT spoor.hold_release($1, $2)", {":id", "note"}},
+    {"GET", "/v1/report", "SELECT spoor.report($1::integer, NULL, NULL)", {"?year"}},
+    {NULL, NULL, NULL, {NULL}},
+};
+
+/* Matches PATH against PATTERN; a "%" matches a positive decimal id into ID. */
+static int route_match(const char *pattern, const char *path, char *id, size_t idlen) {
+    while (*pattern && *path) {
+        if (*pattern == '%') {
+            size_t n = strspn(path, "0123456789");
+            if (n == 0 || n >= idlen || path[0] == '0')
+                return 0;
+            memcpy(id, path, n);
+            id[n] = '\0';
+            path += n;
+            pattern++;
+        } else if (*pattern++ != *path++)
+            return 0;
+    }
+    return !*pattern && !*path;
+}
+
+/* The value of QUERY's parameter NAME ("year=2026&x=y"), copied into OUT. */
+static const char *query_param(const char *query, const char *name, char *out, size_t n) {
+    size_t nl = strlen(name);
+    for (const char *p = query; p && *p;) {
+        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+        if ((size_t)(end - p) > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+            snprintf(out, n, "%.*s", (int)(end - p - (long)nl - 1), p + nl + 1);
+            return strspn(out, "0123456789") == strlen(out) && *out ? out : NULL;
+        }
+        p = amp ? amp + 1 : end;
+    }
+    return NULL;
+}
+
+static void respond_answer(conn *c, char *answer, const char *role, const char *err, int ka);
+
+/* Runs a route as ROLE.  Returns 0 if PATH is not a route. */
+static int handle_route(conn *c, const char *method, const char *path, const char *query,
+                        PGconn *pg, const char *role, json_t *body, int ka) {
+    char id[32];
+    const char *other = NULL;
+    for (const route *r = routes; r->method; r++) {
+        if (!route_match(r->path, path, id, sizeof id))
+            continue;
+        if (strcmp(r->method, method)) {
+            other = r->method;
+            continue;
+        }
+        const char *v[12] = {NULL};
+        char *owned[12] = {NULL}, qv[32];
+        int n = 0;
+        for (; n < 12 && r->params[n]; n++) {
+            const char *name = r->params[n];
+            if (!strcmp(name, ":id"))
+                v[n] = id;
+            else if (name[0] == '?')
+                v[n] = query_param(query, name + 1, qv, sizeof qv);
+            else {
+                json_t *x = json_object_get(body, name);
+                if (json_is_string(x))
+                    v[n] = json_string_value(x);
+                else if (x && !json_is_null(x))
+                    v[n] = owned[n] = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+            }
+        }
+        char err[1024];
+        char *answer = as_person(pg, role, r->sql, n, v, err, sizeof err);
+        for (int i = 0; i < 12; i++)
+            free(owned[i]);
+        respond_answer(c, answer, role, err, ka);
+        free(answer);
+        return 1;
+    }
+    if (other)
+        respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST", ka);
+    return other != NULL;
+}
+
+/* Sends a function's JSON answer: 200 if its status is ok, 403 if refused;
+ * a failed call is 400 for bad input (SQLSTATE classes 22, 23), 403 for a
+ * missing privilege, else 500. */
+static void respond_answer(conn *c, char *answer, const char *role, const char *err, int ka) {
+    api *a = c->a;
+    if (!answer) {
+        log_warn("call for %s failed: %s", role, err);
+        if (!strncmp(err, "22", 2) || !strncmp(err, "23", 2))
+            respond_error(c, 400, err, ka);
+        else
+            respond_error(c, strstr(err, "42501") ? 403 : 500,
+                          strstr(err, "42501") ? "not allowed for this person" : "lookup failed",
+                          ka);
+        return;
+    }
+    json_t *aj = json_loads(answer, 0, NULL);
+    const char *st = aj ? headers_check_str(aj, "status") : NULL;
+    int refused = !st || strcmp(st, "ok");
+    if (refused)
+        a->refused++;
+    respond(c, refused ? 403 : 200, "application/json", answer, strlen(answer), ka);
+    json_decref(aj);
+}
+
 static void handle(conn *c) {
     api *a = c->a;
     api_http *q = &c->req;
@@ -232,8 +386,11 @@ static void handle(conn *c) {
     char path[512];
     snprintf(path, sizeof path, "%.*s", (int)q->url.len, q->url.p ? q->url.p : "");
     char *qm = strchr(path, '?');
-    if (qm)
+    const char *query = "";
+    if (qm) {
         *qm = '\0';
+        query = qm + 1;
+    }
     const char *method = api_http_method(q);
     if (!strcmp(path, "/health")) {
         const char *ok = "{\"status\":\"ok\"}";
@@ -260,11 +417,16 @@ static void handle(conn *c) {
     else if (sscanf(path, "/v1/requests/%ld/%31s", &req_id, tail) == 2 && req_id > 0 &&
              (!strcmp(tail, "approve") || !strcmp(tail, "reject")))
         kind = !strcmp(tail, "approve") ? 3 : 4;
-    if (!kind) {
+    int is_route = 0;
+    for (const route *r = routes; r->method && !kind; r++) {
+        char id[32];
+        is_route |= route_match(r->path, path, id, sizeof id);
+    }
+    if (!kind && !is_route) {
         respond_error(c, 404, "no such endpoint", ka);
         return;
     }
-    if (strcmp(method, "POST")) {
+    if (kind && strcmp(method, "POST")) {
         respond_error(c, 405, "use POST", ka);
         return;
     }
@@ -285,6 +447,12 @@ static void handle(conn *c) {
         json_decref(body);
         free(role);
         respond_error(c, 400, "the body must be a JSON object", ka);
+        return;
+    }
+    if (!kind) {
+        handle_route(c, method, path, query, pg, role, body, ka);
+        json_decref(body);
+        free(role);
         return;
     }
     char err[1024], ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
@@ -385,19 +553,8 @@ static void handle(conn *c) {
     json_decref(body);
     if (bad)
         respond_error(c, 400, bad, ka);
-    else if (!answer) {
-        log_warn("call for %s failed: %s", role, err);
-        respond_error(c, strstr(err, "42501") ? 403 : 500,
-                      strstr(err, "42501") ? "not allowed for this person" : "lookup failed", ka);
-    } else {
-        json_t *aj = json_loads(answer, 0, NULL);
-        const char *st = aj ? headers_check_str(aj, "status") : NULL;
-        int refused = !st || strcmp(st, "ok");
-        if (refused)
-            a->refused++;
-        respond(c, refused ? 403 : 200, "application/json", answer, strlen(answer), ka);
-        json_decref(aj);
-    }
+    else
+        respond_answer(c, answer, role, err, ka);
     free(answer);
     free(role);
 }

@@ -19,13 +19,12 @@ static const char *const columns[] = {"account", "full_name", "postal_address", 
 #define CHUNK 5000
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: spoor subscribers import FILE.csv\n"
-            "Loads subscriber identities (account,full_name,postal_address,billing_contact,\n"
-            "customer_ref; a header row names the columns, account is required) into the\n"
-            "separate identity schema, replacing earlier rows of the same accounts, in one\n"
-            "transaction.  Needs the admin role.  Identities are revealed only to a request\n"
-            "approved with --subscriber-data.\n");
+    fprintf(out, "usage: spoor subscribers import FILE.csv\n"
+                 "Loads subscriber identities (account,full_name,postal_address,billing_contact,\n"
+                 "customer_ref; a header row names the columns, account is required) into the\n"
+                 "separate identity schema, replacing earlier rows of the same accounts, in one\n"
+                 "transaction.  Needs the admin role.  Identities are revealed only to a request\n"
+                 "approved with --subscriber-data.\n");
 }
 
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
@@ -51,8 +50,8 @@ static int send_chunk(cli *c, PGconn *conn, json_t *rows, const char *sha, const
                       long long *total) {
     char *js = json_dumps(rows, JSON_COMPACT);
     const char *v[] = {js, sha, path};
-    json_t *j = cli_call(c, conn, "SELECT spoor_identity.subscriber_import($1, $2, $3)", 3, v,
-                         NULL);
+    json_t *j =
+        cli_call(c, conn, "SELECT spoor_identity.subscriber_import($1, $2, $3)", 3, v, NULL);
     free(js);
     if (!j)
         return -1;
@@ -112,8 +111,9 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
             if (!strcmp(f[i], columns[k]))
                 map[i] = (int)k;
         if (map[i] < 0) {
-            cli_error(c, "%s:%ld: unknown column '%s' (known: account, full_name, "
-                         "postal_address, billing_contact, customer_ref)",
+            cli_error(c,
+                      "%s:%ld: unknown column '%s' (known: account, full_name, "
+                      "postal_address, billing_contact, customer_ref)",
                       path, line, f[i]);
             goto out;
         }

@@ -80,6 +80,40 @@ t_eq "audit names the person, not the daemon" \
   "$(t_psql -c "select string_agg(distinct actor, ',' order by actor) from spoor.audit where action like 'trace.%'")" alice
 t_eq "the daemon's own name is nowhere in the audit" "$(t_psql -c "select count(*) from spoor.audit where actor = 'apid'")" 0
 
+# Requests, holds, reports and exports over HTTP: the same functions as the CLI.
+t_eq "POST /v1/requests creates a request" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"case_ref\":\"API-2\",\"authority\":\"Court\",\"legal_basis\":\"Law\",\"window_lo\":\"2026-11-21T00:00:00Z\",\"window_hi\":\"2026-11-22T00:00:00Z\",\"scope\":[{\"kind\":\"ip\",\"value\":\"$ip\"}],\"options\":{\"subscriber_data\":true}}" "$U/v1/requests")" 200
+r2=$(jq -r .request_id "$W/body")
+t_eq "…as the person (audit)" "$(t_psql -c "select actor from spoor.audit where action = 'request.create' and request_id = $r2")" alice
+t_eq "…with its options" "$(t_psql -c "select subscriber_data from spoor.request where request_id = $r2")" t
+t_eq "a too-wide range over HTTP: 400 with the reason" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d '{"case_ref":"X","authority":"C","legal_basis":"L","window_lo":"2026-11-21T00:00:00Z","window_hi":"2026-11-22T00:00:00Z","scope":[{"kind":"ip","value":"10.0.0.0/8"}]}' "$U/v1/requests")" 400
+t_match "…named" "$(cat "$W/body")" 'too wide'
+t_eq "GET /v1/requests lists them" "$(code -H "Authorization: Bearer $tb" "$U/v1/requests")" 200
+t_eq "…all of them" "$(jq '.requests | length' "$W/body")" 2
+t_eq "GET /v1/requests/ID shows one" "$(code -H "Authorization: Bearer $ta" "$U/v1/requests/$r2")" 200
+t_match "…with its scope" "$(jq -r '.scope[0].value' "$W/body")" "^$ip(/(32|128))?$"
+t_eq "GET /v1/requests/999 : 403 no such request" "$(code -H "Authorization: Bearer $ta" "$U/v1/requests/999")" 403
+t_eq "cancel over HTTP" "$(code -X POST -H "Authorization: Bearer $ta" -d '{"note":"withdrawn"}' "$U/v1/requests/$r2/cancel")" 200
+t_eq "GET /v1/requests/ID/export: the package content of an executed request" \
+  "$(code -H "Authorization: Bearer $ta" "$U/v1/requests/$r/export")" 200
+t_eq "…with the kept results and audit entries" "$(jq '(.results | length) > 0 and (.audit | length) > 0' "$W/body")" true
+t_eq "POST /v1/requests (preservation)" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"case_ref\":\"API-P\",\"kind\":\"preservation\",\"authority\":\"Court\",\"legal_basis\":\"2703(f)\",\"window_lo\":\"2026-11-21T00:00:00Z\",\"window_hi\":\"2026-11-22T00:00:00Z\",\"scope\":[{\"kind\":\"ip\",\"value\":\"$ip\"}]}" "$U/v1/requests")" 200
+rp=$(jq -r .request_id "$W/body")
+code -X POST -H "Authorization: Bearer $tb" -d '{}' "$U/v1/requests/$rp/approve" >/dev/null
+t_eq "GET /v1/holds" "$(code -H "Authorization: Bearer $ta" "$U/v1/holds")" 200
+hid=$(jq -r --argjson r "$rp" '.holds[] | select(.request_id == $r) | .hold_id' "$W/body")
+t_match "…the preservation request's hold" "$hid" '^[0-9]+$'
+t_eq "renew over HTTP" "$(code -X POST -H "Authorization: Bearer $ta" -d '{"days":30}' "$U/v1/holds/$hid/renew")" 200
+t_eq "release asked over HTTP" "$(code -X POST -H "Authorization: Bearer $ta" -d '{}' "$U/v1/holds/$hid/release")" 200
+t_eq "…the same person cannot confirm it (403)" "$(code -X POST -H "Authorization: Bearer $ta" -d '{}' "$U/v1/holds/$hid/release")" 403
+t_eq "…a second person can" "$(code -X POST -H "Authorization: Bearer $tb" -d '{}' "$U/v1/holds/$hid/release")" 200
+t_eq "GET /v1/report (approver)" "$(code -H "Authorization: Bearer $tb" "$U/v1/report?year=2026")" 200
+t_eq "…with the year's figures" "$(jq '.figures.received >= 0 and .year == 2026' "$W/body")" true
+t_eq "an analyst's report: 403" "$(code -H "Authorization: Bearer $ta" "$U/v1/report")" 403
+t_eq "wrong method on a route: 405" "$(code -X POST -H "Authorization: Bearer $ta" -d '{}' "$U/v1/holds")" 405
+
 # Bad requests: 4xx JSON, never a crash.
 t_eq "bad JSON: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d '{nope' "$U/v1/trace/ip")" 400
 t_eq "missing field: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r}" "$U/v1/trace/ip")" 400

@@ -358,10 +358,13 @@ EOF
   # -n: stay in the foreground (we own the process and its pid), -i: our own
   # pid file instead of /run/rsyslogd.pid (which would clash with a system
   # rsyslogd), -f: our config.  setsid: its own session, so a test's Ctrl-C
-  # or process-group kill does not hit it by accident.
-  setsid rsyslogd -n -f "$d/rsyslog.conf" -i "$d/rsyslogd.pid" >>"$d/stdout.log" 2>&1 </dev/null &
-  local pid=$! n=50
-  echo "$pid" >"$d/rsyslogd.bgpid"
+  # or process-group kill does not hit it by accident.  Started from a
+  # subshell so that it is not a job of the caller's shell (a bare `wait` in
+  # a test would otherwise block on it forever).
+  (setsid rsyslogd -n -f "$d/rsyslog.conf" -i "$d/rsyslogd.pid" >>"$d/stdout.log" 2>&1 </dev/null &
+   echo $! >"$d/rsyslogd.bgpid")
+  local pid n=50
+  pid=$(cat "$d/rsyslogd.bgpid")
   while ((n-- > 0)); do
     [ -s "$d/rsyslogd.pid" ] && break
     kill -0 "$pid" 2>/dev/null || { tail -20 "$d/stdout.log" >&2; rp_err "rsyslogd exited at start"; return 1; }
@@ -404,7 +407,10 @@ rp_rsyslog_stop() {
 # Facts verified with radclient 3.2.1 against a UDP listener that logs each
 # datagram and checks its Request Authenticator:
 #  - -r N means N transmissions IN TOTAL (-r 1: sent once, no retry; -r 3:
-#    sent 3 times), -t T seconds between them (float allowed, e.g. 0.5).
+#    sent 3 times), -t T seconds between them.  Use WHOLE seconds: -t
+#    accepts 0.5, but then each try still lasts ~1 s and radclient spins the
+#    CPU meanwhile (-r 2 -t 0.2: 2.0 s wall, 1.0 s user + 0.8 s sys; -r 1 -t 1:
+#    1.0 s wall, no CPU).
 #    Retransmissions are byte-identical: same Id, same Request Authenticator,
 #    same source port (so RFC 5080 duplicate detection sees a duplicate).
 #    radclient only retransmits when no valid reply came within -t: against a
@@ -458,7 +464,7 @@ rp_radius_packet() {
   nc -u -l 127.0.0.1 "$port" >"$out" &
   ncpid=$!
   sleep 0.2
-  rp_radclient "127.0.0.1:$port" "$secret" "$type" "$attrs" 1 0.3 >/dev/null 2>&1
+  rp_radclient "127.0.0.1:$port" "$secret" "$type" "$attrs" 1 1 >/dev/null 2>&1
   sleep 0.1
   kill "$ncpid" 2>/dev/null; wait "$ncpid" 2>/dev/null
   [ -s "$out" ] || { rp_err "radclient sent nothing to the sink"; return 1; }

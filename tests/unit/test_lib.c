@@ -3,6 +3,7 @@
 #include "check.h"
 #include "conf.h"
 #include "config.h"
+#include "csv.h"
 #include "msgid.h"
 #include "pg.h"
 #include "timeutil.h"
@@ -142,7 +143,51 @@ static void test_pg_classify(void) {
         CHECK_INT(pg_classify(cases[i].state), cases[i].want);
 }
 
+/* CSV as customer systems write it: every record joined with '|' per field. */
+static void test_csv(void) {
+    static const struct {
+        const char *in, *want, *err;
+    } cases[] = {
+        {"a,b,c\n1,2,3\n", "a|b|c/1|2|3/", NULL},
+        {"\xEF\xBB\xBF"
+         "a,b\r\n1,2\r\n",
+         "a|b/1|2/", NULL},                 /* BOM, CRLF */
+        {"a,b\n\n\n1,2", "a|b/1|2/", NULL}, /* blank lines, no final LF */
+        {"\"Doe, Jane\",\"say \"\"hi\"\"\"\n", "Doe, Jane|say \"hi\"/", NULL}, /* quotes */
+        {"\"line1\nline2\",x\n", "line1\nline2|x/", NULL}, /* newline in a field */
+        {"a,,c\n,\n", "a||c/|/", NULL},                    /* empty fields */
+        {"a,b\"c\n", NULL, "line 1: a quote inside an unquoted field"},
+        {"x\n\"abc\n", NULL, "line 2: quoted field opened here is never closed"},
+        {"\"a\"b,c\n", NULL, "line 1: text after a closing quote"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        arena a;
+        arena_init(&a, 0);
+        csv r;
+        csv_init(&r, cases[i].in, strlen(cases[i].in));
+        char got[256] = "", err[128] = "", **f;
+        size_t n;
+        long line;
+        int rc;
+        while ((rc = csv_next(&r, &a, &f, &n, &line, err, sizeof err)) > 0) {
+            for (size_t k = 0; k < n; k++) {
+                strcat(got, f[k]);
+                strcat(got, k + 1 < n ? "|" : "/");
+            }
+        }
+        if (cases[i].want) {
+            CHECK_INT(rc, 0);
+            CHECK_STR(got, cases[i].want);
+        } else {
+            CHECK_INT(rc, -1);
+            CHECK_STR(err, cases[i].err);
+        }
+        arena_close(&a);
+    }
+}
+
 static const check_test tests[] = {
+    {"csv", test_csv},
     {"parse_rfc3339", test_parse_rfc3339},
     {"ambiguity_names_both", test_ambiguity_names_both},
     {"civil_roundtrip", test_civil_roundtrip},
