@@ -83,6 +83,9 @@ $(QUERY_PROGS): $(B)/%: $(B)/query/%.o $(LIBQUERY) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 $(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBLEGAL) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+# The one program that drops partitions links neither librdkafka nor libuv:
+# it parses no untrusted input and talks to nothing but PostgreSQL.
+$(B)/spoor-retention: LDLIBS = $(shell pkg-config --libs libpq jansson) -lm $(EXTRA_LDFLAGS)
 
 # Unit tests may test any folder's library; the harness lives in tests/unit.
 TEST_LIBS := $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)

@@ -94,6 +94,9 @@ struct batch {
     ZSTD_CDict *cdict[2];
     int dict_id[2];
     int dicts_loaded;
+    /* First UTC day still kept per kind (0 smtp, 1 radius), from the
+     * retention policy; INT64_MIN until known.  Survives batch_reset. */
+    int64_t horizon[2];
     buf copy, zbuf;
 };
 
@@ -152,6 +155,7 @@ batch *batch_new(const batch_opts *opts, char *err, size_t errlen) {
         return NULL;
     }
     arena_init(&b->mem, 1 << 20);
+    b->horizon[0] = b->horizon[1] = INT64_MIN;
     b->cctx = ZSTD_createCCtx();
     buf_init(&b->copy);
     buf_init(&b->zbuf);
@@ -289,6 +293,22 @@ static void quarantine(batch *b, const batch_input *in, int src, const char *kin
     b->src[src].quarantined++;
     b->counts.quarantined++;
     count_reason(b, reason);
+}
+
+static void day_text(int64_t day, char *out, size_t n);
+
+/* A record of a day already past its retention is quarantined, never stored
+ * (sql/006_retention.sql): its partition is gone, or about to go. */
+static int past_retention(batch *b, const batch_input *in, int src, int k, int64_t ts) {
+    if (b->horizon[k] == INT64_MIN || ts == INT64_MIN || day_of(ts) >= b->horizon[k])
+        return 0;
+    char d[160], day[16], hz[16];
+    day_text(day_of(ts), day, sizeof day);
+    day_text(b->horizon[k], hz, sizeof hz);
+    snprintf(d, sizeof d, "day %s is before the %s retention horizon %s", day,
+             k ? "radius" : "smtp", hz);
+    quarantine(b, in, src, k ? "radius" : "smtp", "past_retention", d);
+    return 1;
 }
 
 static const char *sdup(batch *b, syslog_slice s) {
@@ -477,6 +497,8 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
             quarantine(b, in, src, "smtp", pe.reason, d);
             return;
         }
+        if (past_retention(b, in, src, 0, ts))
+            return;
         if (pr.kind != POSTFIX_NOT_POSTFIX) {
             int blk = block_for(b, "smtp", day_of(ts), src);
             int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
@@ -511,6 +533,8 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
         quarantine(b, in, src, "smtp", "no_timestamp", "Exim line without a time");
         return;
     }
+    if (past_retention(b, in, src, 0, ts))
+        return;
     int blk = block_for(b, "smtp", day_of(ts), src);
     int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
     add_exim(b, &er, ts, host, src, in, blk, idx);
@@ -546,6 +570,8 @@ static void add_radius(batch *b, const batch_input *in, int src) {
     r->delegated_v6 = x->n_delegated_ipv6_prefix ? x->delegated_ipv6_prefix[0] : NULL;
     r->src = src;
     r->pos = in->pos;
+    if (past_retention(b, in, src, 1, x->event))
+        return;
     r->block = block_for(b, "radius", day_of(x->event), src);
     r->idx = evidence_block_add(&b->blocks[r->block], in->data, in->len, in->pos);
     b->n_radius++;
@@ -925,9 +951,66 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
     return PG_OK;
 }
 
+/* The retention horizons, read at every commit (one cheap call; a policy or
+ * the date may have changed).  A database without the function (or a role
+ * without the right) leaves them unknown. */
+static void load_horizon(batch *b, PGconn *conn) {
+    PGresult *r = PQexec(conn, "SELECT spoor.retention_horizons()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        const char *v = PQgetvalue(r, 0, 0);
+        for (int k = 0; k < 2 && v; k++) {
+            int y, m, d;
+            if (sscanf(v, "%d-%d-%d", &y, &m, &d) == 3) {
+                timeutil_civil c = {y, m, d, 0, 0, 0, 0};
+                int64_t t;
+                char e[100];
+                if (timeutil_civil_to_utc(&c, &t, e, sizeof e) == 0)
+                    b->horizon[k] = day_of(t);
+            }
+            v = strchr(v, ' ');
+            v = v ? v + 1 : NULL;
+        }
+    }
+    PQclear(r);
+}
+
+/* True if a record stored in B belongs to a day before its horizon (added
+ * before the horizon was known, or before it moved). */
+static int has_expired(const batch *b) {
+    for (size_t i = 0; i < b->n_smtp; i++)
+        if (b->horizon[0] != INT64_MIN && day_of(b->smtp[i].ts) < b->horizon[0])
+            return 1;
+    for (size_t i = 0; i < b->n_radius; i++)
+        if (b->horizon[1] != INT64_MIN && day_of(b->radius[i].rec.event) < b->horizon[1])
+            return 1;
+    return 0;
+}
+
+/* Adds every record again (now under the known horizon). */
+static void rebuild(batch *b) {
+    arena keep;
+    arena_init(&keep, 1 << 20);
+    size_t n = b->n_records;
+    batch_input *in = mem_alloc((n ? n : 1) * sizeof *in);
+    for (size_t i = 0; i < n; i++) {
+        in[i] = b->inputs[i];
+        in[i].source = arena_strdup(&keep, b->inputs[i].source);
+        in[i].data = arena_strndup(&keep, b->inputs[i].data, b->inputs[i].len);
+        in[i].host = b->inputs[i].host ? arena_strdup(&keep, b->inputs[i].host) : NULL;
+    }
+    batch_reset(b);
+    for (size_t i = 0; i < n; i++)
+        add_one(b, &in[i], NULL, NULL);
+    free(in);
+    arena_close(&keep);
+}
+
 int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen) {
     if (b->n_records == 0)
         return PG_OK;
+    load_horizon(b, conn);
+    if (has_expired(b))
+        rebuild(b);
     b->counts.raw_bytes = b->counts.compressed_bytes = 0;
     b->counts.blocks = b->n_blocks;
     load_dicts(b, conn);

@@ -14,6 +14,7 @@
 #include "ingest_cmd.h"
 #include "report_cmd.h"
 #include "request_cmd.h"
+#include "retention_cmd.h"
 #include "subscribers_cmd.h"
 #include "token_cmd.h"
 #include "trace_cmd.h"
@@ -58,6 +59,7 @@ static const cli_command commands[] = {
      "create | approve | reject | list | show | cancel | disclosed | close | export: requests"},
     {"hold", hold_cmd_run, "list | renew | release: legal holds from preservation requests"},
     {"report", report_cmd_run, "open requests, deadlines at risk, holds, yearly figures"},
+    {"retention", retention_cmd_run, "policy [set CLASS KEEP] | run | maintain | plan"},
     {"subscribers", subscribers_cmd_run, "import FILE.csv: subscriber identities (admin)"},
     {"verify-package", cmd_verify_package, "DIR --key PUBLIC_KEY: check a disclosure package"},
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},

@@ -2,15 +2,31 @@
 # peers from Debian 12 packages, on loopback only, as private instances under
 # a state folder VAR, for Spoor's end-to-end tests.
 #
-#   rp_install                          Debian packages (postfix, rsyslog, ...), idempotent
-#   rp_postfix_start VAR PORT [USER PASS]   private Postfix on 127.0.0.1:PORT, SASL user
-#   rp_postfix_adduser VAR USER PASS    add/replace a SASL (sasldb) user
-#   rp_postfix_send VAR PORT MSGID USER PASS [FROM] [TO]   one message with swaks + AUTH PLAIN
-#   rp_postfix_wait VAR REGEX [SECONDS] wait until $VAR/postfix/maillog has a matching line
-#   rp_postfix_stop VAR
-#   rp_rsyslog_start VAR BROKER TOPIC [FILE]  rsyslogd: imfile(FILE) -> omkafka(BROKER, TOPIC)
-#   rp_rsyslog_stop VAR
-#   rp_radclient ADDR:PORT SECRET TYPE [ATTRS] [RETRIES] [TIMEOUT]   one Accounting-Request
+#   rp_install                            Debian packages, idempotent (~10 s first, 0.1 s after)
+#   rp_postfix_start VAR PORT [USER PASS] private Postfix on 127.0.0.1:PORT (~2 s)
+#   rp_postfix_adduser VAR USER PASS      add/replace a SASL (sasldb) user
+#   rp_postfix_send VAR PORT MSGID USER PASS [FROM] [TO]
+#                                         one message, swaks, AUTH PLAIN (~0.1 s)
+#   rp_postfix_wait VAR ERE [SECONDS]     wait for a line in $VAR/postfix/maillog
+#   rp_postfix_stop VAR                   (~1-2 s)
+#   rp_rsyslog_start VAR BROKER TOPIC [FILE] [KEY]
+#                                         rsyslogd: imfile(FILE) -> omkafka (~0.1 s)
+#   rp_rsyslog_stop VAR                   (~0.1-1.3 s; up to 5 s if Kafka is down)
+#   rp_radclient ADDR:PORT SECRET TYPE [ATTRS] [RETRIES] [TIMEOUT]
+#                                         one Accounting-Request (Start/Interim-Update/Stop)
+#   rp_radius_packet SECRET TYPE ATTRS OUT  the exact bytes radclient would send
+#   rp_radius_replay ADDR PORT FILE [COUNT] [GAP] [REPLYFILE]
+#                                         send them COUNT times from one source port
+#
+# Typical use (a test must stop what it started, also when it fails):
+#   . tests/integration/realpeers.sh
+#   rp_install; V=$(mktemp -d)
+#   trap 'rp_rsyslog_stop "$V"; rp_postfix_stop "$V"' EXIT
+#   rp_postfix_start "$V" 52525 alice 'Wonder-land1'
+#   rp_rsyslog_start "$V" 127.0.0.1:59092 spoor.smtp
+#   rp_postfix_send "$V" 52525 'm1@client.spoor.test' alice 'Wonder-land1'
+#   rp_postfix_wait "$V" 'qmgr\[[0-9]+\]: [0-9A-F]+: removed'
+#   rp_radclient 127.0.0.1:1813 s3cret Start 'User-Name = "bob", Acct-Session-Id = "s1"'
 #
 # Needs root (Postfix's master must start as root; apt-get).  Touches nothing
 # system-wide except installing packages: the system Postfix/rsyslog are never
@@ -31,10 +47,11 @@ rp_err() { printf 'realpeers: error: %s\n' "$*" >&2; return 1; }
 #  - debconf: postfix/main_mailer_type = "No configuration" makes postinst
 #    leave /etc/postfix/main.cf absent, so the system Postfix cannot run even
 #    if something tried to start it.
-#  - /usr/sbin/policy-rc.d exiting 101 makes invoke-rc.d (and
-#    deb-systemd-invoke) refuse every start during the install ("policy-rc.d
-#    denied execution of start" in the apt log): postfix, rsyslog and
-#    saslauthd stay stopped.  We create it only if absent and remove only
+#  - /usr/sbin/policy-rc.d exiting 101 makes invoke-rc.d (and, on a systemd
+#    machine, deb-systemd-invoke(1p): "asks /usr/sbin/policy-rc.d before
+#    performing a systemctl call") refuse every start during the install
+#    ("policy-rc.d denied execution of start" in the apt log): postfix,
+#    rsyslog and saslauthd stay stopped (checked: no process afterwards).  We create it only if absent and remove only
 #    what we created (ops/setup does the same).
 #  - --no-install-recommends: the recommends (python3, logrotate, TLS perl
 #    modules for swaks) are not needed; swaks does AUTH PLAIN with core perl.
@@ -89,13 +106,34 @@ rp_wait_listen() {
 #   maillog                    maillog_file, written by postlogd
 # smtpd listens only on 127.0.0.1:PORT, requires AUTH to relay, and every
 # accepted message is discarded by discard(8), so the log has the whole chain
-# smtpd -> cleanup -> qmgr -> discard (status=sent) -> qmgr removed.
+# smtpd -> cleanup -> qmgr -> discard (status=sent) -> qmgr removed:
+#   Nov 25 15:04:45 mail postfix/smtpd[11714]: connect from localhost[127.0.0.1]:35740
+#   Nov 25 15:04:45 mail postfix/smtpd[11714]: CC96D98A257: client=localhost[127.0.0.1]:35740, sasl_method=PLAIN, sasl_username=alice
+#   Nov 25 15:04:45 mail postfix/cleanup[11716]: CC96D98A257: message-id=<drive-1@client.spoor.test>
+#   Nov 25 15:04:45 mail postfix/qmgr[11668]: CC96D98A257: from=<alice@spoor.test>, size=460, nrcpt=1 (queue active)
+#   Nov 25 15:04:45 mail postfix/smtpd[11714]: disconnect from localhost[127.0.0.1]:35740 ehlo=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=6
+#   Nov 25 15:04:45 mail postfix/discard[11717]: CC96D98A257: to=<bob@example.net>, relay=none, delay=0.02, delays=0.01/0.01/0/0, dsn=2.0.0, status=sent (example.net)
+#   Nov 25 15:04:45 mail postfix/qmgr[11668]: CC96D98A257: removed
+# plus "postfix/postfix-script[..]: starting the Postfix mail system" and
+# "postfix/master[..]: daemon started -- version 3.7.11, configuration ..."
+# at start and "stopping the Postfix mail system" at stop.
+# The host field is "mail": the first label of myhostname (not the machine's
+# host name).  Times are local time of the TZ in the environment of
+# rp_postfix_start (import_environment passes TZ to every daemon; verified:
+# TZ=America/New_York gave 10:06:47 at 15:06:47 UTC); no year, as syslog.
+# Several instances (different VAR and PORT) run side by side; no
+# postmulti/multi_instance setup is needed for `postfix -c DIR`.
 rp_postfix_start() {
   local var=$1 port=$2 user=${3:-} pass=${4:-}
-  [ -n "$var" ] && [ -n "$port" ] || { rp_err "usage: rp_postfix_start VAR PORT [USER PASS]"; return 1; }
+  [ -n "$var" ] && [[ "$port" =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) ||
+    { rp_err "usage: rp_postfix_start VAR PORT [USER PASS]"; return 1; }
   var=$(realpath -m "$var")
   local d=$var/postfix
   local conf=$d/conf
+  # Refuse a port that is already listened on: Postfix's master does NOT
+  # fail then when the other socket has SO_REUSEPORT (seen with `nc -l`: both
+  # listened, `postfix start` said nothing, connections would be shared).
+  if rp_wait_listen "$port" 1; then rp_err "127.0.0.1:$port is already in use"; return 1; fi
   mkdir -p "$conf/sasl" "$d/queue" "$d/data" || return 1
   # Postfix daemons run as user postfix and need to reach data_directory
   # (master.lock) and queue_directory: VAR itself gets o+x (a `mktemp -d`
@@ -157,10 +195,13 @@ smtpd_sasl_path = smtpd
 cyrus_sasl_config_path = $conf/sasl
 EOF
   # master.cf: the stock Debian services minus the port-25 listener, all with
-  # chroot = n (Debian's stock master.cf chroots most daemons into
-  # queue_directory, which would hide sasldb and /etc/hosts from smtpd).
+  # chroot = n.  Debian's stock master.cf has chroot = y for most daemons;
+  # chrooted, smtpd would need copies of sasldb, the SASL config, /etc/hosts
+  # etc. inside queue_directory, which Debian's init scripts make for the
+  # system instance and `postfix -c DIR start` does not.
   # postlog (unix-dgram) is what makes maillog_file work: `postfix start`
-  # refuses to start without it ("missing 'postlog' service in master.cf").
+  # refuses to start without it (postfix-script check-fatal: "missing
+  # 'postlog' service in master.cf").  No tlsmgr: TLS is off.
   cat >"$conf/master.cf" <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 127.0.0.1:$port inet n  -       n       -       -       smtpd
@@ -199,15 +240,30 @@ mech_list: PLAIN LOGIN
 EOF
   if [ -n "$user" ]; then rp_postfix_adduser "$var" "$user" "$pass" || return 1; fi
 
+  # Postfix's commands print their errors on stderr ONLY when it is a tty
+  # (otherwise to syslog/maillog): in CI a refused start is silent, exit 1
+  # and nothing else.  So on failure show the maillog and re-run `postfix
+  # check` under script(1) (bsdutils, essential) to get its words, e.g.
+  # "postfix: fatal: maillog_file value '/tmp/x/postfix/maillog' does not
+  # match any prefix in maillog_file_prefixes".
   local out
-  out=$(postfix -c "$conf" start 2>&1) || { printf '%s\n' "$out" >&2; rp_err "postfix start failed"; return 1; }
-  rp_wait_listen "$port" || { tail -20 "$d/maillog" >&2; rp_err "postfix smtpd not listening on 127.0.0.1:$port"; return 1; }
+  if ! out=$(postfix -c "$conf" start 2>&1); then
+    [ -n "$out" ] && printf '%s\n' "$out" >&2
+    tail -5 "$d/maillog" >&2 2>/dev/null
+    script -qec "postfix -c '$conf' check" /dev/null >&2
+    rp_err "postfix start failed"; return 1
+  fi
+  if ! rp_wait_listen "$port"; then
+    tail -20 "$d/maillog" >&2
+    rp_postfix_stop "$var"   # master may be up without the listener: do not leave it behind
+    rp_err "postfix smtpd not listening on 127.0.0.1:$port"; return 1
+  fi
 }
 
 # rp_postfix_adduser VAR USER PASS: create or replace a sasldb user in realm
 # mail.spoor.test (= $myhostname, see the SASL note in rp_postfix_start).
-# saslpasswd2 -p reads the password from stdin without prompting (a trailing
-# newline would become part of it: printf, not echo); -c creates the user.
+# saslpasswd2 -p reads the password from stdin without prompting (one
+# trailing newline is dropped: `echo pw |` worked too); -c creates the user.
 # smtpd runs as user postfix and must read the db: root:postfix 0640
 # (saslpasswd2 creates it root-only).  Usable while Postfix runs: sasldb is
 # read on every AUTH.
@@ -243,9 +299,9 @@ rp_postfix_wait() {
   rp_err "no line /$re/ in $f"
 }
 
-# rp_postfix_stop VAR: `postfix stop` (SIGTERM to master, which waits up to 5 s
-# for its children and then kills its process group), then wait for the
-# master pid to be gone.
+# rp_postfix_stop VAR: `postfix stop` (postfix-script: SIGTERM to the master
+# pid from queue/pid/master.pid, then up to 5 s of `master -t` checks, then
+# SIGKILL to the master's process group), then wait for that pid to be gone.
 rp_postfix_stop() {
   local d; d=$(realpath -m "$1")/postfix
   [ -f "$d/conf/main.cf" ] || return 0
@@ -269,9 +325,16 @@ rp_postfix_stop() {
 # kernel log) that follows FILE (default $VAR/postfix/maillog) with imfile and
 # produces every line, unchanged, as one Kafka message to TOPIC on BROKER
 # (host:port, or several separated by commas).  State under $VAR/rsyslog:
-#   rsyslog.conf  rsyslogd.pid  work/ (imfile's position state)
-#   rsyslogd.log  rsyslogd's own messages (omkafka/librdkafka errors land here)
-#   stdout.log    rsyslogd's stdout/stderr     omkafka-errors.json (errorFile)
+#   rsyslog.conf  rsyslogd.pid  work/ (imfile's position state, kept across
+#                 restarts: a restarted rsyslogd ships only new lines; verified
+#                 no duplicate after stop, new mail, start)
+#   rsyslogd.log  rsyslogd's own messages (start/stop, imfile warnings such as
+#                 "on startup file ... does not exist" - harmless: the file is
+#                 picked up once Postfix creates it, verified)
+#   stdout.log    rsyslogd's stderr: messages raised on librdkafka's threads,
+#                 e.g. with no broker: "omkafka: action will suspended due to
+#                 kafka error -195: Local: Broker transport failure"
+#   omkafka-errors.json  omkafka errorFile (messages that failed delivery)
 # KEY is the Kafka message key of every message, default "mail" (the host
 # name Postfix writes into its lines: the first label of myhostname); "-"
 # means no key.  spoor-ingest reads the key as the sending host's name for
@@ -289,14 +352,16 @@ rp_postfix_stop() {
 #    RSYSLOG_FileFormat/ForwardFormat: they would prepend rsyslog's own
 #    timestamp, host name and the imfile Tag to the already complete line.
 #  - omkafka uses strlen() of the rendered template as the payload and adds
-#    no newline, so the template must not end with "\n".
+#    no newline, so the template must not end with "\n".  Its default
+#    template is RSYSLOG_FileFormat (omkafka.c newActInst), hence ours.
 #  - rsyslogd -N1 -f CONF checks the config without running (done first).
 #  - Kafka message timestamp: omkafka sets it from %timestamp% (reception
 #    time of the line) in whole seconds * 1000.
 #  - partitions.auto="on" hands partitioning to librdkafka (hash of the key,
 #    so one KEY keeps all lines in one partition, in order; random without a
 #    key).  With partitions.auto off omkafka round-robins over
-#    partitions.number (default 1: everything to partition 0).
+#    partitions.number (default 1 in setInstParamDefaults: everything to
+#    partition 0).
 #  - key="..." is a constant key.  For a per-message key use
 #    dynaKey="on" key="TEMPLATE_NAME" (rsyslog >= 8.1903; Debian 12 has
 #    8.2302) with e.g. template(name="k" type="string" string="%hostname%")

@@ -1,0 +1,254 @@
+/*
+ * spoor-retention: the only program that deletes data.  It runs with the
+ * retention role, parses no untrusted input, links neither librdkafka nor
+ * libuv, and every rule it applies lives in PostgreSQL (sql/006_retention.sql)
+ * where a second copy of it could not bypass them.
+ *
+ *   spoor-retention maintain [--now TIME]           partitions for today + retention.ahead_days
+ *   spoor-retention run [--dry-run] [--now TIME]    drop what the policies no longer allow
+ *   spoor-retention plan [--now TIME] [--all]       what a run would do, partition by partition
+ *
+ * A run takes a session advisory lock, so two started at once do not both
+ * work (the second waits up to retention.lock_timeout, then says so and
+ * exits 0); it drops each expired, unheld partition in its own transaction
+ * with its proof of deletion, so a crash leaves a state the next run
+ * finishes.  --dry-run prints exactly the list a real run would drop.
+ * --now simulates the clock (tests, and "what would happen on that day").
+ */
+#include "config.h"
+#include "log.h"
+#include "pg.h"
+#include "timeutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RETENTION_LOCK "7340204"
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: spoor-retention maintain [--now TIME]\n"
+                 "       spoor-retention run [--dry-run] [--now TIME]\n"
+                 "       spoor-retention plan [--now TIME] [--all]\n"
+                 "Options: --config FILE, --json.  TIME is RFC 3339.\n");
+}
+
+static int fail(const char *what, const char *err) {
+    fprintf(stderr, "spoor-retention: %s: %s\n", what, err);
+    return 1;
+}
+
+/* Waits for the run lock up to TIMEOUT seconds; 1 if held, 0 if not. */
+static int take_lock(PGconn *c, long long timeout) {
+    for (long long waited = 0;; waited++) {
+        PGresult *r = PQexec(c, "SELECT pg_try_advisory_lock(" RETENTION_LOCK ")");
+        int got = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "t");
+        PQclear(r);
+        if (got)
+            return 1;
+        if (waited >= timeout)
+            return 0;
+        sleep(1);
+    }
+}
+
+static int maintain(PGconn *c, const char *now, long long ahead, int json) {
+    char err[1024], a[32];
+    snprintf(a, sizeof a, "%lld", ahead);
+    const char *v[] = {now, a};
+    PGresult *r = pg_query(c, "SELECT spoor.retention_maintain($1, $2)", 2, v, NULL, err, sizeof err);
+    if (!r)
+        return fail("maintain", err);
+    if (json)
+        puts(PQgetvalue(r, 0, 0));
+    else {
+        json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+        printf("partitions from %s to %s: %lld created\n",
+               json_string_value(json_object_get(j, "from")),
+               json_string_value(json_object_get(j, "to")),
+               (long long)json_integer_value(json_object_get(j, "created")));
+        json_decref(j);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int plan(PGconn *c, const char *now, int all, int json) {
+    char err[1024];
+    const char *v[] = {now, all ? "true" : "false"};
+    PGresult *r = pg_query(c,
+                           "SELECT tbl, part, day, class, keep, action, holds "
+                           "FROM spoor.retention_plan($1, $2)",
+                           2, v, NULL, err, sizeof err);
+    if (!r)
+        return fail("plan", err);
+    if (!json)
+        printf("%-28s %-10s %-11s %-9s %s\n", "partition", "class", "keep", "action", "holds");
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (json)
+            printf("{\"partition\":\"%s\",\"class\":\"%s\",\"action\":\"%s\"}\n",
+                   PQgetvalue(r, i, 1), PQgetvalue(r, i, 3), PQgetvalue(r, i, 5));
+        else
+            printf("%-28s %-10s %-11s %-9s %s\n", PQgetvalue(r, i, 1), PQgetvalue(r, i, 3),
+                   PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+                   PQgetisnull(r, i, 6) ? "" : PQgetvalue(r, i, 6));
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int json) {
+    char err[1024];
+    if (!take_lock(c, lock_timeout)) {
+        printf("another retention run holds the lock: nothing done\n");
+        return 0;
+    }
+    /* Expire holds and requests first: an expired hold protects nothing. */
+    PQclear(PQexec(c, "SELECT spoor.hold_expire_due(), spoor.request_expire_due()"));
+    const char *v[] = {now, "false"};
+    PGresult *r = pg_query(c,
+                           "SELECT tbl, part, day, action, holds FROM spoor.retention_plan($1, $2) "
+                           "WHERE action IN ('drop', 'held')",
+                           2, v, NULL, err, sizeof err);
+    if (!r)
+        return fail("plan", err);
+    long dropped = 0, held = 0, failed = 0;
+    long long rows = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *tbl = PQgetvalue(r, i, 0), *part = PQgetvalue(r, i, 1),
+                   *day = PQgetvalue(r, i, 2), *action = PQgetvalue(r, i, 3);
+        if (!strcmp(action, "held")) {
+            held++;
+            if (!json)
+                printf("keep  %-28s under legal hold %s\n", part, PQgetvalue(r, i, 4));
+            continue;
+        }
+        if (dry) {
+            printf("%s%s\n", json ? "" : "would drop ", part);
+            dropped++;
+            continue;
+        }
+        const char *dv[] = {tbl, day, now};
+        PGresult *d = pg_query(c, "SELECT spoor.retention_drop($1, $2, $3)", 3, dv, NULL, err,
+                               sizeof err);
+        if (!d) {
+            fprintf(stderr, "spoor-retention: %s: %s\n", part, err);
+            failed++;
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(d, 0, 0), 0, NULL);
+        const char *st = json_string_value(json_object_get(j, "status"));
+        if (st && !strcmp(st, "ok")) {
+            dropped++;
+            rows += json_integer_value(json_object_get(j, "rows"));
+            if (json)
+                puts(PQgetvalue(d, 0, 0));
+            else
+                printf("drop  %-28s %lld rows, sha256 %s\n", part,
+                       (long long)json_integer_value(json_object_get(j, "rows")),
+                       json_string_value(json_object_get(j, "digest")));
+        } else {
+            /* Checked again under the lock: it became held, or the policy changed. */
+            printf("skip  %-28s %s\n", part, json_string_value(json_object_get(j, "reason")));
+            held++;
+        }
+        json_decref(j);
+        PQclear(d);
+    }
+    PQclear(r);
+    const char *lv[] = {now, dry ? "true" : "false"};
+    PGresult *l = pg_query(c, "SELECT spoor.retention_prune_leases($1, $2)", 2, lv, NULL, err,
+                           sizeof err);
+    long long leases = 0;
+    if (!l)
+        failed++, fprintf(stderr, "spoor-retention: lease index: %s\n", err);
+    else {
+        json_t *j = json_loads(PQgetvalue(l, 0, 0), 0, NULL);
+        leases = json_integer_value(json_object_get(j, "rows"));
+        json_decref(j);
+        PQclear(l);
+    }
+    if (!dry) {
+        char sum[256];
+        snprintf(sum, sizeof sum,
+                 "{\"dropped\": %ld, \"rows\": %lld, \"held\": %ld, \"failed\": %ld, "
+                 "\"leases_pruned\": %lld}",
+                 dropped, rows, held, failed, leases);
+        const char *sv[] = {now, sum};
+        PGresult *s = pg_query(c, "SELECT spoor.retention_run_done($1, $2)", 2, sv, NULL, err,
+                               sizeof err);
+        if (!s)
+            failed++, fprintf(stderr, "spoor-retention: audit: %s\n", err);
+        PQclear(s);
+    }
+    if (!json)
+        printf("%s%ld partitions %s (%lld rows), %ld kept under legal hold, %lld leases %s, "
+               "%ld failed\n",
+               dry ? "dry run: " : "", dropped, dry ? "would be dropped" : "dropped", rows, held,
+               leases, dry ? "would be pruned" : "pruned", failed);
+    PQclear(PQexec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    const char *config = NULL, *now_arg = NULL, *cmd = NULL;
+    int dry = 0, all = 0, json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
+        else if (!strcmp(argv[i], "--now") && i + 1 < argc)
+            now_arg = argv[++i];
+        else if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else if (!strcmp(argv[i], "--all"))
+            all = 1;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (!cmd && argv[i][0] != '-')
+            cmd = argv[i];
+        else {
+            fprintf(stderr, "spoor-retention: unknown argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!cmd || (strcmp(cmd, "maintain") && strcmp(cmd, "run") && strcmp(cmd, "plan"))) {
+        usage(stderr);
+        return 2;
+    }
+    spoor_config cfg;
+    char err[1024], now[TIMEUTIL_RFC3339_MAX];
+    if (config_load(&cfg, config, err, sizeof err) < 0) {
+        fprintf(stderr, "spoor-retention: %s\n", err);
+        return 2;
+    }
+    int64_t t = timeutil_now();
+    if (now_arg && timeutil_parse(now_arg, NULL, &t, err, sizeof err) < 0) {
+        fprintf(stderr, "spoor-retention: --now: %s\n", err);
+        config_free(&cfg);
+        return 2;
+    }
+    timeutil_format(t, now);
+    PGconn *c = pg_connect(cfg.dsn, "spoor-retention", err, sizeof err);
+    if (!c) {
+        config_free(&cfg);
+        return fail("connect", err);
+    }
+    PQclear(PQexec(c, "SET client_min_messages TO warning"));
+    PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
+    int rc;
+    if (!strcmp(cmd, "maintain"))
+        rc = maintain(c, now, cfg.retention_ahead_days, json);
+    else if (!strcmp(cmd, "plan"))
+        rc = plan(c, now, all, json);
+    else
+        rc = run(c, now, dry, cfg.retention_lock_timeout, json);
+    PQfinish(c);
+    config_free(&cfg);
+    return rc;
+}
