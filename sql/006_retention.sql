@@ -196,17 +196,19 @@ BEGIN
         RETURN jsonb_build_object('status', 'denied', 'reason', v_part || ' is under legal hold',
                                   'holds', to_jsonb(v_held));
     END IF;
-    -- The digest: SHA-256 over the sorted SHA-256s of the rows (of the
-    -- blocks' content hashes for evidence), reproducible from a backup.
-    IF p_tbl = 'evidence_block' THEN
-        EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
-                        FROM (SELECT sha256(convert_to(t.block_id::text, ''UTF8'') || t.sha256) AS h FROM spoor.%I t) x',
-                       v_part) INTO v_rows, v_digest;
-    ELSE
-        EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
-                        FROM (SELECT sha256(convert_to(t::text, ''UTF8'')) AS h FROM spoor.%I t) x',
-                       v_part) INTO v_rows, v_digest;
-    END IF;
+    -- The digest commits to what is deleted, cheaply enough to run on every
+    -- partition: for events and quarantine, SHA-256 over the sorted (block id,
+    -- line index) pairs of the evidence lines the rows were made from; for
+    -- evidence blocks, over their ids and content SHA-256s (which commit to
+    -- every byte of those lines); for the derived lease segments, over their
+    -- session keys and addresses.  Reproducible from a backup.
+    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ::bytea ORDER BY h), ::bytea)), ''hex'')
+                    FROM (SELECT %s AS h FROM spoor.%I t) x',
+                   CASE p_tbl
+                       WHEN 'evidence_block' THEN 'int8send(t.block_id) || t.sha256'
+                       WHEN 'lease_seg' THEN 'convert_to(t.session_key || '' '' || t.addr::text, ''UTF8'')'
+                       ELSE 'int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0))' END,
+                   v_part) INTO v_rows, v_digest;
     EXECUTE format('DROP TABLE spoor.%I', v_part);
     INSERT INTO spoor.retention_dropped (tbl, day, class, rows, digest, run_now)
     VALUES (p_tbl, p_day, v_class, v_rows, v_digest, p_now)

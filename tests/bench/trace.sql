@@ -5,6 +5,8 @@
 -- points at one real evidence block (block 1), so evidence extraction is
 -- measured too.  Run as the stack's superuser in a scratch database.
 \set sessions (:n / 10)
+-- The synthetic history starts on 2026-01-01: keep it whatever the policies say.
+UPDATE spoor.retention_policy SET keep = interval '30 years';
 SELECT spoor.ensure_partitions('2026-01-01'::date, ('2026-01-01'::date + (:sessions / :pool / 24 + 2)::int));
 INSERT INTO spoor.radius_event (ts, received, status, session_key, acct_session_id, user_name,
     calling_station_id, nas_ip, nas_identifier, nas_port, framed_ip, session_time, pos, block_id, block_idx)

@@ -156,4 +156,18 @@ t_match "late lines for a day past retention are quarantined" \
 t_eq "…all 40 of them, none stored" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'past_retention'")/$(t_psql -c "select count(*) from spoor.smtp_event")" "40/$before"
 t_eq "consumed = stored + quarantined, per source" \
   "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
+
+# ---- the systemd pair ---------------------------------------------------------------
+if command -v systemd-analyze >/dev/null; then
+  mkdir -p "$W/units"
+  sed "s|/usr/local/bin/|$(cd "$B" && pwd)/|g" ops/systemd/spoor-retention.service >"$W/units/spoor-retention.service"
+  cp ops/systemd/spoor-retention.timer "$W/units/"
+  out=$(cd "$W/units" && systemd-analyze verify spoor-retention.service spoor-retention.timer 2>&1 | grep -v 'User=spoor-retention\|Group=' || true)
+  t_eq "systemd-analyze accepts the service and timer" "$out" ""
+fi
+u=$(cat ops/systemd/spoor-retention.service)
+for k in 'User=spoor-retention' 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=$'; do
+  t_match "the unit is hardened: $k" "$u" "^$k"
+done
+t_match "the timer runs daily" "$(cat ops/systemd/spoor-retention.timer)" '^OnCalendar=\*-\*-\* 03:15:00'
 t_done
