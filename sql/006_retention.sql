@@ -202,7 +202,7 @@ BEGIN
     -- evidence blocks, over their ids and content SHA-256s (which commit to
     -- every byte of those lines); for the derived lease segments, over their
     -- session keys and addresses.  Reproducible from a backup.
-    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ::bytea ORDER BY h), ::bytea)), ''hex'')
+    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
                     FROM (SELECT %s AS h FROM spoor.%I t) x',
                    CASE p_tbl
                        WHEN 'evidence_block' THEN 'int8send(t.block_id) || t.sha256'
