@@ -67,6 +67,8 @@ void md5_init(md5_ctx *c) {
 }
 
 void md5_update(md5_ctx *c, const void *p, size_t n) {
+    if (n == 0)
+        return; /* P may be NULL */
     const unsigned char *s = p;
     size_t have = (size_t)(c->bytes % 64);
     c->bytes += n;
