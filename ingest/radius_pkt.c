@@ -114,7 +114,9 @@ static int vendor_nonstandard(uint32_t v) {
 }
 
 int radius_vsa_split(const uint8_t *value, size_t len, radius_vsa out[RADIUS_VSA_MAX]) {
-    if (len < 6)
+    /* RFC 2865 §5.26: the vendor id's high-order octet is 0 (SMI codes are
+     * 24-bit); FreeRADIUS keeps other values raw too. */
+    if (len < 6 || value[0] != 0)
         return -1;
     uint32_t vendor =
         (uint32_t)value[0] << 24 | (uint32_t)value[1] << 16 | (uint32_t)value[2] << 8 | value[3];

@@ -23,7 +23,8 @@
  *    naming the offset.  Length 2 (no value) is accepted here, as FreeRADIUS
  *    does; whether an empty value is meaningful is the renderer's business.
  *  - Vendor-Specific (26): split in the RFC 2865 §5.26 recommended format
- *    (4-byte vendor id, then sub-attributes of 1-byte type and 1-byte length
+ *    (4-byte vendor id with a zero high-order octet, then sub-attributes of 1-byte type and 1-byte
+ * length
  *    >= 2 that exactly fill the value).  Vendors known (from the FreeRADIUS
  *    dictionaries' `format=`) to use another layout -- USR 4,0; Lucent,
  *    Alcatel-ESAM and Kineto 2,1; Starent 2,2; WiMAX and Telrad 1,1,c; and

@@ -21,10 +21,10 @@ Development tool only: not run by the build or the tests.
 """
 import glob, hashlib, os, re, socket, struct, subprocess, sys, threading
 
-STANDARD = ["rfc2865", "rfc2866", "rfc2867", "rfc2868", "rfc2869", "rfc3162", "rfc3576",
-            "rfc4072", "rfc4372", "rfc4675", "rfc4818", "rfc4849", "rfc5176", "rfc5580",
-            "rfc5607", "rfc6911", "rfc7268"]
-VENDORS = ["cisco", "microsoft", "juniper", "erx", "mikrotik", "ericsson.ab", "rfc4679"]
+# Standard attributes (vendor 0, 1..255) come from every dictionary FreeRADIUS
+# loads, so that a number FreeRADIUS can name is named here too; vendor
+# attributes only for these vendors.
+VENDORS = {9, 311, 2352, 2636, 3561, 4874, 14988}
 TYPES = {"string": "RADIUS_T_STRING", "octets": "RADIUS_T_OCTETS", "ipaddr": "RADIUS_T_IPADDR",
          "ipv6addr": "RADIUS_T_IPV6ADDR", "ipv6prefix": "RADIUS_T_IPV6PREFIX",
          "ifid": "RADIUS_T_IFID", "integer": "RADIUS_T_INTEGER", "integer64": "RADIUS_T_INTEGER64",
@@ -32,7 +32,7 @@ TYPES = {"string": "RADIUS_T_STRING", "octets": "RADIUS_T_OCTETS", "ipaddr": "RA
          "signed": "RADIUS_T_SIGNED", "ether": "RADIUS_T_ETHER"}
 
 
-def parse(path, vendors, attrs, values, keep):
+def parse(path, vendors, attrs, values):
     vendor = 0
     for line in open(path, encoding="latin-1"):
         line = line.split("#", 1)[0].split()
@@ -45,21 +45,34 @@ def parse(path, vendors, attrs, values, keep):
             vendor = vendors[line[1]]
         elif kw == "END-VENDOR":
             vendor = 0
-        elif kw == "ATTRIBUTE" and keep:
+        elif kw == "ATTRIBUTE":
             name, num, typ = line[1], line[2], line[3].lower()
             flags = line[4] if len(line) > 4 else ""
-            if "." in num or "encrypt" in flags or "virtual" in flags:
-                continue
+            if "." in num:
+                continue  # TLV children and RFC 6929 extended attributes
             fixed = None
             m = re.match(r"octets\[(\d+)\]", typ)
             if m:
                 typ, fixed = "octets", int(m.group(1))
-            if typ not in TYPES:
-                continue
-            attrs.append({"vendor": vendor, "attr": int(num, 0), "name": name, "type": typ,
-                          "tag": "has_tag" in flags, "fixed": fixed})
+            num = int(num, 0)
+            keep = (vendor == 0 and 1 <= num <= 255 and num != 26 and not 241 <= num <= 246) or \
+                vendor in VENDORS
+            keep = keep and typ in TYPES and "encrypt" not in flags and "virtual" not in flags
+            attrs.append({"vendor": vendor, "attr": num, "name": name, "type": typ,
+                          "tag": "has_tag" in flags, "fixed": fixed, "keep": keep})
         elif kw == "VALUE":
             values.setdefault(line[1], {}).setdefault(int(line[3], 0), line[2])
+
+
+def include_order(dict_dir, name):
+    """The dictionary files in the order FreeRADIUS loads them ($INCLUDE)."""
+    path = os.path.join(dict_dir, name)
+    out = []
+    for line in open(path, encoding="latin-1"):
+        w = line.split("#", 1)[0].split()
+        if w and w[0] in ("$INCLUDE", "$INCLUDE-"):
+            out += include_order(dict_dir, w[1])
+    return [path] + out
 
 
 SAMPLE = {"string": b"x", "octets": b"\x01\x02", "ipaddr": bytes(4), "ipv6addr": bytes(16),
@@ -128,24 +141,28 @@ def main():
     if "--dir" in sys.argv:
         dict_dir = sys.argv[sys.argv.index("--dir") + 1]
     vendors, attrs, values = {}, [], {}
-    chosen = set(STANDARD + VENDORS)
-    for path in sorted(glob.glob(os.path.join(dict_dir, "dictionary.*"))):
-        base = os.path.basename(path)[len("dictionary."):]
-        parse(path, vendors, attrs, values, base in chosen)
-    # One entry per (vendor, attr): the first definition, renamed by the oracle.
-    seen, table = set(), []
+    for path in include_order(dict_dir, "dictionary"):
+        parse(path, vendors, attrs, values)
+    # One entry per (vendor, attr): like FreeRADIUS, the definition loaded
+    # last wins; left out if that one is excluded (encrypted, TLV, ...).
+    last = {}
     for a in attrs:
-        if (a["vendor"], a["attr"]) not in seen:
-            seen.add((a["vendor"], a["attr"]))
-            table.append(a)
+        last[(a["vendor"], a["attr"])] = a
+    table = [a for a in last.values() if a["keep"]]
+    # VALUEs belong to a number, whichever name they were given under (the
+    # Ascend dictionaries reuse standard numbers): FreeRADIUS prints them so.
+    number_of = {}
+    for a in attrs:
+        number_of.setdefault(a["name"], set()).add((a["vendor"], a["attr"]))
     for a in table:
         a["values"] = {}
-        if a["type"] == "integer":
-            for name, vals in values.items():
-                if name == a["name"] or any(b["name"] == name and b["vendor"] == a["vendor"]
-                                            and b["attr"] == a["attr"] for b in attrs):
-                    for num, vname in vals.items():
-                        a["values"].setdefault(num, vname)
+    by_key = {(a["vendor"], a["attr"]): a for a in table}
+    for name, vals in values.items():
+        for key in number_of.get(name, ()):
+            a = by_key.get(key)
+            if a and a["type"] == "integer":
+                for num, vname in vals.items():
+                    a["values"].setdefault(num, vname)
     if use_oracle:
         items = []
         for a in table:

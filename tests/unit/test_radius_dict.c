@@ -85,7 +85,7 @@ static void test_attrs(void) {
     CHECK(radius_dict_find(0, 2) == NULL);
     CHECK(radius_dict_find(0, 26) == NULL);
     CHECK(radius_dict_find(0, 69) == NULL);
-    CHECK(radius_dict_find(0, 250) == NULL);
+    CHECK(radius_dict_find(0, 21) == NULL); /* unassigned; FreeRADIUS prints Attr-21 too */
     CHECK(radius_dict_find(9999, 1) == NULL);
     CHECK(radius_dict_find_name("user-name") == radius_dict_find(0, 1));
     CHECK(radius_dict_find_name("No-Such-Attribute") == NULL);

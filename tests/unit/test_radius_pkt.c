@@ -251,6 +251,7 @@ static const vsa_case vsa_cases[] = {
     {"WiMAX format 1,1,c kept raw", "000060b5010400ff", "raw"},
     {"Lucent format 2,1 kept raw", "000012ee00010561", "raw"},
     {"unknown vendor in standard format", "0000270f010341", "9999.1=41;"},
+    {"vendor id high octet not zero", "ad6b7ab4dc02", "raw"},
 };
 
 static void test_vsa(void) {
