@@ -4,9 +4,9 @@
   tests/tools/radius_dict_gen.py [--dir /usr/share/freeradius] [--no-oracle] |
     clang-format --assume-filename=radius_dict.c > ingest/radius_dict.inc
 
-Reads the FreeRADIUS dictionaries named in FILES (Debian package
-freeradius-common) for attribute names, numbers and types, and every VALUE
-line of the whole dictionary tree for the enumerated attributes among them.
+Reads the FreeRADIUS dictionary tree (Debian package freeradius-common) in
+the order FreeRADIUS loads it: every standard attribute, the vendors in
+VENDORS, and every VALUE line for the enumerated ones among them.
 
 Names must be spelled the way FreeRADIUS prints them.  Where a dictionary
 gives two names to one number (Alive and Interim-Update; vendor files adding
