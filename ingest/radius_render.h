@@ -40,6 +40,13 @@
  *  - An empty attribute (length 2), which FreeRADIUS silently discards, is
  *    kept: `Name = ""` for strings, "0x" for octets, else as a malformed one.
  *
+ * Known differences from FreeRADIUS (found by rendering random packets with
+ * both; each keeps every byte the NAS sent): consecutive "concat" attributes
+ * (EAP-Message, PKM-*-Cert) stay one line each instead of being joined;
+ * NAS-Filter-Rule is not split at NULs; RFC 6929 extended attributes and
+ * TLVs that FreeRADIUS names (Frag-Status, Operator-NAS-Identifier) stay
+ * Attr-241 hex; a malformed tagged integer keeps its tag byte.
+ *
  * Decisions:
  *  - Dates (Event-Timestamp): FreeRADIUS 3.2.1 writes the quoted local time
  *    with the zone abbreviation ("Nov 25 2026 12:00:00 CET").  With
