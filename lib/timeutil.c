@@ -129,6 +129,23 @@ int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, 
     return 0;
 }
 
+int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n, char *err,
+                      size_t errlen) {
+    if (zone_load(zone, err, errlen) < 0)
+        return -1;
+    time_t secs = (time_t)floordiv(t, TIMEUTIL_US);
+    struct tm tm;
+    if (!localtime_r(&secs, &tm)) {
+        snprintf(err, errlen, "time out of range");
+        return -1;
+    }
+    if (n == 0 || strftime(buf, n, fmt, &tm) == 0) {
+        snprintf(err, errlen, "formatted time does not fit %zu bytes", n);
+        return -1;
+    }
+    return 0;
+}
+
 int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
                           size_t errlen) {
     if (civil_check(c, err, errlen) < 0)

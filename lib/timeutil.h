@@ -48,6 +48,13 @@ int timeutil_zone_valid(const char *zone);
 /* Offset from UTC in seconds in effect in ZONE at instant T. */
 int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen);
 
+/* Formats instant T (whole seconds, rounded down) as wall-clock time in ZONE
+ * with strftime(3) FMT into BUF of N bytes, e.g. ctime's "%a %b %e %H:%M:%S %Y"
+ * or "%b %e %Y %H:%M:%S %Z" (the zone's abbreviation at T, as FreeRADIUS
+ * prints dates). */
+int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n, char *err,
+                      size_t errlen);
+
 /* Wall-clock time C in ZONE to instants (see timeutil_local). */
 int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
                           size_t errlen);

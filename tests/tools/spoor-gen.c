@@ -115,6 +115,7 @@
  *       lib/arena.c -lm
  */
 #include "arena.h"
+#include "md5.h"
 #include "mem.h"
 #include "timeutil.h"
 
@@ -578,86 +579,15 @@ static const double DAY_CURVE[24] = {0.30, 0.18, 0.12, 0.10, 0.10, 0.15, 0.35, 0
                                      1.10, 1.45, 1.55, 1.55, 1.45, 1.45, 1.55, 1.55,
                                      1.45, 1.35, 1.30, 1.40, 1.45, 1.25, 0.90, 0.55};
 
-/* ------------------------------------------------------------------ MD5 (RFC 1321) */
-
-typedef struct md5 {
-    uint32_t a, b, c, d;
-} md5;
-
-static void md5_block(md5 *m, const uint8_t *blk) {
-    static const uint32_t K[64] = {
-        0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
-        0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
-        0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
-        0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
-        0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
-        0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
-        0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
-        0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-        0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
-        0xeb86d391};
-    static const int S[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-                              5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
-                              4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-                              6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
-    uint32_t w[16];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)blk[4 * i] | (uint32_t)blk[4 * i + 1] << 8 |
-               (uint32_t)blk[4 * i + 2] << 16 | (uint32_t)blk[4 * i + 3] << 24;
-    uint32_t a = m->a, b = m->b, c = m->c, d = m->d;
-    for (int i = 0; i < 64; i++) {
-        uint32_t f;
-        int g;
-        if (i < 16) {
-            f = (b & c) | (~b & d);
-            g = i;
-        } else if (i < 32) {
-            f = (d & b) | (~d & c);
-            g = (5 * i + 1) % 16;
-        } else if (i < 48) {
-            f = b ^ c ^ d;
-            g = (3 * i + 5) % 16;
-        } else {
-            f = c ^ (b | ~d);
-            g = (7 * i) % 16;
-        }
-        uint32_t tmp = d;
-        d = c;
-        c = b;
-        uint32_t x = a + f + K[i] + w[g];
-        b = b + ((x << S[i]) | (x >> (32 - S[i])));
-        a = tmp;
-    }
-    m->a += a;
-    m->b += b;
-    m->c += c;
-    m->d += d;
-}
+/* ------------------------------------------------------------------ MD5 */
 
 static void md5_hex(const char *s, char out[33]) {
-    md5 m = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
-    size_t len = strlen(s), i = 0;
-    uint8_t blk[64];
-    for (; i + 64 <= len; i += 64)
-        md5_block(&m, (const uint8_t *)s + i);
-    size_t rest = len - i;
-    memset(blk, 0, sizeof blk);
-    memcpy(blk, s + i, rest);
-    blk[rest] = 0x80;
-    if (rest >= 56) {
-        md5_block(&m, blk);
-        memset(blk, 0, sizeof blk);
-    }
-    uint64_t bits = (uint64_t)len * 8;
-    for (int k = 0; k < 8; k++)
-        blk[56 + k] = (uint8_t)(bits >> (8 * k));
-    md5_block(&m, blk);
-    uint32_t v[4] = {m.a, m.b, m.c, m.d};
+    uint8_t d[MD5_DIGEST_LEN];
+    md5(s, strlen(s), d);
     static const char hx[] = "0123456789abcdef";
-    for (int k = 0; k < 16; k++) {
-        uint8_t byte = (uint8_t)(v[k / 4] >> (8 * (k % 4)));
-        out[2 * k] = hx[byte >> 4];
-        out[2 * k + 1] = hx[byte & 15];
+    for (int k = 0; k < MD5_DIGEST_LEN; k++) {
+        out[2 * k] = hx[d[k] >> 4];
+        out[2 * k + 1] = hx[d[k] & 15];
     }
     out[32] = '\0';
 }

@@ -66,6 +66,28 @@ static void test_civil_roundtrip(void) {
     CHECK_INT(c.usec, 999999);
 }
 
+static void test_strftime(void) {
+    static const struct {
+        const char *zone, *fmt, *want; /* want NULL: error */
+        int64_t t;
+    } cases[] = {
+        {"UTC", "%a %b %e %H:%M:%S %Y", "Thu Nov  5 11:00:00 2026", 1793876400},
+        {"Europe/Berlin", "%a %b %e %H:%M:%S %Y", "Wed Nov 25 12:00:00 2026", 1795604400},
+        {"Europe/Berlin", "%b %e %Y %H:%M:%S %Z", "Nov 25 2026 12:00:00 CET", 1795604400},
+        {"Europe/Berlin", "%b %e %Y %H:%M:%S %Z", "Jul  1 2026 14:00:00 CEST", 1782907200},
+        {"Asia/Kathmandu", "%H:%M %Z", "16:45 +0545", 1795604400},
+        {"Mars/Olympus", "%H", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64], err[128];
+        int rc = timeutil_strftime(cases[i].zone, cases[i].t * TIMEUTIL_US, cases[i].fmt, buf,
+                                   sizeof buf, err, sizeof err);
+        CHECK_STR(rc == 0 ? buf : NULL, cases[i].want);
+    }
+    char small[4], err[128];
+    CHECK_INT(timeutil_strftime("UTC", 0, "%Y-%m", small, sizeof small, err, sizeof err), -1);
+}
+
 static void test_msgid(void) {
     static const struct {
         const char *in, *want;
@@ -188,6 +210,7 @@ static void test_csv(void) {
 
 static const check_test tests[] = {
     {"csv", test_csv},
+    {"strftime", test_strftime},
     {"parse_rfc3339", test_parse_rfc3339},
     {"ambiguity_names_both", test_ambiguity_names_both},
     {"civil_roundtrip", test_civil_roundtrip},

@@ -1,0 +1,193 @@
+#include "radius_pkt.h"
+#include "md5.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static radius_pkt_err fail(char *err, size_t errlen, radius_pkt_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static radius_pkt_err fail(char *err, size_t errlen, radius_pkt_err e, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return e;
+}
+
+const char *radius_pkt_reason(radius_pkt_err e) {
+    switch (e) {
+    case RADIUS_PKT_OK:
+        return "ok";
+    case RADIUS_PKT_E_SHORT:
+        return "short_packet";
+    case RADIUS_PKT_E_LENGTH:
+        return "bad_length";
+    case RADIUS_PKT_E_CODE:
+        return "bad_code";
+    case RADIUS_PKT_E_ATTR:
+        return "bad_attribute";
+    case RADIUS_PKT_E_AUTH:
+        return "bad_authenticator";
+    }
+    return "unknown";
+}
+
+static unsigned get16(const uint8_t *p) {
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+radius_pkt_err radius_pkt_parse(const uint8_t *p, size_t n, radius_pkt *out, char *err,
+                                size_t errlen) {
+    memset(out, 0, sizeof *out);
+    if (err && errlen)
+        err[0] = '\0';
+    if (n < RADIUS_PKT_HDR)
+        return fail(err, errlen, RADIUS_PKT_E_SHORT,
+                    "datagram of %zu bytes is shorter than the %d-byte RADIUS header", n,
+                    RADIUS_PKT_HDR);
+    unsigned len = get16(p + 2);
+    if (p[0] != RADIUS_ACCOUNTING_REQUEST && p[0] != RADIUS_ACCOUNTING_RESPONSE)
+        return fail(err, errlen, RADIUS_PKT_E_CODE,
+                    "code %u is not Accounting-Request (4) or Accounting-Response (5)", p[0]);
+    if (len < RADIUS_PKT_HDR || len > RADIUS_PKT_MAX)
+        return fail(err, errlen, RADIUS_PKT_E_LENGTH, "Length field %u is outside %d..%d", len,
+                    RADIUS_PKT_HDR, RADIUS_PKT_MAX);
+    if (len > n)
+        return fail(err, errlen, RADIUS_PKT_E_LENGTH,
+                    "Length field %u exceeds the %zu-byte datagram (truncated)", len, n);
+    size_t count = 0;
+    for (size_t off = RADIUS_PKT_HDR; off < len;) {
+        if (len - off < 2)
+            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+                        "attribute at offset %zu: 1 byte left, a header needs 2", off);
+        unsigned alen = p[off + 1];
+        if (alen < 2)
+            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+                        "attribute %u at offset %zu has length %u (< 2)", p[off], off, alen);
+        if (alen > len - off)
+            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+                        "attribute %u at offset %zu has length %u, past the packet's %u bytes",
+                        p[off], off, alen, len);
+        off += alen;
+        count++;
+    }
+    out->code = p[0];
+    out->id = p[1];
+    out->length = (uint16_t)len;
+    out->auth = p + 4;
+    out->attrs = p + RADIUS_PKT_HDR;
+    out->attrs_len = len - RADIUS_PKT_HDR;
+    out->n_attrs = count;
+    out->trailing = n - len;
+    return RADIUS_PKT_OK;
+}
+
+int radius_pkt_next_attr(const radius_pkt *pk, size_t *pos, radius_attr *a) {
+    /* The walk was validated by radius_pkt_parse; the checks only keep a
+     * misused iterator (wrong POS) inside the area. */
+    size_t o = *pos;
+    if (o + 2 > pk->attrs_len)
+        return 0;
+    size_t alen = pk->attrs[o + 1];
+    if (alen < 2 || alen > pk->attrs_len - o)
+        return 0;
+    a->type = pk->attrs[o];
+    a->value = pk->attrs + o + 2;
+    a->len = alen - 2;
+    a->off = RADIUS_PKT_HDR + o;
+    *pos = o + alen;
+    return 1;
+}
+
+/* Vendors whose VSAs are not 1-byte type / 1-byte length (FreeRADIUS
+ * dictionaries, VENDOR ... format=). */
+static int vendor_nonstandard(uint32_t v) {
+    static const uint32_t list[] = {54, 429, 637, 4846, 5323, 8164, 16445, 24757};
+    for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        if (list[i] == v)
+            return 1;
+    return 0;
+}
+
+int radius_vsa_split(const uint8_t *value, size_t len, radius_vsa out[RADIUS_VSA_MAX]) {
+    /* RFC 2865 §5.26: the vendor id's high-order octet is 0 (SMI codes are
+     * 24-bit); FreeRADIUS keeps other values raw too. */
+    if (len < 6 || value[0] != 0)
+        return -1;
+    uint32_t vendor =
+        (uint32_t)value[0] << 24 | (uint32_t)value[1] << 16 | (uint32_t)value[2] << 8 | value[3];
+    if (vendor_nonstandard(vendor))
+        return -1;
+    int n = 0;
+    for (size_t off = 4; off < len;) {
+        if (len - off < 2 || n == RADIUS_VSA_MAX)
+            return -1;
+        size_t slen = value[off + 1];
+        if (slen < 2 || slen > len - off)
+            return -1;
+        out[n].vendor = vendor;
+        out[n].type = value[off];
+        out[n].value = value + off + 2;
+        out[n].len = slen - 2;
+        n++;
+        off += slen;
+    }
+    return n;
+}
+
+/* MD5(P[0..4) + AUTH + P[20..N) + SECRET): the authenticator computation
+ * shared by requests (AUTH = zeros) and responses (AUTH = the request's). */
+static void authenticator(const uint8_t *hdr4, const uint8_t *auth, const uint8_t *attrs,
+                          size_t attrs_len, const uint8_t *secret, size_t secret_len,
+                          uint8_t out[RADIUS_AUTH_LEN]) {
+    md5_ctx c;
+    md5_init(&c);
+    md5_update(&c, hdr4, 4);
+    md5_update(&c, auth, RADIUS_AUTH_LEN);
+    md5_update(&c, attrs, attrs_len);
+    md5_update(&c, secret, secret_len);
+    md5_final(&c, out);
+}
+
+static const uint8_t zero_auth[RADIUS_AUTH_LEN];
+
+radius_pkt_err radius_pkt_verify_acct(const uint8_t *p, size_t n, const uint8_t *secret,
+                                      size_t secret_len) {
+    if (n < RADIUS_PKT_HDR)
+        return RADIUS_PKT_E_SHORT;
+    if (p[0] != RADIUS_ACCOUNTING_REQUEST)
+        return RADIUS_PKT_E_CODE;
+    size_t len = get16(p + 2);
+    if (len < RADIUS_PKT_HDR || len > RADIUS_PKT_MAX || len > n)
+        return RADIUS_PKT_E_LENGTH;
+    uint8_t want[RADIUS_AUTH_LEN];
+    authenticator(p, zero_auth, p + RADIUS_PKT_HDR, len - RADIUS_PKT_HDR, secret, secret_len, want);
+    /* Constant time: a timing oracle on the authenticator would let a forger
+     * learn it byte by byte. */
+    unsigned diff = 0;
+    for (int i = 0; i < RADIUS_AUTH_LEN; i++)
+        diff |= (unsigned)(want[i] ^ p[4 + i]);
+    return diff ? RADIUS_PKT_E_AUTH : RADIUS_PKT_OK;
+}
+
+void radius_pkt_sign_acct(uint8_t *p, size_t n, const uint8_t *secret, size_t secret_len) {
+    uint8_t a[RADIUS_AUTH_LEN];
+    authenticator(p, zero_auth, p + RADIUS_PKT_HDR, n - RADIUS_PKT_HDR, secret, secret_len, a);
+    memcpy(p + 4, a, RADIUS_AUTH_LEN);
+}
+
+size_t radius_pkt_response(const radius_pkt *req, const uint8_t *secret, size_t secret_len,
+                           uint8_t out[RADIUS_PKT_HDR]) {
+    out[0] = RADIUS_ACCOUNTING_RESPONSE;
+    out[1] = req->id;
+    out[2] = 0;
+    out[3] = RADIUS_PKT_HDR;
+    uint8_t a[RADIUS_AUTH_LEN];
+    authenticator(out, req->auth, NULL, 0, secret, secret_len, a);
+    memcpy(out + 4, a, RADIUS_AUTH_LEN);
+    return RADIUS_PKT_HDR;
+}
