@@ -58,7 +58,8 @@ static int maintain(PGconn *c, const char *now, long long ahead, int json) {
     char err[1024], a[32];
     snprintf(a, sizeof a, "%lld", ahead);
     const char *v[] = {now, a};
-    PGresult *r = pg_query(c, "SELECT spoor.retention_maintain($1, $2)", 2, v, NULL, err, sizeof err);
+    PGresult *r =
+        pg_query(c, "SELECT spoor.retention_maintain($1, $2)", 2, v, NULL, err, sizeof err);
     if (!r)
         return fail("maintain", err);
     if (json)
@@ -131,8 +132,8 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
             continue;
         }
         const char *dv[] = {tbl, day, now};
-        PGresult *d = pg_query(c, "SELECT spoor.retention_drop($1, $2, $3)", 3, dv, NULL, err,
-                               sizeof err);
+        PGresult *d =
+            pg_query(c, "SELECT spoor.retention_drop($1, $2, $3)", 3, dv, NULL, err, sizeof err);
         if (!d) {
             fprintf(stderr, "spoor-retention: %s: %s\n", part, err);
             failed++;
@@ -159,8 +160,8 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
     }
     PQclear(r);
     const char *lv[] = {now, dry ? "true" : "false"};
-    PGresult *l = pg_query(c, "SELECT spoor.retention_prune_leases($1, $2)", 2, lv, NULL, err,
-                           sizeof err);
+    PGresult *l =
+        pg_query(c, "SELECT spoor.retention_prune_leases($1, $2)", 2, lv, NULL, err, sizeof err);
     long long leases = 0;
     if (!l)
         failed++, fprintf(stderr, "spoor-retention: lease index: %s\n", err);
@@ -177,8 +178,8 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
                  "\"leases_pruned\": %lld}",
                  dropped, rows, held, failed, leases);
         const char *sv[] = {now, sum};
-        PGresult *s = pg_query(c, "SELECT spoor.retention_run_done($1, $2)", 2, sv, NULL, err,
-                               sizeof err);
+        PGresult *s =
+            pg_query(c, "SELECT spoor.retention_run_done($1, $2)", 2, sv, NULL, err, sizeof err);
         if (!s)
             failed++, fprintf(stderr, "spoor-retention: audit: %s\n", err);
         PQclear(s);

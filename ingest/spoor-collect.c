@@ -1,0 +1,996 @@
+/*
+ * spoor-collect: the edge.  Takes RADIUS accounting (UDP, RFC 2866), syslog
+ * from mail servers (TCP with RFC 6587 framing, and UDP) and FreeRADIUS
+ * detail files, and produces every record to Kafka without losing one.
+ *
+ *   spoor-collect [--config FILE] [--print-config]
+ *
+ * RADIUS: an Accounting-Request is checked against the shared secret of the
+ * NAS it came from (collect.radius_clients = ADDRESS=SECRET_FILE,...: the
+ * secrets live in files, never in the configuration or argv); an unknown NAS
+ * or a bad authenticator is dropped, counted and logged at a bounded rate.
+ * A good one is rendered in the FreeRADIUS detail format spoor-ingest reads,
+ * produced to the RADIUS topic keyed by the NAS address (so per-NAS order
+ * holds), and answered with an Accounting-Response only when Kafka has
+ * acknowledged it: if the record is not safe, the NAS retransmits.  A
+ * retransmission (same source, identifier and authenticator) is never
+ * produced twice: while its first copy is in flight it is ignored, after
+ * that it gets the same response again.
+ *
+ * Syslog: each message goes to the SMTP topic keyed by the host it names.
+ * FreeRADIUS detail files: the newest detail* file in collect.detail_dir is
+ * followed; a position (file, inode, offset of the last record Kafka
+ * acknowledged) is kept in collect.state_dir, so a restart produces nothing
+ * twice after a clean stop; on rotation the old file is read to its end
+ * before the next one.
+ *
+ * Backpressure: the bytes produced but not yet acknowledged are bounded by
+ * collect.max_buffer.  Above it, RADIUS packets are left unanswered (the NAS
+ * retransmits), TCP syslog connections are not read (the sender blocks), the
+ * detail follower waits, and UDP syslog datagrams — which have no way to
+ * wait — are counted as dropped and logged.  librdkafka retries for ever
+ * (message.timeout.ms = 0), so a broker outage only fills the buffer.
+ * SIGTERM stops the listeners, waits for Kafka to acknowledge what is in
+ * flight (answering those NASes), saves the detail position and exits.
+ */
+#include "arena.h"
+#include "buf.h"
+#include "config.h"
+#include "log.h"
+#include "mem.h"
+#include "radius_detail.h"
+#include "radius_pkt.h"
+#include "radius_render.h"
+#include "syslog_frame.h"
+#include "timeutil.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define MAX_CLIENTS 256
+#define DEDUP_BUCKETS 4096
+#define DEDUP_KEEP_US (60LL * 1000000) /* a NAS gives up on a request well before this */
+#define SYSLOG_MAX_MSG 65536
+
+/* ---- configuration of NASes -------------------------------------------------- */
+
+typedef struct nas_client {
+    struct sockaddr_storage addr; /* port ignored */
+    uint8_t secret[128];
+    size_t secret_len;
+} nas_client;
+
+/* ---- records in flight ------------------------------------------------------------ */
+
+enum { REC_RADIUS, REC_SYSLOG, REC_DETAIL };
+
+typedef struct dedup dedup;
+
+typedef struct inflight {
+    int kind;
+    size_t bytes;
+    dedup *d;            /* REC_RADIUS: the request it answers */
+    long long detail_end; /* REC_DETAIL: offset after the record */
+    unsigned long long detail_seq;
+} inflight;
+
+/* A RADIUS request seen recently: its key, and its response once acked. */
+struct dedup {
+    struct sockaddr_storage peer;
+    uint8_t id, auth[16];
+    int acked;
+    uint8_t resp[20];
+    size_t resp_len;
+    int64_t seen;
+    dedup *next;
+};
+
+typedef struct tcp_conn {
+    uv_tcp_t h;
+    syslog_frame fr;
+    char peer[64];
+    int reading;
+    struct tcp_conn *prev, *next;
+} tcp_conn;
+
+typedef struct collector {
+    spoor_config cfg;
+    uv_loop_t *loop;
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *t_radius, *t_smtp;
+    int pipe_fd[2];
+    uv_poll_t kpoll;
+    uv_timer_t tick;
+    uv_udp_t radius_udp, syslog_udp;
+    uv_tcp_t syslog_tcp;
+    int have_radius, have_syslog, have_detail;
+    uv_signal_t sigterm, sigint;
+    int stopping;
+    nas_client clients[MAX_CLIENTS];
+    int n_clients;
+    dedup *buckets[DEDUP_BUCKETS];
+    tcp_conn *conns;
+    size_t inflight_bytes;
+    long inflight_n;
+    int paused;
+    /* detail follower */
+    char detail_file[512];
+    unsigned long long detail_ino;
+    long long detail_acked;   /* offset all records before which are acknowledged */
+    long long detail_read;    /* offset produced up to */
+    unsigned long long detail_seq_next, detail_seq_acked;
+    long long *detail_ends;   /* ring: end offset of record seq (acked out of order) */
+    unsigned char *detail_done;
+    size_t detail_ring;
+    buf detail_buf;
+    /* counters */
+    long long radius_ok, radius_dup, radius_unknown_nas, radius_bad_auth, radius_malformed,
+        radius_backpressure, syslog_msgs, syslog_udp_dropped, syslog_truncated, detail_records,
+        produce_failed, acks;
+    int64_t last_warn_us;
+    long suppressed;
+} collector;
+
+static collector G;
+
+/* Logs at most one warning a second; counts the rest. */
+static void warn_limited(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void warn_limited(const char *fmt, ...) {
+    int64_t now = timeutil_now();
+    if (now - G.last_warn_us < 1000000) {
+        G.suppressed++;
+        return;
+    }
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (G.suppressed)
+        log_warn("%s (%ld similar messages suppressed)", msg, G.suppressed);
+    else
+        log_warn("%s", msg);
+    G.suppressed = 0;
+    G.last_warn_us = now;
+}
+
+static void addr_text(const struct sockaddr *sa, char *out, size_t n) {
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+    else
+        snprintf(out, n, "?");
+}
+
+static int same_host(const struct sockaddr *a, const struct sockaddr_storage *b) {
+    if (a->sa_family != b->ss_family)
+        return 0;
+    if (a->sa_family == AF_INET)
+        return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+                       &((const struct sockaddr_in *)b)->sin_addr, 4);
+    return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                   &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+}
+
+static size_t sa_len(const struct sockaddr *sa) {
+    return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* "ADDR=FILE,ADDR=FILE": each file holds one shared secret (a trailing newline is dropped). */
+static int load_clients(const char *spec, char *err, size_t errlen) {
+    char *copy = mem_strdup(spec), *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        while (*item == ' ')
+            item++;
+        char *eq = strchr(item, '=');
+        if (!eq || G.n_clients == MAX_CLIENTS) {
+            snprintf(err, errlen, "collect.radius_clients: '%s' is not ADDRESS=SECRET_FILE", item);
+            free(copy);
+            return -1;
+        }
+        *eq = '\0';
+        nas_client *c = &G.clients[G.n_clients];
+        memset(c, 0, sizeof *c);
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&c->addr;
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->addr;
+        if (inet_pton(AF_INET, item, &s4->sin_addr) == 1)
+            s4->sin_family = AF_INET;
+        else if (inet_pton(AF_INET6, item, &s6->sin6_addr) == 1)
+            s6->sin6_family = AF_INET6;
+        else {
+            snprintf(err, errlen, "collect.radius_clients: '%s' is not an IP address", item);
+            free(copy);
+            return -1;
+        }
+        int fd = open(eq + 1, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+            snprintf(err, errlen, "collect.radius_clients: %s: %s", eq + 1, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            free(copy);
+            return -1;
+        }
+        if (st.st_mode & 077) {
+            snprintf(err, errlen, "%s: a secret file must not be readable by group or others "
+                     "(chmod 0400)", eq + 1);
+            close(fd);
+            free(copy);
+            return -1;
+        }
+        ssize_t r = read(fd, c->secret, sizeof c->secret);
+        close(fd);
+        while (r > 0 && (c->secret[r - 1] == '\n' || c->secret[r - 1] == '\r'))
+            r--;
+        if (r <= 0 || (size_t)r >= sizeof c->secret) {
+            snprintf(err, errlen, "%s: empty or longer than 127 bytes", eq + 1);
+            free(copy);
+            return -1;
+        }
+        c->secret_len = (size_t)r;
+        G.n_clients++;
+    }
+    free(copy);
+    return 0;
+}
+
+static const nas_client *client_for(const struct sockaddr *sa) {
+    for (int i = 0; i < G.n_clients; i++)
+        if (same_host(sa, &G.clients[i].addr))
+            return &G.clients[i];
+    return NULL;
+}
+
+/* ---- backpressure ------------------------------------------------------------------ */
+
+static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+
+static void update_pause(void) {
+    size_t hi = (size_t)G.cfg.collect_max_buffer, lo = hi / 4 * 3;
+    if (!G.paused && G.inflight_bytes > hi) {
+        G.paused = 1;
+        log_warn("kafka buffer full (%zu bytes unacknowledged): RADIUS unanswered, TCP syslog "
+                 "paused, detail files wait",
+                 G.inflight_bytes);
+        for (tcp_conn *c = G.conns; c; c = c->next)
+            if (c->reading) {
+                uv_read_stop((uv_stream_t *)&c->h);
+                c->reading = 0;
+            }
+    } else if (G.paused && G.inflight_bytes <= lo) {
+        G.paused = 0;
+        log_info("kafka buffer drained (%zu bytes): resuming", G.inflight_bytes);
+        for (tcp_conn *c = G.conns; c; c = c->next)
+            if (!c->reading && uv_read_start((uv_stream_t *)&c->h, alloc_cb, conn_read_cb) == 0)
+                c->reading = 1;
+    }
+}
+
+/* Produces one record; the flight record F is freed by the delivery report. */
+static int produce(rd_kafka_topic_t *t, const char *key, const void *p, size_t n, inflight *f) {
+    f->bytes = n;
+    if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)p, n, key,
+                         key ? strlen(key) : 0, f) != 0) {
+        warn_limited("kafka produce: %s", rd_kafka_err2str(rd_kafka_last_error()));
+        G.produce_failed++;
+        free(f);
+        return -1;
+    }
+    G.inflight_bytes += n;
+    G.inflight_n++;
+    update_pause();
+    return 0;
+}
+
+/* ---- RADIUS ----------------------------------------------------------------------------- */
+
+/* The key of a request: NAS address, Identifier and Request Authenticator.
+ * RFC 5080 2.2.2 adds the source port; we leave it out, because an
+ * accounting authenticator is an MD5 over the whole packet and the secret, so
+ * the same NAS sending the same authenticator sent the same packet, even from
+ * a new socket.  The answer goes to wherever the latest copy came from. */
+static unsigned dedup_hash(const struct sockaddr *sa, uint8_t id, const uint8_t *auth) {
+    unsigned h = 2166136261u;
+    const uint8_t *p = sa->sa_family == AF_INET6
+                           ? (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                           : (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    for (size_t i = 0; i < (sa->sa_family == AF_INET6 ? 16u : 4u); i++)
+        h = (h ^ p[i]) * 16777619u;
+    h = (h ^ id) * 16777619u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ auth[i]) * 16777619u;
+    return h % DEDUP_BUCKETS;
+}
+
+static void dedup_expire(void) {
+    int64_t now = timeutil_now();
+    for (int b = 0; b < DEDUP_BUCKETS; b++) {
+        dedup **pp = &G.buckets[b];
+        while (*pp) {
+            dedup *d = *pp;
+            /* One still in flight is kept: its delivery report points at it. */
+            if (d->acked && now - d->seen > DEDUP_KEEP_US) {
+                *pp = d->next;
+                free(d);
+            } else
+                pp = &d->next;
+        }
+    }
+}
+
+static void udp_send_cb(uv_udp_send_t *r, int status) {
+    (void)status;
+    free(r);
+}
+
+static void send_response(const dedup *d) {
+    uv_buf_t b = uv_buf_init((char *)d->resp, (unsigned)d->resp_len);
+    if (uv_udp_try_send(&G.radius_udp, &b, 1, (const struct sockaddr *)&d->peer) < 0) {
+        uv_udp_send_t *r = mem_alloc(sizeof *r + d->resp_len);
+        memcpy(r + 1, d->resp, d->resp_len);
+        b = uv_buf_init((char *)(r + 1), (unsigned)d->resp_len);
+        uv_udp_send(r, &G.radius_udp, &b, 1, (const struct sockaddr *)&d->peer, udp_send_cb);
+    }
+}
+
+static void radius_recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
+                           unsigned flags) {
+    (void)h;
+    (void)flags;
+    if (n <= 0 || !sa || G.stopping) {
+        free(b->base);
+        return;
+    }
+    const uint8_t *p = (const uint8_t *)b->base;
+    char peer[64], err[256];
+    addr_text(sa, peer, sizeof peer);
+    const nas_client *c = client_for(sa);
+    radius_pkt pk;
+    if (!c) {
+        G.radius_unknown_nas++;
+        warn_limited("radius: packet from unknown NAS %s dropped", peer);
+    } else if (radius_pkt_parse(p, (size_t)n, &pk, err, sizeof err) != RADIUS_PKT_OK) {
+        G.radius_malformed++;
+        warn_limited("radius: malformed packet from %s dropped: %s", peer, err);
+    } else if (pk.code != 4) {
+        G.radius_malformed++;
+        warn_limited("radius: code %d from %s is not an Accounting-Request", pk.code, peer);
+    } else if (radius_pkt_verify_acct(p, pk.length, c->secret, c->secret_len) != RADIUS_PKT_OK) {
+        G.radius_bad_auth++;
+        warn_limited("radius: bad Request Authenticator from %s (wrong shared secret?)", peer);
+    } else {
+        unsigned hb = dedup_hash(sa, pk.id, pk.auth);
+        dedup *d = G.buckets[hb];
+        while (d && !(d->id == pk.id && !memcmp(d->auth, pk.auth, 16) && same_host(sa, &d->peer)))
+            d = d->next;
+        if (d) {
+            /* A retransmission: answer it if its first copy is safe, else wait. */
+            G.radius_dup++;
+            memcpy(&d->peer, sa, sa_len(sa));
+            if (d->acked)
+                send_response(d);
+        } else if (G.paused) {
+            G.radius_backpressure++;
+            warn_limited("radius: buffer full, request from %s left unanswered (it will be "
+                         "retransmitted)",
+                         peer);
+        } else {
+            buf out;
+            buf_init(&out);
+            radius_render_opts ro = {G.cfg.ingest_default_zone, 1};
+            if (radius_render_detail(&pk, timeutil_now(), sa, &ro, &out, err, sizeof err) < 0) {
+                G.radius_malformed++;
+                warn_limited("radius: cannot render the request from %s: %s", peer, err);
+            } else {
+                d = mem_zalloc(sizeof *d);
+                memcpy(&d->peer, sa, sa_len(sa));
+                d->id = pk.id;
+                memcpy(d->auth, pk.auth, 16);
+                d->resp_len = radius_pkt_response(&pk, c->secret, c->secret_len, d->resp);
+                d->seen = timeutil_now();
+                d->next = G.buckets[hb];
+                G.buckets[hb] = d;
+                inflight *f = mem_zalloc(sizeof *f);
+                f->kind = REC_RADIUS;
+                f->d = d;
+                if (produce(G.t_radius, peer, out.p, out.len, f) < 0) {
+                    G.buckets[hb] = d->next; /* not produced: let the retransmission try again */
+                    free(d);
+                }
+            }
+            buf_close(&out);
+        }
+    }
+    free(b->base);
+}
+
+/* ---- syslog -------------------------------------------------------------------------------- */
+
+/* The HOSTNAME of an RFC 5424 or RFC 3164 message, for the Kafka key. */
+static void syslog_host(const char *m, size_t n, const char *fallback, char *out, size_t outn) {
+    size_t i = 0;
+    if (n && m[0] == '<') {
+        while (i < n && m[i] != '>')
+            i++;
+        i++;
+    }
+    int tok_skip;
+    if (i + 1 < n && m[i] >= '1' && m[i] <= '9' && m[i + 1] == ' ')
+        tok_skip = 2; /* RFC 5424: VERSION TIMESTAMP HOSTNAME */
+    else if (i < n && m[i] >= '0' && m[i] <= '9')
+        tok_skip = 1; /* ISO timestamp (rsyslog's RFC 3339 format): TIMESTAMP HOSTNAME */
+    else
+        tok_skip = 3; /* RFC 3164: Mmm dd hh:mm:ss HOSTNAME */
+    for (int t = 0; t < tok_skip && i < n; t++) {
+        while (i < n && m[i] == ' ')
+            i++;
+        while (i < n && m[i] != ' ')
+            i++;
+    }
+    while (i < n && m[i] == ' ')
+        i++;
+    size_t s = i;
+    while (i < n && m[i] != ' ' && i - s < outn - 1)
+        i++;
+    if (i > s && m[i - 1] != ':' && !(i - s == 1 && m[s] == '-'))
+        snprintf(out, outn, "%.*s", (int)(i - s), m + s);
+    else
+        snprintf(out, outn, "%s", fallback);
+}
+
+static void syslog_message(const char *peer, const char *m, size_t n) {
+    while (n && (m[n - 1] == '\n' || m[n - 1] == '\r' || m[n - 1] == '\0'))
+        n--;
+    if (!n)
+        return;
+    char host[256];
+    syslog_host(m, n, peer, host, sizeof host);
+    inflight *f = mem_zalloc(sizeof *f);
+    f->kind = REC_SYSLOG;
+    if (produce(G.t_smtp, host, m, n, f) == 0)
+        G.syslog_msgs++;
+}
+
+static void frame_cb(void *arg, const char *msg, size_t len, int flags) {
+    tcp_conn *c = arg;
+    if (flags & SYSLOG_FRAME_TRUNCATED) {
+        /* Still produced: spoor-ingest quarantines it as too_long, never silently lost. */
+        G.syslog_truncated++;
+        warn_limited("syslog: message from %s longer than %d bytes, cut", c->peer, SYSLOG_MAX_MSG);
+    }
+    syslog_message(c->peer, msg, len);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+    (void)h;
+    size_t n = suggested > 65536 ? 65536 : suggested;
+    b->base = mem_alloc(n);
+    b->len = n;
+}
+
+static void conn_close_cb(uv_handle_t *h) {
+    tcp_conn *c = h->data;
+    syslog_frame_close(&c->fr);
+    free(c);
+}
+
+static void conn_close(tcp_conn *c) {
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        G.conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    uv_close((uv_handle_t *)&c->h, conn_close_cb);
+}
+
+static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+    tcp_conn *c = s->data;
+    if (n > 0)
+        syslog_frame_feed(&c->fr, b->base, (size_t)n, frame_cb, c);
+    else if (n < 0) {
+        syslog_frame_finish(&c->fr, frame_cb, c);
+        conn_close(c);
+    }
+    free(b->base);
+}
+
+static void accept_cb(uv_stream_t *server, int status) {
+    if (status < 0)
+        return;
+    tcp_conn *c = mem_zalloc(sizeof *c);
+    uv_tcp_init(G.loop, &c->h);
+    c->h.data = c;
+    syslog_frame_init(&c->fr, SYSLOG_MAX_MSG);
+    if (uv_accept(server, (uv_stream_t *)&c->h) < 0) {
+        uv_close((uv_handle_t *)&c->h, conn_close_cb);
+        return;
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->h, (struct sockaddr *)&ss, &len) == 0)
+        addr_text((struct sockaddr *)&ss, c->peer, sizeof c->peer);
+    c->next = G.conns;
+    if (G.conns)
+        G.conns->prev = c;
+    G.conns = c;
+    if (!G.paused && uv_read_start((uv_stream_t *)&c->h, alloc_cb, conn_read_cb) == 0)
+        c->reading = 1;
+}
+
+static void syslog_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
+                          unsigned flags) {
+    (void)h;
+    (void)flags;
+    if (n > 0 && sa && !G.stopping) {
+        char peer[64];
+        addr_text(sa, peer, sizeof peer);
+        if (G.paused) {
+            G.syslog_udp_dropped++;
+            warn_limited("syslog: buffer full, UDP datagram from %s dropped (UDP cannot wait)",
+                         peer);
+        } else
+            syslog_message(peer, b->base, (size_t)n);
+    }
+    free(b->base);
+}
+
+/* ---- detail files ------------------------------------------------------------------------------ */
+
+static void state_path(char *out, size_t n) {
+    snprintf(out, n, "%s/detail.pos", G.cfg.collect_state_dir);
+}
+
+/* Saves "FILE INODE OFFSET" atomically. */
+static void detail_save(void) {
+    if (!G.have_detail || !G.detail_file[0])
+        return;
+    char path[600], tmp[610];
+    state_path(path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        warn_limited("detail: cannot save position in %s: %s", tmp, strerror(errno));
+        return;
+    }
+    fprintf(f, "%s %llu %lld\n", G.detail_file, G.detail_ino, G.detail_acked);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+        warn_limited("detail: cannot save position: %s", strerror(errno));
+}
+
+static void detail_load(void) {
+    char path[600];
+    state_path(path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char name[512];
+    unsigned long long ino;
+    long long off;
+    if (fscanf(f, "%511s %llu %lld", name, &ino, &off) == 3) {
+        snprintf(G.detail_file, sizeof G.detail_file, "%s", name);
+        G.detail_ino = ino;
+        G.detail_acked = G.detail_read = off;
+    }
+    fclose(f);
+}
+
+/* The detail* file after CUR in name order ("" for the first), or "" if none. */
+static void detail_next_file(const char *cur, char *out, size_t n) {
+    out[0] = '\0';
+    DIR *d = opendir(G.cfg.collect_detail_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "detail", 6) || strstr(e->d_name, ".work") ||
+            strlen(e->d_name) >= n)
+            continue;
+        if (strcmp(e->d_name, cur) > 0 && (!out[0] || strcmp(e->d_name, out) < 0))
+            snprintf(out, n, "%s", e->d_name);
+    }
+    closedir(d);
+}
+
+static void detail_ack(const inflight *f) {
+    size_t slot = f->detail_seq % G.detail_ring;
+    G.detail_ends[slot] = f->detail_end;
+    G.detail_done[slot] = 1;
+    while (G.detail_seq_acked < G.detail_seq_next &&
+           G.detail_done[G.detail_seq_acked % G.detail_ring]) {
+        size_t s = G.detail_seq_acked % G.detail_ring;
+        G.detail_acked = G.detail_ends[s];
+        G.detail_done[s] = 0;
+        G.detail_seq_acked++;
+    }
+}
+
+/* Reads what is new in the followed file and produces its complete records. */
+static void detail_poll(void) {
+    if (!G.have_detail || G.paused || G.stopping)
+        return;
+    if (!G.detail_file[0]) {
+        detail_next_file("", G.detail_file, sizeof G.detail_file);
+        if (!G.detail_file[0])
+            return;
+        G.detail_ino = 0;
+        G.detail_acked = G.detail_read = 0;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s", G.cfg.collect_detail_dir, G.detail_file);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
+        /* Gone (rotated away and removed): go on with the next one. */
+        char next[512];
+        detail_next_file(G.detail_file, next, sizeof next);
+        if (next[0] && G.detail_seq_acked == G.detail_seq_next) {
+            snprintf(G.detail_file, sizeof G.detail_file, "%s", next);
+            G.detail_ino = 0;
+            G.detail_acked = G.detail_read = 0;
+            G.detail_buf.len = 0;
+        }
+        return;
+    }
+    if (G.detail_ino && G.detail_ino != (unsigned long long)st.st_ino) {
+        /* Replaced under the same name: a new file, from its start. */
+        log_info("detail: %s was replaced; reading the new file from its start", G.detail_file);
+        G.detail_acked = G.detail_read = 0;
+        G.detail_buf.len = 0;
+    }
+    G.detail_ino = (unsigned long long)st.st_ino;
+    if (st.st_size < G.detail_read) {
+        log_warn("detail: %s shrank below the position; reading it from its start",
+                 G.detail_file);
+        G.detail_acked = G.detail_read = 0;
+        G.detail_buf.len = 0;
+    }
+    char next[512];
+    detail_next_file(G.detail_file, next, sizeof next);
+    /* Read from the end of what the buffer holds (detail_read marks the records produced). */
+    long long from = G.detail_read + (long long)G.detail_buf.len;
+    if (st.st_size > from) {
+        size_t want = (size_t)(st.st_size - from);
+        if (want > 4 << 20)
+            want = 4 << 20;
+        buf_reserve(&G.detail_buf, want);
+        ssize_t r = pread(fd, G.detail_buf.p + G.detail_buf.len, want, from);
+        if (r > 0)
+            G.detail_buf.len += (size_t)r;
+    }
+    close(fd);
+    /* A rotated file (a newer one exists) is complete: its last record ends at EOF. */
+    int at_eof = next[0] && from + 0 >= st.st_size;
+    size_t used = 0;
+    radius_detail_span sp;
+    while (used < G.detail_buf.len && !G.paused) {
+        int got = radius_detail_next(G.detail_buf.p + used, G.detail_buf.len - used, at_eof, &sp);
+        if (got) {
+            inflight *f = mem_zalloc(sizeof *f);
+            f->kind = REC_DETAIL;
+            f->detail_end = G.detail_read + (long long)(used + sp.next);
+            if (G.detail_seq_next - G.detail_seq_acked >= G.detail_ring) {
+                free(f);
+                break; /* the ring is full: wait for acknowledgements */
+            }
+            f->detail_seq = G.detail_seq_next;
+            if (produce(G.t_radius, G.cfg.collect_detail_dir, G.detail_buf.p + used + sp.off,
+                        sp.len, f) < 0)
+                break;
+            G.detail_seq_next++;
+            G.detail_records++;
+        }
+        if (sp.next == 0)
+            break;
+        used += sp.next;
+    }
+    if (used) {
+        memmove(G.detail_buf.p, G.detail_buf.p + used, G.detail_buf.len - used);
+        G.detail_buf.len -= used;
+        G.detail_read += (long long)used;
+    }
+    /* Done with a rotated file once everything in it is produced and acknowledged. */
+    if (next[0] && G.detail_buf.len == 0 && G.detail_read >= st.st_size &&
+        G.detail_seq_acked == G.detail_seq_next) {
+        log_info("detail: %s finished; following %s", G.detail_file, next);
+        snprintf(G.detail_file, sizeof G.detail_file, "%s", next);
+        G.detail_ino = 0;
+        G.detail_acked = G.detail_read = 0;
+        detail_save();
+    }
+}
+
+/* ---- Kafka --------------------------------------------------------------------------------------- */
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    (void)opaque;
+    inflight *f = m->_private;
+    if (!f)
+        return;
+    G.inflight_bytes -= f->bytes;
+    G.inflight_n--;
+    if (m->err) {
+        /* message.timeout.ms = 0: only a permanent error gets here. */
+        G.produce_failed++;
+        log_error("kafka: record not stored: %s", rd_kafka_err2str(m->err));
+        if (f->kind == REC_RADIUS && f->d) {
+            /* Forget it, so the NAS's retransmission is produced again. */
+            unsigned hb = dedup_hash((struct sockaddr *)&f->d->peer, f->d->id, f->d->auth);
+            for (dedup **pp = &G.buckets[hb]; *pp; pp = &(*pp)->next)
+                if (*pp == f->d) {
+                    *pp = f->d->next;
+                    free(f->d);
+                    break;
+                }
+        }
+    } else {
+        G.acks++;
+        if (f->kind == REC_RADIUS && f->d) {
+            f->d->acked = 1;
+            f->d->seen = timeutil_now();
+            send_response(f->d);
+            G.radius_ok++;
+        } else if (f->kind == REC_DETAIL)
+            detail_ack(f);
+    }
+    free(f);
+    update_pause();
+}
+
+static void kpoll_cb(uv_poll_t *h, int status, int events) {
+    (void)h;
+    (void)status;
+    (void)events;
+    char drain[256];
+    while (read(G.pipe_fd[0], drain, sizeof drain) > 0)
+        ;
+    rd_kafka_poll(G.rk, 0);
+}
+
+static void print_stats(void) {
+    log_info("radius: %lld answered, %lld retransmissions, %lld unknown NAS, %lld bad "
+             "authenticator, %lld malformed, %lld unanswered (buffer full); syslog: %lld "
+             "messages, %lld UDP dropped (buffer full), %lld truncated; detail: %lld records; "
+             "kafka: %lld acknowledged, %lld failed, %ld in flight",
+             G.radius_ok, G.radius_dup, G.radius_unknown_nas, G.radius_bad_auth,
+             G.radius_malformed, G.radius_backpressure, G.syslog_msgs, G.syslog_udp_dropped,
+             G.syslog_truncated, G.detail_records, G.acks, G.produce_failed, G.inflight_n);
+}
+
+static void tick_cb(uv_timer_t *t) {
+    (void)t;
+    static int n;
+    rd_kafka_poll(G.rk, 0);
+    detail_poll();
+    if (++n % 20 == 0) {
+        dedup_expire();
+        detail_save();
+    }
+    if (n % 1200 == 0)
+        print_stats();
+}
+
+static void walk_close_cb(uv_handle_t *h, void *arg) {
+    (void)arg;
+    if (!uv_is_closing(h) && h->type == UV_TCP && h->data) {
+        tcp_conn *c = h->data;
+        syslog_frame_finish(&c->fr, frame_cb, c);
+        conn_close(c);
+    } else if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void signal_cb(uv_signal_t *s, int sig) {
+    (void)s;
+    log_info("signal %d: stopping; waiting for Kafka to acknowledge %ld records", sig,
+             G.inflight_n);
+    G.stopping = 1;
+    /* Stop taking input, but answer what Kafka acknowledges while flushing. */
+    if (G.have_syslog) {
+        uv_close((uv_handle_t *)&G.syslog_tcp, NULL);
+        uv_close((uv_handle_t *)&G.syslog_udp, NULL);
+        for (tcp_conn *c = G.conns; c;) {
+            tcp_conn *n = c->next;
+            syslog_frame_finish(&c->fr, frame_cb, c);
+            conn_close(c);
+            c = n;
+        }
+    }
+    uv_stop(G.loop);
+}
+
+/* ---- start ---------------------------------------------------------------------------------------- */
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen) {
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host) {
+        snprintf(err, errlen, "'%s' is not ADDRESS:PORT", spec);
+        return -1;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+    char *h = host;
+    if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+        h[strlen(h) - 1] = '\0';
+        h++;
+    }
+    int port = atoi(colon + 1);
+    if (port <= 0 || port > 65535 ||
+        (uv_ip4_addr(h, port, (struct sockaddr_in *)ss) != 0 &&
+         uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) != 0)) {
+        snprintf(err, errlen, "'%s' is not ADDRESS:PORT", spec);
+        return -1;
+    }
+    return 0;
+}
+
+static rd_kafka_t *make_producer(char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char kb[32];
+    /* librdkafka's own queue must never refuse before our bound does. */
+    snprintf(kb, sizeof kb, "%lld", G.cfg.collect_max_buffer / 1024 * 2 + 1024);
+    const char *kv[][2] = {
+        {"bootstrap.servers", G.cfg.kafka_brokers},
+        {"client.id", "spoor-collect"},
+        {"enable.idempotence", "true"}, /* no duplicates from librdkafka's own retries */
+        {"acks", "all"},
+        {"message.timeout.ms", "0"}, /* retry for ever: never give a record up */
+        {"linger.ms", "5"},
+        {"queue.buffering.max.kbytes", kb},
+        {"queue.buffering.max.messages", "10000000"},
+        {"compression.codec", "zstd"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, errlen) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    return rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+}
+
+int main(int argc, char **argv) {
+    const char *config_path = NULL;
+    int print_config = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config_path = argv[++i];
+        else if (!strcmp(argv[i], "--print-config"))
+            print_config = 1;
+        else {
+            fprintf(stderr, "usage: spoor-collect [--config FILE] [--print-config]\n");
+            return 2;
+        }
+    }
+    char err[1024];
+    if (config_load(&G.cfg, config_path, err, sizeof err) < 0)
+        log_fatal("%s", err);
+    if (print_config) {
+        config_print(&G.cfg, stdout);
+        config_free(&G.cfg);
+        return 0;
+    }
+    log_init("spoor-collect", *G.cfg.log_file ? G.cfg.log_file : NULL);
+    enum log_level lvl;
+    if (log_parse_level(G.cfg.log_level, &lvl) < 0)
+        log_fatal("log.level: '%s' is not error, warn, info or debug", G.cfg.log_level);
+    log_set_level(lvl);
+    G.have_radius = *G.cfg.collect_radius_listen != '\0';
+    G.have_syslog = *G.cfg.collect_syslog_listen != '\0';
+    G.have_detail = *G.cfg.collect_detail_dir != '\0';
+    if (!G.have_radius && !G.have_syslog && !G.have_detail)
+        log_fatal("nothing to collect: set collect.radius_listen, collect.syslog_listen or "
+                  "collect.detail_dir");
+    if (G.have_radius && load_clients(G.cfg.collect_radius_clients, err, sizeof err) < 0)
+        log_fatal("%s", err);
+    if (G.have_radius && G.n_clients == 0)
+        log_fatal("collect.radius_listen is set but collect.radius_clients names no NAS");
+    G.rk = make_producer(err, sizeof err);
+    if (!G.rk)
+        log_fatal("kafka: %s", err);
+    G.t_radius = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_radius, NULL);
+    G.t_smtp = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_smtp, NULL);
+    G.loop = uv_default_loop();
+    /* Delivery reports wake the loop through a pipe (librdkafka's queue IO event). */
+    if (pipe2(G.pipe_fd, O_NONBLOCK | O_CLOEXEC) < 0)
+        log_fatal("pipe: %s", strerror(errno));
+    rd_kafka_queue_t *mq = rd_kafka_queue_get_main(G.rk);
+    rd_kafka_queue_io_event_enable(mq, G.pipe_fd[1], "1", 1);
+    rd_kafka_queue_destroy(mq);
+    uv_poll_init(G.loop, &G.kpoll, G.pipe_fd[0]);
+    uv_poll_start(&G.kpoll, UV_READABLE, kpoll_cb);
+    struct sockaddr_storage ss;
+    if (G.have_radius) {
+        if (parse_listen(G.cfg.collect_radius_listen, &ss, err, sizeof err) < 0)
+            log_fatal("collect.radius_listen: %s", err);
+        uv_udp_init(G.loop, &G.radius_udp);
+        int rc = uv_udp_bind(&G.radius_udp, (struct sockaddr *)&ss, 0);
+        if (rc < 0)
+            log_fatal("radius: bind %s: %s", G.cfg.collect_radius_listen, uv_strerror(rc));
+        uv_udp_recv_start(&G.radius_udp, alloc_cb, radius_recv_cb);
+        log_info("radius accounting on udp %s, %d NAS clients", G.cfg.collect_radius_listen,
+                 G.n_clients);
+    }
+    if (G.have_syslog) {
+        if (parse_listen(G.cfg.collect_syslog_listen, &ss, err, sizeof err) < 0)
+            log_fatal("collect.syslog_listen: %s", err);
+        uv_tcp_init(G.loop, &G.syslog_tcp);
+        int rc = uv_tcp_bind(&G.syslog_tcp, (struct sockaddr *)&ss, 0);
+        if (rc == 0)
+            rc = uv_listen((uv_stream_t *)&G.syslog_tcp, 128, accept_cb);
+        if (rc < 0)
+            log_fatal("syslog: listen tcp %s: %s", G.cfg.collect_syslog_listen, uv_strerror(rc));
+        uv_udp_init(G.loop, &G.syslog_udp);
+        rc = uv_udp_bind(&G.syslog_udp, (struct sockaddr *)&ss, 0);
+        if (rc < 0)
+            log_fatal("syslog: bind udp %s: %s", G.cfg.collect_syslog_listen, uv_strerror(rc));
+        uv_udp_recv_start(&G.syslog_udp, alloc_cb, syslog_udp_cb);
+        log_info("syslog on tcp and udp %s", G.cfg.collect_syslog_listen);
+    }
+    if (G.have_detail) {
+        if (mkdir(G.cfg.collect_state_dir, 0700) < 0 && errno != EEXIST)
+            log_fatal("collect.state_dir %s: %s", G.cfg.collect_state_dir, strerror(errno));
+        G.detail_ring = 65536;
+        G.detail_ends = mem_zalloc(G.detail_ring * sizeof *G.detail_ends);
+        G.detail_done = mem_zalloc(G.detail_ring);
+        buf_init(&G.detail_buf);
+        detail_load();
+        log_info("following detail files in %s (from %s at %lld)", G.cfg.collect_detail_dir,
+                 G.detail_file[0] ? G.detail_file : "the first", G.detail_acked);
+    }
+    uv_timer_init(G.loop, &G.tick);
+    uv_timer_start(&G.tick, tick_cb, 50, 50);
+    uv_signal_init(G.loop, &G.sigterm);
+    uv_signal_start(&G.sigterm, signal_cb, SIGTERM);
+    uv_signal_init(G.loop, &G.sigint);
+    uv_signal_start(&G.sigint, signal_cb, SIGINT);
+    uv_run(G.loop, UV_RUN_DEFAULT);
+
+    /* Stopping: flush, answering NASes as their records are acknowledged. */
+    for (int i = 0; i < 600 && rd_kafka_outq_len(G.rk) > 0; i++) {
+        rd_kafka_flush(G.rk, 100);
+        uv_run(G.loop, UV_RUN_NOWAIT);
+    }
+    rd_kafka_poll(G.rk, 0);
+    int lost = rd_kafka_outq_len(G.rk);
+    if (lost)
+        log_error("stopping with %d records not acknowledged by Kafka (their senders will "
+                  "retransmit; detail positions stay before them)",
+                  lost);
+    detail_save();
+    print_stats();
+    uv_walk(G.loop, walk_close_cb, NULL);
+    uv_run(G.loop, UV_RUN_DEFAULT);
+    uv_loop_close(G.loop);
+    rd_kafka_topic_destroy(G.t_radius);
+    rd_kafka_topic_destroy(G.t_smtp);
+    rd_kafka_destroy(G.rk);
+    close(G.pipe_fd[0]);
+    close(G.pipe_fd[1]);
+    for (int b = 0; b < DEDUP_BUCKETS; b++)
+        while (G.buckets[b]) {
+            dedup *d = G.buckets[b];
+            G.buckets[b] = d->next;
+            free(d);
+        }
+    free(G.detail_ends);
+    free(G.detail_done);
+    buf_close(&G.detail_buf);
+    config_free(&G.cfg);
+    return lost ? 1 : 0;
+}

@@ -1,0 +1,154 @@
+# spoor-collect end to end, with real peers from Debian's packages:
+# FreeRADIUS's radclient (Start, Interim-Update, Stop; a true retransmission;
+# a wrong secret), syslog over TCP (octet-counting and LF framing) and UDP,
+# FreeRADIUS detail files followed across a restart, a broker outage, garbage
+# on every port; then a real Postfix taking a SASL-authenticated submission
+# from swaks, a real rsyslog (omkafka) shipping its log to Kafka, spoor-ingest
+# storing it, and `spoor trace message-id` finding the message and the
+# subscriber session radclient set up.
+set -u
+. tests/lib.sh
+. tests/integration/realpeers.sh
+S=$B/spoor
+W=$SPOOR_VAR/work-collect
+rm -rf "$W"; mkdir -p "$W/detail" "$W/state"; chmod 0711 "$W"
+t_scratch_db spoor_collect
+t_person alice analyst
+t_person bob approver
+P_R=$((SPOOR_KAFKA_PORT + 50)); P_S=$((SPOOR_KAFKA_PORT + 51)); P_M=$((SPOOR_KAFKA_PORT + 52))
+SECRET=s3cret-nas1
+printf '%s\n' "$SECRET" >"$W/nas1.secret"; chmod 0400 "$W/nas1.secret"
+cat >"$W/spoor.conf" <<CONF
+kafka.brokers = $SPOOR_KAFKA_BROKERS
+kafka.topic.smtp = c80.smtp
+kafka.topic.radius = c80.radius
+kafka.group = c80
+ingest.batch_ms = 100
+ingest.metrics_listen = 127.0.0.1:$((SPOOR_KAFKA_PORT + 53))
+collect.radius_listen = 127.0.0.1:$P_R
+collect.radius_clients = 127.0.0.1=$W/nas1.secret
+collect.syslog_listen = 127.0.0.1:$P_S
+collect.detail_dir = $W/detail
+collect.state_dir = $W/state
+log.level = info
+CONF
+"$B/spoor-topics" --brokers "$SPOOR_KAFKA_BROKERS" --wait 60 --create c80.smtp --create c80.radius >/dev/null
+start_collect() { "$B/spoor-collect" --config "$W/spoor.conf" >>"$W/collect.log" 2>&1 & col=$!; sleep 0.5; }
+start_collect
+"$B/spoor-ingest" --config "$W/spoor.conf" >"$W/ingest.log" 2>&1 & ing=$!
+V=$W/peers
+trap 'kill $col $ing 2>/dev/null; rp_rsyslog_stop "$V" 2>/dev/null; rp_postfix_stop "$V" 2>/dev/null' EXIT
+kill -0 $col 2>/dev/null && t_ok "spoor-collect starts" || { t_fail "spoor-collect starts" "$(cat "$W/collect.log")"; t_done; exit 1; }
+
+rows() { t_psql -c "select count(*) from spoor.radius_event where $1"; }
+wait_rows() {  # wait_rows WHERE N
+  for _ in $(seq 1 150); do [ "$(rows "$1")" -ge "$2" ] && break; sleep 0.2; done
+}
+now=$(date -u +%s)
+# ---- RADIUS through radclient ---------------------------------------------------------
+for i in 1 2 3; do
+  base="User-Name = \"sub$i@isp.example\", Acct-Session-Id = \"c80-$i\", NAS-IP-Address = 192.0.2.1, Calling-Station-Id = \"0161-555-000$i\", Framed-IP-Address = 100.64.8.$i"
+  rp_radclient 127.0.0.1:$P_R "$SECRET" Start "$base, Event-Timestamp = $((now - 600))" 3 2 >/dev/null || t_fail "radclient Start $i answered"
+  rp_radclient 127.0.0.1:$P_R "$SECRET" Interim-Update "$base, Acct-Session-Time = 300, Event-Timestamp = $((now - 300))" 3 2 >/dev/null || t_fail "radclient Interim $i answered"
+done
+rp_radclient 127.0.0.1:$P_R "$SECRET" Stop "User-Name = \"sub3@isp.example\", Acct-Session-Id = \"c80-3\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.3, Acct-Session-Time = 590, Acct-Terminate-Cause = User-Request, Event-Timestamp = $((now - 10))" 3 2 >/dev/null
+t_eq "radclient gets an Accounting-Response only after Kafka has the record" "$?" 0
+out=$(rp_radclient 127.0.0.1:$P_R wrong-secret Start 'User-Name = "x", Acct-Session-Id = "bad"' 1 1 2>&1); rc=$?
+t_eq "a wrong shared secret gets no answer" "$rc" 1
+rp_radius_packet "$SECRET" Start "User-Name = \"sub4@isp.example\", Acct-Session-Id = \"c80-4\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.4, Event-Timestamp = $((now - 200))" "$W/p4.bin"
+n=$(rp_radius_replay 127.0.0.1 $P_R "$W/p4.bin" 3 0.3)
+t_eq "a retransmitted request (same source, id, authenticator) is answered each time" "$n" 3
+head -c 300 /dev/urandom >"$W/junk"; for _ in 1 2 3; do cat "$W/junk" >/dev/udp/127.0.0.1/$P_R; done
+printf '\x04\x01\x00\x50short' >/dev/udp/127.0.0.1/$P_R
+printf '\x04\x01\x00\x14aaaaaaaaaaaaaaaa' >/dev/udp/127.0.0.1/$P_S  # not syslog-shaped: stored, quarantined by ingest
+wait_rows "session_key like '192.0.2.1/c80-%'" 8
+t_eq "every accounting record stored exactly once (3 Start + 3 Interim + 1 Stop + 1 retransmitted Start)" \
+  "$(rows "session_key like '192.0.2.1/c80-%'")" 8
+t_eq "the retransmitted request is stored once" "$(rows "session_key = '192.0.2.1/c80-4'")" 1
+t_eq "the wrong-secret request is not stored" "$(rows "acct_session_id = 'bad'")" 0
+kill -0 $col && t_ok "garbage on the RADIUS port: still running" || t_fail "garbage on the RADIUS port: still running"
+
+r=$(as alice request create --case C80 --authority Court --basis Law --from "$(date -u -d @$((now - 3600)) +%FT%TZ)" \
+  --to "$(date -u -d @$((now + 3600)) +%FT%TZ)" --ip 100.64.8.2 --ip 100.64.8.3 --ip 127.0.0.1 --message-id 'c80-1@client.spoor.test' | sed -n 's/^request \([0-9]*\).*/\1/p')
+as bob request approve "$r" >/dev/null
+out=$(as alice --json trace ip 100.64.8.2 --at "$(date -u -d @$((now - 100)) +%FT%TZ)" --request "$r")
+t_eq "spoor trace ip finds the radclient session" "$(printf '%s' "$out" | jq -r '.verdict + " " + .sessions[0].calling_station_id')" "exact 0161-555-0002"
+out=$(as alice --json trace ip 100.64.8.3 --at "$(date -u -d @$((now - 100)) +%FT%TZ)" --request "$r")
+t_eq "…and its Stop" "$(printf '%s' "$out" | jq -r '.sessions[0].stop_reason + " " + .sessions[0].terminate_cause')" "stop User-Request"
+
+# ---- syslog over TCP and UDP ------------------------------------------------------------
+m1='<22>Nov 25 10:00:01 mx1 postfix/smtpd[101]: 1A2B3C4D5E: client=pc1[100.64.8.2]:40001, sasl_method=PLAIN, sasl_username=sub2@isp.example'
+m2='<22>1 2026-11-25T10:00:02Z mx1 postfix/cleanup 102 - - 1A2B3C4D5E: message-id=<tcp-lf@x>'
+m3='<22>Nov 25 10:00:03 mx1 postfix/qmgr[103]: 1A2B3C4D5E: from=<a@b>, size=10, nrcpt=1 (queue active)'
+{ printf '%s\n' "$m1"; printf '%d %s' ${#m2} "$m2"; printf '%s\n' "$m3"; } | nc -q 1 127.0.0.1 $P_S
+printf '%s' '<22>Nov 25 10:00:04 mx2 postfix/qmgr[104]: 1A2B3C4D5E: removed' >/dev/udp/127.0.0.1/$P_S
+head -c 2000 /dev/urandom | nc -q 1 127.0.0.1 $P_S
+for _ in $(seq 1 100); do [ "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = '1A2B3C4D5E'")" -ge 4 ] && break; sleep 0.2; done
+t_eq "syslog lines over TCP (LF and octet-counted) and UDP are stored" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = '1A2B3C4D5E'")" 4
+t_eq "…each keyed by the host it names" "$(t_psql -c "select string_agg(distinct host, ',' order by host) from spoor.smtp_event where queue_id = '1A2B3C4D5E'")" "mx1,mx2"
+t_eq "the octet-counted RFC 5424 message kept its Message-ID" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where message_id = 'tcp-lf@x'")" 1
+kill -0 $col && t_ok "garbage on the syslog port: still running" || t_fail "garbage on the syslog port: still running"
+
+# ---- FreeRADIUS detail files, across a restart ------------------------------------------
+rec() {  # rec SESSION EVENT_TS
+  printf '%s\n\tAcct-Status-Type = Start\n\tUser-Name = "det@isp.example"\n\tAcct-Session-Id = "%s"\n\tNAS-IP-Address = 192.0.2.9\n\tFramed-IP-Address = 100.64.9.9\n\tEvent-Timestamp = %d\n\tTimestamp = %d\n\n' \
+    "$(LC_ALL=C date -u -d @"$2" '+%a %b %e %T %Y')" "$1" "$2" "$2"
+}
+{ rec d1 $((now - 50)); rec d2 $((now - 40)); } >"$W/detail/detail-20261125"
+wait_rows "session_key like '192.0.2.9/d%'" 2
+t_eq "detail records are followed into Kafka" "$(rows "session_key like '192.0.2.9/d%'")" 2
+kill -TERM $col; wait $col; rc=$?
+t_eq "SIGTERM: the collector flushes and exits 0" "$rc" 0
+t_match "…having saved its position" "$(cat "$W/state/detail.pos")" "^detail-20261125 [0-9]+ [0-9]+$"
+rec d3 $((now - 30)) >>"$W/detail/detail-20261125"
+start_collect
+rec d4 $((now - 20)) >"$W/detail/detail-20261126"
+wait_rows "session_key like '192.0.2.9/d%'" 4
+sleep 1
+t_eq "after a restart and a rotation: each record exactly once" \
+  "$(t_psql -c "select count(*) || '/' || count(distinct session_key) from spoor.radius_event where session_key like '192.0.2.9/d%'")" "4/4"
+
+# ---- broker outage ------------------------------------------------------------------------
+rp_radius_packet "$SECRET" Start "User-Name = \"sub5@isp.example\", Acct-Session-Id = \"c80-5\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.5, Event-Timestamp = $now" "$W/p5.bin"
+ops/stack down kafka >/dev/null 2>&1
+n=$(rp_radius_replay 127.0.0.1 $P_R "$W/p5.bin" 2 0.5)
+t_eq "broker down: the request is not answered (the NAS keeps it)" "$n" 0
+ops/stack up kafka >/dev/null 2>&1
+for _ in $(seq 1 60); do n=$(rp_radius_replay 127.0.0.1 $P_R "$W/p5.bin" 1 0); [ "$n" = 1 ] && break; sleep 1; done
+t_eq "broker back: the retransmission is answered" "$n" 1
+wait_rows "session_key = '192.0.2.1/c80-5'" 1
+sleep 1
+t_eq "…and the record stored exactly once" "$(rows "session_key = '192.0.2.1/c80-5'")" 1
+
+# ---- a real Postfix, rsyslog and swaks ----------------------------------------------------
+if rp_install >/dev/null 2>&1 && command -v swaks >/dev/null; then
+  mkdir -p "$V"
+  # The submission comes from 127.0.0.1: say a subscriber session held it.
+  rp_radclient 127.0.0.1:$P_R "$SECRET" Start "User-Name = \"alice@isp.example\", Acct-Session-Id = \"c80-pf\", NAS-IP-Address = 192.0.2.1, Calling-Station-Id = \"0161-555-0999\", Framed-IP-Address = 127.0.0.1, Event-Timestamp = $((now - 60))" 3 2 >/dev/null
+  if TZ=UTC rp_postfix_start "$V" $P_M alice 'Wonder-land1' >"$W/postfix.log" 2>&1; then
+    rp_rsyslog_start "$V" "$SPOOR_KAFKA_BROKERS" c80.smtp >"$W/rsyslog.log" 2>&1
+    rp_postfix_send "$V" $P_M 'c80-1@client.spoor.test' alice 'Wonder-land1' >/dev/null 2>&1
+    rp_postfix_wait "$V" 'qmgr\[[0-9]+\]: [0-9A-F]+: removed' 20
+    for _ in $(seq 1 100); do [ "$(t_psql -c "select count(*) from spoor.smtp_event where message_id = 'c80-1@client.spoor.test'")" -ge 1 ] && break; sleep 0.2; done
+    out=$(as alice --json trace message-id '<c80-1@client.spoor.test>' --request "$r")
+    t_eq "Postfix → rsyslog → Kafka → spoor-ingest: trace message-id finds the submission" \
+      "$(printf '%s' "$out" | jq -r '.submissions[0].sasl_username + " " + .submissions[0].client_ip')" "alice 127.0.0.1"
+    t_eq "…and the subscriber session radclient set up" \
+      "$(printf '%s' "$out" | jq -r '.submissions[0].session_trace.sessions[0].calling_station_id')" "0161-555-0999"
+    t_match "…with Postfix's own lines as evidence" "$(printf '%s' "$out" | jq -r '.submissions[0].evidence[].line')" 'postfix/smtpd\[[0-9]+\]: [0-9A-F]+: client=localhost\[127.0.0.1\]:[0-9]+, sasl_method=PLAIN, sasl_username=alice'
+    rp_rsyslog_stop "$V"; rp_postfix_stop "$V"
+  else
+    t_fail "a private Postfix starts" "$(tail -5 "$W/postfix.log")"
+  fi
+else
+  t_fail "real peers installed (postfix, rsyslog-kafka, swaks, freeradius-utils)"
+fi
+
+kill -TERM $col; wait $col; rc=$?
+t_eq "SIGTERM at the end: exit 0" "$rc" 0
+t_match "the collector counted what it refused" "$(cat "$W/collect.log")" '[1-9][0-9]* bad authenticator'
+kill -TERM $ing; wait $ing
+t_eq "consumed = stored + quarantined" "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
+t_done
