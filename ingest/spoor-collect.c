@@ -79,7 +79,7 @@ typedef struct dedup dedup;
 typedef struct inflight {
     int kind;
     size_t bytes;
-    dedup *d;            /* REC_RADIUS: the request it answers */
+    dedup *d;             /* REC_RADIUS: the request it answers */
     long long detail_end; /* REC_DETAIL: offset after the record */
     unsigned long long detail_seq;
 } inflight;
@@ -126,10 +126,10 @@ typedef struct collector {
     /* detail follower */
     char detail_file[512];
     unsigned long long detail_ino;
-    long long detail_acked;   /* offset all records before which are acknowledged */
-    long long detail_read;    /* offset produced up to */
+    long long detail_acked; /* offset all records before which are acknowledged */
+    long long detail_read;  /* offset produced up to */
     unsigned long long detail_seq_next, detail_seq_acked;
-    long long *detail_ends;   /* ring: end offset of record seq (acked out of order) */
+    long long *detail_ends; /* ring: end offset of record seq (acked out of order) */
     unsigned char *detail_done;
     size_t detail_ring;
     buf detail_buf;
@@ -223,8 +223,10 @@ static int load_clients(const char *spec, char *err, size_t errlen) {
             return -1;
         }
         if (st.st_mode & 077) {
-            snprintf(err, errlen, "%s: a secret file must not be readable by group or others "
-                     "(chmod 0400)", eq + 1);
+            snprintf(err, errlen,
+                     "%s: a secret file must not be readable by group or others "
+                     "(chmod 0400)",
+                     eq + 1);
             close(fd);
             free(copy);
             return -1;
@@ -547,7 +549,8 @@ static void syslog_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struc
     free(b->base);
 }
 
-/* ---- detail files ------------------------------------------------------------------------------ */
+/* ---- detail files ------------------------------------------------------------------------------
+ */
 
 static void state_path(char *out, size_t n) {
     snprintf(out, n, "%s/detail.pos", G.cfg.collect_state_dir);
@@ -595,8 +598,7 @@ static void detail_next_file(const char *cur, char *out, size_t n) {
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, "detail", 6) || strstr(e->d_name, ".work") ||
-            strlen(e->d_name) >= n)
+        if (strncmp(e->d_name, "detail", 6) || strstr(e->d_name, ".work") || strlen(e->d_name) >= n)
             continue;
         if (strcmp(e->d_name, cur) > 0 && (!out[0] || strcmp(e->d_name, out) < 0))
             snprintf(out, n, "%s", e->d_name);
@@ -654,8 +656,7 @@ static void detail_poll(void) {
     }
     G.detail_ino = (unsigned long long)st.st_ino;
     if (st.st_size < G.detail_read) {
-        log_warn("detail: %s shrank below the position; reading it from its start",
-                 G.detail_file);
+        log_warn("detail: %s shrank below the position; reading it from its start", G.detail_file);
         G.detail_acked = G.detail_read = 0;
         G.detail_buf.len = 0;
     }
@@ -714,7 +715,8 @@ static void detail_poll(void) {
     }
 }
 
-/* ---- Kafka --------------------------------------------------------------------------------------- */
+/* ---- Kafka
+ * --------------------------------------------------------------------------------------- */
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     (void)rk;
@@ -767,9 +769,9 @@ static void print_stats(void) {
              "authenticator, %lld malformed, %lld unanswered (buffer full); syslog: %lld "
              "messages, %lld UDP dropped (buffer full), %lld truncated; detail: %lld records; "
              "kafka: %lld acknowledged, %lld failed, %ld in flight",
-             G.radius_ok, G.radius_dup, G.radius_unknown_nas, G.radius_bad_auth,
-             G.radius_malformed, G.radius_backpressure, G.syslog_msgs, G.syslog_udp_dropped,
-             G.syslog_truncated, G.detail_records, G.acks, G.produce_failed, G.inflight_n);
+             G.radius_ok, G.radius_dup, G.radius_unknown_nas, G.radius_bad_auth, G.radius_malformed,
+             G.radius_backpressure, G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated,
+             G.detail_records, G.acks, G.produce_failed, G.inflight_n);
 }
 
 static void tick_cb(uv_timer_t *t) {
@@ -814,7 +816,8 @@ static void signal_cb(uv_signal_t *s, int sig) {
     uv_stop(G.loop);
 }
 
-/* ---- start ---------------------------------------------------------------------------------------- */
+/* ---- start
+ * ---------------------------------------------------------------------------------------- */
 
 static int parse_listen(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen) {
     char host[256];
