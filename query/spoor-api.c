@@ -276,6 +276,30 @@ static const route routes[] = {
      {":id", "days", "note"}},
     {"POST", "/v1/holds/%/release", "SELECT spoor.hold_release($1, $2)", {":id", "note"}},
     {"GET", "/v1/report", "SELECT spoor.report($1::integer, NULL, NULL)", {"?year"}},
+    {"POST", "/v1/users", "SELECT spoor.user_add($1, $2)", {"name", "role"}},
+    {"GET",
+     "/v1/audit",
+     "SELECT jsonb_build_object('status', 'ok', 'entries', coalesce(jsonb_agg(jsonb_build_object("
+     "'seq', a.seq, 'at', a.at, 'actor', a.actor, 'action', a.action, 'request_id', a.request_id, "
+     "'params', a.params, 'outcome', a.outcome, 'result_digest', a.result_digest, "
+     "'prev_hash', encode(a.prev_hash, 'hex'), 'hash', encode(a.hash, 'hex')) ORDER BY a.seq), "
+     "'[]')) FROM spoor.audit_list($1::bigint) a",
+     {"?request"}},
+    {"POST",
+     "/v1/subscribers",
+     "SELECT spoor_identity.subscriber_import($1::text::jsonb, encode(sha256(convert_to($1::text, "
+     "'UTF8')), "
+     "'hex'), coalesce($2, 'api'))",
+     {"rows", "source"}},
+    {"GET",
+     "/v1/retention/policy",
+     "SELECT jsonb_build_object('status', 'ok', 'policies', coalesce(jsonb_agg(x), '[]')) "
+     "FROM spoor.retention_policy_list() x",
+     {NULL}},
+    {"POST",
+     "/v1/retention/policy",
+     "SELECT spoor.retention_policy_set($1, $2::interval, $3)",
+     {"class", "keep", "note"}},
     {NULL, NULL, NULL, {NULL}},
 };
 

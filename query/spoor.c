@@ -97,7 +97,14 @@ static int run_external(cli *c, int argc, char **argv) {
     (void)argc;
     char prog[256];
     snprintf(prog, sizeof prog, "spoor-%s", argv[0]);
-    if (strchr(argv[0], '/')) {
+    char self[PATH_MAX], path[PATH_MAX + 300];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (len > 0) {
+        self[len] = '\0';
+        *strrchr(self, '/') = '\0';
+        snprintf(path, sizeof path, "%s/%s", self, prog);
+    }
+    if (strchr(argv[0], '/') || len <= 0 || access(path, X_OK) != 0) {
         cli_error(c, "unknown command '%s' (try: spoor help)", argv[0]);
         return 2;
     }

@@ -22,7 +22,7 @@ t_match "db status --json reports nothing pending" "$out" '"pending":0'
 
 roles=$(t_psql -c "select string_agg(rolname, ',' order by rolname) from pg_roles where rolname like 'spoor\_%'")
 t_eq "group roles exist after migrating" "$roles" \
-  "spoor_admin,spoor_analyst,spoor_api,spoor_approver,spoor_auditor,spoor_ingest,spoor_owner,spoor_retention,spoor_roleadmin"
+  "spoor_admin,spoor_analyst,spoor_api,spoor_approver,spoor_auditor,spoor_identity,spoor_ingest,spoor_owner,spoor_retention,spoor_roleadmin"
 t_eq "no Spoor group role is superuser, BYPASSRLS or LOGIN" \
   "$(t_psql -c "select count(*) from pg_roles where rolname like 'spoor\_%' and (rolsuper or rolbypassrls or rolcanlogin)")" "0"
 t_eq "only spoor_roleadmin has CREATEROLE" \

@@ -114,6 +114,23 @@ t_eq "…with the year's figures" "$(jq '.figures.received >= 0 and .year == 202
 t_eq "an analyst's report: 403" "$(code -H "Authorization: Bearer $ta" "$U/v1/report")" 403
 t_eq "wrong method on a route: 405" "$(code -X POST -H "Authorization: Bearer $ta" -d '{}' "$U/v1/holds")" 405
 
+t_person adm2 admin
+t_person aud2 auditor
+t_psql -c "grant adm2, aud2 to apid"
+tadm=$(PGUSER=adm2 "$B/spoor" token create | head -1)
+taud=$(PGUSER=aud2 "$B/spoor" token create | head -1)
+t_eq "POST /v1/users (admin)" "$(code -X POST -H "Authorization: Bearer $tadm" -d '{"name":"zed","role":"analyst"}' "$U/v1/users")" 200
+t_eq "…an analyst cannot add people (403)" "$(code -X POST -H "Authorization: Bearer $ta" -d '{"name":"zed2","role":"admin"}' "$U/v1/users")" 403
+t_eq "POST /v1/subscribers (admin)" \
+  "$(code -X POST -H "Authorization: Bearer $tadm" -d "{\"rows\":[{\"account\":\"$user\",\"full_name\":\"Ann Example\"}],\"source\":\"crm-export\"}" "$U/v1/subscribers")" 200
+t_eq "…an analyst cannot (403)" "$(code -X POST -H "Authorization: Bearer $ta" -d '{"rows":[]}' "$U/v1/subscribers")" 403
+t_eq "GET /v1/audit (auditor)" "$(code -H "Authorization: Bearer $taud" "$U/v1/audit?request=$r")" 200
+t_eq "…the request's entries with their hashes" "$(jq '(.entries | length) > 2 and (.entries[0].hash | length) == 64' "$W/body")" true
+t_eq "…an analyst cannot read the audit trail (403)" "$(code -H "Authorization: Bearer $ta" "$U/v1/audit")" 403
+t_eq "GET /v1/retention/policy" "$(code -H "Authorization: Bearer $taud" "$U/v1/retention/policy")" 200
+t_eq "POST /v1/retention/policy (admin)" "$(code -X POST -H "Authorization: Bearer $tadm" -d '{"class":"smtp","keep":"200 days"}' "$U/v1/retention/policy")" 200
+t_eq "…an auditor cannot change it (403)" "$(code -X POST -H "Authorization: Bearer $taud" -d '{"class":"smtp","keep":"1 day"}' "$U/v1/retention/policy")" 403
+
 # Bad requests: 4xx JSON, never a crash.
 t_eq "bad JSON: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d '{nope' "$U/v1/trace/ip")" 400
 t_eq "missing field: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r}" "$U/v1/trace/ip")" 400

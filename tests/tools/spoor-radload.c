@@ -44,8 +44,8 @@ static size_t build(uint8_t *pkt, uint8_t id, long i, const uint8_t *secret, siz
     int l = snprintf(s, sizeof s, "load%06ld@isp.example", i % 1000000);
     n += put_attr(pkt + n, 1, s, (size_t)l); /* User-Name */
     l = snprintf(s, sizeof s, "L%ld", i);
-    n += put_attr(pkt + n, 44, s, (size_t)l);          /* Acct-Session-Id */
-    n += put_int(pkt + n, 4, 0x7f000001);               /* NAS-IP-Address */
+    n += put_attr(pkt + n, 44, s, (size_t)l);                        /* Acct-Session-Id */
+    n += put_int(pkt + n, 4, 0x7f000001);                            /* NAS-IP-Address */
     n += put_int(pkt + n, 8, 0x64400000u + (uint32_t)(i % 4000000)); /* Framed-IP-Address */
     n += put_int(pkt + n, 55, (uint32_t)(timeutil_now() / 1000000)); /* Event-Timestamp */
     pkt[2] = (uint8_t)(n >> 8);
@@ -169,7 +169,10 @@ static int syslog_load(const char *host, int port, long count) {
 int main(int argc, char **argv) {
     if (argc >= 6 && !strcmp(argv[1], "radius")) {
         int w = argc > 6 ? atoi(argv[6]) : 64;
-        return radius(argv[2], atoi(argv[3]), argv[4], atol(argv[5]), w < 1 ? 1 : w > 256 ? 256 : w);
+        return radius(argv[2], atoi(argv[3]), argv[4], atol(argv[5]),
+                      w < 1     ? 1
+                      : w > 256 ? 256
+                                : w);
     }
     if (argc == 5 && !strcmp(argv[1], "syslog"))
         return syslog_load(argv[2], atoi(argv[3]), atol(argv[4]));
