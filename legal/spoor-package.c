@@ -131,6 +131,22 @@ static void csv_sessions(buf *o, const char *seq, const char *action, json_t *tr
     }
 }
 
+/* The strings of array A joined by spaces (caller frees). */
+static char *join_strings(json_t *a) {
+    buf b;
+    buf_init(&b);
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e) {
+        buf_adds(&b, i ? " " : "");
+        buf_adds(&b, json_string_value(e) ? json_string_value(e) : "");
+    }
+    buf_addc(&b, '\0');
+    char *out = mem_strdup(b.p);
+    buf_close(&b);
+    return out;
+}
+
 /* Collects evidence objects (each {line, block_id, line_index, block_sha256, ...}) once each. */
 static void collect_evidence(json_t *x, json_t *seen, json_t *out) {
     if (json_is_object(x)) {
@@ -244,25 +260,8 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         size_t k;
         json_t *s;
         json_array_foreach(json_object_get(doc, "submissions"), k, s) {
-            char port[32], *qids = NULL, *rcpt = NULL;
-            buf b;
-            buf_init(&b);
-            size_t m;
-            json_t *e;
-            json_array_foreach(json_object_get(s, "queue_ids"), m, e) {
-                buf_adds(&b, m ? " " : "");
-                buf_adds(&b, json_string_value(e) ? json_string_value(e) : "");
-            }
-            buf_addc(&b, '\0');
-            qids = mem_strdup(b.p);
-            buf_reset(&b);
-            json_array_foreach(json_object_get(s, "recipients"), m, e) {
-                buf_adds(&b, m ? " " : "");
-                buf_adds(&b, json_string_value(e) ? json_string_value(e) : "");
-            }
-            buf_addc(&b, '\0');
-            rcpt = mem_strdup(b.p);
-            buf_close(&b);
+            char port[32], *qids = join_strings(json_object_get(s, "queue_ids")),
+                           *rcpt = join_strings(json_object_get(s, "recipients"));
             const char *sv[NCSV] = {seqs, action, "submission", str(q, "message_id")};
             sv[14] = str(q, "message_id");
             sv[15] = str(s, "mta_host");
