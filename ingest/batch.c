@@ -280,7 +280,9 @@ static void count_reason(batch *b, const char *reason) {
 static void quarantine(batch *b, const batch_input *in, int src, const char *kind,
                        const char *reason, const char *detail) {
     int64_t received = in->ref_us > 0 ? in->ref_us : timeutil_now();
-    int blk = block_for(b, kind, day_of(received), src);
+    /* Filed under the day it is stored (its partition exists, whatever the
+     * age of an imported file); "received" keeps the source's own time. */
+    int blk = block_for(b, kind, day_of(timeutil_now()), src);
     GROW(b->quar, b->n_quar, b->cap_quar);
     quar_row *q = &b->quar[b->n_quar++];
     q->received = received;
@@ -709,7 +711,7 @@ static void copy_quarantine(batch *b, buf *c) {
     for (size_t i = 0; i < b->n_quar; i++) {
         const quar_row *q = &b->quar[i];
         char day[16];
-        day_text(day_of(q->received), day, sizeof day);
+        day_text(b->blocks[q->block].day, day, sizeof day);
         pgcopy_str(c, day);
         pgcopy_time(c, q->received);
         pgcopy_str(c, b->src[q->src].source);
@@ -957,32 +959,37 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
 static void load_horizon(batch *b, PGconn *conn) {
     PGresult *r = PQexec(conn, "SELECT spoor.retention_horizons()");
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
+        /* "smtp radius evidence": a record needs its class's day and its
+         * evidence line's day, so the later of the two horizons counts. */
+        int64_t h[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
         const char *v = PQgetvalue(r, 0, 0);
-        for (int k = 0; k < 2 && v; k++) {
+        for (int k = 0; k < 3 && v; k++) {
             int y, m, d;
             if (sscanf(v, "%d-%d-%d", &y, &m, &d) == 3) {
                 timeutil_civil c = {y, m, d, 0, 0, 0, 0};
                 int64_t t;
                 char e[100];
                 if (timeutil_civil_to_utc(&c, &t, e, sizeof e) == 0)
-                    b->horizon[k] = day_of(t);
+                    h[k] = day_of(t);
             }
             v = strchr(v, ' ');
             v = v ? v + 1 : NULL;
         }
+        for (int k = 0; k < 2; k++)
+            b->horizon[k] = h[k] > h[2] ? h[k] : h[2];
     }
     PQclear(r);
 }
 
-/* True if a record stored in B belongs to a day before its horizon (added
- * before the horizon was known, or before it moved). */
+/* True if B holds evidence for a day before its kind's horizon (records
+ * added before the horizon was known, or before it moved); quarantine
+ * blocks are filed under today and never are. */
 static int has_expired(const batch *b) {
-    for (size_t i = 0; i < b->n_smtp; i++)
-        if (b->horizon[0] != INT64_MIN && day_of(b->smtp[i].ts) < b->horizon[0])
+    for (int i = 0; i < b->n_blocks; i++) {
+        int k = strcmp(b->blocks[i].kind, "radius") == 0;
+        if (b->horizon[k] != INT64_MIN && b->blocks[i].day < b->horizon[k])
             return 1;
-    for (size_t i = 0; i < b->n_radius; i++)
-        if (b->horizon[1] != INT64_MIN && day_of(b->radius[i].rec.event) < b->horizon[1])
-            return 1;
+    }
     return 0;
 }
 

@@ -18,9 +18,9 @@
  * that it gets the same response again.
  *
  * Syslog: each message goes to the SMTP topic keyed by the host it names.
- * FreeRADIUS detail files: the newest detail* file in collect.detail_dir is
- * followed; a position (file, inode, offset of the last record Kafka
- * acknowledged) is kept in collect.state_dir, so a restart produces nothing
+ * FreeRADIUS detail files: the detail* files in collect.detail_dir are read
+ * oldest first (by name) and the last one followed as it grows; a position (file, inode, offset of
+ * the last record Kafka acknowledged) is kept in collect.state_dir, so a restart produces nothing
  * twice after a clean stop; on rotation the old file is read to its end
  * before the next one.
  *
@@ -115,7 +115,7 @@ typedef struct collector {
     uv_tcp_t syslog_tcp;
     int have_radius, have_syslog, have_detail;
     uv_signal_t sigterm, sigint;
-    int stopping;
+    int stopping, fatal;
     nas_client clients[MAX_CLIENTS];
     int n_clients;
     dedup *buckets[DEDUP_BUCKETS];
@@ -558,8 +558,14 @@ static void state_path(char *out, size_t n) {
 
 /* Saves "FILE INODE OFFSET" atomically. */
 static void detail_save(void) {
+    static char saved_file[512];
+    static unsigned long long saved_ino;
+    static long long saved_off = -1;
     if (!G.have_detail || !G.detail_file[0])
         return;
+    if (saved_off == G.detail_acked && saved_ino == G.detail_ino &&
+        !strcmp(saved_file, G.detail_file))
+        return; /* nothing new: no write, no fsync on the loop */
     char path[600], tmp[610];
     state_path(path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -569,8 +575,13 @@ static void detail_save(void) {
         return;
     }
     fprintf(f, "%s %llu %lld\n", G.detail_file, G.detail_ino, G.detail_acked);
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
         warn_limited("detail: cannot save position: %s", strerror(errno));
+        return;
+    }
+    snprintf(saved_file, sizeof saved_file, "%s", G.detail_file);
+    saved_ino = G.detail_ino;
+    saved_off = G.detail_acked;
 }
 
 static void detail_load(void) {
@@ -648,6 +659,12 @@ static void detail_poll(void) {
         }
         return;
     }
+    int replaced = (G.detail_ino && G.detail_ino != (unsigned long long)st.st_ino) ||
+                   st.st_size < G.detail_read;
+    if (replaced && G.detail_seq_acked != G.detail_seq_next) {
+        close(fd); /* records of the old file still in flight: their acks come first */
+        return;
+    }
     if (G.detail_ino && G.detail_ino != (unsigned long long)st.st_ino) {
         /* Replaced under the same name: a new file, from its start. */
         log_info("detail: %s was replaced; reading the new file from its start", G.detail_file);
@@ -689,8 +706,12 @@ static void detail_poll(void) {
                 break; /* the ring is full: wait for acknowledgements */
             }
             f->detail_seq = G.detail_seq_next;
-            if (produce(G.t_radius, G.cfg.collect_detail_dir, G.detail_buf.p + used + sp.off,
-                        sp.len, f) < 0)
+            /* A run with no record shape (a crash's NUL tail) can be megabytes:
+             * send its start, which spoor-ingest quarantines as too_long,
+             * rather than a message Kafka refuses for ever. */
+            size_t n = sp.len > SYSLOG_MAX_MSG + 1 ? SYSLOG_MAX_MSG + 1 : sp.len;
+            if (produce(G.t_radius, G.cfg.collect_detail_dir, G.detail_buf.p + used + sp.off, n,
+                        f) < 0)
                 break;
             G.detail_seq_next++;
             G.detail_records++;
@@ -730,6 +751,8 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         /* message.timeout.ms = 0: only a permanent error gets here. */
         G.produce_failed++;
         log_error("kafka: record not stored: %s", rd_kafka_err2str(m->err));
+        if (f->kind == REC_DETAIL)
+            detail_ack(f); /* counted and logged as lost; the follower must not stall */
         if (f->kind == REC_RADIUS && f->d) {
             /* Forget it, so the NAS's retransmission is produced again. */
             unsigned hb = dedup_hash((struct sockaddr *)&f->d->peer, f->d->id, f->d->auth);
@@ -752,6 +775,25 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     }
     free(f);
     update_pause();
+}
+
+/* A fatal producer error (e.g. the idempotent producer's sequence broken)
+ * makes every later produce fail: stop, so the service manager restarts a
+ * clean producer, instead of running on and dropping input. */
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)opaque;
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+        warn_limited("kafka: %s", reason);
+        return;
+    }
+    char why[512];
+    rd_kafka_fatal_error(rk, why, sizeof why);
+    log_error("kafka: fatal producer error: %s; stopping", why);
+    G.fatal = 1;
+    if (!G.stopping) {
+        G.stopping = 1;
+        uv_stop(G.loop);
+    }
 }
 
 static void kpoll_cb(uv_poll_t *h, int status, int events) {
@@ -799,6 +841,8 @@ static void walk_close_cb(uv_handle_t *h, void *arg) {
 
 static void signal_cb(uv_signal_t *s, int sig) {
     (void)s;
+    if (G.stopping)
+        return; /* already flushing */
     log_info("signal %d: stopping; waiting for Kafka to acknowledge %ld records", sig,
              G.inflight_n);
     G.stopping = 1;
@@ -864,6 +908,7 @@ static rd_kafka_t *make_producer(char *err, size_t errlen) {
             return NULL;
         }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
     return rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 }
 
@@ -995,5 +1040,5 @@ int main(int argc, char **argv) {
     free(G.detail_done);
     buf_close(&G.detail_buf);
     config_free(&G.cfg);
-    return lost ? 1 : 0;
+    return lost || G.fatal ? 1 : 0;
 }

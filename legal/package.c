@@ -132,20 +132,34 @@ void package_close(package *p) {
 }
 
 char *package_read(const char *dir, const char *name, size_t *len, char *err, size_t errlen) {
+    if (!name_ok(name)) {
+        snprintf(err, errlen, "%s: not a valid package file name", name);
+        return NULL;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
+    /* Never follow a link out of the package, never block on a FIFO. */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     struct stat st;
-    if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", name, f ? "not a regular file" : strerror(errno));
-        if (f)
-            fclose(f);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: %s", name, fd < 0 ? strerror(errno) : "not a regular file");
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     char *d = mem_alloc((size_t)st.st_size + 1);
-    *len = fread(d, 1, (size_t)st.st_size, f);
-    d[*len] = '\0';
-    fclose(f);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, d + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    d[got] = '\0';
+    *len = got;
     return d;
 }
 

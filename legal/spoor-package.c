@@ -47,7 +47,13 @@ static const char *str(json_t *o, const char *k) {
     return json_string_value(json_object_get(o, k));
 }
 
+/* A field a spreadsheet would run as a formula (= + - @ first) is opened
+ * with a quote mark (OWASP's CSV-injection advice); results.json and the
+ * result files keep the value as it is. */
 static void csv_field(buf *o, const char *v, int last) {
+    if (v && (*v == '=' || *v == '+' || *v == '-' || *v == '@')) {
+        buf_addc(o, '\'');
+    }
     if (v) {
         int q = strpbrk(v, ",\"\r\n") != NULL;
         if (q)
@@ -423,7 +429,9 @@ static int verify(const char *dir, const char *key_path) {
     json_t *man = NULL;
     int n = package_verify(dir, pk, &man, &problems);
     size_t n_audit = 0, n_results = 0;
-    if (man)
+    /* Contents are checked only under a good signature (their names come
+     * from the manifest). */
+    if (man && n == 0)
         n += verify_contents(dir, man, &problems, &n_audit, &n_results);
     if (n) {
         fprintf(stderr, "spoor verify-package: %s: %d problem%s\n%.*s", dir, n, n == 1 ? "" : "s",

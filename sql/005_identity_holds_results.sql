@@ -326,7 +326,11 @@ BEGIN
                  WHEN h.state <> 'active' THEN 'hold ' || p_hold || ' is ' || h.state || ', not active'
                  ELSE 'a renewal is 1 to 90 days' END);
     END IF;
-    v_exp := greatest(h.expires_at, now()) + make_interval(days => v_days);
+    -- One renewal adds at most 90 days, and a hold never reaches more than
+    -- 180 days ahead: renewing again and again does not stack (2703(f)(2):
+    -- 90 days, extended once by another 90 on a renewed request).
+    v_exp := least(greatest(h.expires_at, now()) + make_interval(days => v_days),
+                   now() + interval '180 days');
     UPDATE spoor.hold SET expires_at = v_exp, renewals = renewals + 1 WHERE hold_id = p_hold;
     PERFORM spoor.audit_append('hold.renew', h.request_id,
         jsonb_build_object('hold_id', p_hold, 'days', v_days, 'expires_at', v_exp, 'note', p_note),

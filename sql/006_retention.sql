@@ -49,11 +49,39 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, spoor AS $$
     SELECT ((p_now - keep) AT TIME ZONE 'UTC')::date FROM spoor.retention_policy WHERE class = p_class
 $$;
 
--- For spoor-ingest and spoor import: the horizons now, "smtp_day radius_day".
+-- For spoor-ingest and spoor import: the horizons now, "smtp radius evidence".
 CREATE FUNCTION retention_horizons() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
     SELECT coalesce(spoor.retention_horizon('smtp', now())::text, '-') || ' ' ||
-           coalesce(spoor.retention_horizon('radius', now())::text, '-')
+           coalesce(spoor.retention_horizon('radius', now())::text, '-') || ' ' ||
+           coalesce(spoor.retention_horizon('evidence', now())::text, '-')
+$$;
+
+-- The clock a deletion may use.  A run may be told a past instant (drop
+-- less), never, on a production database, a future one: a wrong --now or a
+-- host clock running ahead must not delete what the law still requires.  A
+-- test database opts in to a simulated future clock (a superuser sets
+-- allow_future; there is no function for it).
+CREATE TABLE retention_clock (
+    one          boolean PRIMARY KEY DEFAULT true CHECK (one),
+    allow_future boolean NOT NULL DEFAULT false
+);
+INSERT INTO retention_clock DEFAULT VALUES;
+
+CREATE FUNCTION retention_now(p_now timestamptz) RETURNS timestamptz
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor AS $$
+BEGIN
+    IF p_now IS NULL THEN
+        RETURN now();
+    END IF;
+    IF p_now > now() + interval '1 minute'
+       AND NOT (SELECT allow_future FROM spoor.retention_clock) THEN
+        RAISE EXCEPTION 'retention: the instant % is in the future; a simulated clock is for test '
+                        'databases only (spoor.retention_clock.allow_future)', p_now
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN p_now;
+END
 $$;
 
 CREATE FUNCTION retention_policy_list() RETURNS SETOF jsonb
@@ -183,6 +211,9 @@ DECLARE
     v_digest text;
     v_held bigint[];
 BEGIN
+    p_now := spoor.retention_now(p_now);
+    -- A hold being created or renewed right now must be seen: wait for it.
+    LOCK TABLE spoor.hold IN SHARE MODE;
     SELECT p.class, r.keep INTO v_class, v_keep
     FROM spoor.partitioned p JOIN spoor.retention_policy r ON r.class = p.class WHERE p.name = p_tbl;
     IF NOT FOUND OR to_regclass('spoor.' || v_part) IS NULL THEN
@@ -228,35 +259,64 @@ $$;
 CREATE FUNCTION retention_prune_leases(p_now timestamptz, p_dry_run boolean) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
-    v_horizon date := spoor.retention_horizon('radius', p_now);
-    v_held date[] := ARRAY(SELECT DISTINCT h.day FROM spoor.held_days() h);
+    v_horizon date;
+    v_held date[];
     v_rows bigint;
     v_digest text;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS lease_gone (h bytea) ON COMMIT DROP;
-    TRUNCATE lease_gone;
-    INSERT INTO lease_gone
-    SELECT sha256(convert_to(l::text, 'UTF8')) FROM spoor.lease l
-    WHERE (l.span_hi AT TIME ZONE 'UTC')::date < v_horizon
-      AND coalesce(l.stop_ts, l.span_hi) < v_horizon
-      AND NOT EXISTS (SELECT 1 FROM unnest(v_held) d
-                      WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
-                                  AND (l.span_hi AT TIME ZONE 'UTC')::date);
-    SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
-    INTO v_rows, v_digest FROM lease_gone;
-    IF p_dry_run OR v_rows = 0 THEN
-        RETURN jsonb_build_object('status', 'ok', 'rows', v_rows, 'digest', v_digest, 'dry_run', p_dry_run);
+    p_now := spoor.retention_now(p_now);
+    LOCK TABLE spoor.hold IN SHARE MODE;
+    v_horizon := spoor.retention_horizon('radius', p_now);
+    v_held := ARRAY(SELECT DISTINCT h.day FROM spoor.held_days() h);
+    IF p_dry_run THEN
+        SELECT count(*), encode(sha256(coalesce(string_agg(sha256(convert_to(l::text, 'UTF8')), ''::bytea
+                                                           ORDER BY sha256(convert_to(l::text, 'UTF8'))), ''::bytea)), 'hex')
+        INTO v_rows, v_digest FROM spoor.lease l
+        WHERE (l.span_hi AT TIME ZONE 'UTC')::date < v_horizon
+          AND NOT EXISTS (SELECT 1 FROM unnest(v_held) d
+                          WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
+                                      AND (l.span_hi AT TIME ZONE 'UTC')::date);
+        RETURN jsonb_build_object('status', 'ok', 'rows', v_rows, 'digest', v_digest, 'dry_run', true);
     END IF;
-    DELETE FROM spoor.lease l
-    WHERE (l.span_hi AT TIME ZONE 'UTC')::date < v_horizon
-      AND coalesce(l.stop_ts, l.span_hi) < v_horizon
-      AND NOT EXISTS (SELECT 1 FROM unnest(v_held) d
-                      WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
-                                  AND (l.span_hi AT TIME ZONE 'UTC')::date);
-    PERFORM spoor.audit_append('retention.prune_leases', NULL,
-        jsonb_build_object('table', 'lease', 'before', v_horizon, 'rows', v_rows, 'now', p_now),
-        'ok', v_digest);
+    -- The proof is taken over exactly the rows deleted (no second look).
+    WITH gone AS (
+        DELETE FROM spoor.lease l
+        WHERE (l.span_hi AT TIME ZONE 'UTC')::date < v_horizon
+          AND NOT EXISTS (SELECT 1 FROM unnest(v_held) d
+                          WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
+                                      AND (l.span_hi AT TIME ZONE 'UTC')::date)
+        RETURNING sha256(convert_to(l::text, 'UTF8')) AS h)
+    SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
+    INTO v_rows, v_digest FROM gone;
+    IF v_rows > 0 THEN
+        PERFORM spoor.audit_append('retention.prune_leases', NULL,
+            jsonb_build_object('table', 'lease', 'before', v_horizon, 'rows', v_rows, 'now', p_now),
+            'ok', v_digest);
+    END IF;
     RETURN jsonb_build_object('status', 'ok', 'rows', v_rows, 'digest', v_digest);
+END
+$$;
+
+-- lease_merge (002) keeps its working rows in temporary tables.  Temporary
+-- tables are looked up before the function's search_path, so a caller who
+-- made a table of that name first (with a trigger) would have it used with
+-- the owner's rights.  The wrapper refuses a temporary table spoor_owner did
+-- not create, and the ingest role loses the right to make any.
+ALTER FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval, interval)
+    SET search_path = pg_catalog, spoor, pg_temp;
+ALTER FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval, interval)
+    RENAME TO lease_merge_core;
+CREATE FUNCTION lease_merge(p_blocks bigint[], p_lo timestamptz, p_hi timestamptz,
+                            p_timeout interval, p_open_max interval) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_class c
+               WHERE c.relnamespace = pg_my_temp_schema() AND c.relname IN ('lease_in', 'lease_batch')
+                 AND c.relowner <> 'spoor_owner'::regrole) THEN
+        RAISE EXCEPTION 'lease_merge: a temporary table lease_in or lease_batch made by another role '
+                        'is in the way' USING ERRCODE = '42501';
+    END IF;
+    RETURN spoor.lease_merge_core(p_blocks, p_lo, p_hi, p_timeout, p_open_max);
 END
 $$;
 
@@ -284,6 +344,10 @@ $$;
 REVOKE ALL ON FUNCTION spoor.ensure_partitions(date, date) FROM PUBLIC;
 GRANT USAGE ON SCHEMA spoor TO spoor_retention, spoor_admin, spoor_ingest;
 GRANT EXECUTE ON FUNCTION spoor.ensure_partitions(date, date) TO spoor_ingest, spoor_retention;
+REVOKE ALL ON FUNCTION spoor.lease_merge_core(bigint[], timestamptz, timestamptz, interval, interval) FROM PUBLIC, spoor_ingest;
+REVOKE ALL ON FUNCTION spoor.lease_merge(bigint[], timestamptz, timestamptz, interval, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.lease_merge(bigint[], timestamptz, timestamptz, interval, interval) TO spoor_ingest;
+DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM spoor_ingest', current_database()); END $$;
 GRANT EXECUTE ON FUNCTION spoor.retention_horizons() TO spoor_ingest;
 GRANT EXECUTE ON FUNCTION spoor.retention_maintain(timestamptz, integer) TO spoor_retention;
 GRANT EXECUTE ON FUNCTION spoor.retention_plan(timestamptz, boolean) TO spoor_retention, spoor_admin, spoor_auditor;

@@ -3,6 +3,7 @@
 -- table with the same columns and indexes (bench_flat.radius_event), for the
 -- retention benchmark.  Run as the stack's superuser in a scratch database.
 UPDATE spoor.retention_policy SET keep = interval '30 years';
+UPDATE spoor.retention_clock SET allow_future = true;  -- the benchmark simulates the clock
 SELECT spoor.ensure_partitions(current_date - 10 - :days, current_date);
 INSERT INTO spoor.radius_event (ts, received, status, session_key, acct_session_id, user_name,
     calling_station_id, nas_ip, nas_identifier, nas_port, framed_ip, session_time, pos, block_id, block_idx)

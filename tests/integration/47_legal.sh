@@ -156,6 +156,9 @@ out=$(as alice hold renew "$h1" --days 90); rc=$?
 t_eq "a hold is renewed" "$rc" 0
 t_eq "…to 180 days" \
   "$(t_psql -c "select round(extract(epoch from expires_at - created_at) / 86400) from spoor.hold where hold_id = $h1")" 180
+as alice hold renew "$h1" --days 90 >/dev/null
+t_eq "renewals do not stack beyond 180 days ahead" \
+  "$(t_psql -c "select round(extract(epoch from expires_at - now()) / 86400) from spoor.hold where hold_id = $h1")" 180
 t_match "the held days include the day of the window" "$(t_psql -c "select string_agg(day::text, ',') from spoor.held_days()")" '2026-11-21'
 out=$(as alice hold release "$h1" --note 'case dropped')
 t_match "release: the first person asks" "$out" 'second person must confirm'

@@ -16,6 +16,7 @@ t_person bob approver
 t_person adm admin
 t_person ret retention
 t_person aud auditor
+t_person ing ingest
 
 t_eq "spoor-retention links neither librdkafka nor libuv" "$(ldd "$R" | grep -cE 'rdkafka|libuv')" 0
 
@@ -60,6 +61,16 @@ mapfile -t mails < <(sed -n 's/\r//; 2,$p' "$W/d/truth_mail.tsv" | awk -F'\t' '$
 IFS=$'\t' read -r mid host qids time ip port sasl user calling <<<"${mails[0]}"
 IFS=$'\t' read -r mid2 _ _ time2 ip2 _ _ _ _ <<<"${mails[1]}"
 
+# ---- late records for an expired day ----------------------------------------------
+as adm retention policy set smtp '2 days' >/dev/null
+before=$(t_psql -c "select count(*) from spoor.smtp_event")
+head -n 40 "$W/d/maillog" >"$W/late.log"
+"$S" import --format postfix --reference 2026-11-21T12:00:00Z "$W/late.log" >"$W/late.txt" 2>&1 || cat "$W/late.txt"
+as adm retention policy set smtp '183 days' >/dev/null
+t_match "late lines for a day past retention are quarantined" \
+  "$(t_psql -c "select reason || ': ' || detail from spoor.quarantine where reason = 'past_retention' limit 1")" \
+  'past_retention: day 2026-11-21 is before the smtp retention horizon'
+t_eq "…all 40 of them, none stored" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'past_retention'")/$(t_psql -c "select count(*) from spoor.smtp_event")" "40/$before"
 # A preservation order on the first sender's address: a legal hold.
 p=$(as alice request create --case PRES-1 --kind preservation --authority Police --basis '2703(f)' \
   --from 2026-11-21T08:00:00Z --to 2026-11-21T10:00:00Z --ip "$ip" --message-id "$mid" | sed -n 's/^request \([0-9]*\).*/\1/p')
@@ -69,6 +80,11 @@ t_match "the hold keeps the day of its window" "$held" '2026-11-21'
 
 # ---- dry run == run --------------------------------------------------------------
 now=$(date -u -d '+200 days' +%FT12:00:00Z)
+out=$(PGUSER=ret "$R" run --now "$now" 2>&1); rc=$?
+t_eq "a future --now is refused on a database that did not opt in" "$rc" 1
+t_match "…saying why" "$out" 'simulated clock is for test databases only'
+t_eq "…and nothing was dropped" "$(t_psql -c "select count(*) from spoor.retention_dropped")" 0
+t_psql -c "update spoor.retention_clock set allow_future = true"
 PGUSER=ret "$R" run --dry-run --now "$now" >"$W/dry.txt"; rc=$?
 t_eq "dry run exits 0" "$rc" 0
 t_eq "a dry run drops nothing" "$(t_psql -c "select count(*) from spoor.retention_plan(now(), true)")" "$n_parts"
@@ -145,15 +161,9 @@ t_match "the retention role cannot drop a partition by hand" "$out" 'must be own
 out=$(PGUSER=alice psql -X -tAc "select spoor.retention_drop('smtp_event', current_date - 300, now())" 2>&1)
 t_match "an analyst cannot call retention_drop" "$out" 'permission denied'
 
-# ---- late records for an expired day ----------------------------------------------
-as adm retention policy set smtp '2 days' >/dev/null
-before=$(t_psql -c "select count(*) from spoor.smtp_event")
-head -n 40 "$W/d/maillog" >"$W/late.log"
-"$S" import --format postfix --reference 2026-11-21T12:00:00Z "$W/late.log" >"$W/late.txt" 2>&1 || true
-t_match "late lines for a day past retention are quarantined" \
-  "$(t_psql -c "select reason || ': ' || detail from spoor.quarantine where reason = 'past_retention' limit 1")" \
-  'past_retention: day 2026-11-21 is before the smtp retention horizon'
-t_eq "…all 40 of them, none stored" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'past_retention'")/$(t_psql -c "select count(*) from spoor.smtp_event")" "40/$before"
+out=$(PGUSER=ing psql -X -tAc "create temp table lease_in (x int)" 2>&1)
+t_match "the ingest role cannot make temporary tables (no shadowing lease_merge's)" "$out" 'permission denied'
+
 t_eq "consumed = stored + quarantined, per source" \
   "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
 
