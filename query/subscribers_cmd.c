@@ -46,6 +46,15 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
     return p;
 }
 
+/* Fields left out of a row: the empty ones (a field that is not UTF-8 is
+ * left out too, by json_string, and makes the counts differ). */
+static size_t empty_fields(char **f, size_t n) {
+    size_t e = 0;
+    for (size_t i = 0; i < n; i++)
+        e += !*f[i];
+    return e;
+}
+
 static int send_chunk(cli *c, PGconn *conn, json_t *rows, const char *sha, const char *path,
                       long long *total) {
     char *js = json_dumps(rows, JSON_COMPACT);
@@ -142,8 +151,8 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
             if (*f[i])
                 json_object_set_new(row, columns[map[i]], json_string(f[i]));
         const char *acct = json_string_value(json_object_get(row, "account"));
-        if (!acct || !json_string(acct)) {
-            cli_error(c, "%s:%ld: empty or non-UTF-8 account", path, line);
+        if (json_object_size(row) != (size_t)n - (size_t)empty_fields(f, n) || !acct) {
+            cli_error(c, "%s:%ld: an empty account, or a field that is not UTF-8", path, line);
             json_decref(row);
             goto out;
         }
