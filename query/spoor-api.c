@@ -277,6 +277,10 @@ static const route routes[] = {
     {"POST", "/v1/holds/%/release", "SELECT spoor.hold_release($1, $2)", {":id", "note"}},
     {"GET", "/v1/report", "SELECT spoor.report($1::integer, NULL, NULL)", {"?year"}},
     {"POST", "/v1/users", "SELECT spoor.user_add($1, $2)", {"name", "role"}},
+    {"POST",
+     "/v1/trace/user",
+     "SELECT spoor.trace_user($1::bigint, $2)",
+     {"request_id", "user_name"}},
     {"GET",
      "/v1/audit",
      "SELECT jsonb_build_object('status', 'ok', 'entries', coalesce(jsonb_agg(jsonb_build_object("

@@ -19,6 +19,7 @@ static void usage(FILE *out) {
         "usage: spoor trace ip ADDRESS --at TIME --request ID [--port N] [--tolerance SECONDS]\n"
         "                       [--zone ZONE] [--json]\n"
         "       spoor trace message-id ID --request ID [--tolerance SECONDS] [--json]\n"
+        "       spoor trace user NAME --request ID [--json]   (only if the order names NAME)\n"
         "TIME is RFC 3339 with an offset (2026-11-22T13:15:02Z), or a local time with --zone.\n");
 }
 
@@ -134,6 +135,17 @@ static void render_ip(json_t *j) {
     printf("trace ip %s at %s (tolerance %gs), request %lld\n", headers_check_str(q, "ip"),
            headers_check_str(q, "at"), json_number_value(json_object_get(q, "tolerance_s")),
            (long long)json_integer_value(json_object_get(j, "request_id")));
+    print_sessions(j, "");
+}
+
+static void render_user(json_t *j) {
+    json_t *q = json_object_get(j, "query"), *w = json_object_get(j, "window");
+    printf("trace user %s, request %lld, window %s .. %s: %zu session%s\n",
+           headers_check_str(q, "user_name"),
+           (long long)json_integer_value(json_object_get(j, "request_id")),
+           json_string_value(json_array_get(w, 0)), json_string_value(json_array_get(w, 1)),
+           json_array_size(json_object_get(j, "sessions")),
+           json_array_size(json_object_get(j, "sessions")) == 1 ? "" : "s");
     print_sessions(j, "");
 }
 
@@ -407,11 +419,22 @@ int trace_cmd_run(cli *c, int argc, char **argv) {
         PQfinish(conn);
         return rc;
     }
+    if (!strcmp(argv[1], "user")) {
+        if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
+            return 2;
+        PGconn *conn = cli_connect(c);
+        if (!conn)
+            return 1;
+        const char *v[] = {request, argv[2]};
+        int rc = run(c, conn, "SELECT spoor.trace_user($1, $2)", 2, v, render_user);
+        PQfinish(conn);
+        return rc;
+    }
     if (!strcmp(argv[1], "headers")) {
         if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
             return 2;
         return trace_headers(c, argv[2], request, tol);
     }
-    cli_error(c, "unknown lookup '%s' (ip, message-id, headers)", argv[1]);
+    cli_error(c, "unknown lookup '%s' (ip, message-id, headers, user)", argv[1]);
     return 2;
 }

@@ -201,6 +201,66 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
                              spoor.trace_headers_core(p_request, p_message_id, p_hops, p_tolerance))
 $$;
 
+-- A subscriber's sessions during the order's window: only when the order
+-- names that subscriber (scope kind user_name), never a listing of anyone
+-- else's.  Gated, audited and kept like the other lookups.
+CREATE INDEX lease_user ON lease (user_name) WHERE user_name IS NOT NULL;
+
+CREATE FUNCTION trace_user_core(p_request bigint, p_user text) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
+DECLARE
+    v_params jsonb := jsonb_build_object('user_name', p_user);
+    v_why text;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_sessions jsonb;
+    v_res jsonb;
+BEGIN
+    IF p_user IS NULL OR p_user = '' THEN
+        v_why := 'a user name is required';
+    ELSE
+        v_why := spoor.gate(p_request, 'user_name', p_user, NULL, NULL, interval '0');
+    END IF;
+    IF v_why IS NOT NULL THEN
+        PERFORM spoor.audit_append('trace.user', p_request, v_params, 'denied', v_why);
+        RETURN jsonb_build_object('status', 'denied', 'reason', v_why);
+    END IF;
+    SELECT window_lo, window_hi INTO v_lo, v_hi FROM spoor.request WHERE request_id = p_request;
+    SELECT coalesce(jsonb_agg(x.s ORDER BY x.start), '[]'::jsonb) INTO v_sessions
+    FROM (
+        SELECT coalesce(l.start_ts, l.est_start, l.first_ts) AS start, jsonb_build_object(
+            'user_name', l.user_name, 'calling_station_id', l.calling_station_id,
+            'called_station_id', l.called_station_id, 'nas_ip', host(l.nas_ip),
+            'nas_identifier', l.nas_identifier, 'nas_port', l.nas_port, 'nas_port_id', l.nas_port_id,
+            'acct_session_id', l.acct_session_id,
+            'framed_ip', CASE WHEN l.addr_kind = 1 THEN host(l.addr) END,
+            'framed_ipv6_prefix', CASE WHEN l.addr_kind = 2 THEN l.addr::text END,
+            'delegated_ipv6_prefix', CASE WHEN l.addr_kind = 3 THEN l.addr::text END,
+            'start', coalesce(l.start_ts, l.est_start, l.first_ts), 'start_seen', l.start_ts IS NOT NULL,
+            'stop', l.stop_ts, 'terminate_cause', l.terminate_cause, 'last_seen', l.last_ts,
+            'evidence', (SELECT coalesce(jsonb_agg(spoor.evidence_of(e.block_id, e.block_idx, e.ts) ORDER BY e.ts), '[]')
+                         FROM (SELECT e.block_id, e.block_idx, e.ts FROM spoor.radius_event e
+                               WHERE e.session_key = l.session_key AND e.status IN (1, 2)
+                                 AND e.ts BETWEEN coalesce(l.start_ts, l.est_start, l.first_ts) - interval '1 minute'
+                                              AND coalesce(l.stop_ts, l.span_hi) + interval '1 minute'
+                               ORDER BY e.ts LIMIT 4) e)) AS s
+        FROM spoor.lease l
+        WHERE l.user_name = p_user AND l.first_ts <= v_hi AND l.span_hi >= v_lo
+        ORDER BY coalesce(l.start_ts, l.est_start, l.first_ts)
+        LIMIT 1000) x;
+    v_res := jsonb_build_object('status', 'ok', 'request_id', p_request, 'query', v_params,
+                                'window', jsonb_build_array(v_lo, v_hi), 'sessions', v_sessions);
+    PERFORM spoor.audit_append('trace.user', p_request, v_params, 'ok',
+                               encode(sha256(convert_to(v_res::text, 'UTF8')), 'hex'));
+    RETURN v_res;
+END
+$$;
+
+CREATE FUNCTION trace_user(p_request bigint, p_user text) RETURNS jsonb
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
+    SELECT spoor.result_keep(p_request, 'trace.user', spoor.trace_user_core(p_request, p_user))
+$$;
+
 -- ---- requests with options ----------------------------------------------------
 
 -- request_create of 003 plus P_OPTIONS: {"subscriber_data": bool,
@@ -531,6 +591,7 @@ REVOKE EXECUTE ON FUNCTION spoor.trace_headers_core(bigint, text, jsonb, interva
 GRANT EXECUTE ON FUNCTION spoor.trace_ip(bigint, inet, timestamptz, integer, interval) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.trace_message_id(bigint, text, interval) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.trace_headers(bigint, text, jsonb, interval) TO spoor_analyst;
+GRANT EXECUTE ON FUNCTION spoor.trace_user(bigint, text) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.request_create(text, text, text, text, text, timestamptz, timestamptz,
     timestamptz, timestamptz, integer, jsonb, jsonb) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.hold_list() TO spoor_analyst, spoor_approver, spoor_auditor, spoor_retention;

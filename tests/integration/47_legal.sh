@@ -78,6 +78,19 @@ t_eq "every allowed lookup's answer is kept beside its audit entry" \
 out=$(t_psql -c "update spoor.request_result set result = '{}' where request_id = $r2" 2>&1)
 t_match "kept results cannot be changed" "$out" 'append-only'
 
+# A subscriber's history, only under an order that names the subscriber.
+ru=$(as alice request create --case ID-U --authority 'Court A' --basis 'StPO 100g' --from 2026-11-21T08:00:00Z \
+  --to 2026-11-21T10:00:00Z --user "$user" | sed -n 's/^request \([0-9]*\).*/\1/p')
+as bob request approve "$ru" >/dev/null
+out=$(as alice --json trace user "$user" --request "$ru"); rc=$?
+t_eq "trace user: the named subscriber's sessions in the window" "$rc/$(printf '%s' "$out" | jq -r '[.sessions[].calling_station_id] | unique | join(",")')" "0/$calling"
+t_match "…with the Start or Stop records as evidence" "$(printf '%s' "$out" | jq -r '.sessions[0].evidence[0].line')" 'Acct-Status-Type = (Start|Stop)'
+out=$(as alice trace user other-account --request "$ru" 2>&1); rc=$?
+t_eq "trace user: anyone else is refused" "$rc" 1
+t_match "…as not named by the order" "$out" 'user_name other-account is not named by the request'
+out=$(as alice trace user "$user" --request "$r1" 2>&1); rc=$?
+t_match "…and an order naming only an address lists no subscriber's history" "$out" 'is not named by the request'
+
 # ---- disclosure package ------------------------------------------------------------
 mkdir -p "$W/keys" "$W/keys2"
 "$S" audit keygen "$W/keys" >/dev/null
@@ -194,10 +207,10 @@ out=$(as aud report)
 t_match "report: open requests with deadlines at risk" "$out" "$r4 +received .*D-1 .*AT RISK"
 out=$(as aud --json report)
 y=$(date -u +%Y)
-t_eq "report: requests received this year" "$(printf '%s' "$out" | jq .figures.received)" 7
+t_eq "report: requests received this year" "$(printf '%s' "$out" | jq .figures.received)" 8
 t_eq "report: rejected" "$(printf '%s' "$out" | jq .figures.rejected)" 1
-t_eq "report: by authority" "$(printf '%s' "$out" | jq -cS '.figures.by_authority')" '{"Court A":3,"Court B":2,"FBI":1,"Police":1}'
-t_eq "report: by kind" "$(printf '%s' "$out" | jq -cS '.figures.by_kind')" '{"disclosure":5,"preservation":2}'
+t_eq "report: by authority" "$(printf '%s' "$out" | jq -cS '.figures.by_authority')" '{"Court A":4,"Court B":2,"FBI":1,"Police":1}'
+t_eq "report: by kind" "$(printf '%s' "$out" | jq -cS '.figures.by_kind')" '{"disclosure":6,"preservation":2}'
 t_eq "report: by legal basis" "$(printf '%s' "$out" | jq '.figures.by_legal_basis["StPO 100j"]')" 3
 t_eq "report: subscriber reveals counted" "$(printf '%s' "$out" | jq '.figures.subscriber_reveals')" 1
 out=$(as aud --json report --year 2001)

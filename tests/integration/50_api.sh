@@ -131,6 +131,10 @@ t_eq "GET /v1/retention/policy" "$(code -H "Authorization: Bearer $taud" "$U/v1/
 t_eq "POST /v1/retention/policy (admin)" "$(code -X POST -H "Authorization: Bearer $tadm" -d '{"class":"smtp","keep":"200 days"}' "$U/v1/retention/policy")" 200
 t_eq "…an auditor cannot change it (403)" "$(code -X POST -H "Authorization: Bearer $taud" -d '{"class":"smtp","keep":"1 day"}' "$U/v1/retention/policy")" 403
 
+t_eq "POST /v1/trace/user for a subscriber the order does not name: 403" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"user_name\":\"$user\"}" "$U/v1/trace/user")" 403
+t_match "…named as such" "$(cat "$W/body")" 'is not named by the request'
+
 # Bad requests: 4xx JSON, never a crash.
 t_eq "bad JSON: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d '{nope' "$U/v1/trace/ip")" 400
 t_eq "missing field: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r}" "$U/v1/trace/ip")" 400
