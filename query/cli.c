@@ -61,17 +61,33 @@ json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const
     return j;
 }
 
-int cli_exec(cli *c, const char *program, char **argv) {
-    char exe[PATH_MAX], path[PATH_MAX + 64];
+int cli_exec_sub(cli *c, const char *program, const char *first, int argc, char **argv) {
+    char **av = calloc((size_t)argc + 2, sizeof *av);
+    int n = 0;
+    av[n++] = (char *)program;
+    if (first)
+        av[n++] = (char *)first;
+    for (int i = 1; i < argc; i++)
+        av[n++] = argv[i];
+    int rc = cli_exec(c, program, av);
+    free(av);
+    return rc;
+}
+
+int cli_program_path(const char *program, char *path, size_t n) {
+    char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) {
-        cli_error(c, "cannot locate myself");
-        return 1;
-    }
+    if (len <= 0 || strchr(program, '/'))
+        return -1;
     exe[len] = '\0';
     *strrchr(exe, '/') = '\0';
-    snprintf(path, sizeof path, "%s/%s", exe, program);
-    if (access(path, X_OK) != 0) {
+    snprintf(path, n, "%s/%s", exe, program);
+    return access(path, X_OK) == 0 ? 0 : -1;
+}
+
+int cli_exec(cli *c, const char *program, char **argv) {
+    char path[PATH_MAX + 64];
+    if (cli_program_path(program, path, sizeof path) < 0) {
         cli_error(c, "%s is not installed beside spoor", program);
         return 2;
     }

@@ -42,9 +42,14 @@ int cli_is_help(const char *arg);
  * NULL.  A NULL answer is reported as MISSING. */
 json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
                  const char *missing);
+/* The path of PROGRAM in the folder of this executable, if it is there and
+ * executable (0), else -1. */
+int cli_program_path(const char *program, char *path, size_t n);
 /* Replaces this process with spoor-PROGRAM from the folder of this
  * executable, handing on the configuration file and DSN (through the
  * environment, never argv).  Returns only on failure. */
 int cli_exec(cli *c, const char *program, char **argv);
+/* The same, for a subcommand handed on: runs PROGRAM [FIRST] ARGV[1..ARGC). */
+int cli_exec_sub(cli *c, const char *program, const char *first, int argc, char **argv);
 
 #endif

@@ -315,13 +315,7 @@ int request_cmd_run(cli *c, int argc, char **argv) {
     const char *sub = argv[1];
     if (!strcmp(sub, "export")) {
         /* Signing and writing files is spoor-package's job (legal/). */
-        char **av = calloc((size_t)argc + 1, sizeof *av);
-        av[0] = "spoor-package";
-        for (int i = 1; i < argc; i++)
-            av[i] = argv[i];
-        int rc = cli_exec(c, "spoor-package", av);
-        free(av);
-        return rc;
+        return cli_exec_sub(c, "spoor-package", NULL, argc, argv);
     }
     if (strcmp(sub, "create") && strcmp(sub, "approve") && strcmp(sub, "reject") &&
         strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "cancel") &&

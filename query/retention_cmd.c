@@ -51,13 +51,7 @@ int retention_cmd_run(cli *c, int argc, char **argv) {
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "run") || !strcmp(argv[1], "maintain") || !strcmp(argv[1], "plan")) {
-        char **av = calloc((size_t)argc + 1, sizeof *av);
-        av[0] = "spoor-retention";
-        for (int i = 1; i < argc; i++)
-            av[i] = argv[i];
-        int rc = cli_exec(c, "spoor-retention", av);
-        free(av);
-        return rc;
+        return cli_exec_sub(c, "spoor-retention", NULL, argc, argv);
     }
     if (strcmp(argv[1], "policy")) {
         cli_error(c, "unknown subcommand '%s' (try: spoor retention --help)", argv[1]);

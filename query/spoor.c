@@ -97,14 +97,8 @@ static int run_external(cli *c, int argc, char **argv) {
     (void)argc;
     char prog[256];
     snprintf(prog, sizeof prog, "spoor-%s", argv[0]);
-    char self[PATH_MAX], path[PATH_MAX + 300];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len > 0) {
-        self[len] = '\0';
-        *strrchr(self, '/') = '\0';
-        snprintf(path, sizeof path, "%s/%s", self, prog);
-    }
-    if (strchr(argv[0], '/') || len <= 0 || access(path, X_OK) != 0) {
+    char path[PATH_MAX + 300];
+    if (cli_program_path(prog, path, sizeof path) < 0) {
         cli_error(c, "unknown command '%s' (try: spoor help)", argv[0]);
         return 2;
     }
@@ -113,14 +107,7 @@ static int run_external(cli *c, int argc, char **argv) {
 
 /* `spoor verify-package DIR --key PUB` is `spoor-package verify ...`. */
 static int cmd_verify_package(cli *c, int argc, char **argv) {
-    char **av = calloc((size_t)argc + 2, sizeof *av);
-    av[0] = "spoor-package";
-    av[1] = "verify";
-    for (int i = 1; i < argc; i++)
-        av[i + 1] = argv[i];
-    int rc = cli_exec(c, "spoor-package", av);
-    free(av);
-    return rc;
+    return cli_exec_sub(c, "spoor-package", "verify", argc, argv);
 }
 
 int main(int argc, char **argv) {
