@@ -340,46 +340,47 @@ static const char *query_param(const char *query, const char *name, char *out, s
 
 static void respond_answer(conn *c, char *answer, const char *role, const char *err, int ka);
 
-/* Runs a route as ROLE.  Returns 0 if PATH is not a route. */
-static int handle_route(conn *c, const char *method, const char *path, const char *query,
-                        PGconn *pg, const char *role, json_t *body, int ka) {
-    char id[32];
-    const char *other = NULL;
+/* The route for METHOD and PATH (its id into ID), or NULL; then *OTHER is
+ * the method a route at PATH wants, if there is one. */
+static const route *route_find(const char *method, const char *path, char *id, size_t idlen,
+                               const char **other) {
+    *other = NULL;
     for (const route *r = routes; r->method; r++) {
-        if (!route_match(r->path, path, id, sizeof id))
+        if (!route_match(r->path, path, id, idlen))
             continue;
-        if (strcmp(r->method, method)) {
-            other = r->method;
-            continue;
-        }
-        const char *v[12] = {NULL};
-        char *owned[12] = {NULL}, qv[32];
-        int n = 0;
-        for (; n < 12 && r->params[n]; n++) {
-            const char *name = r->params[n];
-            if (!strcmp(name, ":id"))
-                v[n] = id;
-            else if (name[0] == '?')
-                v[n] = query_param(query, name + 1, qv, sizeof qv);
-            else {
-                json_t *x = json_object_get(body, name);
-                if (json_is_string(x))
-                    v[n] = json_string_value(x);
-                else if (x && !json_is_null(x))
-                    v[n] = owned[n] = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
-            }
-        }
-        char err[1024];
-        char *answer = as_person(pg, role, r->sql, n, v, err, sizeof err);
-        for (int i = 0; i < 12; i++)
-            free(owned[i]);
-        respond_answer(c, answer, role, err, ka);
-        free(answer);
-        return 1;
+        if (!strcmp(r->method, method))
+            return r;
+        *other = r->method;
     }
-    if (other)
-        respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST", ka);
-    return other != NULL;
+    return NULL;
+}
+
+/* Runs route R as ROLE, its parameters from ID, QUERY and BODY. */
+static void handle_route(conn *c, const route *r, const char *id, const char *query, PGconn *pg,
+                         const char *role, json_t *body, int ka) {
+    const char *v[12] = {NULL};
+    char *owned[12] = {NULL}, qv[32];
+    int n = 0;
+    for (; n < 12 && r->params[n]; n++) {
+        const char *name = r->params[n];
+        if (!strcmp(name, ":id"))
+            v[n] = id;
+        else if (name[0] == '?')
+            v[n] = query_param(query, name + 1, qv, sizeof qv);
+        else {
+            json_t *x = json_object_get(body, name);
+            if (json_is_string(x))
+                v[n] = json_string_value(x);
+            else if (x && !json_is_null(x))
+                v[n] = owned[n] = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+        }
+    }
+    char err[1024];
+    char *answer = as_person(pg, role, r->sql, n, v, err, sizeof err);
+    for (int i = 0; i < 12; i++)
+        free(owned[i]);
+    respond_answer(c, answer, role, err, ka);
+    free(answer);
 }
 
 /* Sends a function's JSON answer: 200 if its status is ok, 403 if refused;
@@ -445,14 +446,18 @@ static void handle(conn *c) {
     else if (sscanf(path, "/v1/requests/%ld/%31s", &req_id, tail) == 2 && req_id > 0 &&
              (!strcmp(tail, "approve") || !strcmp(tail, "reject")))
         kind = !strcmp(tail, "approve") ? 3 : 4;
-    int is_route = 0;
-    for (const route *r = routes; r->method && !kind; r++) {
-        char id[32];
-        is_route |= route_match(r->path, path, id, sizeof id);
-    }
-    if (!kind && !is_route) {
-        respond_error(c, 404, "no such endpoint", ka);
-        return;
+    const route *rt = NULL;
+    const char *other = NULL;
+    char rid[32];
+    if (!kind) {
+        rt = route_find(method, path, rid, sizeof rid, &other);
+        if (!rt) {
+            if (other)
+                respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST", ka);
+            else
+                respond_error(c, 404, "no such endpoint", ka);
+            return;
+        }
     }
     if (kind && strcmp(method, "POST")) {
         respond_error(c, 405, "use POST", ka);
@@ -477,8 +482,8 @@ static void handle(conn *c) {
         respond_error(c, 400, "the body must be a JSON object", ka);
         return;
     }
-    if (!kind) {
-        handle_route(c, method, path, query, pg, role, body, ka);
+    if (rt) {
+        handle_route(c, rt, rid, query, pg, role, body, ka);
         json_decref(body);
         free(role);
         return;
