@@ -964,14 +964,9 @@ static void load_horizon(batch *b, PGconn *conn) {
         int64_t h[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
         const char *v = PQgetvalue(r, 0, 0);
         for (int k = 0; k < 3 && v; k++) {
-            int y, m, d;
-            if (sscanf(v, "%d-%d-%d", &y, &m, &d) == 3) {
-                timeutil_civil c = {y, m, d, 0, 0, 0, 0};
-                int64_t t;
-                char e[100];
-                if (timeutil_civil_to_utc(&c, &t, e, sizeof e) == 0)
-                    h[k] = day_of(t);
-            }
+            long long d;
+            if (sscanf(v, "%lld", &d) == 1) /* "-": no policy for the class */
+                h[k] = d;
             v = strchr(v, ' ');
             v = v ? v + 1 : NULL;
         }

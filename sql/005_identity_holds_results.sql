@@ -365,26 +365,47 @@ BEGIN
 END
 $$;
 
+-- The hold P_HOLD, locked, after marking expired holds; WHY says why it
+-- cannot be acted on (NULL if it is active).
+CREATE FUNCTION hold_active(p_hold bigint, OUT h spoor.hold, OUT why text)
+LANGUAGE plpgsql SET search_path = pg_catalog, spoor AS $$
+BEGIN
+    PERFORM spoor.hold_expire_due();
+    SELECT * INTO h FROM spoor.hold WHERE hold_id = p_hold FOR UPDATE;
+    why := CASE WHEN h.hold_id IS NULL THEN 'no such hold'
+                WHEN h.state <> 'active' THEN 'hold ' || p_hold || ' is ' || h.state || ', not active' END;
+END
+$$;
+
+-- A refused hold action: audited, and answered with the reason.
+CREATE FUNCTION hold_deny(p_action text, p_request bigint, p_params jsonb, p_why text) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, spoor AS $$
+BEGIN
+    PERFORM spoor.audit_append(p_action, p_request, p_params, 'denied', p_why);
+    RETURN jsonb_build_object('status', 'denied', 'reason', p_why);
+END
+$$;
+
 -- Another 1..90 days from now (or from the current expiry if later); only
 -- an active hold, audited.
 CREATE FUNCTION hold_renew(p_hold bigint, p_days integer, p_note text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
     h spoor.hold;
+    v_a record;
+    v_why text;
     v_days integer := coalesce(p_days, 90);
     v_exp timestamptz;
 BEGIN
-    PERFORM spoor.hold_expire_due();
-    SELECT * INTO h FROM spoor.hold WHERE hold_id = p_hold FOR UPDATE;
-    IF NOT FOUND OR h.state <> 'active' OR v_days NOT BETWEEN 1 AND 90 THEN
-        PERFORM spoor.audit_append('hold.renew', h.request_id,
-            jsonb_build_object('hold_id', p_hold, 'days', p_days, 'note', p_note), 'denied',
-            CASE WHEN NOT FOUND THEN 'no such hold' WHEN h.state <> 'active' THEN 'hold is ' || h.state
-                 ELSE 'days must be 1..90' END);
-        RETURN jsonb_build_object('status', 'denied', 'reason',
-            CASE WHEN h.hold_id IS NULL THEN 'no such hold'
-                 WHEN h.state <> 'active' THEN 'hold ' || p_hold || ' is ' || h.state || ', not active'
-                 ELSE 'a renewal is 1 to 90 days' END);
+    v_a := spoor.hold_active(p_hold);
+    h := v_a.h;
+    v_why := v_a.why;
+    IF v_why IS NULL AND v_days NOT BETWEEN 1 AND 90 THEN
+        v_why := 'a renewal is 1 to 90 days';
+    END IF;
+    IF v_why IS NOT NULL THEN
+        RETURN spoor.hold_deny('hold.renew', h.request_id,
+            jsonb_build_object('hold_id', p_hold, 'days', p_days, 'note', p_note), v_why);
     END IF;
     -- One renewal adds at most 90 days, and a hold never reaches more than
     -- 180 days ahead: renewing again and again does not stack (2703(f)(2):
@@ -405,17 +426,16 @@ CREATE FUNCTION hold_release(p_hold bigint, p_note text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
     h spoor.hold;
+    v_a record;
+    v_why text;
     v_me name := spoor.actor();
 BEGIN
-    PERFORM spoor.hold_expire_due();
-    SELECT * INTO h FROM spoor.hold WHERE hold_id = p_hold FOR UPDATE;
-    IF NOT FOUND OR h.state <> 'active' THEN
-        PERFORM spoor.audit_append('hold.release', h.request_id,
-            jsonb_build_object('hold_id', p_hold, 'note', p_note), 'denied',
-            CASE WHEN h.hold_id IS NULL THEN 'no such hold' ELSE 'hold is ' || h.state END);
-        RETURN jsonb_build_object('status', 'denied', 'reason',
-            CASE WHEN h.hold_id IS NULL THEN 'no such hold'
-                 ELSE 'hold ' || p_hold || ' is ' || h.state || ', not active' END);
+    v_a := spoor.hold_active(p_hold);
+    h := v_a.h;
+    v_why := v_a.why;
+    IF v_why IS NOT NULL THEN
+        RETURN spoor.hold_deny('hold.release', h.request_id,
+                               jsonb_build_object('hold_id', p_hold, 'note', p_note), v_why);
     END IF;
     IF h.release_requested_by IS NULL THEN
         UPDATE spoor.hold SET release_requested_by = v_me, release_requested_at = now(),
@@ -426,9 +446,8 @@ BEGIN
             'release', 'requested: a second person must confirm');
     END IF;
     IF h.release_requested_by = v_me THEN
-        PERFORM spoor.audit_append('hold.release', h.request_id,
-            jsonb_build_object('hold_id', p_hold, 'note', p_note), 'denied', 'two people: same person');
-        RETURN jsonb_build_object('status', 'denied', 'reason',
+        RETURN spoor.hold_deny('hold.release', h.request_id,
+            jsonb_build_object('hold_id', p_hold, 'note', p_note),
             'two people: the person who asked for the release cannot confirm it');
     END IF;
     UPDATE spoor.hold SET state = 'released', released_by = v_me, released_at = now()

@@ -49,12 +49,13 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, spoor AS $$
     SELECT ((p_now - keep) AT TIME ZONE 'UTC')::date FROM spoor.retention_policy WHERE class = p_class
 $$;
 
--- For spoor-ingest and spoor import: the horizons now, "smtp radius evidence".
+-- For spoor-ingest and spoor import: the horizons now as UTC day numbers
+-- (days since 1970-01-01, as batch.c counts them), "smtp radius evidence".
 CREATE FUNCTION retention_horizons() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
-    SELECT coalesce(spoor.retention_horizon('smtp', now())::text, '-') || ' ' ||
-           coalesce(spoor.retention_horizon('radius', now())::text, '-') || ' ' ||
-           coalesce(spoor.retention_horizon('evidence', now())::text, '-')
+    SELECT string_agg(coalesce((spoor.retention_horizon(c, now()) - date '1970-01-01')::text, '-'), ' '
+                      ORDER BY n)
+    FROM unnest(ARRAY['smtp', 'radius', 'evidence']) WITH ORDINALITY AS x(c, n)
 $$;
 
 -- The clock a deletion may use.  A run may be told a past instant (drop
@@ -256,6 +257,16 @@ $$;
 -- The lease index is one row per session, not partitioned: sessions whose
 -- whole span is past the RADIUS horizon and touches no held day are deleted
 -- here (a small, cold table; the hot tables are only ever dropped whole).
+-- A lease whose whole span is before the RADIUS horizon and touches no
+-- held day: what pruning deletes (and a dry run counts).
+CREATE FUNCTION retention_lease_gone(l spoor.lease, p_horizon date, p_held date[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, spoor AS $$
+    SELECT (l.span_hi AT TIME ZONE 'UTC')::date < p_horizon
+       AND NOT EXISTS (SELECT 1 FROM unnest(p_held) d
+                       WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
+                                   AND (l.span_hi AT TIME ZONE 'UTC')::date)
+$$;
+
 CREATE FUNCTION retention_prune_leases(p_now timestamptz, p_dry_run boolean) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
@@ -272,19 +283,13 @@ BEGIN
         SELECT count(*), encode(sha256(coalesce(string_agg(sha256(convert_to(l::text, 'UTF8')), ''::bytea
                                                            ORDER BY sha256(convert_to(l::text, 'UTF8'))), ''::bytea)), 'hex')
         INTO v_rows, v_digest FROM spoor.lease l
-        WHERE (l.span_hi AT TIME ZONE 'UTC')::date < v_horizon
-          AND NOT EXISTS (SELECT 1 FROM unnest(v_held) d
-                          WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
-                                      AND (l.span_hi AT TIME ZONE 'UTC')::date);
+        WHERE spoor.retention_lease_gone(l, v_horizon, v_held);
         RETURN jsonb_build_object('status', 'ok', 'rows', v_rows, 'digest', v_digest, 'dry_run', true);
     END IF;
     -- The proof is taken over exactly the rows deleted (no second look).
     WITH gone AS (
         DELETE FROM spoor.lease l
-        WHERE (l.span_hi AT TIME ZONE 'UTC')::date < v_horizon
-          AND NOT EXISTS (SELECT 1 FROM unnest(v_held) d
-                          WHERE d BETWEEN (least(l.first_ts, coalesce(l.start_ts, l.first_ts)) AT TIME ZONE 'UTC')::date
-                                      AND (l.span_hi AT TIME ZONE 'UTC')::date)
+        WHERE spoor.retention_lease_gone(l, v_horizon, v_held)
         RETURNING sha256(convert_to(l::text, 'UTF8')) AS h)
     SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
     INTO v_rows, v_digest FROM gone;
