@@ -7,6 +7,9 @@
 \set sessions (:n / 10)
 -- The synthetic history starts on 2026-01-01: keep it whatever the policies say.
 UPDATE spoor.retention_policy SET keep = interval '30 years';
+-- A year of daily partitions before it, as a 12-month retention policy keeps
+-- them: a lookup must cost the same whether 3 or 365 days are kept.
+SELECT spoor.ensure_partitions('2025-01-01'::date, '2025-12-31'::date);
 SELECT spoor.ensure_partitions('2026-01-01'::date, ('2026-01-01'::date + (:sessions / :pool / 24 + 2)::int));
 INSERT INTO spoor.radius_event (ts, received, status, session_key, acct_session_id, user_name,
     calling_station_id, nas_ip, nas_identifier, nas_port, framed_ip, session_time, pos, block_id, block_idx)
