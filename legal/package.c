@@ -1,4 +1,5 @@
 #include "package.h"
+#include "fileio.h"
 #include "mem.h"
 
 #include <dirent.h>
@@ -138,29 +139,8 @@ char *package_read(const char *dir, const char *name, size_t *len, char *err, si
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    /* Never follow a link out of the package, never block on a FIFO. */
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", name, fd < 0 ? strerror(errno) : "not a regular file");
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    char *d = mem_alloc((size_t)st.st_size + 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, d + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    d[got] = '\0';
-    *len = got;
-    return d;
+    /* Never follow a link out of the package. */
+    return fileio_read(path, FILEIO_NOFOLLOW, len, err, errlen);
 }
 
 /* Lists every regular file under DIR (one sub-folder deep) not in LISTED. */

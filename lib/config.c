@@ -13,7 +13,7 @@
 static const conf_def config_defs[] = {
     {"dsn", CONF_STR, "", NOB, F(dsn), 1,
      "libpq connection string (empty: libpq defaults, PG* variables)"},
-    {"kafka.brokers", CONF_STR, "127.0.0.1:59092", NOB, F(kafka_brokers), 0, "bootstrap servers"},
+    {"kafka.brokers", CONF_STR, "127.0.0.1:29092", NOB, F(kafka_brokers), 0, "bootstrap servers"},
     {"kafka.topic.smtp", CONF_STR, "spoor.smtp", NOB, F(kafka_topic_smtp), 0, "mail log topic"},
     {"kafka.topic.radius", CONF_STR, "spoor.radius", NOB, F(kafka_topic_radius), 0,
      "RADIUS accounting topic"},

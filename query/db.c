@@ -1,4 +1,5 @@
 #include "db.h"
+#include "fileio.h"
 #include "mem.h"
 #include "pg.h"
 
@@ -46,24 +47,6 @@ static const char *db_sql_dir(cli *c, char *buf, size_t n) {
     return SPOOR_SQLDIR;
 }
 
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 8192, n = 0;
-    char *buf = mem_alloc(cap);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (cap - n - 1 == 0)
-            buf = mem_realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static int migration_cmp(const void *a, const void *b) {
     return ((const migration *)a)->version - ((const migration *)b)->version;
 }
@@ -104,9 +87,10 @@ static migration *migrations_load(cli *c, int *count) {
         x->path = mem_alloc(strlen(dir) + len + 2);
         sprintf(x->path, "%s/%s", dir, e->d_name);
         size_t sl;
-        x->sql = read_file(x->path, &sl);
+        char ferr[512];
+        x->sql = fileio_read(x->path, 0, &sl, ferr, sizeof ferr);
         if (!x->sql) {
-            cli_error(c, "cannot read %s: %s", x->path, strerror(errno));
+            cli_error(c, "cannot read migration %s", ferr);
             closedir(d);
             migrations_free(m, n - 1);
             return NULL;

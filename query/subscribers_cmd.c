@@ -1,6 +1,7 @@
 #include "subscribers_cmd.h"
 #include "arena.h"
 #include "csv.h"
+#include "fileio.h"
 #include "mem.h"
 #include "pg.h"
 
@@ -9,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Columns the customer-system export may carry; account is required. */
 static const char *const columns[] = {"account", "full_name", "postal_address", "billing_contact",
@@ -25,25 +25,6 @@ static void usage(FILE *out) {
                  "separate identity schema, replacing earlier rows of the same accounts, in one\n"
                  "transaction.  Needs the admin role.  Identities are revealed only to a request\n"
                  "approved with --subscriber-data.\n");
-}
-
-static char *slurp(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        fclose(f);
-        return NULL;
-    }
-    char *p = mem_alloc((size_t)st.st_size + 1);
-    *len = fread(p, 1, (size_t)st.st_size, f);
-    fclose(f);
-    p[*len] = '\0';
-    return p;
 }
 
 /* Fields left out of a row: the empty ones (a field that is not UTF-8 is
@@ -82,7 +63,7 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
     const char *path = argv[2];
     char err[1024];
     size_t len;
-    char *data = slurp(path, &len, err, sizeof err);
+    char *data = fileio_read(path, 0, &len, err, sizeof err);
     if (!data) {
         cli_error(c, "%s", err);
         return 1;

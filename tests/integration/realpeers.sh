@@ -23,7 +23,7 @@
 #   rp_install; V=$(mktemp -d)
 #   trap 'rp_rsyslog_stop "$V"; rp_postfix_stop "$V"' EXIT
 #   rp_postfix_start "$V" 52525 alice 'Wonder-land1'
-#   rp_rsyslog_start "$V" 127.0.0.1:59092 spoor.smtp
+#   rp_rsyslog_start "$V" 127.0.0.1:29092 spoor.smtp
 #   rp_postfix_send "$V" 52525 'm1@client.spoor.test' alice 'Wonder-land1'
 #   rp_postfix_wait "$V" 'qmgr\[[0-9]+\]: [0-9A-F]+: removed'
 #   rp_radclient 127.0.0.1:1813 s3cret Start 'User-Name = "bob", Acct-Session-Id = "s1"'

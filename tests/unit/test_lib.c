@@ -4,11 +4,15 @@
 #include "conf.h"
 #include "config.h"
 #include "csv.h"
+#include "fileio.h"
 #include "msgid.h"
 #include "pg.h"
 #include "timeutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void test_parse_rfc3339(void) {
     static const struct {
@@ -208,7 +212,38 @@ static void test_csv(void) {
     }
 }
 
+static void test_fileio(void) {
+    char dir[] = "/tmp/spoor-fileio-XXXXXX", path[256], link[256], err[512];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/f", dir);
+    snprintf(link, sizeof link, "%s/l", dir);
+    FILE *f = fopen(path, "wb");
+    fwrite("a\0b\n", 1, 4, f);
+    fclose(f);
+    CHECK_INT(symlink(path, link), 0);
+    size_t len = 0;
+    char *d = fileio_read(path, 0, &len, err, sizeof err);
+    CHECK_INT((long)len, 4);
+    CHECK(d && !memcmp(d, "a\0b\n", 5)); /* NUL-terminated past the end */
+    free(d);
+    d = fileio_read(link, 0, &len, err, sizeof err); /* followed unless asked not to */
+    CHECK(d != NULL);
+    free(d);
+    CHECK(fileio_read(link, FILEIO_NOFOLLOW, &len, err, sizeof err) == NULL);
+    CHECK(strstr(err, "/l: ") != NULL);
+    CHECK(fileio_read(dir, 0, &len, err, sizeof err) == NULL);
+    CHECK(strstr(err, "not a regular file") != NULL);
+    snprintf(link, sizeof link, "%s/missing", dir);
+    CHECK(fileio_read(link, 0, &len, err, sizeof err) == NULL);
+    CHECK(strstr(err, "No such file") != NULL);
+    snprintf(link, sizeof link, "%s/l", dir);
+    unlink(link);
+    unlink(path);
+    rmdir(dir);
+}
+
 static const check_test tests[] = {
+    {"fileio", test_fileio},
     {"csv", test_csv},
     {"strftime", test_strftime},
     {"parse_rfc3339", test_parse_rfc3339},
