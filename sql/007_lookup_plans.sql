@@ -12,6 +12,16 @@
 SET LOCAL search_path = spoor, pg_catalog;
 SET LOCAL ROLE spoor_owner;
 
+-- The lease index searched by address and time together: the GiST key holds
+-- the segment's span, so a lookup reads the one segment that covers the
+-- instant, not every segment of that address that day (an address in a
+-- dynamic pool is held by dozens of sessions a day, each on its own heap
+-- page).  session_key is included for the join to lease.  (Replaces
+-- lease_seg_addr; the predicates in lease_at below use this form.)
+DROP INDEX lease_seg_addr;
+CREATE INDEX lease_seg_addr_time ON lease_seg
+    USING gist (addr inet_ops, tstzrange(seg_lo, seg_hi, '[]')) INCLUDE (session_key);
+
 -- The verbatim line of an event (see 003).
 CREATE OR REPLACE FUNCTION evidence_of(p_block bigint, p_idx integer, p_ts timestamptz) RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
@@ -31,16 +41,24 @@ END
 $$;
 
 -- Every submission with this Message-ID in [V_LO, V_HI] (see 003).  Each
--- lateral scan is also bounded by the window ± 2 days, which the planner
--- can prune on.
+-- lateral scan is also bounded by the Message-ID lines' times ± 2 days,
+-- read first, which the planner can prune on.
 CREATE OR REPLACE FUNCTION submissions_for(v_id text, v_lo timestamptz, v_hi timestamptz, p_tolerance interval)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
-    w_lo timestamptz := v_lo - interval '2 days';
-    w_hi timestamptz := v_hi + interval '2 days';
+    w_lo timestamptz;
+    w_hi timestamptz;
     v_res jsonb;
 BEGIN
+    -- The lines of a queue lie within two days of its Message-ID line: the
+    -- bounds of every scan below, known before planning it.
+    SELECT min(e.ts) - interval '2 days', max(e.ts) + interval '2 days' INTO w_lo, w_hi
+    FROM spoor.smtp_event e
+    WHERE e.message_id = v_id AND e.ts BETWEEN v_lo AND v_hi AND e.kind IN (2, 11);
+    IF w_lo IS NULL THEN
+        RETURN '[]'::jsonb;
+    END IF;
     WITH ids AS (  -- the lines naming the Message-ID: Postfix cleanup, Exim arrival
         SELECT e.* FROM spoor.smtp_event e
         WHERE e.message_id = v_id AND e.ts BETWEEN v_lo AND v_hi AND e.kind IN (2, 11)
@@ -142,19 +160,20 @@ DECLARE
 BEGIN
     -- The candidates' whole extent (all their addresses), so that every scan
     -- of a partitioned table below is bounded by values the planner knows.
-    SELECT min(least(o.first_ts, o.start_ts, o.est_start)) - interval '1 day',
-           max(greatest(o.span_hi, o.stop_ts, o.last_ts)) + interval '1 day'
+    -- The evidence scans reach at most a minute past a session's bounds.
+    SELECT min(least(o.first_ts, o.start_ts, o.est_start)) - interval '2 minutes',
+           max(greatest(o.span_hi, o.stop_ts, o.last_ts)) + interval '2 minutes'
     INTO v_elo, v_ehi
     FROM spoor.lease o
     WHERE o.session_key IN (SELECT s.session_key FROM spoor.lease_seg s
                             WHERE s.day BETWEEN v_lo AND v_hi AND s.addr >>= p_ip
-                              AND s.seg_lo <= p_at + p_tol AND s.seg_hi >= p_at - p_tol);
+                              AND tstzrange(s.seg_lo, s.seg_hi, '[]') && tstzrange(p_at - p_tol, p_at + p_tol, '[]'));
     v_elo := coalesce(v_elo, p_at); v_ehi := coalesce(v_ehi, p_at);
     WITH cand AS (
         SELECT DISTINCT l.*
         FROM spoor.lease_seg s JOIN spoor.lease l USING (session_key, addr)
         WHERE s.day BETWEEN v_lo AND v_hi AND s.addr >>= p_ip
-          AND s.seg_lo <= p_at + p_tol AND s.seg_hi >= p_at - p_tol
+          AND tstzrange(s.seg_lo, s.seg_hi, '[]') && tstzrange(p_at - p_tol, p_at + p_tol, '[]')
     ), eff AS (
         SELECT c.*,
                -- After an address change at an Interim-Update the new address is

@@ -228,4 +228,20 @@ t_eq "audit chain links every entry to the one before" \
   "$(t_psql -c "select count(*) from spoor.audit a join spoor.audit p on p.seq = a.seq - 1 where a.prev_hash <> p.hash")" 0
 t_eq "audit hashes recompute" \
   "$(t_psql -c "select count(*) from spoor.audit where hash <> spoor.audit_entry_hash(prev_hash, seq, at, actor, action, request_id, params, outcome, result_digest)")" 0
+
+# A lookup plans and locks only the daily partitions of the days it reads,
+# not every day kept: with a year of partitions, a few stay locked after it.
+# (A LANGUAGE sql lookup, planned with its arguments unknown, locks them all.)
+t_psql -c "update spoor.retention_policy set keep = interval '30 years'" -c "select spoor.ensure_partitions(date '2025-11-21', date '2026-11-20')" >/dev/null
+IFS=$'\t' read -r mid host qids time ip port sasl user calling <"$W/pick.tsv"
+locked() { # SQL: partitions (tables named _YYYYMMDD) locked by one call
+  t_psql -c "begin" -c "select ($1) is not null" -c "select count(*) from pg_locks l join pg_class c on c.oid = l.relation
+    where l.pid = pg_backend_pid() and c.relkind = 'r' and c.relname ~ '_[0-9]{8}\$'" -c "rollback" | tail -1
+}
+parts=$(t_psql -c "select count(*) from pg_class where relkind = 'r' and relname ~ '^radius_event_[0-9]{8}\$'")
+t_match "a year of daily partitions" "$parts" '^3[6-9][0-9]$'
+n=$(locked "spoor.lease_at('$ip', '$time', interval '0')")
+t_eq "trace ip locks only the partitions of the days it reads ($n)" "$([ "$n" -ge 1 ] && [ "$n" -le 30 ] && echo few)" few
+n=$(locked "spoor.submissions_for(spoor.msgid_normalize('<$mid>'), timestamptz '2026-11-20', timestamptz '2026-11-22', interval '0')")
+t_eq "trace message-id likewise ($n)" "$([ "$n" -ge 1 ] && [ "$n" -le 30 ] && echo few)" few
 t_done
