@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 char *fileio_read(const char *path, int flags, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
-                            ((flags & FILEIO_NOFOLLOW) ? O_NOFOLLOW : 0));
+    int fd = open(path,
+                  O_RDONLY | O_NONBLOCK | O_CLOEXEC | ((flags & FILEIO_NOFOLLOW) ? O_NOFOLLOW : 0));
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
