@@ -16,11 +16,11 @@ SET LOCAL ROLE spoor_owner;
 -- the segment's span, so a lookup reads the one segment that covers the
 -- instant, not every segment of that address that day (an address in a
 -- dynamic pool is held by dozens of sessions a day, each on its own heap
--- page).  session_key is included for the join to lease.  (Replaces
--- lease_seg_addr; the predicates in lease_at below use this form.)
+-- page).  (Replaces lease_seg_addr; the predicates in lease_at below use
+-- this form.)
 DROP INDEX lease_seg_addr;
 CREATE INDEX lease_seg_addr_time ON lease_seg
-    USING gist (addr inet_ops, tstzrange(seg_lo, seg_hi, '[]')) INCLUDE (session_key);
+    USING gist (addr inet_ops, tstzrange(seg_lo, seg_hi, '[]'));
 
 -- The verbatim line of an event (see 003).
 CREATE OR REPLACE FUNCTION evidence_of(p_block bigint, p_idx integer, p_ts timestamptz) RETURNS jsonb
