@@ -19,8 +19,10 @@ char *fileio_read(const char *path, int flags, size_t *len, char *err, size_t er
             close(fd);
         return NULL;
     }
-    /* The size is a hint: a file that grows while read is read to its end. */
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    /* The size is a hint: a file that grows while read is read to its end.
+     * Room for the size, the NUL and one byte more, so that the read which
+     * finds the end of an unchanged file needs no larger buffer. */
+    size_t cap = (size_t)st.st_size + 2, n = 0;
     char *d = mem_alloc(cap);
     for (;;) {
         if (n + 1 == cap)

@@ -5,7 +5,6 @@
 #include "mem.h"
 #include "pg.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
