@@ -70,6 +70,21 @@ rec() {
 out=$("$S" import --format radius-detail --zone Europe/London "$W/london.detail")
 t_match "DST file imported without quarantine" "$out" '2 records read, 2 stored, 0 quarantined'
 
+# 5c. Interim-Updates arriving in separate batches (008): the session's last
+# lease_seg row reaches the end of its day and is not rewritten by an
+# Interim-Update within that day; the lease's exact end still decides.
+rec Start Q2 stepper 01632960011 10.0.0.2 100.64.0.11 "2026-11-21 10:00:00" >"$W/q2a.detail"
+rec Interim-Update Q2 stepper 01632960011 10.0.0.2 100.64.0.11 "2026-11-21 10:20:00" "Acct-Session-Time = 1200" >"$W/q2b.detail"
+rec Interim-Update Q2 stepper 01632960011 10.0.0.2 100.64.0.11 "2026-11-21 10:40:00" "Acct-Session-Time = 2400" >"$W/q2c.detail"
+for f in q2a q2b; do "$S" import --format radius-detail --zone UTC "$W/$f.detail" >/dev/null; done
+seg_q2() { t_psql -c "select xmin || ' ' || seg_hi from spoor.lease_seg where session_key like '%/Q2'"; }
+before=$(seg_q2)
+"$S" import --format radius-detail --zone UTC "$W/q2c.detail" >/dev/null
+t_eq "an Interim-Update within the day leaves the segment as it was" "$(seg_q2)" "$before"
+t_match "…which reaches the end of the day" "$before" ' 2026-11-22 00:00:00\+00$'
+t_eq "…while the lease's end follows the last Interim-Update" \
+  "$(t_psql -c "select span_hi from spoor.lease where session_key like '%/Q2'")" "2026-11-21 12:40:00+00"
+
 # Mail: one Message-ID on two MTAs; an amavis re-queue on smtp1.
 cat >"$W/maillog" <<'LOG'
 Nov 21 12:10:00 smtp1 postfix/smtpd[100]: 3F1A2B3C4D: client=pc.isp.example[100.64.0.2]:40001, sasl_method=PLAIN, sasl_username=first@isp.example
@@ -115,6 +130,10 @@ t_eq "address change: new address after it" "$(ip 100.64.0.6 2026-11-21T15:45:00
 t_eq "address change: new address not claimed before it was seen" "$(ip 100.64.0.6 2026-11-21T15:15:00Z | cut -d'|' -f1)" none
 t_eq "silent session: still held within the interim timeout" "$(ip 100.64.0.10 2026-11-21T18:30:00Z)" "exact|quiet|interim_timeout"
 t_eq "silent session: not held after it" "$(ip 100.64.0.10 2026-11-21T19:30:00Z | cut -d'|' -f1)" none
+t_eq "silent session: the nearest before is it, though its segment runs to midnight" \
+  "$(PGUSER=alice "$S" --json trace ip 100.64.0.10 --at 2026-11-21T19:30:00Z --request "$r" | jq -r '.nearest_before.user_name')" quiet
+t_eq "interims in separate batches: held until the last one plus the timeout" "$(ip 100.64.0.11 2026-11-21T12:30:00Z)" "exact|stepper|interim_timeout"
+t_eq "interims in separate batches: not held after it" "$(ip 100.64.0.11 2026-11-21T12:50:00Z | cut -d'|' -f1)" none
 t_eq "three-day session found on its middle day" "$(ip 100.64.0.7 2026-11-21T23:59:59Z)" "exact|longhaul|stop"
 t_eq "three-day session found on its last day" "$(ip 100.64.0.7 2026-11-23T09:00:00Z)" "exact|longhaul|stop"
 t_match "three-day session spans several daily partitions" \
