@@ -11,6 +11,7 @@
 #include "timeutil.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -97,7 +98,7 @@ struct batch {
     /* First UTC day still kept per kind (0 smtp, 1 radius), from the
      * retention policy; INT64_MIN until known.  Survives batch_reset. */
     int64_t horizon[2];
-    buf copy, zbuf;
+    buf copy;
 };
 
 #define GROW(arr, n, cap)                                                                          \
@@ -158,7 +159,6 @@ batch *batch_new(const batch_opts *opts, char *err, size_t errlen) {
     b->horizon[0] = b->horizon[1] = INT64_MIN;
     b->cctx = ZSTD_createCCtx();
     buf_init(&b->copy);
-    buf_init(&b->zbuf);
     return b;
 }
 
@@ -198,7 +198,6 @@ void batch_free(batch *b) {
     for (int i = 0; i < 2; i++)
         ZSTD_freeCDict(b->cdict[i]);
     buf_close(&b->copy);
-    buf_close(&b->zbuf);
     free(b);
 }
 
@@ -585,8 +584,15 @@ static void add_radius(batch *b, const batch_input *in, int src) {
 static void add_one(batch *b, const batch_input *in, const char *force_reason,
                     const char *force_detail);
 
+/* The parsers convert local times through the C library's TZ (timeutil),
+ * which is process-wide: records are added under one lock, so spoor-ingest
+ * can fill one batch while its committer rebuilds another (see rebuild). */
+static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
+
 void batch_add(batch *b, const batch_input *in) {
+    pthread_mutex_lock(&parse_lock);
     add_one(b, in, NULL, NULL);
+    pthread_mutex_unlock(&parse_lock);
 }
 
 static void add_one(batch *b, const batch_input *in, const char *force_reason,
@@ -651,7 +657,15 @@ static void copy_opt_int(buf *c, long long v, long long absent) {
         pgcopy_int(c, v);
 }
 
-static void copy_smtp(batch *b, buf *c) {
+/* Rows are sent every COPY_CHUNK bytes while the rest are built, so that
+ * PostgreSQL stores the first while we format the next. */
+#define COPY_CHUNK (256 * 1024)
+static void copy_flush(PGconn *conn, buf *c, int *ok) {
+    if (c->len >= COPY_CHUNK && *ok && pgcopy_put(conn, c) < 0)
+        *ok = 0;
+}
+
+static void copy_smtp(batch *b, buf *c, PGconn *conn, int *ok) {
     for (size_t i = 0; i < b->n_smtp; i++) {
         const smtp_row *r = &b->smtp[i];
         pgcopy_time(c, r->ts);
@@ -674,10 +688,11 @@ static void copy_smtp(batch *b, buf *c) {
         pgcopy_int(c, b->blocks[r->block].block_id);
         pgcopy_int(c, r->idx);
         pgcopy_end(c);
+        copy_flush(conn, c, ok);
     }
 }
 
-static void copy_radius(batch *b, buf *c) {
+static void copy_radius(batch *b, buf *c, PGconn *conn, int *ok) {
     for (size_t i = 0; i < b->n_radius; i++) {
         const radius_row *r = &b->radius[i];
         const radius_detail_rec *x = &r->rec;
@@ -704,6 +719,7 @@ static void copy_radius(batch *b, buf *c) {
         pgcopy_int(c, b->blocks[r->block].block_id);
         pgcopy_int(c, r->idx);
         pgcopy_end(c);
+        copy_flush(conn, c, ok);
     }
 }
 
@@ -728,17 +744,36 @@ static void copy_quarantine(batch *b, buf *c) {
 /* Source and part of a block: the source of its first line's record. Blocks
  * mix sources only when one batch reads several partitions; the block keeps
  * the first, and every record names its own source and position anyway. */
-static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
+/* Compresses block E (and hashes its frame) unless it is sealed already. */
+static int seal_block(batch *b, evidence_block *e, char *err, size_t errlen) {
+    if (e->z_lines == e->n_lines)
+        return 0;
+    int k = strcmp(e->kind, "radius") == 0;
+    evidence_sha256(e->frame.p, e->frame.len, e->sha);
+    if (evidence_compress(b->cctx, b->cdict[k], b->opts.zstd_level, e->frame.p, e->frame.len, &e->z,
+                          err, errlen) < 0)
+        return -1;
+    e->z_dict = b->cdict[k] ? b->dict_id[k] : -1;
+    e->z_lines = e->n_lines;
+    return 0;
+}
+
+int batch_seal(batch *b, char *err, size_t errlen) {
+    /* Before the first commit the dictionaries are not known yet: leave the
+     * compression to batch_commit, which loads them. */
+    if (!b->dicts_loaded)
+        return 0;
+    for (int i = 0; i < b->n_blocks; i++)
+        if (seal_block(b, &b->blocks[i], err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+static void copy_blocks(batch *b, buf *c, PGconn *conn, int *ok) {
     for (int i = 0; i < b->n_blocks; i++) {
         evidence_block *e = &b->blocks[i];
-        unsigned char sha[32];
-        evidence_sha256(e->frame.p, e->frame.len, sha);
-        int k = strcmp(e->kind, "radius") == 0;
-        if (evidence_compress(b->cctx, b->cdict[k], b->opts.zstd_level, e->frame.p, e->frame.len,
-                              &b->zbuf, err, errlen) < 0)
-            return -1;
         b->counts.raw_bytes += e->frame.len;
-        b->counts.compressed_bytes += b->zbuf.len;
+        b->counts.compressed_bytes += e->z.len;
         char day[16];
         day_text(e->day, day, sizeof day);
         pgcopy_str(c, day);
@@ -750,15 +785,15 @@ static int copy_blocks(batch *b, buf *c, char *err, size_t errlen) {
         pgcopy_int(c, e->last_pos);
         pgcopy_int(c, e->n_lines);
         pgcopy_int(c, (long long)e->frame.len);
-        if (b->cdict[k])
-            pgcopy_int(c, b->dict_id[k]);
+        if (e->z_dict >= 0)
+            pgcopy_int(c, e->z_dict);
         else
             pgcopy_null(c);
-        pgcopy_bytea(c, sha, sizeof sha);
-        pgcopy_bytea(c, b->zbuf.p, b->zbuf.len);
+        pgcopy_bytea(c, e->sha, sizeof e->sha);
+        pgcopy_bytea(c, e->z.p, e->z.len);
         pgcopy_end(c);
+        copy_flush(conn, c, ok);
     }
-    return 0;
 }
 
 void batch_reload_dicts(batch *b) {
@@ -869,39 +904,54 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
             b->blocks[i].block_id = atoll(PQgetvalue(r, i, 0));
         PQclear(r);
     }
-    /* 4. Rows. */
+    /* 4. Rows.  Evidence first compressed (where batch_seal did not). */
+    for (int i = 0; i < b->n_blocks; i++)
+        if (seal_block(b, &b->blocks[i], err, errlen) < 0)
+            return PG_FATAL;
     pg_class cls;
+    int ok;
     buf *c = &b->copy;
     buf_reset(c);
-    if (copy_blocks(b, c, err, errlen) < 0)
-        return PG_FATAL;
-    if (c->len && pgcopy_send(conn,
-                              "COPY spoor.evidence_block (day, block_id, kind, source, part, "
-                              "first_pos, last_pos, n_lines, raw_bytes, dict_id, sha256, data) "
-                              "FROM STDIN",
-                              c, &cls, err, errlen) < 0)
-        return cls;
-    buf_reset(c);
-    copy_smtp(b, c);
-    if (c->len && pgcopy_send(conn,
-                              "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
-                              "client_name, client_ip, client_port, sasl_username, sender, "
-                              "recipient, status, relay, next_queue_id, orig_queue_id, size, "
-                              "pos, block_id, block_idx) FROM STDIN",
-                              c, &cls, err, errlen) < 0)
-        return cls;
-    buf_reset(c);
-    copy_radius(b, c);
-    if (c->len && pgcopy_send(conn,
-                              "COPY spoor.radius_event (ts, received, status, session_key, "
-                              "acct_session_id, user_name, "
-                              "calling_station_id, called_station_id, nas_ip, nas_identifier, "
-                              "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
-                              "delegated_ipv6_prefix, session_time, terminate_cause, "
-                              "pos, block_id, block_idx) FROM STDIN",
-                              c, &cls, err, errlen) < 0)
-        return cls;
-    buf_reset(c);
+    if (b->n_blocks) {
+        if (pgcopy_begin(conn,
+                         "COPY spoor.evidence_block (day, block_id, kind, source, part, "
+                         "first_pos, last_pos, n_lines, raw_bytes, dict_id, sha256, data) "
+                         "FROM STDIN",
+                         &cls, err, errlen) < 0)
+            return cls;
+        ok = 1;
+        copy_blocks(b, c, conn, &ok);
+        if (pgcopy_finish(conn, c, ok, &cls, err, errlen) < 0)
+            return cls;
+    }
+    if (b->n_smtp) {
+        if (pgcopy_begin(conn,
+                         "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
+                         "client_name, client_ip, client_port, sasl_username, sender, "
+                         "recipient, status, relay, next_queue_id, orig_queue_id, size, "
+                         "pos, block_id, block_idx) FROM STDIN",
+                         &cls, err, errlen) < 0)
+            return cls;
+        ok = 1;
+        copy_smtp(b, c, conn, &ok);
+        if (pgcopy_finish(conn, c, ok, &cls, err, errlen) < 0)
+            return cls;
+    }
+    if (b->n_radius) {
+        if (pgcopy_begin(conn,
+                         "COPY spoor.radius_event (ts, received, status, session_key, "
+                         "acct_session_id, user_name, "
+                         "calling_station_id, called_station_id, nas_ip, nas_identifier, "
+                         "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
+                         "delegated_ipv6_prefix, session_time, terminate_cause, "
+                         "pos, block_id, block_idx) FROM STDIN",
+                         &cls, err, errlen) < 0)
+            return cls;
+        ok = 1;
+        copy_radius(b, c, conn, &ok);
+        if (pgcopy_finish(conn, c, ok, &cls, err, errlen) < 0)
+            return cls;
+    }
     copy_quarantine(b, c);
     if (c->len && pgcopy_send(conn,
                               "COPY spoor.quarantine (day, received, source, part, pos, reason, "
@@ -1001,8 +1051,10 @@ static void rebuild(batch *b) {
         in[i].host = b->inputs[i].host ? arena_strdup(&keep, b->inputs[i].host) : NULL;
     }
     batch_reset(b);
+    pthread_mutex_lock(&parse_lock);
     for (size_t i = 0; i < n; i++)
         add_one(b, &in[i], NULL, NULL);
+    pthread_mutex_unlock(&parse_lock);
     free(in);
     arena_close(&keep);
 }

@@ -15,6 +15,9 @@
  * and writes nothing: a write from a consumer that lost its partition fails
  * instead of duplicating.  Other failures carry their pg_class (retry,
  * reconnect, fatal).  Memory: one arena per batch, reset by batch_reset.
+ *
+ * Threads: one batch is used by one thread at a time; different batches may
+ * be used concurrently (spoor-ingest fills one while another commits).
  */
 #ifndef SPOOR_BATCH_H
 #define SPOOR_BATCH_H
@@ -66,6 +69,13 @@ batch *batch_new(const batch_opts *opts, char *err, size_t errlen);
 void batch_free(batch *b);
 void batch_reset(batch *b);
 void batch_add(batch *b, const batch_input *in);
+/* Compresses and hashes the batch's evidence blocks now, so that a commit
+ * (possibly on another thread) need not: spoor-ingest seals the next batch
+ * while the previous one commits.  Optional: batch_commit compresses any
+ * block not sealed, or sealed before more lines were added.  A batch that
+ * has not committed yet does not know its dictionaries and is left alone.
+ * Returns 0, or -1 with ERR set (a zstd failure). */
+int batch_seal(batch *b, char *err, size_t errlen);
 const batch_counts *batch_get_counts(const batch *b);
 size_t batch_size(const batch *b); /* records added since the reset */
 /* Positions the batch covers, to re-seek after a failed commit. */

@@ -12,10 +12,14 @@ void evidence_block_init(evidence_block *b, const char *kind, int64_t day) {
     b->first_pos = INT64_MAX;
     b->last_pos = INT64_MIN;
     b->block_id = 0;
+    buf_init(&b->z);
+    b->z_lines = -1;
+    b->z_dict = -1;
 }
 
 void evidence_block_close(evidence_block *b) {
     buf_close(&b->frame);
+    buf_close(&b->z);
 }
 
 int evidence_block_add(evidence_block *b, const void *line, size_t len, int64_t pos) {

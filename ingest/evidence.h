@@ -8,8 +8,8 @@
  * and every record can give back its exact original lines by (block, index).
  * Compression uses a trained zstd dictionary when one is given (dict_id).
  *
- * Ownership: an evidence_block owns its frame buffer (evidence_block_init /
- * evidence_block_close).  evidence_compress and evidence_unpack write into
+ * Ownership: an evidence_block owns its frame buffer and its compressed copy
+ * (evidence_block_init / evidence_block_close).  evidence_compress and evidence_unpack write into
  * caller buffers.  Errors: -1 with a message in ERR (corrupt or truncated
  * data, a checksum that does not match).
  */
@@ -30,6 +30,13 @@ typedef struct evidence_block {
     int64_t first_pos, last_pos; /* smallest and largest source position of its lines */
     int64_t block_id;            /* assigned when the batch commits */
     int src;                     /* the batch's index of the source partition */
+    /* The compressed frame and its SHA-256, once sealed (owned; see
+     * batch_seal).  Valid only while z_lines == n_lines: a line added after
+     * sealing makes it stale. */
+    buf z;
+    int z_lines; /* n_lines when compressed; -1 never */
+    int z_dict;  /* dictionary id used; -1 none */
+    unsigned char sha[32];
 } evidence_block;
 
 void evidence_block_init(evidence_block *b, const char *kind, int64_t day);

@@ -10,6 +10,17 @@
  * that Kafka no longer has (retention passed it) stops the daemon with a
  * clear message: auto.offset.reset is "error", never a silent jump.
  *
+ * Pipeline: two batches.  While the committer thread writes one batch to
+ * PostgreSQL (its own transaction, as always), the main thread consumes,
+ * parses and compresses the next: the client's work and the server's
+ * overlap instead of taking turns.  Batches still commit one at a time and
+ * in order, so the fence and the stored offsets work as before: if the
+ * batch in flight is fenced, the one being filled (which continues where it
+ * ends) is discarded too and every partition re-seeks to its stored offset.
+ * The database connection belongs to the committer while a batch is in
+ * flight; the main thread uses it (stored offsets on assignment) only after
+ * waiting for that batch (drain).
+ *
  * Faults: PostgreSQL down → the batch waits and retries with backoff
  * (ingest_db.c); broker down → librdkafka reconnects; SIGTERM/SIGINT →
  * finish and commit the batch in flight, exit 0; SIGHUP → reopen the log
@@ -29,6 +40,7 @@
 #include "timeutil.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,8 +72,20 @@ typedef struct reason_stat {
 typedef struct ingest {
     spoor_config cfg;
     rd_kafka_t *rk;
-    PGconn *conn;
-    batch *b;
+    PGconn *conn; /* the committer's while a batch is in flight */
+    batch *bs[2];
+    batch *cur;      /* being filled by the main thread */
+    batch *inflight; /* handed to the committer, result not yet taken; or NULL */
+    int dict_gen;    /* bumped by SIGHUP: batches reload their dictionaries */
+    int cur_gen[2];
+    /* The committer thread: takes JOB, commits it, posts RC and ERR. */
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch *job;
+    int job_done, job_rc, quit;
+    int64_t job_t0;
+    char job_err[2048];
     part_stat parts[256];
     int n_parts;
     reason_stat reasons[64];
@@ -69,7 +93,7 @@ typedef struct ingest {
     long consumed, stored, quarantined, batches, fenced;
     double last_batch_ms, batch_ms_sum;
     long last_batch_size;
-    int once, fatal;
+    int once, fatal, failed;
     metrics m;
 } ingest;
 
@@ -130,13 +154,14 @@ static void reason_add(void *arg, const char *reason, long n) {
     }
 }
 
-/* Seeks every partition of the batch back to its stored offset. */
-static void reseek(ingest *g) {
-    for (int i = 0; i < batch_sources(g->b); i++) {
+/* Seeks every partition of batch B back to its stored offset (the
+ * committer must be idle: this reads the database). */
+static void reseek(ingest *g, batch *b) {
+    for (int i = 0; i < batch_sources(b); i++) {
         const char *source;
         int part;
         int64_t first, next;
-        batch_source(g->b, i, &source, &part, &first, &next);
+        batch_source(b, i, &source, &part, &first, &next);
         int64_t off = stored_offset(g, source, part);
         if (off < -1)
             return;
@@ -148,46 +173,90 @@ static void reseek(ingest *g) {
     }
 }
 
-/* Commits the batch in flight.  Returns 0, or -1 if the daemon must stop. */
-static int flush(ingest *g) {
-    if (batch_size(g->b) == 0)
+static void *committer_main(void *arg) {
+    ingest *g = arg;
+    /* Signals are the main thread's: its poll wakes up for them. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->job && !g->quit)
+            pthread_cond_wait(&g->cv, &g->mu);
+        if (!g->job)
+            break;
+        batch *b = g->job;
+        pthread_mutex_unlock(&g->mu);
+        char err[sizeof g->job_err];
+        err[0] = '\0';
+        int rc =
+            ingest_db_commit(b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, err, sizeof err);
+        pthread_mutex_lock(&g->mu);
+        memcpy(g->job_err, err, sizeof err);
+        g->job_rc = rc;
+        g->job_done = 1;
+        g->job = NULL;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* Waits for the batch in flight and takes its result: counters, Kafka's
+ * committed offsets (lag tooling only), or on a fence the re-seek.  Returns
+ * 0, or -1 if the daemon must stop.  Afterwards nothing is in flight and the
+ * main thread may use the connection. */
+static int drain(ingest *g) {
+    batch *b = g->inflight;
+    if (!b)
         return 0;
-    char err[2048];
-    int64_t t0 = timeutil_now();
-    int rc =
-        ingest_db_commit(g->b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, err, sizeof err);
+    pthread_mutex_lock(&g->mu);
+    while (!g->job_done)
+        pthread_cond_wait(&g->cv, &g->mu);
+    int rc = g->job_rc;
+    pthread_mutex_unlock(&g->mu);
+    g->inflight = NULL;
+    const char *err = g->job_err;
     if (rc == BATCH_FENCED) {
         g->fenced++;
         log_warn("batch not stored: %s", err);
-        reseek(g);
-        batch_reset(g->b);
+        /* The batch being filled continues where the refused one ends: it
+         * would be refused too.  Both are read again from the stored offsets. */
+        reseek(g, b);
+        reseek(g, g->cur);
+        batch_reset(b);
+        batch_reset(g->cur);
         return 0;
     }
     if (rc != PG_OK) {
-        if (rc == PG_FATAL)
+        if (rc == PG_FATAL) {
             log_error("cannot store batch: %s", err);
-        else
+            g->fatal = 1;
+        } else
             log_warn("stopping with a batch of %zu records not stored (will be re-read)",
-                     batch_size(g->b));
-        batch_reset(g->b);
+                     batch_size(b) + batch_size(g->cur));
+        /* Neither this batch nor the one after it is stored: both are read
+         * again from the stored offsets at the next start. */
+        batch_reset(b);
+        batch_reset(g->cur);
+        g->failed = 1;
         return -1;
     }
-    const batch_counts *c = batch_get_counts(g->b);
-    g->last_batch_ms = (double)(timeutil_now() - t0) / 1000.0;
+    const batch_counts *c = batch_get_counts(b);
+    g->last_batch_ms = (double)(timeutil_now() - g->job_t0) / 1000.0;
     g->batch_ms_sum += g->last_batch_ms;
     g->batches++;
     g->last_batch_size = c->consumed;
     g->consumed += c->consumed;
     g->stored += c->stored;
     g->quarantined += c->quarantined;
-    batch_each_reason(g->b, reason_add, g);
-    /* Kafka's own committed offsets follow the database (lag tooling only). */
-    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(batch_sources(g->b));
-    for (int i = 0; i < batch_sources(g->b); i++) {
+    batch_each_reason(b, reason_add, g);
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(batch_sources(b));
+    for (int i = 0; i < batch_sources(b); i++) {
         const char *source;
         int part;
         int64_t first, next;
-        batch_source(g->b, i, &source, &part, &first, &next);
+        batch_source(b, i, &source, &part, &first, &next);
         rd_kafka_topic_partition_list_add(tl, source, part)->offset = next;
         part_stat *p = part_get(g, source, part);
         p->stored_next = next;
@@ -196,7 +265,37 @@ static int flush(ingest *g) {
     rd_kafka_topic_partition_list_destroy(tl);
     log_debug("stored batch: %ld records, %ld quarantined, %.1f ms", c->consumed, c->quarantined,
               g->last_batch_ms);
-    batch_reset(g->b);
+    batch_reset(b);
+    return 0;
+}
+
+/* Hands the batch being filled to the committer, after compressing it here
+ * (while the previous batch may still be committing) and taking the previous
+ * batch's result.  Does not wait for this one: see drain.  Returns 0, or -1
+ * if the daemon must stop. */
+static int flush(ingest *g) {
+    if (batch_size(g->cur) == 0)
+        return drain(g);
+    int k = g->cur == g->bs[1];
+    if (g->cur_gen[k] != g->dict_gen) {
+        batch_reload_dicts(g->cur);
+        g->cur_gen[k] = g->dict_gen;
+    }
+    char err[1024];
+    if (batch_seal(g->cur, err, sizeof err) < 0)
+        log_warn("compressing evidence ahead of the commit: %s (the commit retries)", err);
+    if (drain(g) < 0)
+        return -1;
+    if (batch_size(g->cur) == 0) /* discarded: the batch before it was fenced */
+        return 0;
+    g->inflight = g->cur;
+    g->cur = g->cur == g->bs[0] ? g->bs[1] : g->bs[0];
+    pthread_mutex_lock(&g->mu);
+    g->job_t0 = timeutil_now();
+    g->job_done = 0;
+    g->job = g->inflight;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
     return 0;
 }
 
@@ -204,6 +303,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     ingest *g = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* The stored offsets are read on the committer's connection. */
+        if (drain(g) < 0)
+            stop_flag = 1;
         for (int i = 0; i < parts->cnt; i++) {
             rd_kafka_topic_partition_t *p = &parts->elems[i];
             int64_t off = stored_offset(g, p->topic, p->partition);
@@ -223,7 +325,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else {
         /* Store what was read from these partitions while they are still ours;
          * if another consumer already moved on, the fence refuses the batch. */
-        if (flush(g) < 0)
+        if (flush(g) < 0 || drain(g) < 0)
             stop_flag = 1;
         for (int i = 0; i < parts->cnt; i++)
             log_info("revoked %s[%d]", parts->elems[i].topic, parts->elems[i].partition);
@@ -367,7 +469,7 @@ static void handle_message(ingest *g, rd_kafka_message_t *m) {
                       m->payload,
                       m->len,
                       hostp};
-    batch_add(g->b, &in);
+    batch_add(g->cur, &in);
 }
 
 int main(int argc, char **argv) {
@@ -406,9 +508,12 @@ int main(int argc, char **argv) {
                     (size_t)g->cfg.ingest_max_line,  (size_t)g->cfg.evidence_block_bytes,
                     (int)g->cfg.evidence_zstd_level, g->cfg.trace_interim_timeout,
                     g->cfg.trace_max_open_session};
-    g->b = batch_new(&o, err, sizeof err);
-    if (!g->b)
-        log_fatal("%s", err);
+    for (int i = 0; i < 2; i++) {
+        g->bs[i] = batch_new(&o, err, sizeof err);
+        if (!g->bs[i])
+            log_fatal("%s", err);
+    }
+    g->cur = g->bs[0];
     if (metrics_open(&g->m, g->cfg.ingest_metrics_listen, err, sizeof err) < 0)
         log_fatal("%s", err);
     struct sigaction sa = {0};
@@ -420,6 +525,10 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     g->conn = ingest_db_connect(g->cfg.dsn, "spoor-ingest", &stop_flag);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    if (pthread_create(&g->th, NULL, committer_main, g) != 0)
+        log_fatal("cannot start the committer thread");
     g->rk = consumer_new(g);
     log_info("consuming %s and %s from %s", g->cfg.kafka_topic_smtp, g->cfg.kafka_topic_radius,
              g->cfg.kafka_brokers);
@@ -428,29 +537,43 @@ int main(int argc, char **argv) {
         if (hup_flag) {
             hup_flag = 0;
             log_reopen();
-            batch_reload_dicts(g->b);
+            g->dict_gen++;
             log_info("log reopened, dictionaries will be reloaded");
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(g->rk, 100);
         if (m) {
-            if (batch_size(g->b) == 0)
+            if (batch_size(g->cur) == 0)
                 batch_started = timeutil_now();
             handle_message(g, m);
             rd_kafka_message_destroy(m);
         }
-        int64_t age_ms = batch_size(g->b) ? (timeutil_now() - batch_started) / 1000 : 0;
-        if ((long long)batch_size(g->b) >= g->cfg.ingest_batch_records ||
-            age_ms >= g->cfg.ingest_batch_ms || (!m && batch_size(g->b)))
+        int64_t age_ms = batch_size(g->cur) ? (timeutil_now() - batch_started) / 1000 : 0;
+        if ((long long)batch_size(g->cur) >= g->cfg.ingest_batch_records ||
+            age_ms >= g->cfg.ingest_batch_ms || (!m && batch_size(g->cur)))
             if (flush(g) < 0)
                 break;
         metrics_poll(&g->m, render_cb, g);
-        if (g->once && !m && batch_size(g->b) == 0 && all_eof(g))
-            break;
+        /* --once: done when every partition is at its end and stored. */
+        if (g->once && !m && batch_size(g->cur) == 0 && all_eof(g)) {
+            if (drain(g) < 0)
+                break;
+            if (batch_size(g->cur) == 0 && all_eof(g))
+                break;
+        }
     }
     /* SIGTERM: the batch in flight is finished and stored before exit. */
     int rc = g->fatal ? 1 : 0;
-    if (!g->fatal && flush(g) < 0)
-        rc = 1;
+    if (!g->fatal && !g->failed && (flush(g) < 0 || drain(g) < 0))
+        rc = g->fatal ? 1 : 0;
+    else
+        drain(g);
+    pthread_mutex_lock(&g->mu);
+    g->quit = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->th, NULL);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
     log_info("stopping%s%s: consumed %ld, stored %ld, quarantined %ld in %ld batches",
              stop_signal ? " on " : "", stop_signal ? strsignal(stop_signal) : "", g->consumed,
              g->stored, g->quarantined, g->batches);
@@ -458,7 +581,8 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(g->rk);
     if (g->conn)
         PQfinish(g->conn);
-    batch_free(g->b);
+    batch_free(g->bs[0]);
+    batch_free(g->bs[1]);
     metrics_close(&g->m);
     config_free(&g->cfg);
     free(g);

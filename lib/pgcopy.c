@@ -40,12 +40,27 @@ static void field_start(buf *b) {
         buf_addc(b, '\t');
 }
 
+/* Bytes COPY takes as they are: ASCII but NUL, backslash, tab, newline and
+ * carriage return.  Log lines are almost all such bytes, so they are copied
+ * a run at a time. */
+static int plain(unsigned char c) {
+    return c >= 0x20 ? c < 0x80 && c != '\\' : c != 0 && c != '\t' && c != '\n' && c != '\r';
+}
+
 void pgcopy_text(buf *b, const char *s, size_t len) {
     field_start(b);
     buf_reserve(b, len + 16);
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
+        size_t run = i;
+        while (run < len && plain(p[run]))
+            run++;
+        if (run > i) {
+            buf_add(b, p + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = p[i];
         switch (c) {
         case '\\':
@@ -89,9 +104,23 @@ void pgcopy_null(buf *b) {
     field_start(b);
     buf_add(b, "\\N", 2);
 }
+/* Decimal digits of V, right-aligned to END; returns the first. */
+static char *digits(char *end, unsigned long long v) {
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
+/* By hand, not printf: one call per column of every row. */
 void pgcopy_int(buf *b, long long v) {
     field_start(b);
-    buf_printf(b, "%lld", v);
+    char tmp[24], *end = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *d = digits(end, u);
+    if (v < 0)
+        *--d = '-';
+    buf_add(b, d, (size_t)(end - d));
 }
 void pgcopy_end(buf *b) {
     buf_addc(b, '\n');
@@ -116,12 +145,30 @@ void pgcopy_time(buf *b, int64_t us) {
     timeutil_civil c;
     timeutil_utc_to_civil(us, &c);
     field_start(b);
-    buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", c.year, c.month, c.day, c.hour, c.minute,
-               c.second, c.usec);
+    if (c.year < 0 || c.year > 9999) { /* outside what timeutil parses: keep printf's form */
+        buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", c.year, c.month, c.day, c.hour,
+                   c.minute, c.second, c.usec);
+        return;
+    }
+    /* "YYYY-MM-DD hh:mm:ss.uuuuuu+00", by hand (see pgcopy_int). */
+    char t[29];
+    const int v[] = {c.year, c.month, c.day, c.hour, c.minute, c.second, c.usec};
+    const int width[] = {4, 2, 2, 2, 2, 2, 6};
+    const char sep[] = "-- ::.";
+    char *o = t;
+    for (int i = 0; i < 7; i++) {
+        int x = v[i];
+        for (int k = width[i] - 1; k >= 0; k--, x /= 10)
+            o[k] = (char)('0' + x % 10);
+        o += width[i];
+        if (i < 6)
+            *o++ = sep[i];
+    }
+    memcpy(o, "+00", 3);
+    buf_add(b, t, sizeof t);
 }
 
-int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *cls, char *err,
-                size_t errlen) {
+int pgcopy_begin(PGconn *conn, const char *copy_sql, pg_class *cls, char *err, size_t errlen) {
     PGresult *r = PQexec(conn, copy_sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         *cls = pg_result_class(conn, r);
@@ -132,7 +179,11 @@ int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *c
         return -1;
     }
     PQclear(r);
-    /* Send in pieces: libpq copies each call into its output buffer. */
+    return 0;
+}
+
+int pgcopy_put(PGconn *conn, buf *rows) {
+    /* In pieces: libpq copies each call into its output buffer. */
     size_t off = 0;
     int ok = 1;
     while (ok && off < rows->len) {
@@ -140,9 +191,17 @@ int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *c
         ok = PQputCopyData(conn, rows->p + off, (int)n) == 1;
         off += n;
     }
+    buf_reset(rows);
+    return ok ? 0 : -1;
+}
+
+int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, char *err, size_t errlen) {
+    if (ok && pgcopy_put(conn, rows) < 0)
+        ok = 0;
+    buf_reset(rows);
     if (PQputCopyEnd(conn, ok ? NULL : "client failed to send") != 1)
         ok = 0;
-    r = PQgetResult(conn);
+    PGresult *r = PQgetResult(conn);
     *cls = pg_result_class(conn, r);
     if (*cls != PG_OK || !ok) {
         if (*cls == PG_OK)
@@ -157,4 +216,11 @@ int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *c
     while ((r = PQgetResult(conn)))
         PQclear(r);
     return 0;
+}
+
+int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, char *err,
+                size_t errlen) {
+    if (pgcopy_begin(conn, copy_sql, cls, err, errlen) < 0)
+        return -1;
+    return pgcopy_finish(conn, rows, 1, cls, err, errlen);
 }

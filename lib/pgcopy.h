@@ -11,8 +11,13 @@
  * the buffer being empty or ending in '\n', so its first field must not be an
  * empty string (every Spoor row starts with a time or a date).
  *
- * pgcopy_send runs "COPY table (cols) FROM STDIN" and streams the buffer;
- * returns 0, or -1 with "SQLSTATE: message" in ERR and the pg_class in *CLS.
+ * pgcopy_send runs "COPY table (cols) FROM STDIN" and streams the buffer
+ * (which it empties); returns 0, or -1 with "SQLSTATE: message" in ERR and
+ * the pg_class in *CLS.  To overlap building rows with the server storing
+ * them: pgcopy_begin, then pgcopy_put whenever the buffer has grown (sends
+ * and empties it; -1 if the connection failed, to be passed to
+ * pgcopy_finish as OK = 0), then pgcopy_finish (sends the rest, ends the
+ * COPY, returns like pgcopy_send).
  */
 #ifndef SPOOR_PGCOPY_H
 #define SPOOR_PGCOPY_H
@@ -31,7 +36,10 @@ void pgcopy_bytea(buf *b, const void *p, size_t len);
 void pgcopy_time(buf *b, int64_t us); /* timestamptz, UTC */
 void pgcopy_end(buf *b);              /* end of row */
 
-int pgcopy_send(PGconn *conn, const char *copy_sql, const buf *rows, pg_class *cls, char *err,
+int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, char *err,
                 size_t errlen);
+int pgcopy_begin(PGconn *conn, const char *copy_sql, pg_class *cls, char *err, size_t errlen);
+int pgcopy_put(PGconn *conn, buf *rows);
+int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, char *err, size_t errlen);
 
 #endif

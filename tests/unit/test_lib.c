@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "msgid.h"
 #include "pg.h"
+#include "pgcopy.h"
 #include "timeutil.h"
 
 #include <stdio.h>
@@ -37,9 +38,9 @@ static void test_parse_rfc3339(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t t;
-        char err[256], buf[TIMEUTIL_RFC3339_MAX];
+        char err[256], out[TIMEUTIL_RFC3339_MAX];
         int rc = timeutil_parse(cases[i].in, cases[i].zone, &t, err, sizeof err);
-        CHECK_STR(rc == 0 ? timeutil_format(t, buf) : NULL, cases[i].want);
+        CHECK_STR(rc == 0 ? timeutil_format(t, out) : NULL, cases[i].want);
     }
 }
 
@@ -83,10 +84,10 @@ static void test_strftime(void) {
         {"Mars/Olympus", "%H", NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char buf[64], err[128];
-        int rc = timeutil_strftime(cases[i].zone, cases[i].t * TIMEUTIL_US, cases[i].fmt, buf,
-                                   sizeof buf, err, sizeof err);
-        CHECK_STR(rc == 0 ? buf : NULL, cases[i].want);
+        char out[64], err[128];
+        int rc = timeutil_strftime(cases[i].zone, cases[i].t * TIMEUTIL_US, cases[i].fmt, out,
+                                   sizeof out, err, sizeof err);
+        CHECK_STR(rc == 0 ? out : NULL, cases[i].want);
     }
     char small[4], err[128];
     CHECK_INT(timeutil_strftime("UTC", 0, "%Y-%m", small, sizeof small, err, sizeof err), -1);
@@ -242,6 +243,77 @@ static void test_fileio(void) {
     rmdir(dir);
 }
 
+/* COPY text format: escapes, invalid UTF-8 and NUL replaced, numbers and
+ * times, NULL, bytea, and the tab between fields of one row only. */
+static void test_pgcopy(void) {
+    static const struct {
+        const char *in;
+        size_t len;
+        const char *want;
+    } texts[] = {
+        {"plain text", 10, "plain text"},
+        {"a\tb\nc\rd\\e", 9, "a\\tb\\nc\\rd\\\\e"},
+        {"caf\xc3\xa9 \xe2\x82\xac", 9, "caf\xc3\xa9 \xe2\x82\xac"},
+        {"bad \xff byte", 10, "bad \xef\xbf\xbd byte"},
+        {"nul\0x", 5, "nul\xef\xbf\xbdx"},
+        {"cut \xe2\x82", 6, "cut \xef\xbf\xbd\xef\xbf\xbd"},
+        {"surrogate \xed\xa0\x80", 13, "surrogate \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"ctl \x01\x1f ok", 9, "ctl \x01\x1f ok"},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        buf b;
+        buf_init(&b);
+        pgcopy_text(&b, texts[i].in, texts[i].len);
+        char got[128];
+        snprintf(got, sizeof got, "%.*s", (int)b.len, b.len ? b.p : "");
+        CHECK_STR(got, texts[i].want);
+        buf_close(&b);
+    }
+    static const struct {
+        long long v;
+        const char *want;
+    } ints[] = {{0, "0"},
+                {7, "7"},
+                {-42, "-42"},
+                {1234567890123LL, "1234567890123"},
+                {9223372036854775807LL, "9223372036854775807"},
+                {-9223372036854775807LL - 1, "-9223372036854775808"}};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        buf b;
+        buf_init(&b);
+        pgcopy_int(&b, ints[i].v);
+        CHECK_STR(b.p, ints[i].want);
+        buf_close(&b);
+    }
+    static const struct {
+        int64_t us;
+        const char *want;
+    } times[] = {{0, "1970-01-01 00:00:00.000000+00"},
+                 {1795219202123456LL, "2026-11-21 00:00:02.123456+00"},
+                 {-1, "1969-12-31 23:59:59.999999+00"},
+                 {253402300799999999LL, "9999-12-31 23:59:59.999999+00"}};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        buf b;
+        buf_init(&b);
+        pgcopy_time(&b, times[i].us);
+        CHECK_STR(b.p, times[i].want);
+        buf_close(&b);
+    }
+    buf b;
+    buf_init(&b);
+    pgcopy_str(&b, "2026-11-21");
+    pgcopy_null(&b);
+    pgcopy_str(&b, NULL);
+    pgcopy_int(&b, 5);
+    pgcopy_bytea(&b, "\x00\xff\x10", 3);
+    pgcopy_end(&b);
+    pgcopy_str(&b, "next");
+    pgcopy_end(&b);
+    CHECK_STR(b.p, "2026-11-21\t\\N\t\\N\t5\t\\\\x00ff10\nnext\n");
+    buf_close(&b);
+}
+
 static const check_test tests[] = {
     {"fileio", test_fileio},
     {"csv", test_csv},
@@ -254,6 +326,7 @@ static const check_test tests[] = {
     {"config_defaults_and_set", test_config_defaults_and_set},
     {"arena", test_arena},
     {"pg_classify", test_pg_classify},
+    {"pgcopy", test_pgcopy},
     {NULL, NULL},
 };
 
