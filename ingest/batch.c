@@ -796,6 +796,19 @@ static void copy_blocks(batch *b, buf *c, PGconn *conn, int *ok) {
     }
 }
 
+/* Runs COPY_SQL with the rows FILL formats into C, streamed (copy_flush).
+ * Returns 0, or -1 with ERR and *CLS set. */
+static int copy_rows(batch *b, PGconn *conn, buf *c, const char *copy_sql,
+                     void (*fill)(batch *, buf *, PGconn *, int *), pg_class *cls, char *err,
+                     size_t errlen) {
+    buf_reset(c);
+    if (pgcopy_begin(conn, copy_sql, cls, err, errlen) < 0)
+        return -1;
+    int ok = 1;
+    fill(b, c, conn, &ok);
+    return pgcopy_finish(conn, c, ok, cls, err, errlen);
+}
+
 void batch_reload_dicts(batch *b) {
     b->dicts_loaded = 0;
 }
@@ -909,49 +922,30 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
         if (seal_block(b, &b->blocks[i], err, errlen) < 0)
             return PG_FATAL;
     pg_class cls;
-    int ok;
     buf *c = &b->copy;
     buf_reset(c);
-    if (b->n_blocks) {
-        if (pgcopy_begin(conn,
-                         "COPY spoor.evidence_block (day, block_id, kind, source, part, "
-                         "first_pos, last_pos, n_lines, raw_bytes, dict_id, sha256, data) "
-                         "FROM STDIN",
-                         &cls, err, errlen) < 0)
-            return cls;
-        ok = 1;
-        copy_blocks(b, c, conn, &ok);
-        if (pgcopy_finish(conn, c, ok, &cls, err, errlen) < 0)
-            return cls;
-    }
-    if (b->n_smtp) {
-        if (pgcopy_begin(conn,
-                         "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
-                         "client_name, client_ip, client_port, sasl_username, sender, "
-                         "recipient, status, relay, next_queue_id, orig_queue_id, size, "
-                         "pos, block_id, block_idx) FROM STDIN",
-                         &cls, err, errlen) < 0)
-            return cls;
-        ok = 1;
-        copy_smtp(b, c, conn, &ok);
-        if (pgcopy_finish(conn, c, ok, &cls, err, errlen) < 0)
-            return cls;
-    }
-    if (b->n_radius) {
-        if (pgcopy_begin(conn,
-                         "COPY spoor.radius_event (ts, received, status, session_key, "
-                         "acct_session_id, user_name, "
-                         "calling_station_id, called_station_id, nas_ip, nas_identifier, "
-                         "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
-                         "delegated_ipv6_prefix, session_time, terminate_cause, "
-                         "pos, block_id, block_idx) FROM STDIN",
-                         &cls, err, errlen) < 0)
-            return cls;
-        ok = 1;
-        copy_radius(b, c, conn, &ok);
-        if (pgcopy_finish(conn, c, ok, &cls, err, errlen) < 0)
-            return cls;
-    }
+    if (b->n_blocks &&
+        copy_rows(b, conn, c,
+                  "COPY spoor.evidence_block (day, block_id, kind, source, part, "
+                  "first_pos, last_pos, n_lines, raw_bytes, dict_id, sha256, data) FROM STDIN",
+                  copy_blocks, &cls, err, errlen) < 0)
+        return cls;
+    if (b->n_smtp && copy_rows(b, conn, c,
+                               "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
+                               "client_name, client_ip, client_port, sasl_username, sender, "
+                               "recipient, status, relay, next_queue_id, orig_queue_id, size, "
+                               "pos, block_id, block_idx) FROM STDIN",
+                               copy_smtp, &cls, err, errlen) < 0)
+        return cls;
+    if (b->n_radius && copy_rows(b, conn, c,
+                                 "COPY spoor.radius_event (ts, received, status, session_key, "
+                                 "acct_session_id, user_name, "
+                                 "calling_station_id, called_station_id, nas_ip, nas_identifier, "
+                                 "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
+                                 "delegated_ipv6_prefix, session_time, terminate_cause, "
+                                 "pos, block_id, block_idx) FROM STDIN",
+                                 copy_radius, &cls, err, errlen) < 0)
+        return cls;
     copy_quarantine(b, c);
     if (c->len && pgcopy_send(conn,
                               "COPY spoor.quarantine (day, received, source, part, pos, reason, "

@@ -1,20 +1,31 @@
--- 008: the lease index written once a day per open session, not on every
--- Interim-Update.
+-- 008: a leaner lease index and lease merge.
 --
--- Before, every Interim-Update moved its session's span_hi (last record +
--- trace.interim_timeout) and so rewrote the session's last lease_seg row:
--- an update, a new GiST entry and a dead tuple per RADIUS record.  Measured
--- on the ingest benchmark (77,082 RADIUS events, 8,330 sessions): 55,640
--- dead lease_seg tuples, the lease_seg index at 0.083 and its heap at 0.052
--- of the raw log bytes, and the segment upsert the largest single cost of a
--- batch (about 1 s of 8.5 s).
+-- 1. lease_seg as a coarse locator, written once a day per open session,
+-- not on every Interim-Update.  Before, every Interim-Update moved its
+-- session's span_hi (last record + trace.interim_timeout) and so rewrote the
+-- session's last lease_seg row: an update, a new GiST entry and a dead tuple
+-- per RADIUS record.  Measured on the ingest benchmark (77,082 RADIUS
+-- events, 8,330 sessions): 55,640 dead lease_seg tuples, the lease_seg index
+-- at 0.083 and its heap at 0.052 of the raw log bytes, and the segment upsert
+-- the largest single cost of a batch (about 1 s of 8.5 s).  Now a session
+-- with no Stop seen has its last segment reach the end of its UTC day, so an
+-- Interim-Update rewrites a segment only when the span reaches a new day (or
+-- the start moves, or a Stop fixes the end).  lease.span_hi stays exact and
+-- is what the lookups decide with: the segment says "this session may hold
+-- the address in this window", and least(seg_hi, span_hi) is the exact end
+-- (lease_at below).
 --
--- Now lease_seg is a coarse locator: a session with no Stop seen has its
--- last segment reach the end of its UTC day, so an Interim-Update rewrites
--- a segment only when the span reaches a new day (or the start moves, or a
--- Stop fixes the end).  lease.span_hi stays exact and is what the lookups
--- decide with: the segment says "this session may hold the address in this
--- window", and least(seg_hi, span_hi) is the exact end (lease_at below).
+-- 2. The merge in three statements and no temporary tables.  007's merge
+-- kept its working rows in two temporary tables it created, truncated and
+-- analysed on every batch, in eight statements, each planned afresh (custom
+-- plans); about a quarter of its time (auto_explain, ingest benchmark) was
+-- outside the statements' execution.  Now one statement aggregates the
+-- batch's events, upserts the leases and collects the changed spans into an
+-- array (every CTE sees the same snapshot, so "old" reads the leases as they
+-- were before the upsert); then the partitions, and the segments' delete and
+-- insert from that array.
+--
+-- 3. Evidence payloads stored without a second compression attempt.
 SET LOCAL search_path = spoor, pg_catalog;
 SET LOCAL ROLE spoor_owner;
 
@@ -172,61 +183,59 @@ BEGIN
 END
 $$;
 
--- The lease index's merge (007), writing coarse segments.  Its working table
--- lease_batch gains the segment ends (it is ON COMMIT DROP, so no session
--- holds one of the old shape).
+-- zstd output does not compress again: without this, PostgreSQL tries pglz
+-- on every evidence payload before storing it out of line.
+ALTER TABLE evidence_block ALTER COLUMN data SET STORAGE EXTERNAL;
+
+-- A lease whose segments must be rewritten: its span before and after the
+-- batch, and where its segments end (lease_seg_end above).
+CREATE TYPE lease_chg AS (
+    session_key text, addr inet,
+    old_lo timestamptz, old_hi timestamptz, old_end timestamptz,
+    new_lo timestamptz, new_hi timestamptz, new_end timestamptz);
+
+-- The lease index's merge (007), in three statements, writing coarse
+-- segments.
 CREATE OR REPLACE FUNCTION lease_merge_core(p_blocks bigint[], p_lo timestamptz, p_hi timestamptz, p_timeout interval,
                             p_open_max interval)
 RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp
 SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
+    v_chg spoor.lease_chg[];
     n integer;
 BEGIN
-    CREATE TEMP TABLE IF NOT EXISTS lease_in (
-        session_key text, addr inet, kind smallint, first_ts timestamptz, last_ts timestamptz,
-        start_ts timestamptz, est_start timestamptz, has_interim boolean, stop_ts timestamptz, cause text, user_name text, calling text,
-        called text, nas_ip inet, nas_id text, nas_port bigint, nas_port_id text,
-        sid text) ON COMMIT DROP;
-    CREATE TEMP TABLE IF NOT EXISTS lease_batch (
-        session_key text, addr inet, old_lo timestamptz, old_hi timestamptz, old_end timestamptz,
-        new_lo timestamptz, new_hi timestamptz, new_end timestamptz) ON COMMIT DROP;
-    TRUNCATE lease_in, lease_batch;
-
-    -- 1. The batch's events, one row per session and address.
-    INSERT INTO lease_in
-    SELECT session_key, addr, min(kind),
-           min(ts), max(ts),
-           min(ts) FILTER (WHERE status = 1),
-           -- An Interim-Update or Stop says how long the session has run: its
-           -- start is known even when the Start record was lost.
-           min(ts - make_interval(secs => session_time)) FILTER (WHERE status IN (2, 3) AND session_time IS NOT NULL),
-           bool_or(status = 3),
-           max(ts) FILTER (WHERE status = 2),
-           -- Identity attributes are constant over a session: any non-null
-           -- value will do, and max() needs no sort (array_agg ORDER BY did,
-           -- ten times per batch).
-           max(terminate_cause) FILTER (WHERE status = 2),
-           max(user_name), max(calling_station_id), max(called_station_id),
-           max(nas_ip), max(nas_identifier), max(nas_port), max(nas_port_id),
-           max(acct_session_id)
-    FROM (SELECT e.*, a.addr, a.kind
-          FROM spoor.radius_event e
-          CROSS JOIN LATERAL (VALUES (e.framed_ip, 1::smallint),
-                                     (e.framed_ipv6_prefix, 2::smallint),
-                                     (e.delegated_ipv6_prefix, 3::smallint)) AS a(addr, kind)
-          WHERE e.ts >= p_lo AND e.ts <= p_hi AND e.block_id = ANY (p_blocks)
-            AND e.status IN (1, 2, 3) AND e.session_key IS NOT NULL AND a.addr IS NOT NULL) ev
-    GROUP BY session_key, addr;
-    ANALYZE lease_in;
-
-    -- 2. The spans before this batch, and where their segments end.
-    INSERT INTO lease_batch (session_key, addr, old_lo, old_hi, old_end)
-    SELECT i.session_key, i.addr, l.span_lo, l.span_hi, spoor.lease_seg_end(l.span_hi, l.stop_ts IS NOT NULL)
-    FROM lease_in i LEFT JOIN spoor.lease l USING (session_key, addr);
-
-    -- 3. Merge, and note the spans after it.
-    WITH up AS (
+    -- 1. The batch's events, one row per session and address (inp); the
+    -- spans before the batch (old); the merge (up); the changed spans.
+    WITH inp (session_key, addr, kind, first_ts, last_ts, start_ts, est_start, has_interim, stop_ts, cause, user_name, calling, called, nas_ip, nas_id, nas_port, nas_port_id, sid) AS (
+        SELECT session_key, addr, min(kind),
+               min(ts), max(ts),
+               min(ts) FILTER (WHERE status = 1),
+               -- An Interim-Update or Stop says how long the session has run: its
+               -- start is known even when the Start record was lost.
+               min(ts - make_interval(secs => session_time)) FILTER (WHERE status IN (2, 3) AND session_time IS NOT NULL),
+               bool_or(status = 3),
+               max(ts) FILTER (WHERE status = 2),
+               -- Identity attributes are constant over a session: any non-null
+               -- value will do, and max() needs no sort (array_agg ORDER BY did,
+               -- ten times per batch).
+               max(terminate_cause) FILTER (WHERE status = 2),
+               max(user_name), max(calling_station_id), max(called_station_id),
+               max(nas_ip), max(nas_identifier), max(nas_port), max(nas_port_id),
+               max(acct_session_id)
+        FROM (SELECT e.*, a.addr, a.kind
+              FROM spoor.radius_event e
+              CROSS JOIN LATERAL (VALUES (e.framed_ip, 1::smallint),
+                                         (e.framed_ipv6_prefix, 2::smallint),
+                                         (e.delegated_ipv6_prefix, 3::smallint)) AS a(addr, kind)
+              WHERE e.ts >= p_lo AND e.ts <= p_hi AND e.block_id = ANY (p_blocks)
+                AND e.status IN (1, 2, 3) AND e.session_key IS NOT NULL AND a.addr IS NOT NULL) ev
+        GROUP BY session_key, addr
+    ), old AS (
+        SELECT i.session_key, i.addr, l.span_lo, l.span_hi,
+               spoor.lease_seg_end(l.span_hi, l.stop_ts IS NOT NULL) AS seg_end
+        FROM inp i LEFT JOIN spoor.lease l USING (session_key, addr)
+    ), up AS (
         INSERT INTO spoor.lease AS l (session_key, addr, addr_kind, first_ts, last_ts, start_ts, est_start, has_interim, stop_ts,
                     terminate_cause, span_lo, span_hi, user_name, calling_station_id, called_station_id,
                     nas_ip, nas_identifier, nas_port, nas_port_id, acct_session_id)
@@ -236,7 +245,7 @@ BEGIN
                     WHEN has_interim THEN last_ts + p_timeout
                     ELSE last_ts + p_open_max END,
                user_name, calling, called, nas_ip, nas_id, nas_port, nas_port_id, sid
-        FROM lease_in
+        FROM inp
         ON CONFLICT (session_key, addr) DO UPDATE SET
             first_ts = least(l.first_ts, excluded.first_ts),
             last_ts = greatest(l.last_ts, excluded.last_ts),
@@ -261,38 +270,36 @@ BEGIN
             nas_port = coalesce(excluded.nas_port, l.nas_port),
             nas_port_id = coalesce(excluded.nas_port_id, l.nas_port_id),
             acct_session_id = coalesce(excluded.acct_session_id, l.acct_session_id)
-        RETURNING l.session_key, l.addr, l.span_lo, l.span_hi, l.stop_ts
+        RETURNING l.session_key, l.addr, l.span_lo, l.span_hi,
+                  spoor.lease_seg_end(l.span_hi, l.stop_ts IS NOT NULL) AS seg_end
     )
-    UPDATE lease_batch b SET new_lo = up.span_lo, new_hi = up.span_hi,
-                              new_end = spoor.lease_seg_end(up.span_hi, up.stop_ts IS NOT NULL)
-    FROM up WHERE b.session_key = up.session_key AND b.addr = up.addr;
-
+    SELECT array_agg(ROW(o.session_key, o.addr, o.span_lo, o.span_hi, o.seg_end,
+                         u.span_lo, u.span_hi, u.seg_end)::spoor.lease_chg)
+    INTO v_chg
+    FROM old o JOIN up u ON u.session_key = o.session_key AND u.addr = o.addr
     -- An open session's Interim-Update moves span_hi but, within the same
-    -- day, not the end of its last segment: nothing to write.
-    DELETE FROM lease_batch
-    WHERE old_lo IS NOT DISTINCT FROM new_lo AND old_end IS NOT DISTINCT FROM new_end;
-    SELECT count(*) INTO n FROM lease_batch;
+    -- day, not the end of its last segment: nothing to write (1. above).
+    WHERE NOT (o.span_lo IS NOT DISTINCT FROM u.span_lo AND o.seg_end IS NOT DISTINCT FROM u.seg_end);
+    n := coalesce(array_length(v_chg, 1), 0);
     IF n = 0 THEN
         RETURN 0;
     END IF;
 
-    PERFORM spoor.ensure_partitions((SELECT min(new_lo AT TIME ZONE 'UTC')::date FROM lease_batch),
-                                    (SELECT max(new_hi AT TIME ZONE 'UTC')::date FROM lease_batch));
-    -- Days the span no longer reaches (a Stop arrived before last + timeout).
-    DELETE FROM spoor.lease_seg s USING lease_batch b
+    PERFORM spoor.ensure_partitions((SELECT min(b.new_lo AT TIME ZONE 'UTC')::date FROM unnest(v_chg) b),
+                                    (SELECT max(b.new_hi AT TIME ZONE 'UTC')::date FROM unnest(v_chg) b));
+    -- 2. Days the span no longer reaches (a Stop arrived before last + timeout).
+    DELETE FROM spoor.lease_seg s USING unnest(v_chg) b
     WHERE s.session_key = b.session_key AND s.addr = b.addr
       AND s.day > (b.new_hi AT TIME ZONE 'UTC')::date
       AND s.day <= (b.old_hi AT TIME ZONE 'UTC')::date
       -- new_hi is at least the batch's earliest event: a bound to prune on.
       AND s.day >= (p_lo AT TIME ZONE 'UTC')::date;
-    -- Write only the days whose segment changed: the first day if the start
-    -- moved, days from the old or new last day on if the end moved, and days
-    -- the span newly reaches.
+    -- 3. The days whose segment changed (1. above).
     INSERT INTO spoor.lease_seg AS s (day, addr, session_key, seg_lo, seg_hi)
     SELECT d::date, b.addr, b.session_key,
            greatest(b.new_lo, (d::date)::timestamp AT TIME ZONE 'UTC'),
            least(b.new_end, (d::date + 1)::timestamp AT TIME ZONE 'UTC')
-    FROM lease_batch b
+    FROM unnest(v_chg) b
     CROSS JOIN LATERAL generate_series((b.new_lo AT TIME ZONE 'UTC')::date,
                                        (b.new_hi AT TIME ZONE 'UTC')::date, interval '1 day') AS d
     WHERE b.old_lo IS NULL
