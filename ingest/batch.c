@@ -741,9 +741,6 @@ static void copy_quarantine(batch *b, buf *c) {
     }
 }
 
-/* Source and part of a block: the source of its first line's record. Blocks
- * mix sources only when one batch reads several partitions; the block keeps
- * the first, and every record names its own source and position anyway. */
 /* Compresses block E (and hashes its frame) unless it is sealed already. */
 static int seal_block(batch *b, evidence_block *e, char *err, size_t errlen) {
     if (e->z_lines == e->n_lines)
@@ -769,6 +766,9 @@ int batch_seal(batch *b, char *err, size_t errlen) {
     return 0;
 }
 
+/* Source and part of a block: the source of its first line's record. Blocks
+ * mix sources only when one batch reads several partitions; the block keeps
+ * the first, and every record names its own source and position anyway. */
 static void copy_blocks(batch *b, buf *c, PGconn *conn, int *ok) {
     for (int i = 0; i < b->n_blocks; i++) {
         evidence_block *e = &b->blocks[i];
@@ -796,12 +796,12 @@ static void copy_blocks(batch *b, buf *c, PGconn *conn, int *ok) {
     }
 }
 
-/* Runs COPY_SQL with the rows FILL formats into C, streamed (copy_flush).
- * Returns 0, or -1 with ERR and *CLS set. */
+/* Runs COPY_SQL with the rows FILL formats into C (empty before, and after:
+ * pgcopy_finish empties it), streamed (copy_flush).  Returns 0, or -1 with
+ * ERR and *CLS set. */
 static int copy_rows(batch *b, PGconn *conn, buf *c, const char *copy_sql,
                      void (*fill)(batch *, buf *, PGconn *, int *), pg_class *cls, char *err,
                      size_t errlen) {
-    buf_reset(c);
     if (pgcopy_begin(conn, copy_sql, cls, err, errlen) < 0)
         return -1;
     int ok = 1;

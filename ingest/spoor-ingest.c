@@ -554,19 +554,16 @@ int main(int argc, char **argv) {
                 break;
         metrics_poll(&g->m, render_cb, g);
         /* --once: done when every partition is at its end and stored. */
-        if (g->once && !m && batch_size(g->cur) == 0 && all_eof(g)) {
-            if (drain(g) < 0)
+        if (g->once && !m && batch_size(g->cur) == 0 && all_eof(g))
+            if (drain(g) < 0 || all_eof(g))
                 break;
-            if (batch_size(g->cur) == 0 && all_eof(g))
-                break;
-        }
     }
-    /* SIGTERM: the batch in flight is finished and stored before exit. */
+    /* SIGTERM: the batch being filled and the one in flight are stored
+     * before exit (not after a failure: nothing more is stored then). */
+    if (!g->fatal && !g->failed)
+        flush(g);
+    drain(g);
     int rc = g->fatal ? 1 : 0;
-    if (!g->fatal && !g->failed && (flush(g) < 0 || drain(g) < 0))
-        rc = g->fatal ? 1 : 0;
-    else
-        drain(g);
     pthread_mutex_lock(&g->mu);
     g->quit = 1;
     pthread_cond_broadcast(&g->cv);
