@@ -555,8 +555,7 @@ int main(int argc, char **argv) {
         metrics_poll(&g->m, render_cb, g);
         /* --once: done when every partition is at its end and stored. */
         if (g->once && !m && batch_size(g->cur) == 0 && all_eof(g))
-            if (drain(g) < 0 || all_eof(g))
-                break;
+            break; /* the batch in flight is drained below */
     }
     /* SIGTERM: the batch being filled and the one in flight are stored
      * before exit (not after a failure: nothing more is stored then). */
