@@ -16,7 +16,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 B       ?= build
 CC      ?= cc
-PKGS     = libpq rdkafka libzstd libuv jansson libsodium zlib
+PKGS     = libpq rdkafka libzstd libuv jansson libsodium libcrypto zlib
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

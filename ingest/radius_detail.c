@@ -317,6 +317,7 @@ typedef enum kind {
 
 typedef struct spec {
     const char *name;
+    size_t len; /* strlen(name): most attribute lines name none of these */
     kind k;
     int slot; /* duplicates are checked per slot (Timestamp and Donestamp share one) */
     size_t off;
@@ -324,6 +325,7 @@ typedef struct spec {
 } spec;
 
 #define STR(f) offsetof(radius_detail_rec, f)
+#define NAME(s) s, sizeof s - 1
 
 enum {
     S_STATUS,
@@ -363,46 +365,47 @@ enum {
 };
 
 static const spec specs[] = {
-    {"Acct-Status-Type", K_STATUS, S_STATUS, NO_FIELD, 0},
-    {"Packet-Type", K_PACKET_TYPE, S_PACKET_TYPE, NO_FIELD, 0},
-    {"Acct-Session-Id", K_STR, S_SESSION, STR(acct_session_id), 0},
-    {"Acct-Unique-Session-Id", K_STR, S_UNIQUE, STR(acct_unique_session_id), 0},
-    {"Acct-Multi-Session-Id", K_STR, S_MULTI, STR(acct_multi_session_id), 0},
-    {"User-Name", K_STR, S_USER, STR(user_name), 0},
-    {"Framed-IP-Address", K_V4, S_FRAMED_IP, STR(framed_ip_address), 0},
-    {"Framed-IPv6-Address", K_V6, S_FRAMED_IPV6, STR(framed_ipv6_address), 0},
-    {"Framed-Interface-Id", K_IFID, S_IFID, STR(framed_interface_id), 0},
-    {"Framed-IPv6-Prefix", K_PREFIX6, S_FRAMED_PREFIX, NO_FIELD, F_MULTI},
-    {"Delegated-IPv6-Prefix", K_PREFIX6, S_DELEGATED, NO_FIELD, F_MULTI},
-    {"Calling-Station-Id", K_STR, S_CALLING, STR(calling_station_id), 0},
-    {"Called-Station-Id", K_STR, S_CALLED, STR(called_station_id), 0},
-    {"NAS-IP-Address", K_V4, S_NAS_IP, STR(nas_ip_address), 0},
-    {"NAS-IPv6-Address", K_V6, S_NAS_IPV6, STR(nas_ipv6_address), 0},
-    {"NAS-Identifier", K_STR, S_NAS_ID, STR(nas_identifier), 0},
-    {"NAS-Port", K_U32, S_NAS_PORT, STR(nas_port), 0},
-    {"NAS-Port-Id", K_STR, S_NAS_PORT_ID, STR(nas_port_id), 0},
-    {"NAS-Port-Type", K_STR, S_NAS_PORT_TYPE, STR(nas_port_type), 0},
-    {"Event-Timestamp", K_EVENT_TS, S_EVENT_TS, NO_FIELD, 0},
-    {"Acct-Delay-Time", K_U32, S_DELAY, STR(delay_time), 0},
-    {"Acct-Session-Time", K_U32, S_SESSION_TIME, STR(session_time), 0},
-    {"Acct-Terminate-Cause", K_STR, S_CAUSE, STR(terminate_cause), 0},
-    {"Acct-Input-Octets", K_U32, S_IN_OCT, STR(input_octets), 0},
-    {"Acct-Output-Octets", K_U32, S_OUT_OCT, STR(output_octets), 0},
-    {"Acct-Input-Gigawords", K_U32, S_IN_GIGA, STR(input_gigawords), 0},
-    {"Acct-Output-Gigawords", K_U32, S_OUT_GIGA, STR(output_gigawords), 0},
-    {"Timestamp", K_TIMESTAMP, S_TIMESTAMP, NO_FIELD, 0},
-    {"Donestamp", K_TIMESTAMP, S_TIMESTAMP, NO_FIELD, F_DONE},
-    {"Packet-Src-IP-Address", K_V4, S_SRC_IP, STR(packet_src_ip_address), 0},
-    {"Packet-Src-IPv6-Address", K_V6, S_SRC_IPV6, STR(packet_src_ipv6_address), 0},
-    {"Packet-Dst-IP-Address", K_V4, S_DST_IP, NO_FIELD, 0},
-    {"Packet-Dst-IPv6-Address", K_V6, S_DST_IPV6, NO_FIELD, 0},
-    {"Client-IP-Address", K_V46, S_CLIENT_IP, STR(client_ip_address), 0},
+    {NAME("Acct-Status-Type"), K_STATUS, S_STATUS, NO_FIELD, 0},
+    {NAME("Packet-Type"), K_PACKET_TYPE, S_PACKET_TYPE, NO_FIELD, 0},
+    {NAME("Acct-Session-Id"), K_STR, S_SESSION, STR(acct_session_id), 0},
+    {NAME("Acct-Unique-Session-Id"), K_STR, S_UNIQUE, STR(acct_unique_session_id), 0},
+    {NAME("Acct-Multi-Session-Id"), K_STR, S_MULTI, STR(acct_multi_session_id), 0},
+    {NAME("User-Name"), K_STR, S_USER, STR(user_name), 0},
+    {NAME("Framed-IP-Address"), K_V4, S_FRAMED_IP, STR(framed_ip_address), 0},
+    {NAME("Framed-IPv6-Address"), K_V6, S_FRAMED_IPV6, STR(framed_ipv6_address), 0},
+    {NAME("Framed-Interface-Id"), K_IFID, S_IFID, STR(framed_interface_id), 0},
+    {NAME("Framed-IPv6-Prefix"), K_PREFIX6, S_FRAMED_PREFIX, NO_FIELD, F_MULTI},
+    {NAME("Delegated-IPv6-Prefix"), K_PREFIX6, S_DELEGATED, NO_FIELD, F_MULTI},
+    {NAME("Calling-Station-Id"), K_STR, S_CALLING, STR(calling_station_id), 0},
+    {NAME("Called-Station-Id"), K_STR, S_CALLED, STR(called_station_id), 0},
+    {NAME("NAS-IP-Address"), K_V4, S_NAS_IP, STR(nas_ip_address), 0},
+    {NAME("NAS-IPv6-Address"), K_V6, S_NAS_IPV6, STR(nas_ipv6_address), 0},
+    {NAME("NAS-Identifier"), K_STR, S_NAS_ID, STR(nas_identifier), 0},
+    {NAME("NAS-Port"), K_U32, S_NAS_PORT, STR(nas_port), 0},
+    {NAME("NAS-Port-Id"), K_STR, S_NAS_PORT_ID, STR(nas_port_id), 0},
+    {NAME("NAS-Port-Type"), K_STR, S_NAS_PORT_TYPE, STR(nas_port_type), 0},
+    {NAME("Event-Timestamp"), K_EVENT_TS, S_EVENT_TS, NO_FIELD, 0},
+    {NAME("Acct-Delay-Time"), K_U32, S_DELAY, STR(delay_time), 0},
+    {NAME("Acct-Session-Time"), K_U32, S_SESSION_TIME, STR(session_time), 0},
+    {NAME("Acct-Terminate-Cause"), K_STR, S_CAUSE, STR(terminate_cause), 0},
+    {NAME("Acct-Input-Octets"), K_U32, S_IN_OCT, STR(input_octets), 0},
+    {NAME("Acct-Output-Octets"), K_U32, S_OUT_OCT, STR(output_octets), 0},
+    {NAME("Acct-Input-Gigawords"), K_U32, S_IN_GIGA, STR(input_gigawords), 0},
+    {NAME("Acct-Output-Gigawords"), K_U32, S_OUT_GIGA, STR(output_gigawords), 0},
+    {NAME("Timestamp"), K_TIMESTAMP, S_TIMESTAMP, NO_FIELD, 0},
+    {NAME("Donestamp"), K_TIMESTAMP, S_TIMESTAMP, NO_FIELD, F_DONE},
+    {NAME("Packet-Src-IP-Address"), K_V4, S_SRC_IP, STR(packet_src_ip_address), 0},
+    {NAME("Packet-Src-IPv6-Address"), K_V6, S_SRC_IPV6, STR(packet_src_ipv6_address), 0},
+    {NAME("Packet-Dst-IP-Address"), K_V4, S_DST_IP, NO_FIELD, 0},
+    {NAME("Packet-Dst-IPv6-Address"), K_V6, S_DST_IPV6, NO_FIELD, 0},
+    {NAME("Client-IP-Address"), K_V46, S_CLIENT_IP, STR(client_ip_address), 0},
 };
 #define N_SPECS (sizeof specs / sizeof specs[0])
 
 static const spec *spec_of(const char *name) {
+    size_t len = strlen(name);
     for (size_t i = 0; i < N_SPECS; i++)
-        if (strcasecmp(name, specs[i].name) == 0)
+        if (specs[i].len == len && strcasecmp(name, specs[i].name) == 0)
             return &specs[i];
     return NULL;
 }

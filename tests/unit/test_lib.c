@@ -44,6 +44,34 @@ static void test_parse_rfc3339(void) {
     }
 }
 
+/* Offsets are cached by exact second and zone: a transition second and the
+ * one before it, asked twice, and the same instant in other zones in turn. */
+static void test_zone_offset_cache(void) {
+    static const struct {
+        const char *zone;
+        int64_t secs;
+        int want;
+    } cases[] = {
+        {"Europe/London", 1774746000 - 1, 0},     /* 2026-03-29 00:59:59Z: GMT */
+        {"Europe/London", 1774746000, 3600},      /* 01:00:00Z: BST from this second */
+        {"America/New_York", 1774746000, -14400}, /* EDT since 8 March */
+        {"Europe/London", 1774746000, 3600},
+        {"Europe/London", 1774746000 - 1, 0},
+        {"UTC", 1774746000, 0},
+        {"Asia/Kolkata", 1774746000 - 1, 19800},
+        {"Europe/London", 1774746000 - 1, 0},
+    };
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            int off = 12345;
+            char err[128];
+            CHECK_INT(timeutil_zone_offset(cases[i].zone, cases[i].secs * TIMEUTIL_US, &off, err,
+                                           sizeof err),
+                      0);
+            CHECK_INT(off, cases[i].want);
+        }
+}
+
 static void test_ambiguity_names_both(void) {
     int64_t t;
     char err[256];
@@ -319,6 +347,7 @@ static const check_test tests[] = {
     {"csv", test_csv},
     {"strftime", test_strftime},
     {"parse_rfc3339", test_parse_rfc3339},
+    {"zone_offset_cache", test_zone_offset_cache},
     {"ambiguity_names_both", test_ambiguity_names_both},
     {"civil_roundtrip", test_civil_roundtrip},
     {"msgid", test_msgid},
