@@ -224,3 +224,26 @@ int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, ch
         return -1;
     return pgcopy_finish(conn, rows, 1, cls, err, errlen);
 }
+
+void pgcopy_utf8(buf *b, const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && p[run] && p[run] < 0x80)
+            run++;
+        if (run > i) {
+            buf_add(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        size_t n = utf8_len(p + i, len - i);
+        if (n == 0) {
+            buf_add(b, "\xef\xbf\xbd", 3);
+            i++;
+        } else {
+            buf_add(b, p + i, n);
+            i += n;
+        }
+    }
+}

@@ -29,7 +29,10 @@
 #include <stdint.h>
 
 void pgcopy_text(buf *b, const char *s, size_t len); /* a text field */
-void pgcopy_str(buf *b, const char *s);              /* NULL → \N */
+/* The text pgcopy_text stores, unescaped and without a field separator: S
+ * with invalid UTF-8 and NUL bytes replaced by U+FFFD (for lib/pgarray). */
+void pgcopy_utf8(buf *b, const char *s, size_t len);
+void pgcopy_str(buf *b, const char *s); /* NULL → \N */
 void pgcopy_null(buf *b);
 void pgcopy_int(buf *b, long long v);
 void pgcopy_bytea(buf *b, const void *p, size_t len);

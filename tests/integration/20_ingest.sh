@@ -81,6 +81,29 @@ n=$(t_psql -c "select count(*) from spoor.smtp_event where kind = 2 and message_
 t_match "Message-IDs stored" "$n" '^[1-9][0-9]*$'
 n=$(t_psql -c "select count(*) from spoor.lease_seg")
 t_match "lease index built from RADIUS events" "$n" '^[1-9][0-9]*$'
+# The lease index, merged batch by batch from what spoor-ingest aggregated in
+# memory, equals the same aggregation done afresh over every stored event.
+lease_recomputed() {
+  t_psql -c "
+  WITH agg AS (
+    SELECT session_key, addr, min(kind) kind, min(ts) f, max(ts) l, min(ts) FILTER (WHERE status = 1) st,
+           min(ts - make_interval(secs => session_time)) FILTER (WHERE status IN (2, 3) AND session_time IS NOT NULL) est,
+           bool_or(status = 3) hi, max(ts) FILTER (WHERE status = 2) sp, max(user_name) u,
+           max(calling_station_id) c, max(nas_ip) nip, max(nas_port) np, max(acct_session_id) sid
+    FROM (SELECT e.*, a.addr, a.kind FROM spoor.radius_event e
+          CROSS JOIN LATERAL (VALUES (e.framed_ip, 1::smallint), (e.framed_ipv6_prefix, 2::smallint),
+                                     (e.delegated_ipv6_prefix, 3::smallint)) a(addr, kind)
+          WHERE e.status IN (1, 2, 3) AND e.session_key IS NOT NULL AND a.addr IS NOT NULL) ev
+    GROUP BY 1, 2)
+  SELECT (count(*) > 0)::text || '|' || (SELECT count(*) FROM spoor.lease) - count(*) || '|' ||
+         count(*) FILTER (WHERE l.session_key IS NULL
+           OR a.kind IS DISTINCT FROM l.addr_kind OR a.f IS DISTINCT FROM l.first_ts OR a.l IS DISTINCT FROM l.last_ts
+           OR a.st IS DISTINCT FROM l.start_ts OR a.est IS DISTINCT FROM l.est_start OR a.hi IS DISTINCT FROM l.has_interim
+           OR a.sp IS DISTINCT FROM l.stop_ts OR a.u IS DISTINCT FROM l.user_name OR a.c IS DISTINCT FROM l.calling_station_id
+           OR a.nip IS DISTINCT FROM l.nas_ip OR a.np IS DISTINCT FROM l.nas_port OR a.sid IS DISTINCT FROM l.acct_session_id)
+  FROM agg a LEFT JOIN spoor.lease l USING (session_key, addr)"
+}
+t_eq "lease index equals a fresh aggregation of the stored events (any|extra|differing)" "$(lease_recomputed)" "true|0|0"
 out=$("$S" ingest status)
 t_match "spoor ingest status shows the balance" "$out" 'total: consumed [0-9]+ = stored [0-9]+ \+ quarantined [0-9]+'
 

@@ -7,6 +7,7 @@
 #include "fileio.h"
 #include "msgid.h"
 #include "pg.h"
+#include "pgarray.h"
 #include "pgcopy.h"
 #include "timeutil.h"
 
@@ -273,6 +274,65 @@ static void test_fileio(void) {
 
 /* COPY text format: escapes, invalid UTF-8 and NUL replaced, numbers and
  * times, NULL, bytea, and the tab between fields of one row only. */
+/* Binary arrays as array_recv reads them: the header, then per element a
+ * big-endian length (-1 for NULL) and the value's binary form. */
+static void test_pgarray(void) {
+    static const struct {
+        const char *name;
+        uint32_t oid;
+        int kind; /* 0 int2, 1 int8, 2 bool, 3 time, 4 text */
+        int64_t v;
+        const char *s;
+        int null;
+        const char *want; /* hex of the element after the 20-byte header */
+    } cases[] = {
+        {"int2", PGARRAY_INT2, 0, -2, NULL, 0, "00000002fffe"},
+        {"int8", PGARRAY_INT8, 1, INT64_C(0x0102030405060708), NULL, 0, "000000080102030405060708"},
+        {"bool", PGARRAY_BOOL, 2, 1, NULL, 0, "0000000101"},
+        {"time at PostgreSQL's epoch", PGARRAY_TIMESTAMPTZ, 3, INT64_C(946684800000000), NULL, 0,
+         "000000080000000000000000"},
+        {"time at 1970", PGARRAY_TIMESTAMPTZ, 3, 0, NULL, 0, "00000008fffca2fec4c82000"},
+        {"text", PGARRAY_TEXT, 4, 0, "ab", 0, "000000026162"},
+        {"text with an invalid UTF-8 byte", PGARRAY_TEXT, 4, 0, "a\xff", 0, "0000000461efbfbd"},
+        {"text NULL", PGARRAY_TEXT, 4, 0, NULL, 0, "ffffffff"},
+        {"null", PGARRAY_INT8, 1, 0, NULL, 1, "ffffffff"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        check_current = cases[i].name;
+        pgarray a;
+        pgarray_init(&a, cases[i].oid);
+        for (int rep = 0; rep < 2; rep++) {
+            if (cases[i].null)
+                pgarray_null(&a);
+            else if (cases[i].kind == 0)
+                pgarray_int2(&a, (int16_t)cases[i].v);
+            else if (cases[i].kind == 1)
+                pgarray_int8(&a, cases[i].v);
+            else if (cases[i].kind == 2)
+                pgarray_bool(&a, (int)cases[i].v);
+            else if (cases[i].kind == 3)
+                pgarray_time(&a, cases[i].v);
+            else
+                pgarray_str(&a, cases[i].s);
+        }
+        int len;
+        const unsigned char *p = (const unsigned char *)pgarray_data(&a, &len);
+        char hdr[41], got[128] = "";
+        for (int k = 0; k < 20; k++)
+            snprintf(hdr + 2 * k, 3, "%02x", p[k]);
+        char want_hdr[41];
+        snprintf(want_hdr, sizeof want_hdr, "000000010000000100%06x0000000200000001",
+                 (unsigned)cases[i].oid);
+        CHECK_STR(hdr, want_hdr);
+        int el = (len - 20) / 2;
+        CHECK_INT(len, 20 + 2 * (int)strlen(cases[i].want) / 2);
+        for (int k = 0; k < el && k < 60; k++)
+            snprintf(got + 2 * k, 3, "%02x", p[20 + el + k]);
+        CHECK_STR(got, cases[i].want);
+        pgarray_close(&a);
+    }
+}
+
 static void test_pgcopy(void) {
     static const struct {
         const char *in;
@@ -356,6 +416,7 @@ static const check_test tests[] = {
     {"arena", test_arena},
     {"pg_classify", test_pg_classify},
     {"pgcopy", test_pgcopy},
+    {"pgarray", test_pgarray},
     {NULL, NULL},
 };
 
