@@ -19,7 +19,7 @@ static const conf_def config_defs[] = {
      "RADIUS accounting topic"},
     {"kafka.group", CONF_STR, "spoor-ingest", NOB, F(kafka_group), 0,
      "consumer group of spoor-ingest"},
-    {"ingest.batch_records", CONF_INT, "5000", 1, 1000000, F(ingest_batch_records), 0,
+    {"ingest.batch_records", CONF_INT, "20000", 1, 1000000, F(ingest_batch_records), 0,
      "records per transaction"},
     {"ingest.batch_ms", CONF_INT, "500", 1, 600000, F(ingest_batch_ms), 0,
      "longest wait before a partial batch commits"},
