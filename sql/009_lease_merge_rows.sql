@@ -21,6 +21,18 @@ DROP FUNCTION lease_merge(bigint[], timestamptz, timestamptz, interval, interval
 DROP FUNCTION lease_merge_core(bigint[], timestamptz, timestamptz, interval, interval);
 DROP INDEX radius_event_block;
 
+-- The lease horizon: the latest day any merged RADIUS event fell on.  An
+-- open session's segments reach no further than this day (a session whose NAS
+-- sends no Interim-Updates used to get segments trace.max_open_session ahead,
+-- 7 days, that its Stop then deleted: 1,468 sessions x 7 days of inserts and
+-- deletes in the ingest benchmark, a third of lease_seg's writes).  When the
+-- horizon moves to a later day, the merge that moves it gives every open
+-- session reaching past it the new days' segments (the day roll below).  A
+-- lookup at an instant later than the horizon day finds no open session: no
+-- RADIUS event says anything about that day yet.
+CREATE TABLE lease_horizon (day date);
+INSERT INTO lease_horizon SELECT max((last_ts AT TIME ZONE 'UTC')::date) FROM lease;
+
 -- One row per (session, address) of the batch, aggregated by the caller:
 -- p_kind 1 Framed-IP-Address, 2 Framed-IPv6-Prefix, 3 Delegated-IPv6-Prefix;
 -- p_first/p_last the earliest and latest event; p_start the earliest Start;
@@ -41,7 +53,42 @@ SET plan_cache_mode = force_custom_plan AS $$
 DECLARE
     v_chg spoor.lease_chg[];
     n integer;
+    v_h date;     -- the horizon before this batch
+    v_new date;   -- the batch's latest day
 BEGIN
+    -- 0. The horizon.  Merges hold a shared lock and the one that moves the
+    -- horizon an exclusive one, so its roll sees every session committed
+    -- before it, and no merge writes to the old horizon once it has moved.
+    SELECT max((x AT TIME ZONE 'UTC')::date) INTO v_new FROM unnest(p_last) x;
+    SELECT h.day INTO v_h FROM spoor.lease_horizon h;
+    IF v_h IS NULL OR v_new > v_h THEN
+        PERFORM pg_advisory_xact_lock(7340203);
+        SELECT h.day INTO v_h FROM spoor.lease_horizon h;  -- as committed now
+    ELSE
+        PERFORM pg_advisory_xact_lock_shared(7340203);
+        SELECT h.day INTO v_h FROM spoor.lease_horizon h;  -- may have moved on meanwhile
+    END IF;
+    IF v_h IS NULL THEN
+        UPDATE spoor.lease_horizon SET day = v_new;
+        v_h := v_new;
+    ELSIF v_new > v_h THEN
+        PERFORM spoor.ensure_partitions(v_h, v_new);
+        -- The day roll: open sessions reaching past the old horizon get
+        -- their segments up to the new one.
+        INSERT INTO spoor.lease_seg AS s (day, addr, session_key, seg_lo, seg_hi)
+        SELECT d::date, l.addr, l.session_key,
+               greatest(l.span_lo, (d::date)::timestamp AT TIME ZONE 'UTC'),
+               least(spoor.lease_seg_end(l.span_hi, false), (d::date + 1)::timestamp AT TIME ZONE 'UTC')
+        FROM spoor.lease l
+        CROSS JOIN LATERAL generate_series(greatest((l.span_lo AT TIME ZONE 'UTC')::date, v_h + 1),
+                                           least((l.span_hi AT TIME ZONE 'UTC')::date, v_new),
+                                           interval '1 day') AS d
+        WHERE l.stop_ts IS NULL AND l.span_hi >= (v_h + 1)::timestamp AT TIME ZONE 'UTC'
+        ON CONFLICT (day, session_key, addr) DO NOTHING;
+        UPDATE spoor.lease_horizon SET day = v_new;
+        v_h := v_new;
+    END IF;
+
     -- 1. The batch's sessions (inp); the spans before the batch (old); the
     -- merge (up); the changed spans.
     WITH inp (session_key, addr, kind, first_ts, last_ts, start_ts, est_start, has_interim, stop_ts, cause, user_name, calling, called, nas_ip, nas_id, nas_port, nas_port_id, sid) AS (
@@ -109,7 +156,7 @@ BEGIN
     END IF;
 
     PERFORM spoor.ensure_partitions((SELECT min(b.new_lo AT TIME ZONE 'UTC')::date FROM unnest(v_chg) b),
-                                    (SELECT max(b.new_hi AT TIME ZONE 'UTC')::date FROM unnest(v_chg) b));
+                                    least(v_h, (SELECT max(b.new_hi AT TIME ZONE 'UTC')::date FROM unnest(v_chg) b)));
     -- 2. Days the span no longer reaches (a Stop arrived before last + timeout).
     DELETE FROM spoor.lease_seg s USING unnest(v_chg) b
     WHERE s.session_key = b.session_key AND s.addr = b.addr
@@ -117,14 +164,15 @@ BEGIN
       AND s.day <= (b.old_hi AT TIME ZONE 'UTC')::date
       -- new_hi is at least the batch's earliest event: a bound to prune on.
       AND s.day >= (p_lo AT TIME ZONE 'UTC')::date;
-    -- 3. The days whose segment changed (1. above).
+    -- 3. The days whose segment changed (1. above).  Not past the horizon (0.).
     INSERT INTO spoor.lease_seg AS s (day, addr, session_key, seg_lo, seg_hi)
     SELECT d::date, b.addr, b.session_key,
            greatest(b.new_lo, (d::date)::timestamp AT TIME ZONE 'UTC'),
            least(b.new_end, (d::date + 1)::timestamp AT TIME ZONE 'UTC')
     FROM unnest(v_chg) b
     CROSS JOIN LATERAL generate_series((b.new_lo AT TIME ZONE 'UTC')::date,
-                                       (b.new_hi AT TIME ZONE 'UTC')::date, interval '1 day') AS d
+                                       least((b.new_hi AT TIME ZONE 'UTC')::date, v_h),
+                                       interval '1 day') AS d
     WHERE b.old_lo IS NULL
        OR (b.new_lo IS DISTINCT FROM b.old_lo AND d::date <= (b.old_lo AT TIME ZONE 'UTC')::date)
        OR (b.new_end IS DISTINCT FROM b.old_end

@@ -85,6 +85,23 @@ t_match "…which reaches the end of the day" "$before" ' 2026-11-22 00:00:00\+0
 t_eq "…while the lease's end follows the last Interim-Update" \
   "$(t_psql -c "select span_hi from spoor.lease where session_key like '%/Q2'")" "2026-11-21 12:40:00+00"
 
+# 5d. A NAS that sends no Interim-Updates (009): its open session's segments
+# reach the lease horizon (the latest day any RADIUS event fell on), not
+# trace.max_open_session (7 days) ahead; a later day's event rolls them on;
+# the Stop trims them.
+rec Start N1 silent 01632960012 10.0.0.4 100.64.0.12 "2026-11-25 09:00:00" >"$W/n1a.detail"
+rec Start N2 other 01632960013 10.0.0.5 100.64.0.13 "2026-11-27 10:00:00" >"$W/n1b.detail"
+rec Stop N1 silent 01632960012 10.0.0.4 100.64.0.12 "2026-11-26 08:00:00" "Acct-Session-Time = 82800" >"$W/n1c.detail"
+segs_n1() { t_psql -c "select string_agg(day::text, ',' order by day) from spoor.lease_seg where session_key like '%/N1'"; }
+"$S" import --format radius-detail --zone UTC "$W/n1a.detail" >/dev/null
+t_eq "no-interim open session: segments up to the horizon day only" "$(segs_n1)" "2026-11-25"
+t_eq "…the horizon is the latest day seen" "$(t_psql -c "select day from spoor.lease_horizon")" "2026-11-25"
+"$S" import --format radius-detail --zone UTC "$W/n1b.detail" >/dev/null
+t_eq "…a later day's event rolls its segments on to the new horizon" "$(segs_n1)" "2026-11-25,2026-11-26,2026-11-27"
+t_eq "…each a whole day after the first" \
+  "$(t_psql -c "select seg_lo || ' ' || seg_hi from spoor.lease_seg where session_key like '%/N1' and day = '2026-11-26'")" \
+  "2026-11-26 00:00:00+00 2026-11-27 00:00:00+00"
+
 # Mail: one Message-ID on two MTAs; an amavis re-queue on smtp1.
 cat >"$W/maillog" <<'LOG'
 Nov 21 12:10:00 smtp1 postfix/smtpd[100]: 3F1A2B3C4D: client=pc.isp.example[100.64.0.2]:40001, sasl_method=PLAIN, sasl_username=first@isp.example
@@ -107,7 +124,7 @@ LOG
 "$S" import --format exim --host smtp3 --zone UTC "$W/mainlog" >/dev/null
 
 r=$(PGUSER=alice "$S" request create --case EDGE --authority Court --basis Law --from 2026-10-24T00:00:00Z \
-  --to 2026-11-24T00:00:00Z --max-lookups 100 --ip 100.64.0.0/24 --ip 2001:db8:aa00::/56 \
+  --to 2026-11-30T00:00:00Z --max-lookups 100 --ip 100.64.0.0/24 --ip 2001:db8:aa00::/56 \
   --message-id "<twice@isp.example>" | sed -n 's/^request \([0-9]*\).*/\1/p')
 PGUSER=bob "$S" request approve "$r" >/dev/null
 ip() { # ADDRESS TIME [TOLERANCE] → verdict|users|stop_reasons
@@ -157,4 +174,10 @@ t_eq "amavis re-queue: resolved to the first holder" \
   "$(printf '%s' "$j" | jq -r '.submissions[] | select(.mta_host == "smtp1") | .session_trace.sessions[0].user_name')" first
 t_eq "Exim submission: resolved to the second holder" \
   "$(printf '%s' "$j" | jq -r '.submissions[] | select(.mta_host == "smtp3") | .session_trace.sessions[0].user_name + "|" + (.client_port|tostring)')" "second|40002"
+t_eq "no-interim open session: found on its first day" "$(ip 100.64.0.12 2026-11-25T20:00:00Z | cut -d'|' -f1,2)" "exact|silent"
+t_eq "…and on the day the roll added" "$(ip 100.64.0.12 2026-11-26T07:00:00Z | cut -d'|' -f1,2)" "exact|silent"
+"$S" import --format radius-detail --zone UTC "$W/n1c.detail" >/dev/null
+t_eq "…its Stop trims the rolled segments" "$(segs_n1)" "2026-11-25,2026-11-26"
+t_eq "…and nobody holds the address after the Stop" "$(ip 100.64.0.12 2026-11-26T12:00:00Z | cut -d'|' -f1)" none
+
 t_done
