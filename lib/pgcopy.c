@@ -32,6 +32,18 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
     return need;
 }
 
+/* Appends the character at P (N bytes left) if it is valid UTF-8, else U+FFFD
+ * for its first byte; returns the bytes consumed. */
+static size_t add_char(buf *b, const unsigned char *p, size_t n) {
+    size_t k = utf8_len(p, n);
+    if (k == 0) {
+        buf_add(b, "\xef\xbf\xbd", 3);
+        return 1;
+    }
+    buf_add(b, p, k);
+    return k;
+}
+
 /* Fields are separated here, not by callers: a field that does not start a
  * row (the buffer is empty or ends in the row's '\n') is preceded by a tab.
  * Escaping guarantees no field text ends in a raw newline. */
@@ -82,14 +94,7 @@ void pgcopy_text(buf *b, const char *s, size_t len) {
         default:
             break;
         }
-        size_t n = utf8_len(p + i, len - i);
-        if (n == 0) {
-            buf_add(b, "\xef\xbf\xbd", 3);
-            i++;
-        } else {
-            buf_add(b, p + i, n);
-            i += n;
-        }
+        i += add_char(b, p + i, len - i);
     }
 }
 
@@ -237,13 +242,6 @@ void pgcopy_utf8(buf *b, const char *s, size_t len) {
             i = run;
             continue;
         }
-        size_t n = utf8_len(p + i, len - i);
-        if (n == 0) {
-            buf_add(b, "\xef\xbf\xbd", 3);
-            i++;
-        } else {
-            buf_add(b, p + i, n);
-            i += n;
-        }
+        i += add_char(b, p + i, len - i);
     }
 }
