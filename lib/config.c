@@ -35,7 +35,7 @@ static const conf_def config_defs[] = {
      "longer lines are quarantined"},
     {"evidence.block_bytes", CONF_SIZE, "256k", 4096, 64 * 1024 * 1024, F(evidence_block_bytes), 0,
      "raw bytes per evidence block"},
-    {"evidence.zstd_level", CONF_INT, "6", 1, 19, F(evidence_zstd_level), 0,
+    {"evidence.zstd_level", CONF_INT, "1", 1, 19, F(evidence_zstd_level), 0,
      "zstd level of evidence blocks"},
     {"trace.tolerance", CONF_DURATION, "60s", 0, 3600, F(trace_tolerance), 0,
      "clock skew allowed between MTA and NAS"},
