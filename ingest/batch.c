@@ -389,6 +389,7 @@ static void add_postfix(batch *b, const postfix_record *p, int64_t ts, const cha
         r->size = p->size;
         break;
     case POSTFIX_DELIVERY:
+        r->sender = p->from; /* only on qmgr's "status=expired" */
         r->recipient = p->to;
         r->relay = p->relay;
         r->status = p->status;

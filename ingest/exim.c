@@ -130,7 +130,7 @@ static int64_t distance(int64_t a, int64_t b) {
 static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, exim_record *out,
                       exim_err *err) {
     timeutil_civil c = {0};
-    size_t k = 0;
+    size_t k = *i;
     if (digits(s, n, &k, 4, &c.year) || k >= n || s[k++] != '-' || digits(s, n, &k, 2, &c.month) ||
         k >= n || s[k++] != '-' || digits(s, n, &k, 2, &c.day) || k >= n || s[k++] != ' ' ||
         digits(s, n, &k, 2, &c.hour) || k >= n || s[k++] != ':' || digits(s, n, &k, 2, &c.minute) ||
@@ -164,12 +164,12 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
         return 0;
     if (c.year < 1900 || c.day < 1 || c.day > days_in_month(c.year, c.month) || c.hour > 23 ||
         c.minute > 59 || c.second > 60)
-        return fail(err, "bad_timestamp", 0, "timestamp has an impossible date or time");
+        return fail(err, "bad_timestamp", *i, "timestamp has an impossible date or time");
     char e[128];
     if (has_off) {
         int64_t t;
         if (timeutil_civil_to_utc(&c, &t, e, sizeof e) < 0)
-            return fail(err, "bad_timestamp", 0, "timestamp out of range");
+            return fail(err, "bad_timestamp", *i, "timestamp out of range");
         out->time_us = t - (int64_t)off * TIMEUTIL_US;
         out->flags |= EXIM_F_OFFSET;
     } else {
@@ -380,6 +380,15 @@ static void parse_auth(arena *a, const char *s, size_t vs, size_t ve, exim_recor
         out->auth_sender = dup(a, s + c2 + 1, ve - c2 - 1);
 }
 
+/* A value cut short: an error, unless the line is the first part of one
+ * Exim split for syslog (EXIM_F_SPLIT), whose end may fall anywhere: then
+ * what was read so far is the record. */
+static int cut(exim_err *err, const exim_record *out, size_t pos, const char *why) {
+    if (out->flags & EXIM_F_SPLIT)
+        return 0;
+    return fail(err, "truncated", pos, why);
+}
+
 /* Key=value fields after the sender or recipient.  On "**" and "==" lines
  * the first word that is not a field, or a ':' right after a field, starts
  * the error text. */
@@ -407,7 +416,7 @@ static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record
             if (arrival && at(s, n, i, "from <")) {
                 size_t e = angle_end(s, n, i + 5);
                 if (e >= n)
-                    return fail(err, "truncated", i + 5, "'from <' is not closed by '>'");
+                    return cut(err, out, i + 5, "'from <' is not closed by '>'");
                 i = e + 1;
                 continue;
             }
@@ -434,7 +443,7 @@ static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record
             int open;
             ve = value_end(s, n, vs, &open);
             if (open)
-                return fail(err, "truncated", vs, "quoted value is not closed");
+                return cut(err, out, vs, "quoted value is not closed");
             i = ve;
             if (failing && ve > vs && s[ve - 1] == ':' && s[vs] != '"')
                 ve--; /* "R=virtual_aliases: No Such User Here" */
@@ -515,14 +524,14 @@ static int parse_arrival(arena *a, const char *s, size_t n, size_t i, exim_recor
     if (s[i] == '<') {
         e = angle_end(s, n, i);
         if (e >= n)
-            return fail(err, "truncated", i, "sender <address> is not closed");
+            return cut(err, out, i, "sender <address> is not closed");
         out->sender = dup(a, s + i + 1, e - i - 1);
         e++;
     } else {
         int open;
         e = value_end(s, n, i, &open);
         if (open)
-            return fail(err, "truncated", i, "quoted sender is not closed");
+            return cut(err, out, i, "quoted sender is not closed");
         out->sender = dup(a, s + i, e - i);
     }
     return parse_fields(a, s, n, e, out, err);
@@ -538,7 +547,7 @@ static int parse_delivery(arena *a, const char *s, size_t n, size_t i, exim_reco
     int open;
     size_t e = value_end(s, n, i, &open);
     if (open)
-        return fail(err, "truncated", i, "quoted recipient is not closed");
+        return cut(err, out, i, "quoted recipient is not closed");
     if (failing && s[e - 1] == ':' && e - 1 > i) {
         /* "** bob@example.com: retry timeout exceeded" */
         out->rcpt = dup(a, s + i, e - 1 - i);
@@ -554,14 +563,14 @@ static int parse_delivery(arena *a, const char *s, size_t n, size_t i, exim_reco
         while (c < n && s[c] != ')')
             c++;
         if (c >= n)
-            return fail(err, "truncated", i + 1, "(parent address) is not closed");
+            return cut(err, out, i + 1, "(parent address) is not closed");
         out->parent = dup(a, s + i + 2, c - i - 2);
         i = c + 1;
     }
     if (at(s, n, i, " <")) {
         size_t c = angle_end(s, n, i + 1);
         if (c >= n)
-            return fail(err, "truncated", i + 1, "<original address> is not closed");
+            return cut(err, out, i + 1, "<original address> is not closed");
         out->orig_rcpt = dup(a, s + i + 2, c - i - 2);
         i = c + 1;
     }
@@ -591,6 +600,23 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
         return fail(err, "empty", 0, "empty line");
 
     size_t i = 0;
+    /* "[1/2] " or "[1\2] ": a part of a line Exim split for syslog. */
+    if (s[0] == '[') {
+        size_t k = 1;
+        long part = 0;
+        while (k < n && is_digit(s[k]) && part < 1000)
+            part = part * 10 + (s[k++] - '0');
+        size_t k2 = k + 1;
+        while (k2 < n && is_digit(s[k2]))
+            k2++;
+        if (k > 1 && k < n && (s[k] == '/' || s[k] == '\\') && k2 > k + 1 && k2 < n &&
+            s[k2] == ']' && at(s, n, k2 + 1, " ")) {
+            out->flags |= EXIM_F_SPLIT;
+            if (part != 1)
+                return 0; /* a continuation: evidence only */
+            i = k2 + 2;
+        }
+    }
     if (parse_time(s, n, &i, ctx, out, err) < 0)
         return -1;
     while (i < n && s[i] == ' ')
@@ -624,13 +650,15 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
         exim_kind kind;
     } flags[] = {{"<=", EXIM_ARRIVAL},    {"(=", EXIM_ARRIVAL},    {"=>", EXIM_DELIVERY},
                  {"->", EXIM_ADDITIONAL}, {"*>", EXIM_SUPPRESSED}, {"**", EXIM_BOUNCE},
-                 {"==", EXIM_DEFER}};
+                 {"==", EXIM_DEFER},      {">>", EXIM_DELIVERY}};
     for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
         if (!at(s, n, i, flags[f].flag) || (i + 2 < n && s[i + 2] != ' '))
             continue;
         out->kind = flags[f].kind;
         if (flags[f].flag[0] == '(')
             out->flags |= EXIM_F_FAKE_REJECT;
+        if (flags[f].flag[0] == '>')
+            out->flags |= EXIM_F_CUTTHROUGH;
         if (out->kind == EXIM_ARRIVAL)
             return parse_arrival(a, s, n, i + 2, out, err);
         return parse_delivery(a, s, n, i + 2, out, err);

@@ -13,8 +13,15 @@
  * recipient>, F=, P=, R=, T=, H=, X=, A=, C="confirmation" and, on failures
  * and deferrals, the error text, and the next hop's queue ID taken from
  * C= ("250 2.0.0 Ok: queued as 4F3A2B1C0D", "250 OK id=1tEXYZ-000ABC-1A");
- * "Completed".  Every other line is
- * EXIM_OTHER (a success), with its time, pid and message ID if present.
+ * "Completed"; cutthrough deliveries ">>" are deliveries flagged
+ * EXIM_F_CUTTHROUGH.  Every other line is EXIM_OTHER (a success), with its
+ * time, pid and message ID if present.
+ *
+ * Exim cuts a line longer than 870 bytes that it sends to syslog into parts
+ * "[1/3] ...", "[2/3] ...", and a line with newlines at them ("[1\2]").  The
+ * first part is parsed as far as it goes (a field cut at its end is not an
+ * error) and flagged EXIM_F_SPLIT; the later parts are EXIM_OTHER flagged
+ * EXIM_F_SPLIT (their text is evidence only).
  *
  * Ownership: strings in exim_record are NUL-terminated copies allocated from
  * the caller's arena, or NULL when absent.  NUL bytes in the input become
@@ -71,6 +78,8 @@ enum {
     EXIM_F_NONEXISTENT = 1u << 4, /* spring-forward gap: earlier candidate */
     EXIM_F_NEW_ID = 1u << 5,      /* message ID in the 4.97+ 6-11-4 form */
     EXIM_F_FAKE_REJECT = 1u << 6, /* "(=": accepted, but the client was told it failed */
+    EXIM_F_CUTTHROUGH = 1u << 7,  /* ">>": a cutthrough delivery (logged before "<=") */
+    EXIM_F_SPLIT = 1u << 8,       /* part of a syslog line Exim split: "[1/2] ..." */
 };
 
 typedef struct exim_record {

@@ -333,6 +333,30 @@ static int number(const char *s, size_t vs, size_t ve, long long *v) {
 }
 
 /* from=<ADDR>, size=N, nrcpt=N (queue NAME) */
+/* qmgr's end of a message that stayed in the queue past
+ * maximal_queue_lifetime: "from=<a@b>, status=expired, returned to sender"
+ * (qmgr_active.c).  A delivery without a recipient: the message's last
+ * status, for every recipient still queued. */
+static int parse_expired(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
+                         postfix_err *err) {
+    size_t vs, ve;
+    if (angle(s, n, i + 5, ", ", &vs, &ve) < 0)
+        return fail(err, "bad_address", i + 5, "from=< is not closed by '>'");
+    if (!at(s, n, ve + 1, ", status="))
+        return 0; /* POSTFIX_OTHER */
+    size_t st = ve + 10, se = st;
+    while (se < n && s[se] != ',' && s[se] != ' ')
+        se++;
+    if (se == st)
+        return 0;
+    out->from = dup(a, s + vs, ve - vs);
+    out->status = dup(a, s + st, se - st);
+    if (at(s, n, se, ", "))
+        out->response = dup(a, s + se + 2, n - se - 2);
+    out->kind = POSTFIX_DELIVERY;
+    return 0;
+}
+
 static int parse_qmgr(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
                       postfix_err *err) {
     size_t vs, ve;
@@ -463,7 +487,11 @@ static int parse_reject(arena *a, const char *s, size_t n, size_t i, postfix_rec
     size_t st = k + 2, se = st;
     while (se < n && s[se] != ' ')
         se++;
-    if (se == st || !at(s, n, se, " from "))
+    /* smtpd's and postscreen's stages are SMTP commands in capitals
+     * (CONNECT, RCPT, END-OF-MESSAGE, ...); cleanup's header_checks and
+     * body_checks actions name a class ("header", "body") and the matched
+     * text, which may itself contain " from ": those stay POSTFIX_OTHER. */
+    if (se == st || s[st] < 'A' || s[st] > 'Z' || !at(s, n, se, " from "))
         return 0;
     size_t ce;
     if (namaddr(a, s, n, se + 6, &out->client_name, &out->client_ip, &out->client_port, &out->flags,
@@ -599,8 +627,12 @@ int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen
             last = k;
             break;
         }
+    /* rsyslog's RFC 5424 output cuts APP-NAME at the first '/' (its
+     * programname, unless parser.permitSlashInProgramName is on), so a
+     * multi-instance "postfix-out/smtp" arrives as "postfix-out". */
     int is_pf = eq(tag, first, "postfix") ||
-                (last < taglen && known_daemon(tag + last + 1, taglen - last - 1));
+                (last < taglen && known_daemon(tag + last + 1, taglen - last - 1)) ||
+                (last == taglen && taglen > 8 && !memcmp(tag, "postfix-", 8));
     if (!is_pf)
         return 0; /* POSTFIX_NOT_POSTFIX */
     out->kind = POSTFIX_OTHER;
@@ -639,6 +671,8 @@ int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen
     }
     if (at(s, n, i, "from=<") && find(s, n, i, ", size=") < n)
         return parse_qmgr(a, s, n, i, out, err);
+    if (at(s, n, i, "from=<") && find(s, n, i, ", status=") < n)
+        return parse_expired(a, s, n, i, out, err);
     if (at(s, n, i, "to=<"))
         return parse_delivery(a, s, n, i, out, err);
     if (n - i == 7 && at(s, n, i, "removed")) {

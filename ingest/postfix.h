@@ -42,7 +42,9 @@ typedef enum postfix_kind {
     POSTFIX_CLIENT,          /* smtpd  QUEUEID: client=NAME[IP][:PORT][, sasl_...] */
     POSTFIX_MESSAGE_ID,      /* cleanup QUEUEID: [resent-]message-id=... */
     POSTFIX_QMGR_FROM,       /* qmgr   QUEUEID: from=<...>, size=N, nrcpt=N (queue active) */
-    POSTFIX_DELIVERY,        /* smtp/lmtp/local/...  QUEUEID: to=<...>, ..., status=... */
+    POSTFIX_DELIVERY,        /* smtp/lmtp/local/...  QUEUEID: to=<...>, ..., status=...;
+                                qmgr QUEUEID: from=<...>, status=expired, returned to sender
+                                (no recipient: from, status and response set) */
     POSTFIX_REMOVED,         /* qmgr   QUEUEID: removed */
     POSTFIX_REJECT,          /* smtpd  NOQUEUE: reject: RCPT from NAME[IP]: ...; from=<> ... */
     POSTFIX_BOUNCE,          /* bounce QUEUEID: sender non-delivery notification: NEWID */

@@ -391,6 +391,12 @@ static int parse_5424(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
         out->flags |= SYSLOG_F_BOM;
         i += 3;
     }
+    /* rsyslog's RSYSLOG_SyslogProtocol23Format writes "%STRUCTURED-DATA% %msg%"
+     * and a message it received in RFC 3164 form keeps the space that
+     * followed its tag: "- -  4F3A2B1C0D: client=...".  No MTA's text begins
+     * with a space that matters. */
+    while (i < n && s[i] == ' ')
+        i++;
     out->msg = slice(s, i, n);
     out->pid = pid_value(out->procid);
     return resolve_time(ctx, out, 0, &c, has_off, off_s, fpos[0], err);
@@ -490,7 +496,7 @@ static int parse_3164(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
     size_t tag_end;
     if (i < n && parse_tag(s, n, i, out, &tag_end)) {
         i = tag_end;
-        if (i < n && s[i] == ' ')
+        while (i < n && s[i] == ' ') /* see parse_5424: relays may double it */
             i++;
     } else {
         out->flags |= SYSLOG_F_NO_TAG;

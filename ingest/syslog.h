@@ -89,7 +89,7 @@ typedef struct syslog_record {
     int64_t pid;            /* procid as a number, or -1 */
     syslog_slice msgid;     /* 5424 MSGID; empty otherwise or for "-" */
     syslog_slice sd;        /* 5424 STRUCTURED-DATA, raw "[...][...]"; empty for "-" */
-    syslog_slice msg;       /* the message, trailing CR/LF removed */
+    syslog_slice msg;       /* the message, leading spaces and trailing CR/LF removed */
     long repeat;            /* 1, or N for "message repeated N times" */
     const char *zone;       /* zone used for a wall-clock time, else NULL */
     unsigned flags;         /* SYSLOG_F_* */

@@ -230,6 +230,32 @@ t_match "refused record quarantined as db_rejected, others stored" "$out" '3 rec
 t_eq "db_rejected quarantine row" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'db_rejected' and detail like '%test_refuse%'")" 1
 t_psql -c "alter table spoor.smtp_event drop constraint test_refuse"
 
+# 13. Shapes real relays and MTAs produce, stored as records (not evidence
+# only): rsyslog's RFC 5424 output (two spaces before a relayed RFC 3164
+# message, multi-instance APP-NAME cut at '/'), Exim's syslog split of a long
+# line and a cutthrough delivery, Postfix's expiry.
+cat >"$W/relay.log" <<'LOG'
+<22>1 2026-11-22T13:15:02.123456+01:00 mx7 postfix 1234 - -  4F3A2B1C1A: client=a.example[192.0.2.70]:50001, sasl_method=PLAIN, sasl_username=relay5424
+<22>1 2026-11-22T13:15:02.223456+01:00 mx7 postfix-out 1235 - -  4F3A2B1C1B: to=<x@example.net>, relay=mx.example.net[198.51.100.7]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)
+<22>1 2026-11-22T13:15:03+01:00 mx7 exim 4242 - -  [1/2] 1smkL5-00000000e65-24eQ <= split@example.org H=(helo) [192.0.2.71]:50002 P=esmtpsa A=plain:splituser S=99 id=split-20@example.org T="cut in the midd
+<22>1 2026-11-22T13:15:03+01:00 mx7 exim 4242 - -  [2/2] le" for y@example.net
+<22>1 2026-11-22T13:15:04+01:00 mx7 exim 4242 - -  1smkL5-00000000e65-24eQ >> y@example.net R=dnslookup T=remote_smtp H=mx.example.net [198.51.100.7]
+Nov 22 13:15:05 mx7 postfix/qmgr[99]: 4F3A2B1C1C: from=<old@example.org>, status=expired, returned to sender
+LOG
+out=$("$S" import --format postfix --reference 2026-11-23T00:00:00Z "$W/relay.log" 2>&1)
+t_match "relay shapes: all stored, none quarantined" "$out" '6 records read, 6 stored, 0 quarantined'
+t_eq "RFC 5424 two-space Postfix client line is a record" \
+  "$(t_psql -c "select host(client_ip) || ' ' || sasl_username from spoor.smtp_event where host = 'mx7' and kind = 1")" "192.0.2.70 relay5424"
+t_eq "postfix-out (APP-NAME cut at '/') delivery is a record" \
+  "$(t_psql -c "select recipient || ' ' || status from spoor.smtp_event where host = 'mx7' and queue_id = '4F3A2B1C1B'")" "x@example.net sent"
+t_eq "Exim split arrival: its first part is a record" \
+  "$(t_psql -c "select host(client_ip) || ' ' || sasl_username || ' ' || message_id from spoor.smtp_event where host = 'mx7' and kind = 11")" \
+  "192.0.2.71 splituser split-20@example.org"
+t_eq "Exim cutthrough delivery is a record" \
+  "$(t_psql -c "select recipient from spoor.smtp_event where host = 'mx7' and kind = 12")" "y@example.net"
+t_eq "Postfix expiry is the queue's last status" \
+  "$(t_psql -c "select sender || ' ' || status from spoor.smtp_event where host = 'mx7' and queue_id = '4F3A2B1C1C'")" "old@example.org expired"
+
 out=$("$S" import --format nonsense x 2>&1); rc=$?
 t_eq "unknown import format exits 2" "$rc" 2
 out=$("$S" import --format postfix /nonexistent/file 2>&1); rc=$?

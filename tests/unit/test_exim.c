@@ -21,8 +21,9 @@
 /* ---- canonical rendering ------------------------------------------------ */
 
 static void render(out_buf *b, const exim_record *r) {
-    static const char *const flag_names[] = {"time",        "offset", "local",      "ambiguous",
-                                             "nonexistent", "new_id", "fake_reject"};
+    static const char *const flag_names[] = {"time",        "offset",      "local",
+                                             "ambiguous",   "nonexistent", "new_id",
+                                             "fake_reject", "cutthrough",  "split"};
     out_reset(b);
     out_kv(b, "kind", exim_kind_name(r->kind));
     if (r->flags & EXIM_F_TIME) {
@@ -165,6 +166,20 @@ static const tcase cases[] = {
      "msgid_norm=\"\\\"a b\\\"@ex.com\" subject=x"},
     {"fake reject", "1fo681-005txy-Bw (= a@b H=[1.2.3.4] S=3", NULL, NULL,
      "kind=arrival id=1fo681-005txy-Bw sender=a@b ip=1.2.3.4 size=3 flags=fake_reject"},
+    {"cutthrough delivery",
+     "2026-11-22 13:15:02 1tEXYZ-000ABC-1A >> bob@example.com R=dnslookup T=remote_smtp "
+     "H=mx.example [192.0.2.7]",
+     NULL, NULL,
+     "kind=delivery time=2026-11-22T13:15:02Z id=1tEXYZ-000ABC-1A rcpt=bob@example.com "
+     "router=dnslookup transport=remote_smtp host=mx.example ip=192.0.2.7 "
+     "flags=time,local,cutthrough"},
+    {"split first part cut in <sender>", "[1/3] 2026-11-22 13:15:02 1tEXYZ-000ABC-1A <= <bob@exa",
+     NULL, NULL,
+     "kind=arrival time=2026-11-22T13:15:02Z id=1tEXYZ-000ABC-1A flags=time,local,split"},
+    {"split later part", "[3/3] 1tEXYZ-000ABC-1A <= nothing", NULL, NULL, "kind=other flags=split"},
+    {"bracketed text is not a split", "[1/x] 1tEXYZ-000ABC-1A Completed", NULL, NULL, "kind=other"},
+    {"unsplit cut <sender> is still an error", "2026-11-22 13:15:02 1tEXYZ-000ABC-1A <= <bob@exa",
+     NULL, NULL, "error=truncated pos=40"},
     {"delivery",
      "2020-06-19 06:26:02 1jmH1s-000AVD-5t => dave@foo.corp R=dnslookup T=remote_smtp "
      "H=mail.foo.corp [1.1.1.1] C=\"250 2.0.0 Ok: queued\"",

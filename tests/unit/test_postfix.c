@@ -213,9 +213,25 @@ static const tcase cases[] = {
      "error=bad_number pos=27"},
     {"qmgr unterminated from", "postfix/qmgr", "84AAA4E1F88: from=<abc, size=1",
      "error=bad_address pos=18"},
-    {"qmgr expired is other", "postfix/qmgr",
-     "84AAA4E1F88: from=<a@b>, status=expired, returned to sender",
+    /* qmgr_active.c: the message's last status, without a recipient */
+    {"qmgr expired", "postfix/qmgr", "84AAA4E1F88: from=<a@b>, status=expired, returned to sender",
+     "kind=delivery instance=postfix daemon=qmgr qid=84AAA4E1F88 from=a@b status=expired "
+     "response=\"returned to sender\""},
+    {"qmgr expired, null sender", "postfix/qmgr",
+     "84AAA4E1F88: from=<>, status=expired, returned to sender",
+     "kind=delivery instance=postfix daemon=qmgr qid=84AAA4E1F88 from=\"\" status=expired "
+     "response=\"returned to sender\""},
+    {"qmgr from= without size or status is other", "postfix/qmgr", "84AAA4E1F88: from=<a@b>, x=1",
      "kind=other instance=postfix daemon=qmgr qid=84AAA4E1F88"},
+    /* multi-instance names as rsyslog's RFC 5424 APP-NAME (cut at '/') */
+    {"instance without daemon", "postfix-out", "84AAA4E1F88: removed",
+     "kind=removed instance=postfix-out qid=84AAA4E1F88"},
+    {"postfixish name is not postfix", "postfixadmin", "84AAA4E1F88: removed", "kind=not_postfix"},
+    /* cleanup body_checks: the matched text may contain " from " */
+    {"body_checks reject is other", "postfix/cleanup",
+     "4ABC123DEF: reject: body from the desk of J. Doe from mail.example.com[192.0.2.1]; "
+     "from=<a@x> to=<b@y> proto=ESMTP helo=<h>: 5.7.1 message content rejected",
+     "kind=other instance=postfix daemon=cleanup qid=4ABC123DEF"},
     /* deliveries */
     {"smtp queued as", "postfix/smtp",
      "1DBB4A7FD: to=<name@tld.com>, relay=mxhost-1.vi.net[192.0.2.9]:25, delay=1.8, "
