@@ -32,6 +32,8 @@ const char *radius_pkt_reason(radius_pkt_err e) {
         return "bad_attribute";
     case RADIUS_PKT_E_AUTH:
         return "bad_authenticator";
+    case RADIUS_PKT_E_MSG_AUTH:
+        return "bad_message_authenticator";
     }
     return "unknown";
 }
@@ -72,6 +74,14 @@ radius_pkt_err radius_pkt_parse(const uint8_t *p, size_t n, radius_pkt *out, cha
             return fail(err, errlen, RADIUS_PKT_E_ATTR,
                         "attribute %u at offset %zu has length %u, past the packet's %u bytes",
                         p[off], off, alen, len);
+        /* As FreeRADIUS's rad_packet_ok, which drops such packets: type 0 is
+         * not an attribute (RFC 2865 §5), and a Message-Authenticator is 16
+         * octets (RFC 3579 §3.2). */
+        if (p[off] == 0)
+            return fail(err, errlen, RADIUS_PKT_E_ATTR, "attribute type 0 at offset %zu", off);
+        if (p[off] == RADIUS_ATTR_MESSAGE_AUTHENTICATOR && alen != 2 + RADIUS_AUTH_LEN)
+            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+                        "Message-Authenticator at offset %zu has length %u (not 18)", off, alen);
         off += alen;
         count++;
     }
@@ -171,7 +181,32 @@ radius_pkt_err radius_pkt_verify_acct(const uint8_t *p, size_t n, const uint8_t 
     unsigned diff = 0;
     for (int i = 0; i < RADIUS_AUTH_LEN; i++)
         diff |= (unsigned)(want[i] ^ p[4 + i]);
-    return diff ? RADIUS_PKT_E_AUTH : RADIUS_PKT_OK;
+    if (diff)
+        return RADIUS_PKT_E_AUTH;
+    /* A Message-Authenticator, when the NAS sent one, must be right too, as
+     * FreeRADIUS requires (it silently drops the packet otherwise, RFC 3579
+     * §3.2): HMAC-MD5 under the secret over the packet with the
+     * Message-Authenticator's value and, for an Accounting-Request, the
+     * Request Authenticator as 16 zero octets (the NAS computes it first). */
+    for (size_t off = RADIUS_PKT_HDR; off + 2 <= len;) {
+        size_t alen = p[off + 1];
+        if (alen < 2 || alen > len - off)
+            return RADIUS_PKT_E_ATTR;
+        if (p[off] == RADIUS_ATTR_MESSAGE_AUTHENTICATOR) {
+            if (alen != 2 + RADIUS_AUTH_LEN)
+                return RADIUS_PKT_E_ATTR;
+            uint8_t copy[RADIUS_PKT_MAX], mac[RADIUS_AUTH_LEN];
+            memcpy(copy, p, len);
+            memset(copy + 4, 0, RADIUS_AUTH_LEN);
+            memset(copy + off + 2, 0, RADIUS_AUTH_LEN);
+            md5_hmac(secret, secret_len, copy, len, mac);
+            for (int i = 0; i < RADIUS_AUTH_LEN; i++)
+                diff |= (unsigned)(mac[i] ^ p[off + 2 + i]);
+            return diff ? RADIUS_PKT_E_MSG_AUTH : RADIUS_PKT_OK;
+        }
+        off += alen;
+    }
+    return RADIUS_PKT_OK;
 }
 
 void radius_pkt_sign_acct(uint8_t *p, size_t n, const uint8_t *secret, size_t secret_len) {

@@ -19,7 +19,9 @@
  *    the RFC says to ignore; they are counted in `trailing`, never parsed.
  *  - Codes: only Accounting-Request (4) and Accounting-Response (5) parse;
  *    anything else is "bad_code" (a collector answers nothing else).
- *  - Attributes: Length >= 2 and inside the packet, else "bad_attribute"
+ *  - Attributes: Length >= 2 and inside the packet, type not 0, and a
+ *    Message-Authenticator exactly 18 bytes long (as FreeRADIUS's
+ *    rad_packet_ok, which drops the packet otherwise), else "bad_attribute"
  *    naming the offset.  Length 2 (no value) is accepted here, as FreeRADIUS
  *    does; whether an empty value is meaningful is the renderer's business.
  *  - Vendor-Specific (26): split in the RFC 2865 §5.26 recommended format
@@ -33,7 +35,9 @@
  *  - The Request Authenticator of an Accounting-Request is
  *    MD5(Code + Identifier + Length + 16 zero octets + attributes + secret)
  *    (RFC 2866 §3); it is compared in constant time.  A Message-Authenticator
- *    (80), optional in accounting, is not checked.
+ *    (80), optional in accounting, is checked when present (RFC 3579 §3.2:
+ *    HMAC-MD5 under the secret, over the packet with the Request
+ *    Authenticator and its own value zeroed), as FreeRADIUS does.
  */
 #ifndef SPOOR_RADIUS_PKT_H
 #define SPOOR_RADIUS_PKT_H
@@ -47,16 +51,18 @@
 #define RADIUS_ACCOUNTING_REQUEST 4
 #define RADIUS_ACCOUNTING_RESPONSE 5
 #define RADIUS_ATTR_VENDOR_SPECIFIC 26
+#define RADIUS_ATTR_MESSAGE_AUTHENTICATOR 80
 #define RADIUS_VSA_MAX 125     /* (253 - 4) / 2 sub-attributes at most */
 #define RADIUS_PKT_ERR_MAX 160 /* a sufficient ERR buffer */
 
 typedef enum radius_pkt_err {
     RADIUS_PKT_OK = 0,
-    RADIUS_PKT_E_SHORT,  /* "short_packet": datagram shorter than the 20-byte header */
-    RADIUS_PKT_E_LENGTH, /* "bad_length": Length < 20, > 4096, or more than the datagram */
-    RADIUS_PKT_E_CODE,   /* "bad_code": not Accounting-Request or -Response */
-    RADIUS_PKT_E_ATTR,   /* "bad_attribute": attribute length < 2 or past Length */
-    RADIUS_PKT_E_AUTH,   /* "bad_authenticator": Request Authenticator does not match */
+    RADIUS_PKT_E_SHORT,    /* "short_packet": datagram shorter than the 20-byte header */
+    RADIUS_PKT_E_LENGTH,   /* "bad_length": Length < 20, > 4096, or more than the datagram */
+    RADIUS_PKT_E_CODE,     /* "bad_code": not Accounting-Request or -Response */
+    RADIUS_PKT_E_ATTR,     /* "bad_attribute": length < 2 or past Length, type 0, bad MA length */
+    RADIUS_PKT_E_AUTH,     /* "bad_authenticator": Request Authenticator does not match */
+    RADIUS_PKT_E_MSG_AUTH, /* "bad_message_authenticator": Message-Authenticator does not match */
 } radius_pkt_err;
 
 typedef struct radius_pkt {

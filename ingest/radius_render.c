@@ -196,7 +196,7 @@ static void put_attr(buf *b, uint32_t vendor, unsigned type, const uint8_t *p, s
                     ok = 0;
                 else if (p[0] <= 0x1f)
                     tag = p[0];
-            } else if (n > 0 && p[0] <= 0x1f) {
+            } else if (n > 1 && p[0] <= 0x1f) { /* FreeRADIUS: a 1-byte value has no tag */
                 tag = p[0];
                 v++, vn--;
             }

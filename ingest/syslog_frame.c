@@ -112,6 +112,9 @@ void syslog_frame_feed(syslog_frame *f, const void *p, size_t n, syslog_frame_fn
             if (*s >= '0' && *s <= '9' && f->ndigits < SYSLOG_FRAME_MAX_DIGITS) {
                 f->count = f->count * 10 + (uint64_t)(*s - '0');
                 f->digits[f->ndigits++] = (char)*s++;
+            } else if (*s == ' ' && f->count > SYSLOG_FRAME_MAX_FRAME) {
+                f->count = 0;
+                digits_to_text(f); /* a number, not a MSG-LEN; the space is text next */
             } else if (*s == ' ') {
                 s++;
                 f->ndigits = 0;

@@ -14,9 +14,11 @@
  *    after an octet-counted frame) are skipped and counted.
  *  A message that starts with digits not followed by a space ("2026-11-21T..."
  *  without a PRI, "05 ..." with a leading zero, eleven digits) is
- *  non-transparent; the digits are part of it.  A PRI-less message that
- *  happens to start with "NNN " is taken as octet-counted: RFC 6587 framing
- *  is ambiguous there, and rsyslog decides the same way.
+ *  non-transparent; the digits are part of it, and so are they when
+ *  followed by a space but larger than SYSLOG_FRAME_MAX_FRAME.  A PRI-less
+ *  message that happens to start with "NNN " (NNN at most that) is taken as
+ *  octet-counted: RFC 6587 framing is ambiguous there, and rsyslog decides
+ *  the same way.
  *
  * Oversize policy: memory per decoder is bounded by max_msg.  A message
  * longer than max_msg (octet-counted with MSG-LEN > max_msg, or a line with
@@ -40,6 +42,10 @@
 #include <stdint.h>
 
 #define SYSLOG_FRAME_MAX_DIGITS 9 /* MSG-LEN < 1e9: longer digit runs are text */
+/* A larger MSG-LEN is text, as in rsyslog's imtcp (MaxFrameSize, default
+ * 200000): "20231121 10:00:01 link up" from a PRI-less LF sender must not
+ * swallow the next 20 MB of the stream as one frame. */
+#define SYSLOG_FRAME_MAX_FRAME 200000
 
 /* Flags of a delivered message. */
 #define SYSLOG_FRAME_OCTET_COUNTED 1 /* framed "LEN SP MSG"; else non-transparent */

@@ -108,3 +108,25 @@ void md5(const void *p, size_t n, uint8_t out[MD5_DIGEST_LEN]) {
     md5_update(&c, p, n);
     md5_final(&c, out);
 }
+
+void md5_hmac(const void *key, size_t key_len, const void *p, size_t n,
+              uint8_t out[MD5_DIGEST_LEN]) {
+    uint8_t k[64] = {0}, pad[64], inner[MD5_DIGEST_LEN];
+    if (key_len > sizeof k)
+        md5(key, key_len, k);
+    else if (key_len)
+        memcpy(k, key, key_len);
+    md5_ctx c;
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = k[i] ^ 0x36;
+    md5_init(&c);
+    md5_update(&c, pad, sizeof pad);
+    md5_update(&c, p, n);
+    md5_final(&c, inner);
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = k[i] ^ 0x5c;
+    md5_init(&c);
+    md5_update(&c, pad, sizeof pad);
+    md5_update(&c, inner, sizeof inner);
+    md5_final(&c, out);
+}

@@ -33,4 +33,9 @@ void md5_final(md5_ctx *c, uint8_t out[MD5_DIGEST_LEN]); /* C must be re-initial
 /* One-shot digest of [P, P + N). */
 void md5(const void *p, size_t n, uint8_t out[MD5_DIGEST_LEN]);
 
+/* HMAC-MD5 (RFC 2104) of [P, P + N) under KEY (RADIUS's Message-Authenticator,
+ * RFC 3579 §3.2).  A key longer than the 64-byte block is hashed first. */
+void md5_hmac(const void *key, size_t key_len, const void *p, size_t n,
+              uint8_t out[MD5_DIGEST_LEN]);
+
 #endif

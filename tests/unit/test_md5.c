@@ -75,8 +75,45 @@ static void test_incremental(void) {
     CHECK_STR(got, "088641c5127e1f2227bab28a5d3a4289");
 }
 
+/* RFC 2202 §2: HMAC-MD5 test cases 1, 2, 3, 5 and 6 (6: a key longer than
+ * the block, hashed first). */
+static void test_hmac_rfc2202(void) {
+    uint8_t k16[16], k80[80], dd[50];
+    memset(dd, 0xdd, sizeof dd);
+    memset(k80, 0xaa, sizeof k80);
+    static const char t6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+    static const char t5[] = "Test With Truncation";
+    struct {
+        const void *key;
+        size_t klen;
+        const void *data;
+        size_t dlen;
+        const char *want;
+    } cases[] = {
+        {k16, 16, "Hi There", 8, "9294727a3638bb1c13f48ef8158bfc9d"},
+        {"Jefe", 4, "what do ya want for nothing?", 28, "750c783e6ab0b503eaa86e310a5db738"},
+        {k16, 16, dd, sizeof dd, "56be34521d144c88dbb8c733f0e8b3f6"},
+        {k16, 16, t5, sizeof t5 - 1, "56461ef2342edc00f9bab995690efd4c"},
+        {k80, 80, t6, sizeof t6 - 1, "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (i == 0)
+            memset(k16, 0x0b, sizeof k16);
+        if (i == 2)
+            memset(k16, 0xaa, sizeof k16);
+        if (i == 3)
+            memset(k16, 0x0c, sizeof k16);
+        uint8_t d[MD5_DIGEST_LEN];
+        char got[33];
+        md5_hmac(cases[i].key, cases[i].klen, cases[i].data, cases[i].dlen, d);
+        hex(d, got);
+        CHECK_STR(got, cases[i].want);
+    }
+}
+
 static const check_test tests[] = {
     {"rfc1321", test_rfc1321},
+    {"hmac_rfc2202", test_hmac_rfc2202},
     {"boundaries", test_boundaries},
     {"incremental", test_incremental},
     {0},

@@ -87,6 +87,18 @@ static const parse_case parse_cases[] = {
     {"one stray byte after the attributes", "0401001b" AUTH0 "28060000000101", RADIUS_PKT_E_ATTR, 0,
      0},
     {"two attributes", "0401001d" AUTH0 "280600000002010361", RADIUS_PKT_OK, 2, 0},
+    /* FreeRADIUS's rad_packet_ok drops these (RFC 2865 §5: no type 0; RFC 3579
+     * §3.2: Message-Authenticator is 18 bytes). */
+    {"attribute type 0", "04010017" AUTH0 "000341", RADIUS_PKT_E_ATTR, 0, 0},
+    {"Message-Authenticator of 17 bytes",
+     "04010025" AUTH0 "5011"
+     "00000000000000000000000000000000"
+     "00",
+     RADIUS_PKT_E_ATTR, 0, 0},
+    {"Message-Authenticator of 18 bytes",
+     "04010026" AUTH0 "5012"
+     "00000000000000000000000000000000",
+     RADIUS_PKT_OK, 1, 0},
     {"two attributes and padding", "0401001d" AUTH0 "2806000000020103610000", RADIUS_PKT_OK, 2, 2},
 };
 
@@ -299,7 +311,36 @@ static void test_sign(void) {
     CHECK_INT(radius_pkt_verify_acct(p, 5, (const uint8_t *)"x", 1), RADIUS_PKT_E_SHORT);
 }
 
+/* Message-Authenticator (RFC 3579 §3.2): an Accounting-Request radclient
+ * (FreeRADIUS 3.2, freeradius-utils) sent with "Message-Authenticator =
+ * 0x00" in its input, which makes it compute one, secret "s3cret". */
+static const char captured_ma_hex[] =
+    "04f10041d3d4d3a0f1214a9eb0472546930ef63828060000000101096d612d757365722c066d612d310806c000"
+    "0209501282bc3657ecbbac8a5fba9e801025a477";
+
+static void test_message_authenticator(void) {
+    const uint8_t *secret = (const uint8_t *)"s3cret";
+    uint8_t p[128];
+    size_t n = unhex(captured_ma_hex, p, sizeof p);
+    CHECK_INT(n, 65);
+    radius_pkt pk;
+    char err[RADIUS_PKT_ERR_MAX];
+    CHECK_INT(radius_pkt_parse(p, n, &pk, err, sizeof err), RADIUS_PKT_OK);
+    CHECK_INT(radius_pkt_verify_acct(p, n, secret, 6), RADIUS_PKT_OK);
+    /* A wrong Message-Authenticator under a right Request Authenticator (the
+     * packet re-signed after the change): refused, as FreeRADIUS does. */
+    p[0x31] ^= 0x01;
+    CHECK_INT(radius_pkt_verify_acct(p, n, secret, 6), RADIUS_PKT_E_AUTH);
+    radius_pkt_sign_acct(p, n, secret, 6);
+    CHECK_INT(radius_pkt_verify_acct(p, n, secret, 6), RADIUS_PKT_E_MSG_AUTH);
+    CHECK_STR(radius_pkt_reason(RADIUS_PKT_E_MSG_AUTH), "bad_message_authenticator");
+    p[0x31] ^= 0x01;
+    radius_pkt_sign_acct(p, n, secret, 6);
+    CHECK_INT(radius_pkt_verify_acct(p, n, secret, 6), RADIUS_PKT_OK);
+}
+
 static const check_test tests[] = {
+    {"message_authenticator", test_message_authenticator},
     {"parse_cases", test_parse_cases},
     {"messages", test_messages},
     {"captured", test_captured},

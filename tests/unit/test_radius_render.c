@@ -334,6 +334,14 @@ static const rt_case rt_cases[] = {
      "\tTunnel-Private-Group-Id:0 = \"vlan200\"\n"
      "\tTimestamp = 1795604400\n\n",
      "status=Start received=1795604400 header=1795604400 attrs=6", NULL},
+    /* FreeRADIUS takes a tag only from a value longer than one byte (data2vp:
+     * datalen > 1), so a one-byte control character is the value, tag :0. */
+    {"one-byte tagged string is its value, not a tag", "40=u:1|81=x:05", NULL, "UTC", 1,
+     "Wed Nov 25 11:00:00 2026\n"
+     "\tAcct-Status-Type = Start\n"
+     "\tTunnel-Private-Group-Id:0 = \"\\005\"\n"
+     "\tTimestamp = 1795604400\n\n",
+     "status=Start received=1795604400 header=1795604400 attrs=3", NULL},
     {"no Acct-Status-Type: rendered, refused by the parser", "1=s:u", NULL, "UTC", 1,
      "Wed Nov 25 11:00:00 2026\n"
      "\tUser-Name = \"u\"\n"
