@@ -54,7 +54,7 @@ done
 rp_radclient 127.0.0.1:$P_R "$SECRET" Stop "User-Name = \"sub3@isp.example\", Acct-Session-Id = \"c80-3\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.3, Acct-Session-Time = 590, Acct-Terminate-Cause = User-Request, Event-Timestamp = $((now - 10))" 3 2 >/dev/null
 t_eq "radclient gets an Accounting-Response only after Kafka has the record" "$?" 0
 # radclient computes a Message-Authenticator (RFC 3579) when its input has one.
-rp_radclient 127.0.0.1:$P_R "$SECRET" Start "User-Name = \"sub5@isp.example\", Acct-Session-Id = \"c80-5\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.5, Event-Timestamp = $((now - 200)), Message-Authenticator = 0x00" 3 2 >/dev/null
+rp_radclient 127.0.0.1:$P_R "$SECRET" Start "User-Name = \"sub6@isp.example\", Acct-Session-Id = \"c80-ma\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.6, Event-Timestamp = $((now - 200)), Message-Authenticator = 0x00" 3 2 >/dev/null
 t_eq "a request with a Message-Authenticator is checked and answered" "$?" 0
 out=$(rp_radclient 127.0.0.1:$P_R wrong-secret Start 'User-Name = "x", Acct-Session-Id = "bad"' 1 1 2>&1); rc=$?
 t_eq "a wrong shared secret gets no answer" "$rc" 1
@@ -68,6 +68,7 @@ wait_rows "session_key like '192.0.2.1/c80-%'" 9
 t_eq "every accounting record stored exactly once (3 Start + 3 Interim + 1 Stop + 1 retransmitted Start + 1 with a Message-Authenticator)" \
   "$(rows "session_key like '192.0.2.1/c80-%'")" 9
 t_eq "the retransmitted request is stored once" "$(rows "session_key = '192.0.2.1/c80-4'")" 1
+t_eq "the request with a Message-Authenticator is stored" "$(rows "session_key = '192.0.2.1/c80-ma'")" 1
 t_eq "the wrong-secret request is not stored" "$(rows "acct_session_id = 'bad'")" 0
 kill -0 $col && t_ok "garbage on the RADIUS port: still running" || t_fail "garbage on the RADIUS port: still running"
 
