@@ -332,7 +332,6 @@ static int number(const char *s, size_t vs, size_t ve, long long *v) {
     return 0;
 }
 
-/* from=<ADDR>, size=N, nrcpt=N (queue NAME) */
 /* qmgr's end of a message that stayed in the queue past
  * maximal_queue_lifetime: "from=<a@b>, status=expired, returned to sender"
  * (qmgr_active.c).  A delivery without a recipient: the message's last
@@ -357,6 +356,7 @@ static int parse_expired(arena *a, const char *s, size_t n, size_t i, postfix_re
     return 0;
 }
 
+/* from=<ADDR>, size=N, nrcpt=N (queue NAME) */
 static int parse_qmgr(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
                       postfix_err *err) {
     size_t vs, ve;

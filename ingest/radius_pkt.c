@@ -165,6 +165,15 @@ static void authenticator(const uint8_t *hdr4, const uint8_t *auth, const uint8_
 
 static const uint8_t zero_auth[RADIUS_AUTH_LEN];
 
+/* Nonzero if two authenticators differ, in constant time: a timing oracle
+ * would let a forger learn one byte by byte. */
+static unsigned auth_differ(const uint8_t *a, const uint8_t *b) {
+    unsigned diff = 0;
+    for (int i = 0; i < RADIUS_AUTH_LEN; i++)
+        diff |= (unsigned)(a[i] ^ b[i]);
+    return diff;
+}
+
 radius_pkt_err radius_pkt_verify_acct(const uint8_t *p, size_t n, const uint8_t *secret,
                                       size_t secret_len) {
     if (n < RADIUS_PKT_HDR)
@@ -176,37 +185,30 @@ radius_pkt_err radius_pkt_verify_acct(const uint8_t *p, size_t n, const uint8_t 
         return RADIUS_PKT_E_LENGTH;
     uint8_t want[RADIUS_AUTH_LEN];
     authenticator(p, zero_auth, p + RADIUS_PKT_HDR, len - RADIUS_PKT_HDR, secret, secret_len, want);
-    /* Constant time: a timing oracle on the authenticator would let a forger
-     * learn it byte by byte. */
-    unsigned diff = 0;
-    for (int i = 0; i < RADIUS_AUTH_LEN; i++)
-        diff |= (unsigned)(want[i] ^ p[4 + i]);
-    if (diff)
+    if (auth_differ(want, p + 4))
         return RADIUS_PKT_E_AUTH;
     /* A Message-Authenticator, when the NAS sent one, must be right too, as
      * FreeRADIUS requires (it silently drops the packet otherwise, RFC 3579
      * §3.2): HMAC-MD5 under the secret over the packet with the
      * Message-Authenticator's value and, for an Accounting-Request, the
      * Request Authenticator as 16 zero octets (the NAS computes it first). */
-    for (size_t off = RADIUS_PKT_HDR; off + 2 <= len;) {
-        size_t alen = p[off + 1];
-        if (alen < 2 || alen > len - off)
+    radius_pkt pk = {.attrs = p + RADIUS_PKT_HDR, .attrs_len = len - RADIUS_PKT_HDR};
+    radius_attr a;
+    size_t pos = 0;
+    while (radius_pkt_next_attr(&pk, &pos, &a)) {
+        if (a.type != RADIUS_ATTR_MESSAGE_AUTHENTICATOR)
+            continue;
+        if (a.len != RADIUS_AUTH_LEN)
             return RADIUS_PKT_E_ATTR;
-        if (p[off] == RADIUS_ATTR_MESSAGE_AUTHENTICATOR) {
-            if (alen != 2 + RADIUS_AUTH_LEN)
-                return RADIUS_PKT_E_ATTR;
-            uint8_t copy[RADIUS_PKT_MAX], mac[RADIUS_AUTH_LEN];
-            memcpy(copy, p, len);
-            memset(copy + 4, 0, RADIUS_AUTH_LEN);
-            memset(copy + off + 2, 0, RADIUS_AUTH_LEN);
-            md5_hmac(secret, secret_len, copy, len, mac);
-            for (int i = 0; i < RADIUS_AUTH_LEN; i++)
-                diff |= (unsigned)(mac[i] ^ p[off + 2 + i]);
-            return diff ? RADIUS_PKT_E_MSG_AUTH : RADIUS_PKT_OK;
-        }
-        off += alen;
+        uint8_t copy[RADIUS_PKT_MAX], mac[RADIUS_AUTH_LEN];
+        memcpy(copy, p, len);
+        memset(copy + 4, 0, RADIUS_AUTH_LEN);
+        memset(copy + a.off + 2, 0, RADIUS_AUTH_LEN);
+        md5_hmac(secret, secret_len, copy, len, mac);
+        return auth_differ(mac, a.value) ? RADIUS_PKT_E_MSG_AUTH : RADIUS_PKT_OK;
     }
-    return RADIUS_PKT_OK;
+    /* The walk stopped at a malformed attribute, not at the end. */
+    return pos + 2 <= pk.attrs_len ? RADIUS_PKT_E_ATTR : RADIUS_PKT_OK;
 }
 
 void radius_pkt_sign_acct(uint8_t *p, size_t n, const uint8_t *secret, size_t secret_len) {
