@@ -7,6 +7,14 @@
  *   spoor-retention maintain [--now TIME]           partitions for today + retention.ahead_days
  *   spoor-retention run [--dry-run] [--now TIME]    drop what the policies no longer allow
  *   spoor-retention plan [--now TIME] [--all]       what a run would do, partition by partition
+ *   spoor-retention compact [--dry-run] [--now TIME] pack closed days (sql/011_compact.sql)
+ *
+ * compact turns each closed day (retention.compact_after_days after its end)
+ * into its compact form: the day's SMTP and RADIUS events into zstd event
+ * packs, its evidence blocks compressed again at retention.compact_level.
+ * Each day and table is one transaction that checks the packs give back the
+ * rows before it removes them; it deletes nothing the lookups could still
+ * need, and takes the run lock, so it never works beside a run.
  *
  * A run takes a session advisory lock, so two started at once do not both
  * work (the second waits up to retention.lock_timeout, then says so and
@@ -32,6 +40,7 @@ static void usage(FILE *out) {
     fprintf(out, "usage: spoor-retention maintain [--now TIME]\n"
                  "       spoor-retention run [--dry-run] [--now TIME]\n"
                  "       spoor-retention plan [--now TIME] [--all]\n"
+                 "       spoor-retention compact [--dry-run] [--now TIME]\n"
                  "Options: --config FILE, --json.  TIME is RFC 3339.\n");
 }
 
@@ -193,6 +202,68 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
     return failed ? 1 : 0;
 }
 
+static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg, int json) {
+    char err[1024], age[32], level[32];
+    if (!take_lock(c, cfg->retention_lock_timeout)) {
+        printf("another retention run holds the lock: nothing done\n");
+        return 0;
+    }
+    snprintf(age, sizeof age, "%lld", cfg->retention_compact_after_days);
+    snprintf(level, sizeof level, "%lld", cfg->retention_compact_level);
+    const char *v[] = {now, age};
+    PGresult *r = pg_query(c, "SELECT tbl, part, day FROM spoor.compact_plan($1, $2)", 2, v, NULL,
+                           err, sizeof err);
+    if (!r) {
+        PQclear(PQexec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+        return fail("compact plan", err);
+    }
+    long done = 0, failed = 0;
+    long long rows = 0, before = 0, after = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *tbl = PQgetvalue(r, i, 0), *part = PQgetvalue(r, i, 1),
+                   *day = PQgetvalue(r, i, 2);
+        if (dry) {
+            printf("%s%s\n", json ? "" : "would compact ", part);
+            done++;
+            continue;
+        }
+        const char *dv[] = {tbl, day, now, age, level};
+        PGresult *d = pg_query(c, "SELECT spoor.compact_day($1, $2, $3, $4, $5)", 5, dv, NULL, err,
+                               sizeof err);
+        if (!d) {
+            fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err);
+            failed++;
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(d, 0, 0), 0, NULL);
+        const char *st = json_string_value(json_object_get(j, "status"));
+        if (st && !strcmp(st, "ok")) {
+            long long n = json_integer_value(json_object_get(j, "rows"));
+            long long b = json_integer_value(json_object_get(j, "bytes_before"));
+            /* Events: the packs written; evidence: the partition after. */
+            long long a = json_integer_value(json_object_get(j, "pack_bytes")) +
+                          json_integer_value(json_object_get(j, "bytes_after"));
+            done++, rows += n, before += b, after += a;
+            if (json)
+                puts(PQgetvalue(d, 0, 0));
+            else
+                printf("compact %-28s %lld rows, %lld -> %lld bytes, sha256 %s\n", part, n, b, a,
+                       json_string_value(json_object_get(j, "digest")));
+        } else {
+            printf("skip    %-28s %s\n", part, json_string_value(json_object_get(j, "reason")));
+        }
+        json_decref(j);
+        PQclear(d);
+    }
+    PQclear(r);
+    if (!json)
+        printf("%s%ld partitions %s (%lld rows, %lld -> %lld bytes), %ld failed\n",
+               dry ? "dry run: " : "", done, dry ? "would be compacted" : "compacted", rows, before,
+               after, failed);
+    PQclear(PQexec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     const char *config = NULL, *now_arg = NULL, *cmd = NULL;
     int dry = 0, all = 0, json = 0;
@@ -218,7 +289,8 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (!cmd || (strcmp(cmd, "maintain") && strcmp(cmd, "run") && strcmp(cmd, "plan"))) {
+    if (!cmd || (strcmp(cmd, "maintain") && strcmp(cmd, "run") && strcmp(cmd, "plan") &&
+                 strcmp(cmd, "compact"))) {
         usage(stderr);
         return 2;
     }
@@ -247,6 +319,8 @@ int main(int argc, char **argv) {
         rc = maintain(c, now, cfg.retention_ahead_days, json);
     else if (!strcmp(cmd, "plan"))
         rc = plan(c, now, all, json);
+    else if (!strcmp(cmd, "compact"))
+        rc = compact(c, now, dry, &cfg, json);
     else
         rc = run(c, now, dry, cfg.retention_lock_timeout, json);
     PQfinish(c);

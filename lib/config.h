@@ -44,6 +44,8 @@ typedef struct spoor_config {
     char *legal_country;     /* ISO 3166 country code of the requests we answer */
     long long retention_ahead_days;
     long long retention_lock_timeout;
+    long long retention_compact_after_days;
+    long long retention_compact_level;
     char *collect_radius_listen;
     char *collect_radius_clients; /* "ADDR=SECRET_FILE,..." per-NAS shared secrets, in files */
     char *collect_syslog_listen;

@@ -6,12 +6,13 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: spoor retention policy [--json]\n"
-                 "       spoor retention policy set CLASS KEEP [--note TEXT]   (admin; KEEP e.g. "
-                 "'365 days', '6 months')\n"
-                 "       spoor retention run [--dry-run] [--now TIME] | maintain | plan   "
-                 "(runs spoor-retention)\n"
-                 "Classes: radius, smtp, evidence, quarantine, audit.\n");
+    fprintf(out,
+            "usage: spoor retention policy [--json]\n"
+            "       spoor retention policy set CLASS KEEP [--note TEXT]   (admin; KEEP e.g. "
+            "'365 days', '6 months')\n"
+            "       spoor retention run [--dry-run] [--now TIME] | maintain | plan | compact   "
+            "(runs spoor-retention)\n"
+            "Classes: radius, smtp, evidence, quarantine, audit.\n");
 }
 
 static int show(cli *c, PGconn *conn) {
@@ -50,7 +51,8 @@ int retention_cmd_run(cli *c, int argc, char **argv) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "run") || !strcmp(argv[1], "maintain") || !strcmp(argv[1], "plan")) {
+    if (!strcmp(argv[1], "run") || !strcmp(argv[1], "maintain") || !strcmp(argv[1], "plan") ||
+        !strcmp(argv[1], "compact")) {
         return cli_exec_sub(c, "spoor-retention", NULL, argc, argv);
     }
     if (strcmp(argv[1], "policy")) {

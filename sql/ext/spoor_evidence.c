@@ -10,11 +10,19 @@
  * error: the evidence was altered), and returns line IDX byte for byte.
  * Frame format: per line a 4-byte little-endian length, then the bytes
  * (ingest/evidence.h).  Only SECURITY DEFINER lookup functions call it.
+ *
+ * Also, for the compaction of closed days (sql/011_compact.sql):
+ * spoor_evidence_recompress (a block compressed again, its frame unchanged)
+ * and the event packs' spoor_pack_compress and spoor_pack_find; each
+ * function's contract is above it.  Errors are raised with SQLSTATEs of the
+ * data-corrupted class for input that was altered or is not what it claims.
  */
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -73,4 +81,177 @@ Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
         }
         off += 4 + (size_t)len;
     }
+}
+
+/*
+ * Event packs (sql/011_compact.sql): a closed day's parsed events, stored as
+ * zstd frames of entries sorted by their lookup key.  An entry is a 4-byte
+ * big-endian key length, the key, a 4-byte big-endian record length and the
+ * record in its composite text form (what int4send and a record's text
+ * output give, so the packer is plain SQL).
+ *
+ *   spoor_pack_compress(payload bytea, level int) → bytea
+ *   spoor_pack_find(data bytea, sha256 bytea, key text, template anyelement)
+ *       → SETOF anyelement
+ *
+ * pack_find decompresses, checks the payload's SHA-256 (a mismatch is an
+ * error: the pack was altered), and returns the records whose key equals
+ * KEY (every record if KEY is NULL), parsed as TEMPLATE's row type.
+ */
+PG_FUNCTION_INFO_V1(spoor_pack_compress);
+PG_FUNCTION_INFO_V1(spoor_pack_find);
+
+Datum spoor_pack_compress(PG_FUNCTION_ARGS) {
+    bytea *in = PG_GETARG_BYTEA_PP(0);
+    int32 level = PG_GETARG_INT32(1);
+    if (level < 1 || level > ZSTD_maxCLevel())
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("zstd level %d is outside 1..%d", level, ZSTD_maxCLevel())));
+    size_t len = VARSIZE_ANY_EXHDR(in);
+    size_t cap = ZSTD_compressBound(len);
+    bytea *out = palloc(VARHDRSZ + cap);
+    size_t n = ZSTD_compress(VARDATA(out), cap, VARDATA_ANY(in), len, level);
+    if (ZSTD_isError(n))
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("zstd: %s", ZSTD_getErrorName(n))));
+    SET_VARSIZE(out, VARHDRSZ + n);
+    PG_RETURN_BYTEA_P(out);
+}
+
+typedef struct pack_state {
+    char *buf;
+    size_t len, off;
+    char *key; /* NULL: every record */
+    size_t klen;
+    FmgrInfo in;
+    Oid ioparam;
+} pack_state;
+
+static uint32 pack_u32be(const char *p) {
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32)u[0] << 24 | (uint32)u[1] << 16 | (uint32)u[2] << 8 | (uint32)u[3];
+}
+
+static void pack_open(pack_state *st, bytea *data, bytea *sha) {
+    const char *src = VARDATA_ANY(data);
+    size_t srclen = VARSIZE_ANY_EXHDR(data);
+    unsigned long long size = ZSTD_getFrameContentSize(src, srclen);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 30))
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("event pack is not a complete zstd frame")));
+    st->buf = palloc((size_t)size + 1);
+    size_t n = ZSTD_decompress(st->buf, (size_t)size, src, srclen);
+    if (ZSTD_isError(n) || n != size)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("event pack does not decompress")));
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)st->buf, n);
+    if (VARSIZE_ANY_EXHDR(sha) != sizeof h || memcmp(VARDATA_ANY(sha), h, sizeof h) != 0)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("event pack does not match its SHA-256: it was altered")));
+    st->len = n;
+    st->off = 0;
+}
+
+Datum spoor_pack_find(PG_FUNCTION_ARGS) {
+    FuncCallContext *fc;
+    if (SRF_IS_FIRSTCALL()) {
+        fc = SRF_FIRSTCALL_INIT();
+        if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+            SRF_RETURN_DONE(fc);
+        MemoryContext old = MemoryContextSwitchTo(fc->multi_call_memory_ctx);
+        pack_state *st = palloc0(sizeof *st);
+        pack_open(st, PG_GETARG_BYTEA_PP(0), PG_GETARG_BYTEA_PP(1));
+        if (!PG_ARGISNULL(2)) {
+            text *k = PG_GETARG_TEXT_PP(2);
+            st->klen = VARSIZE_ANY_EXHDR(k);
+            st->key = palloc(st->klen + 1);
+            memcpy(st->key, VARDATA_ANY(k), st->klen);
+        }
+        Oid typ = get_fn_expr_argtype(fcinfo->flinfo, 3);
+        if (!OidIsValid(typ))
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                            errmsg("spoor_pack_find: the template's type is unknown")));
+        Oid infunc;
+        getTypeInputInfo(typ, &infunc, &st->ioparam);
+        fmgr_info_cxt(infunc, &st->in, fc->multi_call_memory_ctx);
+        fc->user_fctx = st;
+        MemoryContextSwitchTo(old);
+    }
+    fc = SRF_PERCALL_SETUP();
+    pack_state *st = fc->user_fctx;
+    while (st->off < st->len) {
+        if (st->len - st->off < 4)
+            goto truncated;
+        uint32 kl = pack_u32be(st->buf + st->off);
+        if (st->len - st->off - 4 < kl || st->len - st->off - 4 - kl < 4)
+            goto truncated;
+        const char *k = st->buf + st->off + 4;
+        uint32 rl = pack_u32be(k + kl);
+        if (st->len - st->off - 8 - kl < rl)
+            goto truncated;
+        const char *rec = k + kl + 4;
+        st->off += 8 + (size_t)kl + rl;
+        if (st->key && (kl != st->klen || memcmp(k, st->key, kl) != 0))
+            continue;
+        char *s = pnstrdup(rec, rl);
+        Datum d = InputFunctionCall(&st->in, s, st->ioparam, -1);
+        SRF_RETURN_NEXT(fc, d);
+    }
+    SRF_RETURN_DONE(fc);
+truncated:
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("event pack is truncated")));
+    SRF_RETURN_DONE(fc); /* not reached */
+}
+
+/*
+ *   spoor_evidence_recompress(data bytea, dict bytea, sha256 bytea, level int) → bytea
+ *
+ * The same evidence block compressed again at LEVEL (with the same
+ * dictionary), after checking the SHA-256 of its uncompressed frame: the
+ * frame, and so what the block proves, does not change.  Compaction of
+ * closed days uses it (ingest compresses fast, at a low level).
+ */
+PG_FUNCTION_INFO_V1(spoor_evidence_recompress);
+
+Datum spoor_evidence_recompress(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+        PG_RETURN_NULL();
+    bytea *data = PG_GETARG_BYTEA_PP(0);
+    bytea *dict = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
+    bytea *sha = PG_GETARG_BYTEA_PP(2);
+    int32 level = PG_GETARG_INT32(3);
+    if (level < 1 || level > ZSTD_maxCLevel())
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("zstd level %d is outside 1..%d", level, ZSTD_maxCLevel())));
+    const char *src = VARDATA_ANY(data);
+    size_t srclen = VARSIZE_ANY_EXHDR(data);
+    unsigned long long size = ZSTD_getFrameContentSize(src, srclen);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 30))
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("evidence block is not a complete zstd frame")));
+    char *frame = palloc((size_t)size + 1);
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    size_t n = dict ? ZSTD_decompress_usingDict(d, frame, (size_t)size, src, srclen,
+                                                VARDATA_ANY(dict), VARSIZE_ANY_EXHDR(dict))
+                    : ZSTD_decompressDCtx(d, frame, (size_t)size, src, srclen);
+    ZSTD_freeDCtx(d);
+    if (ZSTD_isError(n) || n != size)
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("evidence block does not decompress")));
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)frame, n);
+    if (VARSIZE_ANY_EXHDR(sha) != sizeof h || memcmp(VARDATA_ANY(sha), h, sizeof h) != 0)
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
+                        errmsg("evidence block does not match its SHA-256: it was altered")));
+    size_t cap = ZSTD_compressBound(n);
+    bytea *out = palloc(VARHDRSZ + cap);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    size_t m = dict ? ZSTD_compress_usingDict(c, VARDATA(out), cap, frame, n, VARDATA_ANY(dict),
+                                              VARSIZE_ANY_EXHDR(dict), level)
+                    : ZSTD_compressCCtx(c, VARDATA(out), cap, frame, n, level);
+    ZSTD_freeCCtx(c);
+    pfree(frame);
+    if (ZSTD_isError(m))
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("zstd: %s", ZSTD_getErrorName(m))));
+    SET_VARSIZE(out, VARHDRSZ + m);
+    PG_RETURN_BYTEA_P(out);
 }
