@@ -61,7 +61,7 @@ all: $(PROGS) $(TESTS) $(TOOLS) $(PGEXT)
 $(PGEXT): sql/ext/spoor_evidence.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -O2 -g \
-	  -I$(PG_SERVER_INC) $< -o $@ $(shell pkg-config --libs libzstd libsodium)
+	  -I$(PG_SERVER_INC) $< -o $@ $(shell pkg-config --libs libzstd)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

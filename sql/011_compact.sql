@@ -410,41 +410,60 @@ $$;
 -- are planned.  A pack is read only when its key range holds the key, and
 -- only the matching events are parsed.
 
--- The lines naming Message-ID P_ID (Postfix cleanup, Exim arrival) in [P_LO, P_HI].
-CREATE FUNCTION smtp_by_msgid(p_id text, p_lo timestamptz, p_hi timestamptz) RETURNS SETOF smtp_event
+-- The events of the packs of sort P_SORT whose range holds one of P_KEYS,
+-- with one of those keys, in [P_LO, P_HI].
+CREATE FUNCTION smtp_from_packs(p_sort smallint, p_keys text[], p_lo timestamptz, p_hi timestamptz)
+RETURNS SETOF smtp_event
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan
 SET datestyle = 'ISO, YMD' SET timezone = 'UTC' AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.* FROM (SELECT DISTINCT u.k FROM unnest(p_keys) AS u(k) WHERE u.k IS NOT NULL) k
+    JOIN spoor.smtp_pack p ON p.sort = p_sort AND p.key_lo <= k.k AND p.key_hi >= k.k
+    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, k.k, NULL::spoor.smtp_event) e
+    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
+      AND e.ts BETWEEN p_lo AND p_hi;
+END
+$$;
+CREATE FUNCTION radius_from_packs(p_sort smallint, p_keys text[], p_lo timestamptz, p_hi timestamptz)
+RETURNS SETOF radius_event
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan
+SET datestyle = 'ISO, YMD' SET timezone = 'UTC' AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.* FROM (SELECT DISTINCT u.k FROM unnest(p_keys) AS u(k) WHERE u.k IS NOT NULL) k
+    JOIN spoor.radius_pack p ON p.sort = p_sort AND p.key_lo <= k.k AND p.key_hi >= k.k
+    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, k.k, NULL::spoor.radius_event) e
+    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
+      AND e.ts BETWEEN p_lo AND p_hi;
+END
+$$;
+
+-- The lines naming Message-ID P_ID (Postfix cleanup, Exim arrival) in [P_LO, P_HI].
+CREATE FUNCTION smtp_by_msgid(p_id text, p_lo timestamptz, p_hi timestamptz) RETURNS SETOF smtp_event
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     RETURN QUERY
     SELECT e.* FROM spoor.smtp_event e
     WHERE e.message_id = p_id AND e.ts BETWEEN p_lo AND p_hi AND e.kind IN (2, 11);
     RETURN QUERY
-    SELECT e.* FROM spoor.smtp_pack p
-    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, p_id, NULL::spoor.smtp_event) e
-    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
-      AND p.sort = 2 AND p.key_lo <= p_id AND p.key_hi >= p_id
-      AND e.ts BETWEEN p_lo AND p_hi AND e.kind IN (2, 11);
+    SELECT e.* FROM spoor.smtp_from_packs(2::smallint, ARRAY[p_id], p_lo, p_hi) e WHERE e.kind IN (2, 11);
 END
 $$;
 
 -- Every event of the queues (P_HOSTS[i], P_QIDS[i]) in [P_LO, P_HI].
 CREATE FUNCTION smtp_by_queue(p_hosts text[], p_qids text[], p_lo timestamptz, p_hi timestamptz)
 RETURNS SETOF smtp_event
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan
-SET datestyle = 'ISO, YMD' SET timezone = 'UTC' AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     RETURN QUERY
-    SELECT e.* FROM (SELECT DISTINCT h, q FROM unnest(p_hosts, p_qids) AS u(h, q)
-                     WHERE h IS NOT NULL AND q IS NOT NULL) k
+    SELECT e.* FROM (SELECT DISTINCT u.h, u.q FROM unnest(p_hosts, p_qids) AS u(h, q)
+                     WHERE u.h IS NOT NULL AND u.q IS NOT NULL) k
     JOIN spoor.smtp_event e ON e.host = k.h AND e.queue_id = k.q
     WHERE e.queue_id IS NOT NULL AND e.ts BETWEEN p_lo AND p_hi;
     RETURN QUERY
-    SELECT e.* FROM (SELECT DISTINCT h || ' ' || q AS key FROM unnest(p_hosts, p_qids) AS u(h, q)
-                     WHERE h IS NOT NULL AND q IS NOT NULL) k
-    JOIN spoor.smtp_pack p ON p.sort = 1 AND p.key_lo <= k.key AND p.key_hi >= k.key
-    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, k.key, NULL::spoor.smtp_event) e
-    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
-      AND e.ts BETWEEN p_lo AND p_hi;
+    SELECT * FROM spoor.smtp_from_packs(1::smallint,
+        ARRAY(SELECT u.h || ' ' || u.q FROM unnest(p_hosts, p_qids) AS u(h, q)), p_lo, p_hi);
 END
 $$;
 
@@ -454,8 +473,7 @@ $$;
 CREATE FUNCTION smtp_by_next(p_hosts text[], p_qids text[], p_lo timestamptz, p_hi timestamptz)
 RETURNS TABLE (ts timestamptz, host text, kind smallint, queue_id text, next_queue_id text,
                block_id bigint, block_idx integer)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan
-SET datestyle = 'ISO, YMD' SET timezone = 'UTC' AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     RETURN QUERY
     SELECT e.ts, e.host, e.kind, e.queue_id, e.next_queue_id, e.block_id, e.block_idx
@@ -465,50 +483,37 @@ BEGIN
     WHERE e.next_queue_id IS NOT NULL AND e.ts BETWEEN p_lo AND p_hi;
     RETURN QUERY
     SELECT e.ts, e.host, e.kind, e.queue_id, e.next_queue_id, e.block_id, e.block_idx
-    FROM (SELECT DISTINCT u.h || ' ' || u.q AS key FROM unnest(p_hosts, p_qids) AS u(h, q)
-          WHERE u.h IS NOT NULL AND u.q IS NOT NULL) k
-    JOIN spoor.smtp_pack p ON p.sort = 3 AND p.key_lo <= k.key AND p.key_hi >= k.key
-    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, k.key, NULL::spoor.smtp_event) e
-    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
-      AND e.ts BETWEEN p_lo AND p_hi;
+    FROM spoor.smtp_from_packs(3::smallint,
+        ARRAY(SELECT u.h || ' ' || u.q FROM unnest(p_hosts, p_qids) AS u(h, q)), p_lo, p_hi) e;
 END
 $$;
 
 -- Every RADIUS event of the sessions P_KEYS in [P_LO, P_HI].
 CREATE FUNCTION radius_by_session(p_keys text[], p_lo timestamptz, p_hi timestamptz)
 RETURNS SETOF radius_event
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan
-SET datestyle = 'ISO, YMD' SET timezone = 'UTC' AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     RETURN QUERY
-    SELECT e.* FROM (SELECT DISTINCT k FROM unnest(p_keys) AS u(k) WHERE k IS NOT NULL) k
+    SELECT e.* FROM (SELECT DISTINCT u.k FROM unnest(p_keys) AS u(k) WHERE u.k IS NOT NULL) k
     JOIN spoor.radius_event e ON e.session_key = k.k
     WHERE e.ts BETWEEN p_lo AND p_hi;
-    RETURN QUERY
-    SELECT e.* FROM (SELECT DISTINCT k FROM unnest(p_keys) AS u(k) WHERE k IS NOT NULL) k
-    JOIN spoor.radius_pack p ON p.sort = 1 AND p.key_lo <= k.k AND p.key_hi >= k.k
-    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, k.k, NULL::spoor.radius_event) e
-    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
-      AND e.ts BETWEEN p_lo AND p_hi;
+    RETURN QUERY SELECT * FROM spoor.radius_from_packs(1::smallint, p_keys, p_lo, p_hi);
 END
 $$;
 
 -- The Accounting-On/Off records of the NASes P_NAS in [P_LO, P_HI].
 CREATE FUNCTION radius_reboots(p_nas inet[], p_lo timestamptz, p_hi timestamptz)
 RETURNS SETOF radius_event
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan
-SET datestyle = 'ISO, YMD' SET timezone = 'UTC' AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor SET plan_cache_mode = force_custom_plan AS $$
 BEGIN
     RETURN QUERY
-    SELECT e.* FROM (SELECT DISTINCT n FROM unnest(p_nas) AS u(n) WHERE n IS NOT NULL) k
+    SELECT e.* FROM (SELECT DISTINCT u.n FROM unnest(p_nas) AS u(n) WHERE u.n IS NOT NULL) k
     JOIN spoor.radius_event e ON e.nas_ip = k.n
     WHERE e.status IN (7, 8) AND e.ts BETWEEN p_lo AND p_hi;
     RETURN QUERY
-    SELECT e.* FROM (SELECT DISTINCT host(n) AS key FROM unnest(p_nas) AS u(n) WHERE n IS NOT NULL) k
-    JOIN spoor.radius_pack p ON p.sort = 2 AND p.key_lo <= k.key AND p.key_hi >= k.key
-    CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, k.key, NULL::spoor.radius_event) e
-    WHERE p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
-      AND e.ts BETWEEN p_lo AND p_hi;
+    SELECT e.* FROM spoor.radius_from_packs(2::smallint, ARRAY(SELECT host(u.n) FROM unnest(p_nas) AS u(n)),
+                                            p_lo, p_hi) e
+    WHERE e.status IN (7, 8);
 END
 $$;
 
@@ -944,6 +949,8 @@ BEGIN
                              'spoor.compact_evidence_day(date, integer, timestamptz)', 'spoor.compact_cutoff(timestamptz, integer)',
                              'spoor.compact_plan(timestamptz, integer)',
                              'spoor.compact_day(text, date, timestamptz, integer, integer)',
+                             'spoor.smtp_from_packs(smallint, text[], timestamptz, timestamptz)',
+                             'spoor.radius_from_packs(smallint, text[], timestamptz, timestamptz)',
                              'spoor.smtp_by_msgid(text, timestamptz, timestamptz)',
                              'spoor.smtp_by_queue(text[], text[], timestamptz, timestamptz)',
                              'spoor.smtp_by_next(text[], text[], timestamptz, timestamptz)',

@@ -19,32 +19,29 @@
  */
 #include "postgres.h"
 
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include <sodium.h>
 #include <string.h>
 #include <zstd.h>
 
 PG_MODULE_MAGIC;
 
-PG_FUNCTION_INFO_V1(spoor_evidence_line);
-
-Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-        PG_RETURN_NULL();
-    bytea *data = PG_GETARG_BYTEA_PP(0);
-    bytea *dict = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
-    bytea *sha = PG_GETARG_BYTEA_PP(2);
-    int32 idx = PG_GETARG_INT32(3);
+/* Decompresses DATA (a whole zstd frame, made with DICT or none) into a
+ * palloc'd buffer, checks its SHA-256 against SHA and returns it with its
+ * length in *LEN.  Raises ERRCODE_DATA_CORRUPTED, naming WHAT, on anything
+ * that is not exactly what was stored. */
+static char *zstd_open(bytea *data, bytea *dict, bytea *sha, const char *what, size_t *len) {
     const char *src = VARDATA_ANY(data);
     size_t srclen = VARSIZE_ANY_EXHDR(data);
     unsigned long long size = ZSTD_getFrameContentSize(src, srclen);
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 30))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("evidence block is not a complete zstd frame")));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("%s is not a complete zstd frame", what)));
     char *frame = palloc((size_t)size + 1);
     ZSTD_DCtx *d = ZSTD_createDCtx();
     size_t n;
@@ -56,13 +53,34 @@ Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
         n = ZSTD_decompressDCtx(d, frame, (size_t)size, src, srclen);
     ZSTD_freeDCtx(d);
     if (ZSTD_isError(n) || n != size)
-        ereport(ERROR,
-                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("evidence block does not decompress")));
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)frame, n);
+        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("%s does not decompress", what)));
+    /* PostgreSQL's own SHA-256 (OpenSSL's in Debian's build, with the CPU's
+     * SHA extensions): with libsodium's portable one, the Message-ID lookup
+     * on compacted days took 27 ms instead of 17 (36_compact's data). */
+    uint8 h[PG_SHA256_DIGEST_LENGTH];
+    pg_cryptohash_ctx *hc = pg_cryptohash_create(PG_SHA256);
+    if (!hc || pg_cryptohash_init(hc) < 0 ||
+        pg_cryptohash_update(hc, (const uint8 *)frame, n) < 0 ||
+        pg_cryptohash_final(hc, h, sizeof h) < 0)
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("SHA-256 failed")));
+    pg_cryptohash_free(hc);
     if (VARSIZE_ANY_EXHDR(sha) != sizeof h || memcmp(VARDATA_ANY(sha), h, sizeof h) != 0)
         ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("evidence block does not match its SHA-256: it was altered")));
+                        errmsg("%s does not match its SHA-256: it was altered", what)));
+    *len = n;
+    return frame;
+}
+
+PG_FUNCTION_INFO_V1(spoor_evidence_line);
+
+Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+        PG_RETURN_NULL();
+    bytea *dict = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
+    int32 idx = PG_GETARG_INT32(3);
+    size_t n;
+    char *frame =
+        zstd_open(PG_GETARG_BYTEA_PP(0), dict, PG_GETARG_BYTEA_PP(2), "evidence block", &n);
     size_t off = 0;
     for (int32 i = 0;; i++) {
         if (n - off < 4)
@@ -132,22 +150,7 @@ static uint32 pack_u32be(const char *p) {
 }
 
 static void pack_open(pack_state *st, bytea *data, bytea *sha) {
-    const char *src = VARDATA_ANY(data);
-    size_t srclen = VARSIZE_ANY_EXHDR(data);
-    unsigned long long size = ZSTD_getFrameContentSize(src, srclen);
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 30))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("event pack is not a complete zstd frame")));
-    st->buf = palloc((size_t)size + 1);
-    size_t n = ZSTD_decompress(st->buf, (size_t)size, src, srclen);
-    if (ZSTD_isError(n) || n != size)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("event pack does not decompress")));
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)st->buf, n);
-    if (VARSIZE_ANY_EXHDR(sha) != sizeof h || memcmp(VARDATA_ANY(sha), h, sizeof h) != 0)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("event pack does not match its SHA-256: it was altered")));
-    st->len = n;
+    st->buf = zstd_open(data, NULL, sha, "event pack", &st->len);
     st->off = 0;
 }
 
@@ -215,33 +218,14 @@ PG_FUNCTION_INFO_V1(spoor_evidence_recompress);
 Datum spoor_evidence_recompress(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
         PG_RETURN_NULL();
-    bytea *data = PG_GETARG_BYTEA_PP(0);
     bytea *dict = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
-    bytea *sha = PG_GETARG_BYTEA_PP(2);
     int32 level = PG_GETARG_INT32(3);
     if (level < 1 || level > ZSTD_maxCLevel())
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("zstd level %d is outside 1..%d", level, ZSTD_maxCLevel())));
-    const char *src = VARDATA_ANY(data);
-    size_t srclen = VARSIZE_ANY_EXHDR(data);
-    unsigned long long size = ZSTD_getFrameContentSize(src, srclen);
-    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 30))
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("evidence block is not a complete zstd frame")));
-    char *frame = palloc((size_t)size + 1);
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    size_t n = dict ? ZSTD_decompress_usingDict(d, frame, (size_t)size, src, srclen,
-                                                VARDATA_ANY(dict), VARSIZE_ANY_EXHDR(dict))
-                    : ZSTD_decompressDCtx(d, frame, (size_t)size, src, srclen);
-    ZSTD_freeDCtx(d);
-    if (ZSTD_isError(n) || n != size)
-        ereport(ERROR,
-                (errcode(ERRCODE_DATA_CORRUPTED), errmsg("evidence block does not decompress")));
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)frame, n);
-    if (VARSIZE_ANY_EXHDR(sha) != sizeof h || memcmp(VARDATA_ANY(sha), h, sizeof h) != 0)
-        ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
-                        errmsg("evidence block does not match its SHA-256: it was altered")));
+    size_t n;
+    char *frame =
+        zstd_open(PG_GETARG_BYTEA_PP(0), dict, PG_GETARG_BYTEA_PP(2), "evidence block", &n);
     size_t cap = ZSTD_compressBound(n);
     bytea *out = palloc(VARHDRSZ + cap);
     ZSTD_CCtx *c = ZSTD_createCCtx();
