@@ -3,8 +3,8 @@
 -- One row per log line is what makes ingest fast (a COPY into indexed
 -- daily partitions) and what makes storage large: a PostgreSQL row costs
 -- about 28 bytes of header and line pointer before its first column, and
--- every index entry 16 more, so smtp_event and radius_event were half of
--- everything stored (sql/README.md, "Compaction").  Once a day is closed
+-- every index entry 16 more, so smtp_event and radius_event were two thirds
+-- of everything stored (sql/README.md, "Compaction").  Once a day is closed
 -- (spoor-retention compact, retention.compact_after_days after its end), its
 -- events move, unchanged, into packs: zstd frames of about a thousand
 -- events each, sorted by the key a lookup searches them by, with the key
@@ -14,10 +14,12 @@
 --
 -- Packs are the same events: each is its row's composite text, parsed back
 -- as that row type, and the compaction checks, before it empties the day's
--- row partition, that the packs give back exactly its rows (count and the
+-- row partition, that the packs give back exactly its rows (count, the
 -- digest of their evidence references, which retention's proof of deletion
--- also uses).  Late records for a compacted day still go to its row
--- partition; every lookup reads both, and a later compaction packs them too.
+-- also uses, and every column).  Late records for a compacted day still go
+-- to its row partition; every lookup reads both, and a later compaction
+-- packs them too.  The day's evidence blocks are compressed again, harder,
+-- with their frames and SHA-256s unchanged.
 SET LOCAL search_path = spoor, pg_catalog;
 
 -- The packer and reader, from the module in sql/ext (checks each pack's
