@@ -463,9 +463,12 @@ BEGIN
                      WHERE u.h IS NOT NULL AND u.q IS NOT NULL) k
     JOIN spoor.smtp_event e ON e.host = k.h AND e.queue_id = k.q
     WHERE e.queue_id IS NOT NULL AND e.ts BETWEEN p_lo AND p_hi;
+    -- (The pack key joins host and queue ID with a space, which neither
+    -- holds; matching both again costs nothing and relies on nothing.)
     RETURN QUERY
-    SELECT * FROM spoor.smtp_from_packs(1::smallint,
-        ARRAY(SELECT u.h || ' ' || u.q FROM unnest(p_hosts, p_qids) AS u(h, q)), p_lo, p_hi);
+    SELECT e.* FROM spoor.smtp_from_packs(1::smallint,
+        ARRAY(SELECT u.h || ' ' || u.q FROM unnest(p_hosts, p_qids) AS u(h, q)), p_lo, p_hi) e
+    WHERE (e.host, e.queue_id) IN (SELECT u.h, u.q FROM unnest(p_hosts, p_qids) AS u(h, q));
 END
 $$;
 
@@ -486,7 +489,8 @@ BEGIN
     RETURN QUERY
     SELECT e.ts, e.host, e.kind, e.queue_id, e.next_queue_id, e.block_id, e.block_idx
     FROM spoor.smtp_from_packs(3::smallint,
-        ARRAY(SELECT u.h || ' ' || u.q FROM unnest(p_hosts, p_qids) AS u(h, q)), p_lo, p_hi) e;
+        ARRAY(SELECT u.h || ' ' || u.q FROM unnest(p_hosts, p_qids) AS u(h, q)), p_lo, p_hi) e
+    WHERE (e.host, e.next_queue_id) IN (SELECT u.h, u.q FROM unnest(p_hosts, p_qids) AS u(h, q));
 END
 $$;
 
