@@ -100,13 +100,37 @@ CREATE TABLE compacted (
     PRIMARY KEY (tbl, day, round)
 );
 
+-- The partition of P_TBL (registered in partitioned, its key of type
+-- P_KEY_TYPE) for day P_DAY, unless it exists or retention dropped that day;
+-- true if made.  Callers hold the partition lock (7340202).  Used by
+-- ensure_partitions and by compaction, which makes its pack partitions.
+CREATE FUNCTION partition_create(p_tbl text, p_key_type text, p_day date) RETURNS boolean
+LANGUAGE plpgsql SET search_path = pg_catalog, spoor AS $$
+DECLARE
+    v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
+BEGIN
+    IF to_regclass('spoor.' || v_part) IS NOT NULL
+       OR EXISTS (SELECT 1 FROM spoor.retention_dropped r WHERE r.tbl = p_tbl AND r.day = p_day) THEN
+        RETURN false;
+    END IF;
+    IF p_key_type = 'date' THEN
+        EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)%s',
+                       v_part, p_tbl, p_day, p_day + 1,
+                       CASE WHEN p_tbl = 'lease_seg' THEN ' WITH (fillfactor = 70)' ELSE '' END);
+    ELSE
+        EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)',
+                       v_part, p_tbl, p_day::text || ' 00:00:00+00', (p_day + 1)::text || ' 00:00:00+00');
+    END IF;
+    RETURN true;
+END
+$$;
+
 -- Partitions ahead of time, as in 006, except the tables made on demand.
 CREATE OR REPLACE FUNCTION ensure_partitions(p_from date, p_to date) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
 DECLARE
     t record;
     d date;
-    part text;
     n integer := 0;
 BEGIN
     IF p_from IS NULL OR p_to IS NULL OR p_to < p_from THEN
@@ -121,40 +145,13 @@ BEGIN
              FROM spoor.partitioned p WHERE NOT p.on_demand ORDER BY p.name LOOP
         d := greatest(p_from, coalesce(t.horizon, p_from));
         WHILE d <= p_to LOOP
-            part := t.name || '_' || to_char(d, 'YYYYMMDD');
-            IF to_regclass('spoor.' || part) IS NULL
-               AND NOT EXISTS (SELECT 1 FROM spoor.retention_dropped r WHERE r.tbl = t.name AND r.day = d) THEN
-                IF t.key_type = 'date' THEN
-                    EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)%s',
-                                   part, t.name, d, d + 1,
-                                   CASE WHEN t.name = 'lease_seg' THEN ' WITH (fillfactor = 70)' ELSE '' END);
-                ELSE
-                    EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)',
-                                   part, t.name, d::text || ' 00:00:00+00', (d + 1)::text || ' 00:00:00+00');
-                END IF;
+            IF spoor.partition_create(t.name, t.key_type, d) THEN
                 n := n + 1;
             END IF;
             d := d + 1;
         END LOOP;
     END LOOP;
     RETURN n;
-END
-$$;
-
--- The pack partition of one day, made by the compaction that fills it.
-CREATE FUNCTION pack_partition(p_tbl text, p_day date) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, spoor AS $$
-DECLARE
-    v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
-BEGIN
-    IF p_tbl IS NULL OR p_tbl NOT IN ('smtp_pack', 'radius_pack') OR p_day IS NULL THEN
-        RAISE EXCEPTION 'pack_partition: no pack table %', p_tbl;
-    END IF;
-    PERFORM pg_advisory_xact_lock(7340202);
-    IF to_regclass('spoor.' || v_part) IS NULL THEN
-        EXECUTE format('CREATE TABLE spoor.%I PARTITION OF spoor.%I FOR VALUES FROM (%L) TO (%L)',
-                       v_part, p_tbl, p_day, p_day + 1);
-    END IF;
 END
 $$;
 
@@ -263,7 +260,8 @@ BEGIN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
     v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
-    PERFORM spoor.pack_partition(v_pack, p_day);
+    PERFORM pg_advisory_xact_lock(7340202);
+    PERFORM spoor.partition_create(v_pack, 'date', p_day);
     -- (sort, key, record) of each event.  Sort 3 is a locator only: its
     -- records keep the queue, the re-queue and the evidence position.
     v_keys := CASE p_tbl
@@ -299,20 +297,20 @@ BEGIN
             RETURNING pack_id, sort, octet_length(data) AS len)
         SELECT array_agg(pack_id) FILTER (WHERE sort = 1), count(*), sum(len) FROM ins$q$,
         v_pack, p_tbl, v_keys) USING p_day, v_lo, v_hi, p_level INTO v_ids, v_packs, v_pbytes;
-    -- Read back: the same rows, column for column.
+    -- Read back, once: the same count, the same evidence digest, the same
+    -- rows column for column.
     EXECUTE format($q$
-        SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
-        FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
-              FROM spoor.%1$I p CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%2$I) e
-              WHERE p.day = $1 AND p.pack_id = ANY ($2)) x$q$, v_pack, p_tbl)
-        USING p_day, v_ids INTO v_prows, v_pdigest;
-    EXECUTE format($q$
-        SELECT count(*) FROM (
-            SELECT t.* FROM spoor.%2$I t WHERE t.ts >= $3 AND t.ts < $4
-            EXCEPT ALL
-            SELECT e.* FROM spoor.%1$I p CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%2$I) e
-            WHERE p.day = $1 AND p.pack_id = ANY ($2)) d$q$, v_pack, p_tbl)
-        USING p_day, v_ids, v_lo, v_hi INTO v_diff;
+        WITH e AS MATERIALIZED (
+            SELECT e.* FROM spoor.%1$I p
+            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%2$I) e
+            WHERE p.day = $1 AND p.pack_id = ANY ($2))
+        SELECT (SELECT count(*) FROM e),
+               (SELECT encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
+                FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
+                      FROM e) x),
+               (SELECT count(*) FROM (SELECT t.* FROM spoor.%2$I t WHERE t.ts >= $3 AND t.ts < $4
+                                      EXCEPT ALL SELECT * FROM e) d)$q$, v_pack, p_tbl)
+        USING p_day, v_ids, v_lo, v_hi INTO v_prows, v_pdigest, v_diff;
     IF v_prows IS DISTINCT FROM v_rows OR v_pdigest IS DISTINCT FROM v_digest OR v_diff <> 0 THEN
         RAISE EXCEPTION 'compact: the packs of % do not give back its rows (% rows, packs %; % differ)',
                         v_part, v_rows, v_prows, v_diff USING ERRCODE = 'XX001';
@@ -951,7 +949,7 @@ DO $$
 DECLARE
     f text;
 BEGIN
-    FOREACH f IN ARRAY ARRAY['spoor.pack_partition(text, date)',
+    FOREACH f IN ARRAY ARRAY['spoor.partition_create(text, text, date)',
                              'spoor.compact_evidence_day(date, integer, timestamptz)', 'spoor.compact_cutoff(timestamptz, integer)',
                              'spoor.compact_plan(timestamptz, integer)',
                              'spoor.compact_day(text, date, timestamptz, integer, integer)',

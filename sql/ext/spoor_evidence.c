@@ -71,6 +71,25 @@ static char *zstd_open(bytea *data, bytea *dict, bytea *sha, const char *what, s
     return frame;
 }
 
+/* SRC[0..N) compressed at LEVEL (with DICT, or none) as a new bytea.  Raises
+ * on a level outside zstd's range. */
+static bytea *zstd_bytea(const char *src, size_t n, bytea *dict, int32 level) {
+    if (level < 1 || level > ZSTD_maxCLevel())
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("zstd level %d is outside 1..%d", level, ZSTD_maxCLevel())));
+    size_t cap = ZSTD_compressBound(n);
+    bytea *out = palloc(VARHDRSZ + cap);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    size_t m = dict ? ZSTD_compress_usingDict(c, VARDATA(out), cap, src, n, VARDATA_ANY(dict),
+                                              VARSIZE_ANY_EXHDR(dict), level)
+                    : ZSTD_compressCCtx(c, VARDATA(out), cap, src, n, level);
+    ZSTD_freeCCtx(c);
+    if (ZSTD_isError(m))
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("zstd: %s", ZSTD_getErrorName(m))));
+    SET_VARSIZE(out, VARHDRSZ + m);
+    return out;
+}
+
 PG_FUNCTION_INFO_V1(spoor_evidence_line);
 
 Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
@@ -121,18 +140,7 @@ PG_FUNCTION_INFO_V1(spoor_pack_find);
 
 Datum spoor_pack_compress(PG_FUNCTION_ARGS) {
     bytea *in = PG_GETARG_BYTEA_PP(0);
-    int32 level = PG_GETARG_INT32(1);
-    if (level < 1 || level > ZSTD_maxCLevel())
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("zstd level %d is outside 1..%d", level, ZSTD_maxCLevel())));
-    size_t len = VARSIZE_ANY_EXHDR(in);
-    size_t cap = ZSTD_compressBound(len);
-    bytea *out = palloc(VARHDRSZ + cap);
-    size_t n = ZSTD_compress(VARDATA(out), cap, VARDATA_ANY(in), len, level);
-    if (ZSTD_isError(n))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("zstd: %s", ZSTD_getErrorName(n))));
-    SET_VARSIZE(out, VARHDRSZ + n);
-    PG_RETURN_BYTEA_P(out);
+    PG_RETURN_BYTEA_P(zstd_bytea(VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in), NULL, PG_GETARG_INT32(1)));
 }
 
 typedef struct pack_state {
@@ -149,11 +157,6 @@ static uint32 pack_u32be(const char *p) {
     return (uint32)u[0] << 24 | (uint32)u[1] << 16 | (uint32)u[2] << 8 | (uint32)u[3];
 }
 
-static void pack_open(pack_state *st, bytea *data, bytea *sha) {
-    st->buf = zstd_open(data, NULL, sha, "event pack", &st->len);
-    st->off = 0;
-}
-
 Datum spoor_pack_find(PG_FUNCTION_ARGS) {
     FuncCallContext *fc;
     if (SRF_IS_FIRSTCALL()) {
@@ -162,7 +165,8 @@ Datum spoor_pack_find(PG_FUNCTION_ARGS) {
             SRF_RETURN_DONE(fc);
         MemoryContext old = MemoryContextSwitchTo(fc->multi_call_memory_ctx);
         pack_state *st = palloc0(sizeof *st);
-        pack_open(st, PG_GETARG_BYTEA_PP(0), PG_GETARG_BYTEA_PP(1));
+        st->buf =
+            zstd_open(PG_GETARG_BYTEA_PP(0), NULL, PG_GETARG_BYTEA_PP(1), "event pack", &st->len);
         if (!PG_ARGISNULL(2)) {
             text *k = PG_GETARG_TEXT_PP(2);
             st->klen = VARSIZE_ANY_EXHDR(k);
@@ -220,22 +224,10 @@ Datum spoor_evidence_recompress(PG_FUNCTION_ARGS) {
         PG_RETURN_NULL();
     bytea *dict = PG_ARGISNULL(1) ? NULL : PG_GETARG_BYTEA_PP(1);
     int32 level = PG_GETARG_INT32(3);
-    if (level < 1 || level > ZSTD_maxCLevel())
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("zstd level %d is outside 1..%d", level, ZSTD_maxCLevel())));
     size_t n;
     char *frame =
         zstd_open(PG_GETARG_BYTEA_PP(0), dict, PG_GETARG_BYTEA_PP(2), "evidence block", &n);
-    size_t cap = ZSTD_compressBound(n);
-    bytea *out = palloc(VARHDRSZ + cap);
-    ZSTD_CCtx *c = ZSTD_createCCtx();
-    size_t m = dict ? ZSTD_compress_usingDict(c, VARDATA(out), cap, frame, n, VARDATA_ANY(dict),
-                                              VARSIZE_ANY_EXHDR(dict), level)
-                    : ZSTD_compressCCtx(c, VARDATA(out), cap, frame, n, level);
-    ZSTD_freeCCtx(c);
+    bytea *out = zstd_bytea(frame, n, dict, level);
     pfree(frame);
-    if (ZSTD_isError(m))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("zstd: %s", ZSTD_getErrorName(m))));
-    SET_VARSIZE(out, VARHDRSZ + m);
     PG_RETURN_BYTEA_P(out);
 }
