@@ -17,9 +17,16 @@ DESTDIR ?=
 B       ?= build
 CC      ?= cc
 PKGS     = libpq rdkafka libzstd libuv jansson libsodium libcrypto zlib
+PKG_CONFIG ?= pkg-config
+# ops/setup installs what is missing; `make check` and `make demo` run it and
+# then build in a sub-make, because these flags are computed when a make reads
+# this file: on a fresh machine that is before the -dev packages exist.
+SETUP   ?= ops/setup
+# What `check` and `demo` build after setup (a test narrows it).
+BUILD_GOALS ?= all
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
@@ -55,13 +62,21 @@ TOOLS      := $(patsubst tests/tools/%.c,$(B)/tests/%,$(TOOL_SRC))
 PGEXT := build/pgext/spoor_evidence.so
 PG_SERVER_INC := $(shell pg_config --includedir-server 2>/dev/null)
 
-.PHONY: all check asan fuzz bench demo install clean format format-check setup
+.PHONY: all build check asan fuzz bench demo install clean format format-check setup
 all: $(PROGS) $(TESTS) $(TOOLS) $(PGEXT)
+
+# A build that cannot go ahead without a library says which, instead of a
+# compiler error about a missing header.
+ifneq ($(filter all $(B)/%,$(MAKECMDGOALS) $(if $(MAKECMDGOALS),,all)),)
+ifeq ($(PKG_CFLAGS)$(PKG_LIBS),)
+$(warning pkg-config found none of: $(PKGS); missing: $(shell for p in $(PKGS); do $(PKG_CONFIG) --exists $$p 2>/dev/null || printf '%s ' $$p; done)(run ops/setup, or make check / make demo, which run it))
+endif
+endif
 
 $(PGEXT): sql/ext/spoor_evidence.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -O2 -g \
-	  -I$(PG_SERVER_INC) $< -o $@ $(shell pkg-config --libs libzstd)
+	  -I$(PG_SERVER_INC) $< -o $@ $(shell $(PKG_CONFIG) --libs libzstd)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,7 +100,7 @@ $(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBLEGAL) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 # The one program that drops partitions links neither librdkafka nor libuv:
 # it parses no untrusted input and talks to nothing but PostgreSQL.
-$(B)/spoor-retention: LDLIBS = $(shell pkg-config --libs libpq jansson) -lm $(EXTRA_LDFLAGS)
+$(B)/spoor-retention: LDLIBS = $(shell $(PKG_CONFIG) --libs libpq jansson) -lm $(EXTRA_LDFLAGS)
 
 # Unit tests may test any folder's library; the harness lives in tests/unit.
 TEST_LIBS := $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
@@ -104,14 +119,19 @@ $(B)/tests/tools/%.o: tests/tools/%.c
 	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
 
 setup:
-	ops/setup
+	@echo "== setup: Debian packages and the Kafka broker (ops/setup)"
+	@$(SETUP)
 
-check: setup
-	$(MAKE) all
+# Setup, then the build in a fresh sub-make that reads the library flags
+# only now that the libraries are installed.
+build: setup
+	@echo "== build: $(BUILD_GOALS)"
+	@$(MAKE) --no-print-directory $(BUILD_GOALS)
+
+check: build
 	B=$(B) tests/run
 
-asan:
-	ops/setup
+asan: setup
 	$(MAKE) B=build-asan OPT=-O1 \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all
@@ -124,10 +144,10 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
 	B=build-fuzz tests/fuzz/run $(FUZZ_SRC)
 
-bench: all
+bench: build
 	B=$(B) tests/bench/run
 
-demo: setup all
+demo: build
 	B=$(B) ops/demo
 
 install: all

@@ -1056,6 +1056,43 @@ static int lease_merge(batch *b, PGconn *conn, int64_t tlo, char *err, size_t er
     return PG_OK;
 }
 
+/* Our MTAs are the hosts we receive MTA logs from (spoor.mta_host, which
+ * `trace headers` uses when trace.our_mta_hosts is empty).  A batch names a
+ * handful of hosts: one upsert with the distinct ones, which changes nothing
+ * once they are known. */
+static int record_mta_hosts(batch *b, PGconn *conn, char *err, size_t errlen) {
+    buf *h = &b->copy;
+    buf_reset(h);
+    const char *seen[32];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < b->n_smtp; i++) {
+        const char *host = b->smtp[i].host;
+        size_t k = 0;
+        while (k < n_seen && strcmp(seen[k], host) != 0)
+            k++;
+        if (k < n_seen)
+            continue;
+        if (n_seen < sizeof seen / sizeof *seen)
+            seen[n_seen++] = host;
+        if (strchr(host, '\n'))
+            continue; /* a syslog host token never holds one */
+        buf_add(h, host, strlen(host));
+        buf_add(h, "\n", 1);
+    }
+    buf_add(h, "", 1);
+    const char *v[] = {h->p};
+    PGresult *r = PQexecParams(conn,
+                               "INSERT INTO spoor.mta_host (host) SELECT DISTINCT x FROM "
+                               "unnest(string_to_array(rtrim($1, E'\\n'), E'\\n')) x WHERE x <> '' "
+                               "ON CONFLICT DO NOTHING",
+                               1, NULL, v, NULL, NULL, 0);
+    buf_reset(h);
+    if (pg_result_class(conn, r) != PG_OK)
+        return fail(conn, r, err, errlen, "mta_host");
+    PQclear(r);
+    return PG_OK;
+}
+
 static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
     PGresult *r;
     char a[32], p[16], c1[32], c2[32], c3[32];
@@ -1144,6 +1181,11 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
                                "pos, block_id, block_idx) FROM STDIN",
                                copy_smtp, &cls, err, errlen) < 0)
         return cls;
+    if (b->n_smtp) {
+        int hc = record_mta_hosts(b, conn, err, errlen);
+        if (hc != PG_OK)
+            return hc;
+    }
     if (b->n_radius && copy_rows(b, conn, c,
                                  "COPY spoor.radius_event (ts, received, status, session_key, "
                                  "acct_session_id, user_name, "

@@ -24,6 +24,7 @@
  * --now simulates the clock (tests, and "what would happen on that day").
  */
 #include "config.h"
+#include "lock_keys.h"
 #include "log.h"
 #include "pg.h"
 #include "timeutil.h"
@@ -34,7 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RETENTION_LOCK "7340204"
+#define RETENTION_LOCK LOCK_KEY_RETENTION
 
 static void usage(FILE *out) {
     fprintf(out, "usage: spoor-retention maintain [--now TIME]\n"

@@ -194,12 +194,30 @@ void conf_redact_dsn(const char *dsn, char *out, size_t outlen) {
     /* URI form: postgresql://user:secret@host/... */
     const char *scheme = strstr(dsn, "://");
     if (scheme) {
-        const char *at = strchr(scheme + 3, '@'), *colon = strchr(scheme + 3, ':');
-        if (at && colon && colon < at) {
-            snprintf(out, outlen, "%.*s:***%s", (int)(colon - dsn), dsn, at);
-            return;
+        /* postgresql://user:secret@host/db?password=secret&...: the userinfo's
+         * password and a password parameter are both secrets. */
+        size_t o = 0;
+        const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?");
+        const char *at = memchr(auth, '@', (size_t)(end - auth));
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        const char *p = dsn;
+        while (*p && o + 1 < outlen) {
+            if (p == colon) {
+                o += (size_t)snprintf(out + o, outlen - o, ":***");
+                p = at;
+            } else if ((*p == '?' || *p == '&') && p >= end &&
+                       strncmp(p + 1, "password=", 9) == 0) {
+                o += (size_t)snprintf(out + o, outlen - o, "%cpassword=***", *p);
+                p += 10;
+                p += strcspn(p, "&");
+            } else {
+                out[o++] = *p++;
+                continue;
+            }
+            if (o >= outlen)
+                o = outlen - 1;
         }
-        snprintf(out, outlen, "%s", dsn);
+        out[o] = '\0';
         return;
     }
     /* key=value form: blank out password=... (quoted or not). */

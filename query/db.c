@@ -1,5 +1,6 @@
 #include "db.h"
 #include "fileio.h"
+#include "lock_keys.h"
 #include "mem.h"
 #include "pg.h"
 
@@ -20,7 +21,7 @@
 #endif
 
 /* One arbitrary constant shared by every migrator of a database. */
-#define DB_MIGRATE_LOCK "7340201"
+#define DB_MIGRATE_LOCK LOCK_KEY_MIGRATE
 
 typedef struct migration {
     int version;

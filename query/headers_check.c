@@ -26,6 +26,29 @@ static int headers_check_ours(const char *list, const char *host) {
     return hit;
 }
 
+static int headers_check_names_any(const char *list) {
+    return list && list[strspn(list, ", \t")] != '\0';
+}
+
+const char *headers_check_our_hosts(const char *configured, const char *from_logs,
+                                    const char **source) {
+    if (headers_check_names_any(configured)) {
+        *source = "configuration";
+        return configured;
+    }
+    *source = "logs";
+    return from_logs ? from_logs : "";
+}
+
+json_t *headers_check_hosts_json(const char *hosts, const char *source) {
+    json_t *a = json_array();
+    char *copy = mem_strdup(hosts ? hosts : ""), *save = NULL;
+    for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save))
+        json_array_append_new(a, json_string(t));
+    free(copy);
+    return json_pack("{s:s,s:o}", "source", source, "hosts", a);
+}
+
 /* The hops of M claiming our MTAs, as the JSON trace_headers takes. */
 json_t *headers_check_hops(const char *list, const mailhdr_msg *m) {
     json_t *hops = json_array();

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "config.h"
 #include "headers_check.h"
+#include "lookup_call.h"
 #include "mailhdr.h"
 #include "log.h"
 #include "mem.h"
@@ -214,6 +215,29 @@ static char *as_person(PGconn *pg, const char *role, const char *sql, int n, con
     return out;
 }
 
+/* A gated lookup as the person: its two steps (lookup_call) under one SET ROLE. */
+static char *as_person_lookup(PGconn *pg, const char *role, const char *sql, int n,
+                              const char *const *v, char *err, size_t errlen) {
+    char *ident = PQescapeIdentifier(pg, role, strlen(role));
+    if (!ident) {
+        snprintf(err, errlen, "bad role name");
+        return NULL;
+    }
+    char set[600];
+    snprintf(set, sizeof set, "SET ROLE %s", ident);
+    PQfreemem(ident);
+    PGresult *r = PQexec(pg, set);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        pg_error(pg, r, err, errlen);
+        PQclear(r);
+        return NULL;
+    }
+    PQclear(r);
+    char *out = lookup_call(pg, sql, n, v, err, errlen);
+    PQclear(PQexec(pg, "RESET ROLE"));
+    return out;
+}
+
 static void render_metrics(api *a, buf *o) {
     buf_printf(o, "# TYPE spoor_api_requests_total counter\nspoor_api_requests_total %ld\n",
                a->requests);
@@ -376,7 +400,10 @@ static void handle_route(conn *c, const route *r, const char *id, const char *qu
         }
     }
     char err[1024];
-    char *answer = as_person(pg, role, r->sql, n, v, err, sizeof err);
+    /* A gated lookup answers in two steps (lookup_call); the rest in one. */
+    char *answer = strstr(r->sql, "spoor.trace_")
+                       ? as_person_lookup(pg, role, r->sql, n, v, err, sizeof err)
+                       : as_person(pg, role, r->sql, n, v, err, sizeof err);
     for (int i = 0; i < 12; i++)
         free(owned[i]);
     respond_answer(c, answer, role, err, ka);
@@ -520,8 +547,8 @@ static void handle(conn *c) {
             if (json_is_integer(pv))
                 snprintf(port, sizeof port, "%lld", (long long)json_integer_value(pv));
             const char *v[] = {ids, ip, at, json_is_integer(pv) ? port : NULL, tol};
-            answer = as_person(pg, role, "SELECT spoor.trace_ip($1, $2, $3, $4, $5)", 5, v, err,
-                               sizeof err);
+            answer = as_person_lookup(pg, role, "SELECT spoor.trace_ip($1, $2, $3, $4, $5)", 5, v,
+                                      err, sizeof err);
         }
     } else if (!bad && kind == 2) {
         const char *mid = headers_check_str(body, "message_id");
@@ -531,8 +558,8 @@ static void handle(conn *c) {
             char *canon = mem_alloc(strlen(mid) + 1);
             msgid_normalize(mid, strlen(mid), canon);
             const char *v[] = {ids, canon, tol};
-            answer = as_person(pg, role, "SELECT spoor.trace_message_id($1, $2, $3)", 3, v, err,
-                               sizeof err);
+            answer = as_person_lookup(pg, role, "SELECT spoor.trace_message_id($1, $2, $3)", 3, v,
+                                      err, sizeof err);
             free(canon);
         }
     } else if (!bad && kind == 5) {
@@ -549,13 +576,23 @@ static void handle(conn *c) {
             else if (!t->message_id)
                 bad = "the message has no Message-ID, which the request must name";
             else {
-                json_t *hops = headers_check_hops(a->cfg.trace_our_mta_hosts, t);
+                /* Our MTAs: the configured list, else those whose logs we receive. */
+                char *logged = NULL;
+                if (!a->cfg.trace_our_mta_hosts || !*a->cfg.trace_our_mta_hosts)
+                    logged =
+                        as_person(pg, role, "SELECT spoor.mta_hosts()", 0, NULL, err, sizeof err);
+                const char *hosts_from = NULL;
+                const char *hosts =
+                    headers_check_our_hosts(a->cfg.trace_our_mta_hosts, logged, &hosts_from);
+                json_t *hops = headers_check_hops(hosts, t);
+                json_t *hosts_json = headers_check_hosts_json(hosts, hosts_from);
+                free(logged);
                 size_t claimed = json_array_size(hops);
                 char *hj = json_dumps(hops, JSON_COMPACT);
                 json_decref(hops);
                 const char *v[] = {ids, t->message_id, hj, tol};
-                char *raw = as_person(pg, role, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v,
-                                      err, sizeof err);
+                char *raw = as_person_lookup(pg, role, "SELECT spoor.trace_headers($1, $2, $3, $4)",
+                                             4, v, err, sizeof err);
                 free(hj);
                 json_t *rj = raw ? json_loads(raw, 0, NULL) : NULL;
                 const char *st = rj ? headers_check_str(rj, "status") : NULL;
@@ -565,10 +602,12 @@ static void handle(conn *c) {
                         json_string(headers_check_verdict(rj, claimed, m.is_bounce)));
                     json_object_set_new(rj, "bounce", json_boolean(m.is_bounce));
                     json_object_set_new(rj, "our_hops_claimed", json_integer((json_int_t)claimed));
+                    json_object_set(rj, "our_mta_hosts", hosts_json);
                     free(raw);
                     raw = json_dumps(rj, JSON_COMPACT);
                 }
                 json_decref(rj);
+                json_decref(hosts_json);
                 answer = raw;
             }
         }

@@ -1,5 +1,6 @@
 #include "trace_cmd.h"
 #include "headers_check.h"
+#include "lookup_call.h"
 #include "mailhdr.h"
 #include "mem.h"
 #include "msgid.h"
@@ -105,13 +106,13 @@ static void print_sessions(json_t *res, const char *indent) {
 static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
                void (*render)(json_t *)) {
     char err[1024];
-    PGresult *r = pg_query(conn, sql, n, v, NULL, err, sizeof err);
-    if (!r) {
+    char *answer = lookup_call(conn, sql, n, v, err, sizeof err);
+    if (!answer) {
         cli_error(c, "%s", err);
         return 1;
     }
     json_error_t je;
-    json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, &je);
+    json_t *j = json_loads(answer, 0, &je);
     const char *st = j ? headers_check_str(j, "status") : NULL;
     int rc = 0;
     if (!st || strcmp(st, "ok")) {
@@ -120,13 +121,13 @@ static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *
                                                       : "unreadable answer");
         rc = 1;
         if (c->json)
-            puts(PQgetvalue(r, 0, 0));
+            puts(answer);
     } else if (c->json)
-        puts(PQgetvalue(r, 0, 0));
+        puts(answer);
     else
         render(j);
     json_decref(j);
-    PQclear(r);
+    free(answer);
     return rc;
 }
 
@@ -264,6 +265,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     arena_init(&a, 0);
     mailhdr_msg m;
     char err[300];
+    char *logged = NULL; /* spoor.mta_hosts(), when the configuration names none */
     int rc = 1;
     if (mailhdr_parse(buf, len, &a, &m, err, sizeof err) < 0) {
         cli_error(c, "%s: %s", path, err);
@@ -280,28 +282,41 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
                   target == &m ? "" : "original ");
         goto out;
     }
-    json_t *hops = headers_check_hops(c->cfg.trace_our_mta_hosts, target);
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        goto out;
+    /* Our MTAs: the configured list, else the hosts we receive MTA logs from. */
+    if (!c->cfg.trace_our_mta_hosts || !*c->cfg.trace_our_mta_hosts) {
+        PGresult *h = pg_query(conn, "SELECT spoor.mta_hosts()", 0, NULL, NULL, err, sizeof err);
+        if (!h) {
+            cli_error(c, "%s", err);
+            PQfinish(conn);
+            goto out;
+        }
+        logged = mem_strdup(PQgetvalue(h, 0, 0));
+        PQclear(h);
+    }
+    const char *hosts_from = NULL;
+    const char *hosts = headers_check_our_hosts(c->cfg.trace_our_mta_hosts, logged, &hosts_from);
+    json_t *hops = headers_check_hops(hosts, target);
     size_t claimed = json_array_size(hops);
     char *hj = json_dumps(hops, JSON_COMPACT);
     json_decref(hops);
+    json_t *hosts_json = headers_check_hosts_json(hosts, hosts_from);
     char tols[32];
     snprintf(tols, sizeof tols, "%ld seconds", tol);
-    PGconn *conn = cli_connect(c);
-    if (!conn) {
-        free(hj);
-        goto out;
-    }
     const char *v[] = {request, target->message_id, hj, tols};
-    PGresult *res =
-        pg_query(conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, NULL, err, sizeof err);
+    char *res =
+        lookup_call(conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, err, sizeof err);
     free(hj);
     if (!res) {
         cli_error(c, "%s", err);
+        json_decref(hosts_json);
         PQfinish(conn);
         goto out;
     }
-    json_t *j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-    PQclear(res);
+    json_t *j = json_loads(res, 0, NULL);
+    free(res);
     PQfinish(conn);
     const char *st = j ? headers_check_str(j, "status") : NULL;
     if (!st || strcmp(st, "ok")) {
@@ -309,9 +324,11 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
         cli_error(c, "refused: %s (the attempt is in the audit trail)",
                   why ? why : "unreadable answer");
         json_decref(j);
+        json_decref(hosts_json);
         goto out;
     }
     const char *verdict = headers_check_verdict(j, claimed, m.is_bounce);
+    json_object_set_new(j, "our_mta_hosts", hosts_json);
     json_object_set_new(j, "verdict", json_string(verdict));
     json_object_set_new(j, "bounce", json_boolean(m.is_bounce));
     json_object_set_new(j, "our_hops_claimed", json_integer((json_int_t)claimed));
@@ -325,6 +342,10 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
             printf("  a bounce: judging the original message it quotes\n");
         printf("  message-id <%s>, %zu Received: hop%s, %zu claiming our MTAs\n",
                target->message_id, target->n_received, target->n_received == 1 ? "" : "s", claimed);
+        printf("  our MTAs (%s): %s\n",
+               !strcmp(hosts_from, "logs") ? "the hosts whose MTA logs we receive"
+                                           : "trace.our_mta_hosts",
+               *hosts ? hosts : "(none known)");
         size_t i;
         json_t *h;
         json_array_foreach(json_object_get(j, "hops"), i, h) {
@@ -356,6 +377,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     json_decref(j);
     rc = 0;
 out:
+    free(logged);
     arena_close(&a);
     free(buf);
     return rc;

@@ -116,12 +116,17 @@ out=$(PGUSER=ingestd psql -X -tA -c "delete from spoor.radius_event" 2>&1)
 t_match "ingest role cannot delete" "$out" 'permission denied'
 
 # 3. kill -9 mid-batch, restart: nothing lost, nothing duplicated.
+# Killed once a third of the slice is stored (batches of 400 records): more
+# than a batch stored, several still to come.
 base=$(consumed_now)
+total=$(count_of 2)
 produce 2
 ingest_bg 2>"$W/kill.log"
-for _ in $(seq 1 400); do [ "$(consumed_now)" -gt $((base + 1500)) ] && break; sleep 0.02; done
+for _ in $(seq 1 400); do [ "$(consumed_now)" -gt $((base + total / 3)) ] && break; sleep 0.02; done
 kill -9 $pid; wait $pid 2>/dev/null
-t_match "killed mid-stream, part of the slice stored" "$(consumed_now)" '^[0-9]+$'
+n=$(consumed_now)
+t_eq "killed mid-stream, part of the slice stored ($((n - base)) of $total)" \
+  "$([ "$n" -gt "$base" ] && [ "$n" -lt $((base + total)) ] && echo part)" part
 ingest --once 2>/dev/null
 compare "kill -9 and restart" 1 2
 
@@ -259,5 +264,8 @@ t_eq "Postfix expiry is the queue's last status" \
 out=$("$S" import --format nonsense x 2>&1); rc=$?
 t_eq "unknown import format exits 2" "$rc" 2
 out=$("$S" import --format postfix /nonexistent/file 2>&1); rc=$?
-t_match "missing file is named" "$out" '/nonexistent/file'
+t_eq "missing file exits 1" "$rc" 1
+# Anchored on the error's prefix: a summary line ("PATH: 0 records read")
+# names the file too.
+t_match "missing file is named" "$out" '^spoor import: /nonexistent/file: '
 t_done

@@ -129,7 +129,8 @@ j=$(as alice --json trace ip "$ip" --at 2026-11-20T01:00:00Z --request "$req")
 t_eq "no session at the instant: verdict none" "$(printf '%s' "$j" | jq -r .verdict)" none
 
 # trace headers: a genuine message, copied headers naming our MTA, backscatter.
-export SPOOR_TRACE_OUR_MTA_HOSTS="smtp1.isp.example,smtp2.isp.example,smtp3.isp.example"
+# No trace.our_mta_hosts: our MTAs are the hosts whose logs Spoor received.
+unset SPOOR_TRACE_OUR_MTA_HOSTS
 IFS=$'\t' read -r gmid ghost gqids gtime gip gport gsasl guser gcalling \
   < <(awk -F'\t' '$2 == "smtp1" || $2 == "smtp2"' "$W/pick.tsv" | head -1)
 gq=${gqids%%,*}
@@ -209,6 +210,18 @@ t_eq "trace headers: subscriber behind it" \
 out=$(as alice trace headers "$W/forged.eml" --request "$r4")
 t_match "trace headers: copied headers are a forgery" "$out" 'verdict: forged_our_headers'
 t_match "trace headers: names the hop our logs do not hold" "$out" 'our smtp1.isp.example handled queue ID 4F3A2B1C0D at 2026-11-21T01:59:58Z; our logs hold no such message'
+t_match "trace headers: says it used the hosts whose MTA logs we receive" "$out" 'our MTAs \(the hosts whose MTA logs we receive\): smtp1,smtp2'
+out=$(as alice --json trace headers "$W/forged.eml" --request "$r4")
+t_eq "trace headers --json: the list's source is the logs" "$(printf '%s' "$out" | jq -r '.our_mta_hosts.source')" logs
+t_eq "trace headers --json: the logged hosts are the MTAs that sent logs" \
+  "$(printf '%s' "$out" | jq -c '[.our_mta_hosts.hosts[] | select(test("^smtp[0-9]$"))]')" \
+  "$(t_psql -c "select json_agg(distinct host order by host) from spoor.smtp_event where host ~ '^smtp[0-9]\$'" | jq -c .)"
+t_eq "mta_host holds each host once, also after many batches" \
+  "$(t_psql -c "select count(*) = count(distinct host) and count(*) > 0 from spoor.mta_host")" t
+# A configured list wins over the logs: naming another MTA makes smtp1's hop foreign.
+out=$(SPOOR_TRACE_OUR_MTA_HOSTS=mx9.isp.example as alice --json trace headers "$W/forged.eml" --request "$r4")
+t_eq "trace headers: a configured list wins over the logged hosts" \
+  "$(printf '%s' "$out" | jq -r '[.our_mta_hosts.source, .verdict] | join(" ")')" "configuration not_through_us"
 out=$(as alice --json trace headers "$W/bounce.eml" --request "$r4")
 t_eq "trace headers: bounce of a message we never sent is backscatter" "$(printf '%s' "$out" | jq -r .verdict)" backscatter
 t_eq "trace headers: the bounce is recognised" "$(printf '%s' "$out" | jq -r .bounce)" true

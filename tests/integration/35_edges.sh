@@ -138,7 +138,9 @@ t_eq "address reused: the second holder minutes later" "$(ip 100.64.0.2 2026-11-
 t_eq "address reused: in the gap, nobody" "$(ip 100.64.0.2 2026-11-21T12:31:30Z | cut -d'|' -f1)" none
 t_eq "address reused: both within the tolerance is ambiguous" "$(ip 100.64.0.2 2026-11-21T12:31:30Z 120 | cut -d'|' -f1,2)" "ambiguous|first,second"
 j=$(PGUSER=alice "$S" --json trace ip 100.64.0.2 --at 2026-11-21T12:31:30Z --request "$r")
-t_eq "verdict none shows the nearest sessions either side" "$(printf '%s' "$j" | jq -r '.nearest_before.user_name + "," + .nearest_after.user_name')" "first,second"
+t_eq "verdict none shows the gap: the nearest sessions either side by their times, without identity" \
+  "$(printf '%s' "$j" | jq -r '[(.nearest_before.stop <= "2026-11-21T12:31:30"), (.nearest_after.start >= "2026-11-21T12:31:30"),
+     ([.nearest_before, .nearest_after] | map(keys) | flatten | unique | join("+"))] | map(tostring) | join(",")')" "true,true,start+stop"
 t_eq "duplicate Stop does not duplicate the session" "$(ip 100.64.0.2 2026-11-21T12:50:00Z)" "exact|second|stop"
 t_eq "Acct-Delay-Time: the session began 30 s before its record" "$(ip 100.64.0.4 2026-11-21T14:00:10Z)" "exact|delayed|stop"
 t_eq "address change: old address until the change" "$(ip 100.64.0.5 2026-11-21T15:15:00Z)" "exact|mover|address_change"
@@ -147,8 +149,9 @@ t_eq "address change: new address after it" "$(ip 100.64.0.6 2026-11-21T15:45:00
 t_eq "address change: new address not claimed before it was seen" "$(ip 100.64.0.6 2026-11-21T15:15:00Z | cut -d'|' -f1)" none
 t_eq "silent session: still held within the interim timeout" "$(ip 100.64.0.10 2026-11-21T18:30:00Z)" "exact|quiet|interim_timeout"
 t_eq "silent session: not held after it" "$(ip 100.64.0.10 2026-11-21T19:30:00Z | cut -d'|' -f1)" none
-t_eq "silent session: the nearest before is it, though its segment runs to midnight" \
-  "$(PGUSER=alice "$S" --json trace ip 100.64.0.10 --at 2026-11-21T19:30:00Z --request "$r" | jq -r '.nearest_before.user_name')" quiet
+t_eq "silent session: the nearest before is it (by its start), though its segment runs to midnight" \
+  "$(PGUSER=alice "$S" --json trace ip 100.64.0.10 --at 2026-11-21T19:30:00Z --request "$r" | jq -r '[.nearest_before.start, .nearest_before.user_name] | map(tostring) | join(",")')" \
+  "$(PGUSER=alice "$S" --json trace ip 100.64.0.10 --at 2026-11-21T18:30:00Z --request "$r" | jq -r '[.sessions[0].start, null] | map(tostring) | join(",")')"
 t_eq "interims in separate batches: held until the last one plus the timeout" "$(ip 100.64.0.11 2026-11-21T12:30:00Z)" "exact|stepper|interim_timeout"
 t_eq "interims in separate batches: not held after it" "$(ip 100.64.0.11 2026-11-21T12:50:00Z | cut -d'|' -f1)" none
 t_eq "three-day session found on its middle day" "$(ip 100.64.0.7 2026-11-21T23:59:59Z)" "exact|longhaul|stop"

@@ -1,0 +1,146 @@
+# The legal gate against the people it controls (issue 17): each check plays
+# an insider's attack — by an analyst, an approver, an auditor, an admin, the
+# ingest login — through psql, the CLI or HTTP, and expects it refused (and
+# audited where the attacker is a person).  Written first against main,
+# where each attack succeeded.
+set -u
+. tests/lib.sh
+S=$B/spoor
+W=$SPOOR_VAR/work-gate
+rm -rf "$W"; mkdir -p "$W"
+t_scratch_db spoor_gate
+t_person gina analyst
+t_person hank approver
+t_person ivan analyst
+"$B/tests/spoor-gen" --out "$W/d" --subscribers 150 --hours 4 --seed 7 --start 2026-11-21T00:00:00Z \
+  --mails-per-hour 200 --zone Europe/London >/dev/null 2>&1
+"$S" import --format radius-detail --zone Europe/London "$W/d/radius.detail" >/dev/null
+"$S" import --format postfix --zone Europe/London --reference 2026-11-21T12:00:00Z "$W/d/maillog" >/dev/null
+sed -n 's/^\tUser-Name = "\(.*\)"$/\1/p' "$W/d/radius.detail" | sort -u >"$W/users"
+awk -F'\t' 'NR == FNR { seen[$1] = 1; next } FNR > 1 && $8 != "" && $5 != "" && $2 != "smtp3" && seen[$8]' \
+  "$W/users" "$W/d/truth_mail.tsv" | head -2 >"$W/pick.tsv"
+IFS=$'\t' read -r mid host qids time ip port sasl user calling < <(head -1 "$W/pick.tsv")
+IFS=$'\t' read -r mid2 host2 qids2 time2 ip2 port2 sasl2 user2 calling2 < <(sed -n 2p "$W/pick.tsv")
+out=$(as gina request create --case GATE-1 --authority Court --basis Law --from 2026-11-21T00:00:00Z \
+  --to 2026-11-21T04:00:00Z --max-lookups 50 --ip "$ip" --message-id "<$mid>")
+req=$(printf '%s' "$out" | sed -n 's/^request \([0-9]*\).*/\1/p')
+as hank request approve "$req" >/dev/null
+gpsql() { PGUSER=gina psql -X -q -tA -v ON_ERROR_STOP=0 "$@" 2>&1; }
+budget() { t_psql -c "select lookups_done from spoor.request where request_id = $req"; }
+entries() { t_psql -c "select count(*) from spoor.audit where request_id = $req and action like 'trace.%'"; }
+
+# ---- 1. No lookup without a committed audit entry --------------------------------
+b0=$(budget); a0=$(entries)
+out=$(gpsql -c "begin" -c "select spoor.trace_ip($req, '$ip', '$time', null, null)" -c "rollback")
+t_match "BEGIN … ROLLBACK: the call inside the transaction shows no subscriber" "$out" '"status": "recorded"'
+case "$out" in *"$user"*|*"$calling"*) t_fail "BEGIN … ROLLBACK: the answer stays in the database" "$out" ;;
+  *) t_ok "BEGIN … ROLLBACK: the answer stays in the database" ;; esac
+rec="select spoor.trace_ip($req, '$ip', '$time', null, null)->>'ticket' as t \\gset"
+out=$(printf '%s\n' "begin;" "$rec" "select spoor.lookup_answer(:t);" "rollback;" | gpsql)
+t_match "BEGIN; record; answer: refused until the record has committed" "$out" 'is not committed'
+t_match "… and the refusal is a clear error, not an answer" "$out" '^ERROR: '
+out=$(printf '%s\n' "begin;" "savepoint s;" "$rec" "release s;" "select spoor.lookup_answer(:t);" "rollback;" | gpsql)
+t_match "SAVEPOINT: the answer is refused inside the transaction" "$out" 'is not committed'
+out=$(printf '%s\n' "begin;" "$rec" "declare c cursor for select spoor.lookup_answer(:t);" "fetch all from c;" "rollback;" | gpsql)
+t_match "a cursor gets no answer either" "$out" 'is not committed'
+out=$(printf '%s\n' "begin;" "$rec" "prepare transaction 'x';" "select spoor.lookup_answer(:t);" | gpsql)
+t_match "PREPARE TRANSACTION: the prepared record gives no answer" "$out" 'no lookup|is not committed|prepared transactions are disabled'
+out=$(printf '%s\n' "$rec" "begin;" "select spoor.lookup_answer(:t);" "rollback;" "select spoor.lookup_answer(:t);" | gpsql)
+case "$out" in *"$user"*) t_ok "a committed record: its answer inside a later transaction, and again" ;;
+  *) t_fail "a committed record: its answer inside a later transaction, and again" "$out" ;; esac
+b0=$((b0 + 1)); a0=$((a0 + 1))
+out=$(gpsql -c "select spoor.lookup_answer((spoor.trace_ip($req, '$ip', '$time', null, null)->>'ticket')::bigint), 1/0")
+case "$out" in *"$user"*) t_fail "an error raised after the call: no answer" "$out" ;; *) t_ok "an error raised after the call: no answer" ;; esac
+out=$(gpsql -c "set statement_timeout = 1" -c "select spoor.lookup_answer((spoor.trace_ip($req, '$ip', '$time', null, null)->>'ticket')::bigint), pg_sleep(1)")
+case "$out" in *"$user"*) t_fail "statement_timeout: no answer" "$out" ;; *) t_ok "statement_timeout: no answer" ;; esac
+t_eq "rolled-back attempts left neither budget nor answer behind" "$(budget) $(entries)" "$b0 $a0"
+tk=$(gpsql -c "select spoor.trace_ip($req, '$ip', '$time', null, null)->>'ticket'")
+t_eq "a lookup on its own is recorded: audit entry and budget" "$(budget) $(entries)" "$((b0 + 1)) $((a0 + 1))"
+out=$(gpsql -c "select spoor.lookup_answer($tk)")
+t_match "… and then answered, to the subscriber" "$out" "\"user_name\": \"$user\""
+t_eq "… the audit entry's digest is the answer's" \
+  "$(t_psql -c "select a.result_digest = encode(sha256(convert_to(r.result::text, 'UTF8')), 'hex') from spoor.lookup_ticket t join spoor.audit a on a.seq = t.audit_seq join spoor.request_result r on r.audit_seq = t.audit_seq where t.ticket_id = $tk")" t
+out=$(PGUSER=ivan psql -X -q -tA -c "select spoor.lookup_answer($tk)" 2>&1)
+t_match "another analyst cannot read someone else's answer" "$out" 'no lookup [0-9]+ of yours'
+out=$(as gina --json trace ip "$ip" --at "$time" --request "$req")
+t_eq "the CLI answers through the two steps" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" "$user"
+
+# ---- 2. No one can freeze the gate --------------------------------------------------
+reg=$(t_psql -c "select string_agg(name || '=' || key, ' ' order by key) from spoor.lock_keys()")
+hdr=$(sed -n 's/^#define LOCK_KEY_\([A-Z_]*\) "\([0-9]*\)".*/\1=\2/p' lib/lock_keys.h | tr 'A-Z' 'a-z' | tr '\n' ' ' | sed 's/ $//')
+t_eq "one registry of advisory lock keys: lib/lock_keys.h and spoor.lock_keys() agree" "$hdr" "$reg"
+keys=$(t_psql -c "select string_agg(key::text, '|') from spoor.lock_keys()")
+stray=$(grep -rnoE 'advisory[a-z_]*\((lock|[0-9])[^)]*' sql/*.sql | grep -oE '[0-9]{6,}' | sort -u | grep -vxE "$keys" || true)
+stray_c=$(grep -rnE '"7340[0-9]{3}"' --include=*.c --include=*.h ingest query legal lib | grep -v 'lib/lock_keys.h' || true)
+t_eq "no advisory lock key outside the registry" "${stray}${stray_c}" ""
+t_eq "ingest and the audit never share a lock: the lease merge takes its own key" \
+  "$(t_psql -c "select prosrc ~ 'lock_key\\(''lease_horizon''\\)' and prosrc !~ '7340203' from pg_proc where proname = 'lease_merge_rows'")" t
+# An analyst's transaction left open after a lookup does not stall ingest.
+mkfifo "$W/hold"
+( PGUSER=gina psql -X -q -tA -c "begin" -c "select spoor.trace_ip($req, '$ip', '$time', null, null)" -f "$W/hold" >/dev/null 2>&1 ) &
+holder=$!
+exec 7>"$W/hold"
+sleep 1
+head -c 20000 "$W/d/radius.detail" | awk 'BEGIN{RS=""; ORS="\n\n"} NR<=40' >"$W/late.detail"
+sed -i 's/2026/2027/' "$W/late.detail"
+if timeout 60 "$S" import --format radius-detail --zone Europe/London "$W/late.detail" >"$W/imp.log" 2>&1; then
+  t_ok "ingest commits while an analyst's lookup transaction is left open"
+else t_fail "ingest commits while an analyst's lookup transaction is left open" "$(cat "$W/imp.log")"; fi
+exec 7>&-; wait "$holder" 2>/dev/null
+out=$(as gina user add 2>&1 >/dev/null; PGUSER=postgres "$S" user add kurt --role analyst >/dev/null 2>&1
+      t_psql -c "select array_to_string(setconfig, ',') from pg_db_role_setting s join pg_roles r on r.oid = s.setrole where r.rolname = 'kurt'")
+t_match "a person made by user add gets an idle-in-transaction timeout" "$out" 'idle_in_transaction_session_timeout=60s'
+
+# ---- 3. Only what the order names -------------------------------------------------------
+# A crafted Received: hop naming another message's queue ID on our MTA.
+q2=${qids2%%,*}
+d2=$(date -u -d "$time2" -R)
+cat >"$W/crafted.eml" <<EML
+Received: from pc.home (x [$ip])
+	by $host2.isp.example (Postfix) with ESMTPSA id $q2; $d2
+Message-ID: <$mid>
+Subject: crafted
+
+x
+EML
+out=$(as gina --json trace headers "$W/crafted.eml" --request "$req")
+t_eq "trace headers: a hop naming another message's queue reads nothing of it" \
+  "$(printf '%s' "$out" | jq -c '[.hops[0].state, .hops[0].evidence]')" '["not_in_our_logs",null]'
+case "$out" in *"$sasl2"*|*"$mid2"*) t_fail "trace headers: the other message's lines stay hidden" "$out" ;;
+  *) t_ok "trace headers: the other message's lines stay hidden" ;; esac
+# The nearest sessions around a gap: times, no identity.
+out=$(as gina --json trace ip "$ip" --at 2026-11-21T00:00:01Z --tolerance 0 --request "$req")
+t_eq "nearest sessions reveal no identity" \
+  "$(printf '%s' "$out" | jq -c '[.nearest_before, .nearest_after] | map(select(. != null) | keys) | flatten | unique - ["start", "stop"]')" '[]'
+# The reach is the window plus the tolerance, once.
+out=$(as gina --json trace ip "$ip" --at 2026-11-21T04:00:30Z --tolerance 60 --request "$req" 2>&1)
+t_match "an instant outside the window is refused, even within the tolerance" "$out" 'outside the request window'
+
+# ---- 7. Stored evidence cannot be shadowed -------------------------------------------------
+t_person ingest_x ingest
+blk=$(t_psql -c "select block_id, day from spoor.evidence_block order by block_id limit 1")
+bid=${blk%%|*}; bday=${blk#*|}
+out=$(PGUSER=ingest_x psql -X -q -tA -c "insert into spoor.evidence_block (day, block_id, kind, source, part, first_pos, last_pos, n_lines, raw_bytes, sha256, data)
+  select date '$bday' + 1, $bid, kind, source, part, first_pos, last_pos, n_lines, raw_bytes, sha256, data from (select 'smtp'::text kind, 'x'::text source, 0 part, 0::bigint first_pos, 0::bigint last_pos, 1 n_lines, 1 raw_bytes, sha256('x') sha256, '\\x00'::bytea data) s" 2>&1)
+t_match "ingest login: a block reusing a stored block id in the next day is refused" "$out" 'already stored|permission denied'
+t_eq "… and nothing of it is stored" "$(t_psql -c "select count(*) from spoor.evidence_block where block_id = $bid")" 1
+
+# ---- 8. The smaller points --------------------------------------------------------------
+t_eq "every Spoor function's search_path puts pg_temp last" \
+  "$(t_psql -c "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace, unnest(p.proconfig) c where n.nspname in ('spoor', 'spoor_identity') and c like 'search_path=%' and c not like '%, pg_temp'")" 0
+t_eq "every SECURITY DEFINER function pins its search_path" \
+  "$(t_psql -c "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname in ('spoor', 'spoor_identity') and p.prosecdef and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%')")" 0
+for tbl in audit request_result lookup_ticket request_scope retention_dropped evidence_block_id; do
+  out=$(t_psql -c "truncate spoor.$tbl" 2>&1)
+  t_match "TRUNCATE $tbl is refused, even to a superuser" "$out" 'append-only'
+done
+# The golden lines lib/msgid.c is tested with (tests/unit/test_lib.c), through SQL.
+bad=0; first=""
+while IFS=$'\t' read -r in want; do
+  got=$(printf '%s\n' "select spoor.msgid_normalize(:'in');" | t_psql -v in="$in")
+  [ "$got" = "$want" ] || { bad=$((bad + 1)); [ -n "$first" ] || first="$in: got $got want $want"; }
+done <tests/golden/msgid/normalize.tsv
+t_eq "Message-ID folding: SQL gives lib/msgid.c's golden answers, non-ASCII included ($first)" "$bad" 0
+out=$("$S" --dsn 'postgresql://gina:s3cr3tpw@127.0.0.1:1/db' config 2>&1)
+case "$out" in *s3cr3tpw*) t_fail "spoor config redacts a URI DSN's password" "$out" ;; *) t_ok "spoor config redacts a URI DSN's password" ;; esac
+t_done
