@@ -19,6 +19,8 @@ static void usage(FILE *out) {
             "                            [--subscriber-data] [--hold-mode records|days] "
             "[--hold-days N]\n"
             "       spoor request approve ID [--note TEXT]     (someone other than the recorder)\n"
+            "       spoor request assign ID PERSON             (its approver puts an analyst on "
+            "the case)\n"
             "       spoor request reject ID --note TEXT\n"
             "       spoor request list [--json]\n"
             "       spoor request show ID [--json]\n"
@@ -217,8 +219,13 @@ static int list(cli *c, PGconn *conn) {
                    (long long)json_integer_value(json_object_get(j, "request_id")),
                    json_string_value(json_object_get(j, "state")),
                    json_string_value(json_object_get(j, "kind")),
-                   json_string_value(json_object_get(j, "case_ref")),
-                   json_string_value(json_object_get(j, "authority")),
+                   /* A case one is not on shows only that it exists. */
+                   json_string_value(json_object_get(j, "case_ref"))
+                       ? json_string_value(json_object_get(j, "case_ref"))
+                       : "(not on this case)",
+                   json_string_value(json_object_get(j, "authority"))
+                       ? json_string_value(json_object_get(j, "authority"))
+                       : "-",
                    (long long)json_integer_value(json_object_get(j, "lookups_done")),
                    (long long)json_integer_value(json_object_get(j, "max_lookups")));
             json_decref(j);
@@ -251,6 +258,26 @@ static int transition(cli *c, PGconn *conn, int argc, char **argv) {
     int rc = print_status(c, PQgetvalue(r, 0, 0));
     PQclear(r);
     return rc;
+}
+
+/* spoor request assign ID PERSON: the approver puts an analyst on the case. */
+static int assign(cli *c, PGconn *conn, int argc, char **argv) {
+    if (argc < 4) {
+        usage(stderr);
+        return 2;
+    }
+    const char *v[] = {argv[2], argv[3]};
+    json_t *j = cli_call(c, conn, "SELECT spoor.request_assign($1, $2)", 2, v, NULL);
+    if (!j)
+        return 1;
+    if (c->json) {
+        char *t = json_dumps(j, JSON_COMPACT);
+        puts(t);
+        free(t);
+    } else
+        printf("%s is now on request %s\n", argv[3], argv[2]);
+    json_decref(j);
+    return 0;
 }
 
 static int show(cli *c, PGconn *conn, int argc, char **argv) {
@@ -319,7 +346,7 @@ int request_cmd_run(cli *c, int argc, char **argv) {
     }
     if (strcmp(sub, "create") && strcmp(sub, "approve") && strcmp(sub, "reject") &&
         strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "cancel") &&
-        strcmp(sub, "disclosed") && strcmp(sub, "close")) {
+        strcmp(sub, "disclosed") && strcmp(sub, "close") && strcmp(sub, "assign")) {
         cli_error(c, "unknown subcommand '%s' (try: spoor request --help)", sub);
         return 2;
     }
@@ -337,6 +364,8 @@ int request_cmd_run(cli *c, int argc, char **argv) {
         rc = show(c, conn, argc, argv);
     else if (!strcmp(sub, "list"))
         rc = list(c, conn);
+    else if (!strcmp(sub, "assign"))
+        rc = assign(c, conn, argc, argv);
     else
         rc = transition(c, conn, argc, argv);
     PQfinish(conn);

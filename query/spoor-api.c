@@ -2,13 +2,14 @@
  * spoor-api: the lookups over HTTP (libuv, http_parser), for request
  * workflows that are not a terminal.
  *
- * Every call but /health and /metrics carries "Authorization: Bearer TOKEN";
- * the token's SHA-256 is looked up (spoor.api_token_role) and, for the
- * length of the call, the daemon acts as that person: SET ROLE to them, call
- * the same SECURITY DEFINER function the CLI calls, RESET ROLE.  So the
- * person's own rights apply and the audit trail names the person, not the
- * daemon.  The daemon's login is a direct member of spoor_api and of the
- * person roles it may act for.
+ * Every call but /health and /metrics carries "Authorization: Bearer TOKEN".
+ * The daemon's login is a member of spoor_api and of nothing else: it cannot
+ * act as anyone by itself.  Each call passes the token to PostgreSQL,
+ * spoor.api_call(token, operation, arguments), which checks the token there
+ * (hashed, not expired or revoked, bound to the person's role), checks that
+ * the person may ask for the operation (spoor.api_op), and runs it with the
+ * audit trail naming the person (sql/016_api_login.sql).  A lookup answers
+ * in two steps, like the CLI's (query/lookup_call.h).
  *
  *   GET  /health                         200 {"status":"ok"}
  *   GET  /metrics                        Prometheus text
@@ -28,7 +29,6 @@
 #include "buf.h"
 #include "config.h"
 #include "headers_check.h"
-#include "lookup_call.h"
 #include "mailhdr.h"
 #include "log.h"
 #include "mem.h"
@@ -165,76 +165,67 @@ static PGconn *db(api *a) {
     return a->conn;
 }
 
-/* The person a bearer token belongs to, or NULL.  Caller frees. */
-static char *authenticate(PGconn *pg, const buf *auth) {
+/* The bearer token of AUTH ("Bearer TOKEN"), copied (caller frees), or NULL. */
+static char *bearer_token(const buf *auth) {
     const char *p = auth->p ? auth->p : "";
     if (auth->len < 8 || strncasecmp(p, "Bearer ", 7) != 0)
         return NULL;
-    const char *tok = p + 7;
     size_t tl = auth->len - 7;
-    if (tl < 16 || tl > 256)
+    if (tl < 16 || tl > 256 || memchr(p + 7, '\0', tl))
         return NULL;
-    unsigned char h[32];
-    crypto_hash_sha256(h, (const unsigned char *)tok, tl);
-    const char *v[] = {(const char *)h};
-    int lens[] = {32}, fmts[] = {1};
-    PGresult *r = PQexecParams(pg, "SELECT spoor.api_token_role($1)", 1, NULL, v, lens, fmts, 0);
-    char *role = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        role = mem_strdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return role;
+    char *t = mem_alloc(tl + 1);
+    memcpy(t, p + 7, tl);
+    t[tl] = '\0';
+    return t;
 }
 
-/* Runs SQL as ROLE; returns the single JSON text result (caller frees) or NULL with ERR. */
-static char *as_person(PGconn *pg, const char *role, const char *sql, int n, const char *const *v,
-                       char *err, size_t errlen) {
-    char *ident = PQescapeIdentifier(pg, role, strlen(role));
-    if (!ident) {
-        snprintf(err, errlen, "bad role name");
-        return NULL;
-    }
-    char set[600];
-    snprintf(set, sizeof set, "SET ROLE %s", ident);
-    PQfreemem(ident);
-    char *out = NULL;
-    PGresult *r = PQexec(pg, set);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pg_error(pg, r, err, errlen);
-        PQclear(r);
-        return NULL;
-    }
+/* The person TOKEN belongs to, as PostgreSQL checks it, or NULL.  Caller frees. */
+static char *authenticate(PGconn *pg, const char *token) {
+    const char *v[] = {token};
+    PGresult *r = PQexecParams(pg, "SELECT spoor.api_whoami($1)", 1, NULL, v, NULL, NULL, 0);
+    char *person = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        person = mem_strdup(PQgetvalue(r, 0, 0));
+    else if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        log_warn("api_whoami: %s", PQresultErrorMessage(r));
     PQclear(r);
+    return person;
+}
+
+/* Operation OP with ARGS (a JSON object, borrowed) for the person of TOKEN;
+ * the answer's JSON text (caller frees) or NULL with "SQLSTATE: message". */
+static char *api_op(PGconn *pg, const char *token, const char *op, json_t *args, char *err,
+                    size_t errlen) {
+    char *aj = json_dumps(args, JSON_COMPACT);
+    const char *v[] = {token, op, aj};
     pg_class cls;
-    r = pg_query(pg, sql, n, v, &cls, err, errlen);
-    if (r) {
-        out = mem_strdup(PQgetvalue(r, 0, 0));
-        PQclear(r);
-    }
-    PQclear(PQexec(pg, "RESET ROLE"));
+    PGresult *r = pg_query(pg, "SELECT spoor.api_call($1, $2, $3::jsonb)", 3, v, &cls, err, errlen);
+    free(aj);
+    if (!r)
+        return NULL;
+    char *out = PQgetisnull(r, 0, 0) ? mem_strdup("null") : mem_strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
     return out;
 }
 
-/* A gated lookup as the person: its two steps (lookup_call) under one SET ROLE. */
-static char *as_person_lookup(PGconn *pg, const char *role, const char *sql, int n,
-                              const char *const *v, char *err, size_t errlen) {
-    char *ident = PQescapeIdentifier(pg, role, strlen(role));
-    if (!ident) {
-        snprintf(err, errlen, "bad role name");
+/* A gated lookup: its record (one statement, committed), then its answer. */
+static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t *args, char *err,
+                           size_t errlen) {
+    char *rec = api_op(pg, token, op, args, err, errlen);
+    if (!rec)
+        return NULL;
+    json_t *rj = json_loads(rec, 0, NULL);
+    free(rec);
+    json_t *t = rj ? json_object_get(rj, "ticket") : NULL;
+    if (!json_is_integer(t)) {
+        snprintf(err, errlen, "XX000: the lookup returned no ticket");
+        json_decref(rj);
         return NULL;
     }
-    char set[600];
-    snprintf(set, sizeof set, "SET ROLE %s", ident);
-    PQfreemem(ident);
-    PGresult *r = PQexec(pg, set);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        pg_error(pg, r, err, errlen);
-        PQclear(r);
-        return NULL;
-    }
-    PQclear(r);
-    char *out = lookup_call(pg, sql, n, v, err, errlen);
-    PQclear(PQexec(pg, "RESET ROLE"));
+    json_t *a = json_pack("{s:O}", "ticket", t);
+    json_decref(rj);
+    char *out = api_op(pg, token, "lookup.answer", a, err, errlen);
+    json_decref(a);
     return out;
 }
 
@@ -254,81 +245,49 @@ static void render_metrics(api *a, buf *o) {
  * functions; this table only maps HTTP onto them. */
 typedef struct route {
     const char *method, *path; /* path: literal, with "%" standing for a numeric id */
-    const char *sql;
-    const char *params[12];
+    const char *op;            /* spoor.api_op */
+    const char *fixed;         /* JSON object members the route adds, or NULL */
+    const char *params[12];    /* ":id", "?query", or a body member */
 } route;
 
 static const route routes[] = {
-    {"GET",
-     "/v1/requests",
-     "SELECT jsonb_build_object('status', 'ok', 'requests', coalesce(jsonb_agg(x), '[]')) "
-     "FROM spoor.request_list() x",
-     {NULL}},
+    {"GET", "/v1/requests", "request.list", NULL, {NULL}},
     {"POST",
      "/v1/requests",
-     "SELECT jsonb_build_object('status', 'ok', 'state', 'received', 'request_id', "
-     "spoor.request_create($1, $2, $3, $4, coalesce($5, 'disclosure'), coalesce($6::timestamptz, "
-     "now()), $7, $8, $9, $10::integer, $11::jsonb, $12::jsonb))",
+     "request.create",
+     NULL,
      {"case_ref", "authority", "legal_basis", "contact", "kind", "received_at", "deadline",
       "window_lo", "window_hi", "max_lookups", "scope", "options"}},
-    {"GET",
-     "/v1/requests/%",
-     "SELECT coalesce(spoor.request_show($1) || '{\"status\": \"ok\"}', "
-     "'{\"status\": \"denied\", \"reason\": \"no such request\"}')",
-     {":id"}},
+    {"GET", "/v1/requests/%", "request.show", NULL, {":id"}},
     {"POST",
      "/v1/requests/%/cancel",
-     "SELECT spoor.request_transition($1, 'cancelled', $2)",
+     "request.transition",
+     "{\"to\":\"cancelled\"}",
      {":id", "note"}},
     {"POST",
      "/v1/requests/%/disclosed",
-     "SELECT spoor.request_transition($1, 'disclosed', $2)",
+     "request.transition",
+     "{\"to\":\"disclosed\"}",
      {":id", "note"}},
-    {"POST",
-     "/v1/requests/%/close",
-     "SELECT spoor.request_transition($1, 'closed', $2)",
-     {":id", "note"}},
-    {"GET", "/v1/requests/%/export", "SELECT spoor.request_export($1)", {":id"}},
-    {"GET",
-     "/v1/holds",
-     "SELECT jsonb_build_object('status', 'ok', 'holds', coalesce(jsonb_agg(x), '[]')) "
-     "FROM spoor.hold_list() x",
-     {NULL}},
-    {"POST",
-     "/v1/holds/%/renew",
-     "SELECT spoor.hold_renew($1, $2::integer, $3)",
-     {":id", "days", "note"}},
-    {"POST", "/v1/holds/%/release", "SELECT spoor.hold_release($1, $2)", {":id", "note"}},
-    {"GET", "/v1/report", "SELECT spoor.report($1::integer, NULL, NULL)", {"?year"}},
-    {"POST", "/v1/users", "SELECT spoor.user_add($1, $2)", {"name", "role"}},
-    {"POST",
-     "/v1/trace/user",
-     "SELECT spoor.trace_user($1::bigint, $2)",
-     {"request_id", "user_name"}},
-    {"GET",
-     "/v1/audit",
-     "SELECT jsonb_build_object('status', 'ok', 'entries', coalesce(jsonb_agg(jsonb_build_object("
-     "'seq', a.seq, 'at', a.at, 'actor', a.actor, 'action', a.action, 'request_id', a.request_id, "
-     "'params', a.params, 'outcome', a.outcome, 'result_digest', a.result_digest, "
-     "'prev_hash', encode(a.prev_hash, 'hex'), 'hash', encode(a.hash, 'hex')) ORDER BY a.seq), "
-     "'[]')) FROM spoor.audit_list($1::bigint) a",
-     {"?request"}},
-    {"POST",
-     "/v1/subscribers",
-     "SELECT spoor_identity.subscriber_import($1::text::jsonb, encode(sha256(convert_to($1::text, "
-     "'UTF8')), "
-     "'hex'), coalesce($2, 'api'))",
-     {"rows", "source"}},
-    {"GET",
-     "/v1/retention/policy",
-     "SELECT jsonb_build_object('status', 'ok', 'policies', coalesce(jsonb_agg(x), '[]')) "
-     "FROM spoor.retention_policy_list() x",
-     {NULL}},
-    {"POST",
-     "/v1/retention/policy",
-     "SELECT spoor.retention_policy_set($1, $2::interval, $3)",
-     {"class", "keep", "note"}},
-    {NULL, NULL, NULL, {NULL}},
+    {"POST", "/v1/requests/%/close", "request.transition", "{\"to\":\"closed\"}", {":id", "note"}},
+    {"POST", "/v1/requests/%/assign", "request.assign", NULL, {":id", "person"}},
+    {"GET", "/v1/requests/%/export", "request.export", NULL, {":id"}},
+    {"GET", "/v1/holds", "hold.list", NULL, {NULL}},
+    {"POST", "/v1/holds/%/renew", "hold.renew", NULL, {":id", "days", "note"}},
+    {"POST", "/v1/holds/%/release", "hold.release", NULL, {":id", "note"}},
+    {"GET", "/v1/report", "report", NULL, {"?year"}},
+    {"POST", "/v1/users", "user.add", NULL, {"name", "role"}},
+    {"GET", "/v1/admin/changes", "admin.list", NULL, {NULL}},
+    {"POST", "/v1/admin/changes/%/confirm", "admin.decide", "{\"confirm\":true}", {":id", "note"}},
+    {"POST", "/v1/admin/changes/%/reject", "admin.decide", "{\"confirm\":false}", {":id", "note"}},
+    {"POST", "/v1/trace/user", "trace.user", NULL, {"request_id", "user_name"}},
+    {"GET", "/v1/audit", "audit.list", NULL, {"?request"}},
+    {"POST", "/v1/subscribers", "subscribers.import", NULL, {"rows", "source"}},
+    {"GET", "/v1/retention/policy", "retention.policy_list", NULL, {NULL}},
+    {"POST", "/v1/retention/policy", "retention.policy_set", NULL, {"class", "keep", "note"}},
+    {"GET", "/v1/tokens", "token.list", NULL, {NULL}},
+    {"POST", "/v1/tokens/%/revoke", "token.revoke", NULL, {":id"}},
+    {NULL, NULL, NULL, NULL, {NULL}},
 };
 
 /* Matches PATH against PATTERN; a "%" matches a positive decimal id into ID. */
@@ -379,34 +338,32 @@ static const route *route_find(const char *method, const char *path, char *id, s
     return NULL;
 }
 
-/* Runs route R as ROLE, its parameters from ID, QUERY and BODY. */
+/* Runs route R for the person of TOKEN, its arguments from ID, QUERY and BODY. */
 static void handle_route(conn *c, const route *r, const char *id, const char *query, PGconn *pg,
-                         const char *role, json_t *body, int ka) {
-    const char *v[12] = {NULL};
-    char *owned[12] = {NULL}, qv[32];
-    int n = 0;
-    for (; n < 12 && r->params[n]; n++) {
+                         const char *token, const char *person, json_t *body, int ka) {
+    json_t *args = r->fixed ? json_loads(r->fixed, 0, NULL) : json_object();
+    char qv[32];
+    for (int n = 0; n < 12 && r->params[n]; n++) {
         const char *name = r->params[n];
         if (!strcmp(name, ":id"))
-            v[n] = id;
-        else if (name[0] == '?')
-            v[n] = query_param(query, name + 1, qv, sizeof qv);
-        else {
+            json_object_set_new(args, "id", json_integer(strtoll(id, NULL, 10)));
+        else if (name[0] == '?') {
+            const char *v = query_param(query, name + 1, qv, sizeof qv);
+            if (v)
+                json_object_set_new(args, name + 1, json_string(v));
+        } else {
             json_t *x = json_object_get(body, name);
-            if (json_is_string(x))
-                v[n] = json_string_value(x);
-            else if (x && !json_is_null(x))
-                v[n] = owned[n] = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (x && !json_is_null(x))
+                json_object_set(args, name, x);
         }
     }
     char err[1024];
-    /* A gated lookup answers in two steps (lookup_call); the rest in one. */
-    char *answer = strstr(r->sql, "spoor.trace_")
-                       ? as_person_lookup(pg, role, r->sql, n, v, err, sizeof err)
-                       : as_person(pg, role, r->sql, n, v, err, sizeof err);
-    for (int i = 0; i < 12; i++)
-        free(owned[i]);
-    respond_answer(c, answer, role, err, ka);
+    /* A gated lookup answers in two steps; the rest in one. */
+    char *answer = !strncmp(r->op, "trace.", 6)
+                       ? api_op_lookup(pg, token, r->op, args, err, sizeof err)
+                       : api_op(pg, token, r->op, args, err, sizeof err);
+    json_decref(args);
+    respond_answer(c, answer, person, err, ka);
     free(answer);
 }
 
@@ -419,7 +376,10 @@ static void respond_answer(conn *c, char *answer, const char *role, const char *
         log_warn("call for %s failed: %s", role, err);
         if (!strncmp(err, "22", 2) || !strncmp(err, "23", 2))
             respond_error(c, 400, err, ka);
-        else
+        else if (!strncmp(err, "28000", 5)) {
+            a->unauthorized++;
+            respond_error(c, 401, "unknown, expired or revoked bearer token", ka);
+        } else
             respond_error(c, strstr(err, "42501") ? 403 : 500,
                           strstr(err, "42501") ? "not allowed for this person" : "lookup failed",
                           ka);
@@ -495,9 +455,11 @@ static void handle(conn *c) {
         respond_error(c, 503, "database unavailable", ka);
         return;
     }
-    char *role = authenticate(pg, &q->auth);
+    char *token = bearer_token(&q->auth);
+    char *role = token ? authenticate(pg, token) : NULL;
     if (!role) {
         a->unauthorized++;
+        free(token);
         respond_error(c, 401, "missing, unknown, expired or revoked bearer token", ka);
         return;
     }
@@ -506,13 +468,15 @@ static void handle(conn *c) {
     if (!json_is_object(body)) {
         json_decref(body);
         free(role);
+        free(token);
         respond_error(c, 400, "the body must be a JSON object", ka);
         return;
     }
     if (rt) {
-        handle_route(c, rt, rid, query, pg, role, body, ka);
+        handle_route(c, rt, rid, query, pg, token, role, body, ka);
         json_decref(body);
         free(role);
+        free(token);
         return;
     }
     char err[1024], ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
@@ -546,9 +510,11 @@ static void handle(conn *c) {
             timeutil_format(t, at);
             if (json_is_integer(pv))
                 snprintf(port, sizeof port, "%lld", (long long)json_integer_value(pv));
-            const char *v[] = {ids, ip, at, json_is_integer(pv) ? port : NULL, tol};
-            answer = as_person_lookup(pg, role, "SELECT spoor.trace_ip($1, $2, $3, $4, $5)", 5, v,
-                                      err, sizeof err);
+            json_t *args =
+                json_pack("{s:s,s:s,s:s,s:s?,s:s}", "request_id", ids, "ip", ip, "at", at, "port",
+                          json_is_integer(pv) ? port : NULL, "tolerance", tol);
+            answer = api_op_lookup(pg, token, "trace.ip", args, err, sizeof err);
+            json_decref(args);
         }
     } else if (!bad && kind == 2) {
         const char *mid = headers_check_str(body, "message_id");
@@ -557,9 +523,10 @@ static void handle(conn *c) {
         else {
             char *canon = mem_alloc(strlen(mid) + 1);
             msgid_normalize(mid, strlen(mid), canon);
-            const char *v[] = {ids, canon, tol};
-            answer = as_person_lookup(pg, role, "SELECT spoor.trace_message_id($1, $2, $3)", 3, v,
-                                      err, sizeof err);
+            json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id", canon,
+                                     "tolerance", tol);
+            answer = api_op_lookup(pg, token, "trace.message_id", args, err, sizeof err);
+            json_decref(args);
             free(canon);
         }
     } else if (!bad && kind == 5) {
@@ -578,9 +545,15 @@ static void handle(conn *c) {
             else {
                 /* Our MTAs: the configured list, else those whose logs we receive. */
                 char *logged = NULL;
-                if (!a->cfg.trace_our_mta_hosts || !*a->cfg.trace_our_mta_hosts)
-                    logged =
-                        as_person(pg, role, "SELECT spoor.mta_hosts()", 0, NULL, err, sizeof err);
+                if (!a->cfg.trace_our_mta_hosts || !*a->cfg.trace_our_mta_hosts) {
+                    json_t *none = json_object();
+                    char *lj = api_op(pg, token, "mta.hosts", none, err, sizeof err);
+                    json_decref(none);
+                    json_t *l = lj ? json_loads(lj, JSON_DECODE_ANY, NULL) : NULL;
+                    logged = json_is_string(l) ? mem_strdup(json_string_value(l)) : NULL;
+                    json_decref(l);
+                    free(lj);
+                }
                 const char *hosts_from = NULL;
                 const char *hosts =
                     headers_check_our_hosts(a->cfg.trace_our_mta_hosts, logged, &hosts_from);
@@ -590,9 +563,11 @@ static void handle(conn *c) {
                 size_t claimed = json_array_size(hops);
                 char *hj = json_dumps(hops, JSON_COMPACT);
                 json_decref(hops);
-                const char *v[] = {ids, t->message_id, hj, tol};
-                char *raw = as_person_lookup(pg, role, "SELECT spoor.trace_headers($1, $2, $3, $4)",
-                                             4, v, err, sizeof err);
+                json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id",
+                                         t->message_id, "tolerance", tol);
+                json_object_set_new(args, "hops", json_loads(hj, 0, NULL));
+                char *raw = api_op_lookup(pg, token, "trace.headers", args, err, sizeof err);
+                json_decref(args);
                 free(hj);
                 json_t *rj = raw ? json_loads(raw, 0, NULL) : NULL;
                 const char *st = rj ? headers_check_str(rj, "status") : NULL;
@@ -617,9 +592,10 @@ static void handle(conn *c) {
         if (kind == 4 && !note)
             bad = "note: a rejection needs the reason";
         else {
-            const char *v[] = {ids, kind == 3 ? "true" : "false", note};
-            answer = as_person(pg, role, "SELECT spoor.request_decide($1, $2, $3)", 3, v, err,
-                               sizeof err);
+            json_t *args = json_pack("{s:I,s:b,s:s?}", "id", (json_int_t)req_id, "approve",
+                                     kind == 3, "note", note);
+            answer = api_op(pg, token, "request.decide", args, err, sizeof err);
+            json_decref(args);
         }
     }
     json_decref(body);
@@ -629,6 +605,7 @@ static void handle(conn *c) {
         respond_answer(c, answer, role, err, ka);
     free(answer);
     free(role);
+    free(token);
 }
 
 static void timeout_cb(uv_timer_t *t) {

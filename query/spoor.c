@@ -19,6 +19,7 @@
 #include "token_cmd.h"
 #include "trace_cmd.h"
 #include "user_cmd.h"
+#include "admin_cmd.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -56,7 +57,8 @@ static const cli_command commands[] = {
     {"db", db_run, "migrate | status: the database schema"},
     {"ingest", ingest_cmd_run, "status: positions and counts per source"},
     {"request", request_cmd_run,
-     "create | approve | reject | list | show | cancel | disclosed | close | export: requests"},
+     "create | approve | reject | assign | list | show | cancel | disclosed | close | export: "
+     "requests"},
     {"hold", hold_cmd_run, "list | renew | release: legal holds from preservation requests"},
     {"report", report_cmd_run, "open requests, deadlines at risk, holds, yearly figures"},
     {"retention", retention_cmd_run, "policy [set CLASS KEEP] | run | maintain | plan"},
@@ -64,7 +66,8 @@ static const cli_command commands[] = {
     {"verify-package", cmd_verify_package, "DIR --key PUBLIC_KEY: check a disclosure package"},
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
     {"user", user_cmd_run, "add NAME --role ROLE: a person in one of Spoor's groups"},
-    {"token", token_cmd_run, "create: a bearer token for spoor-api"},
+    {"token", token_cmd_run, "create | list | revoke: bearer tokens for spoor-api"},
+    {"admin", admin_cmd_run, "list | confirm | reject: changes that take two admins"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
     {"audit", NULL, "verify | checkpoint | keygen | list: the audit trail (runs spoor-audit)"},
     {NULL, NULL, NULL},

@@ -45,6 +45,14 @@ static int send_chunk(cli *c, PGconn *conn, json_t *rows, const char *sha, const
     if (!j)
         return -1;
     *total += json_integer_value(json_object_get(j, "rows"));
+    /* Changes to stored identities wait for a second admin. */
+    if (json_integer_value(json_object_get(j, "pending_overwrites")) > 0)
+        fprintf(stderr, "spoor subscribers: %lld stored identities would change: change %lld %s\n",
+                (long long)json_integer_value(json_object_get(j, "pending_overwrites")),
+                (long long)json_integer_value(json_object_get(j, "change_id")),
+                json_string_value(json_object_get(j, "reason"))
+                    ? json_string_value(json_object_get(j, "reason"))
+                    : "awaits a second admin");
     json_decref(j);
     json_array_clear(rows);
     return 0;

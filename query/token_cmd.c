@@ -1,16 +1,81 @@
 #include "token_cmd.h"
 #include "pg.h"
 
+#include <jansson.h>
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* spoor token list: your tokens (an admin's: everyone's), never the tokens. */
+static int token_list(cli *c) {
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        return 1;
+    char err[1024];
+    PGresult *r = pg_query(conn, "SELECT spoor.token_list()", 0, NULL, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        PQfinish(conn);
+        return 1;
+    }
+    if (!c->json)
+        printf("%-6s %-16s %-8s %-26s %s\n", "id", "person", "state", "created", "expires");
+    else
+        printf("[");
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (c->json) {
+            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+        printf("%-6lld %-16s %-8s %-26s %s\n",
+               (long long)json_integer_value(json_object_get(j, "token_id")),
+               json_string_value(json_object_get(j, "person")),
+               json_string_value(json_object_get(j, "state")),
+               json_string_value(json_object_get(j, "created_at")),
+               json_string_value(json_object_get(j, "expires_at")));
+        json_decref(j);
+    }
+    if (c->json)
+        printf("]\n");
+    PQclear(r);
+    PQfinish(conn);
+    return 0;
+}
+
+/* spoor token revoke ID: your own token, or (admin) anyone's; audited. */
+static int token_revoke(cli *c, const char *id) {
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        return 1;
+    const char *v[] = {id};
+    json_t *j = cli_call(c, conn, "SELECT spoor.token_revoke($1)", 1, v, NULL);
+    PQfinish(conn);
+    if (!j)
+        return 1;
+    if (c->json) {
+        char *t = json_dumps(j, JSON_COMPACT);
+        puts(t);
+        free(t);
+    } else
+        printf("token %s revoked\n", id);
+    json_decref(j);
+    return 0;
+}
+
 int token_cmd_run(cli *c, int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "list"))
+        return token_list(c);
+    if (argc >= 3 && !strcmp(argv[1], "revoke"))
+        return token_revoke(c, argv[2]);
     if (argc < 2 || cli_is_help(argv[1]) || strcmp(argv[1], "create")) {
         fprintf(argc >= 2 && cli_is_help(argv[1]) ? stdout : stderr,
                 "usage: spoor token create [--days N]   a spoor-api bearer token for you "
-                "(shown once)\n");
+                "(shown once)\n"
+                "       spoor token list                 your tokens (an admin: everyone's)\n"
+                "       spoor token revoke ID            revoke one (yours, or as an admin)\n");
         return argc >= 2 && cli_is_help(argv[1]) ? 0 : 2;
     }
     const char *days = "30";

@@ -35,6 +35,15 @@ int user_cmd_run(cli *c, int argc, char **argv) {
                 puts(PQgetvalue(r, 0, 0));
             else
                 printf("user %s is now in spoor_%s\n", argv[2], role);
+        } else if (st && !strcmp(json_string_value(st), "pending")) {
+            /* Two admins: recorded, not done; a second admin confirms. */
+            rc = 0;
+            if (c->json)
+                puts(PQgetvalue(r, 0, 0));
+            else
+                printf("change %lld recorded: %s\n",
+                       (long long)json_integer_value(json_object_get(j, "change_id")),
+                       json_string_value(json_object_get(j, "reason")));
         } else {
             json_t *why = j ? json_object_get(j, "reason") : NULL;
             cli_error(c, "refused: %s", why ? json_string_value(why) : "unreadable answer");

@@ -24,8 +24,9 @@
 -- 2. Ingest and the audit no longer share a lock: the lease horizon has its
 --    own advisory lock key.  Every key lives in one registry, lock_keys()
 --    here and lib/lock_keys.h for C (tests/integration/48_gate.sh checks
---    they agree and that no other key is used).  Person logins made by
---    user_add get idle_in_transaction_session_timeout and lock_timeout.
+--    they agree and that no other key is used).  Person logins get
+--    idle_in_transaction_session_timeout and lock_timeout (here for those
+--    that exist; user_add, 015, for new ones).
 -- 3. Only what the order names: trace_headers checks a hop only against the
 --    messages that carry the ordered Message-ID (a crafted Received: line
 --    naming another message's queue ID reads nothing of it); the nearest
@@ -515,35 +516,10 @@ CREATE TRIGGER request_scope_no_truncate BEFORE TRUNCATE ON request_scope
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
 
 RESET ROLE;
-CREATE OR REPLACE FUNCTION spoor.user_add(p_name text, p_role text) RETURNS jsonb
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp AS $$
-BEGIN
-    IF p_role NOT IN ('analyst', 'approver', 'auditor', 'retention', 'admin', 'ingest') THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason',
-            'role must be analyst, approver, auditor, retention, admin or ingest');
-    END IF;
-    IF p_name !~ '^[a-z_][a-z0-9_.-]{0,62}$' THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason',
-            'a user name is lower-case letters, digits, _ . - (at most 63)');
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = p_name) THEN
-        EXECUTE format('GRANT %I TO %I', 'spoor_' || p_role, p_name);
-    ELSE
-        EXECUTE format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS IN ROLE %I',
-                       p_name, 'spoor_' || p_role);
-    END IF;
-    -- A person's transaction left open cannot hold what others wait for
-    -- for long: the server ends it (a person may lower these, not escape
-    -- the audit: see 013's header).
-    EXECUTE format('ALTER ROLE %I SET idle_in_transaction_session_timeout = %L', p_name, '60s');
-    EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', p_name, '30s');
-    PERFORM spoor.audit_append('user.add', NULL, jsonb_build_object('user', p_name, 'role', p_role), 'ok', NULL);
-    RETURN jsonb_build_object('status', 'ok', 'user', p_name, 'role', p_role);
-END
-$$;
 
 
--- Person logins made before this migration get the same session limits.
+-- Person logins get session limits: a transaction left open cannot hold what
+-- others wait for for long (user_add, 015, sets them on new logins).
 DO $$
 DECLARE r name;
 BEGIN

@@ -18,8 +18,8 @@ out=$(as admin1 user add 'x; drop table spoor.audit' --role analyst 2>&1); rc=$?
 t_match "an odd user name is refused" "$out" 'user name is lower-case'
 out=$(as zoe user add eve --role admin 2>&1); rc=$?
 t_match "an analyst cannot add people" "$out" 'permission denied'
-t_eq "user.add is audited with the admin's name" \
-  "$(t_psql -c "select count(*) from spoor.audit where action = 'user.add' and actor = 'admin1'")" 1
+t_eq "user.add is audited with the admin's name, the two refusals too" \
+  "$(t_psql -c "select string_agg(outcome, ',' order by seq) from spoor.audit where action = 'user.add' and actor = 'admin1'")" 'ok,denied,denied'
 
 # A request's life.
 r=$(as zoe request create --case L-1 --authority Court --basis Law --from 2026-11-20T00:00:00Z \

@@ -182,11 +182,15 @@ out=$(PGUSER=alice psql -X -tAc "update spoor.hold set state = 'released' where 
 t_match "psql cannot release a hold directly" "$out" 'permission denied'
 t_eq "a second person's release is needed even for the owner of the data" \
   "$(t_psql -c "set role spoor_owner; update spoor.hold set released_by = 'alice', state = 'released' where hold_id = $h1" 2>&1 | grep -c 'violates check constraint')" 1
-out=$(as carol hold release "$h1"); rc=$?
-t_eq "…a second person releases it" "$rc" 0
+# The second person must be on the case too (need to know): carol is not.
+out=$(as carol hold release "$h1" 2>&1); rc=$?
+t_eq "…not by someone who is not on the case" "$rc" 1
+t_match "…who is told why" "$out" 'not on this case'
+out=$(as bob hold release "$h1"); rc=$?
+t_eq "…a second person on the case (its approver) releases it" "$rc" 0
 t_match "…now released" "$(as alice hold list)" "^$h1 +$p1 +released"
 t_eq "the release names both people in the audit trail" \
-  "$(t_psql -c "select actor || '/' || (params->>'requested_by') from spoor.audit where action = 'hold.release' and outcome = 'ok'")" 'carol/alice'
+  "$(t_psql -c "select actor || '/' || (params->>'requested_by') from spoor.audit where action = 'hold.release' and outcome = 'ok'")" 'bob/alice'
 p2=$(as alice request create --case P-2 --kind preservation --authority 'Police' --basis 'Art. 16 Budapest' \
   --from 2026-11-21T00:00:00Z --to 2026-11-22T00:00:00Z --hold-mode days --hold-days 30 --user "$user" | sed -n 's/^request \([0-9]*\).*/\1/p')
 as bob request approve "$p2" >/dev/null

@@ -116,6 +116,110 @@ t_eq "nearest sessions reveal no identity" \
 out=$(as gina --json trace ip "$ip" --at 2026-11-21T04:00:30Z --tolerance 60 --request "$req" 2>&1)
 t_match "an instant outside the window is refused, even within the tolerance" "$out" 'outside the request window'
 
+# ---- 4. Need to know ------------------------------------------------------------------
+t_person dora auditor
+t_person hugo approver
+out=$(as ivan request show "$req" --json 2>&1)
+case "$out" in *"$ip"*|*GATE-1*|*"$mid"*) t_fail "an analyst not on the case sees that it exists, not what it holds" "$out" ;;
+  *) t_match "an analyst not on the case sees that it exists, not what it holds" "$out" '"on_case": ?false' ;; esac
+out=$(as ivan --json request list)
+t_eq "request list: a case one is not on shows no case reference or scope" \
+  "$(printf '%s' "$out" | jq -c --argjson r "$req" '[.[] | select(.request_id == $r) | has("case_ref"), has("scope")]')" '[false,false]'
+out=$(as ivan trace ip "$ip" --at "$time" --request "$req" 2>&1); rc=$?
+t_eq "an analyst not on the case cannot look up under it (exit 1)" "$rc" 1
+t_match "… told why" "$out" 'not on this case'
+t_eq "… and the attempt is audited under their name" \
+  "$(t_psql -c "select count(*) from spoor.audit where actor = 'ivan' and action = 'trace.ip' and outcome = 'denied'")" 1
+out=$(PGUSER=ivan psql -X -q -tA -c "select spoor.request_export($req)" 2>&1)
+t_match "an analyst not on the case cannot export it" "$out" 'not on this case'
+out=$(as hugo request show "$req" --json 2>&1)
+t_match "an approver who did not decide an approved case does not see it" "$out" '"on_case": ?false'
+out=$(as hank request assign "$req" ivan)
+t_match "the approver who approved assigns an analyst" "$out" 'ivan is now on request'
+out=$(as gina request assign "$req" ivan 2>&1)
+t_match "an analyst cannot assign anyone" "$out" 'permission denied|refused'
+out=$(as ivan --json trace ip "$ip" --at "$time" --request "$req")
+t_eq "… after which the assigned analyst may look up" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" "$user"
+n0=$(t_psql -c "select count(*) from spoor.audit where actor = 'dora' and action = 'case.read'")
+out=$(as dora request show "$req" --json)
+t_match "an auditor reads a case" "$out" "$ip"
+t_eq "… and the reading is itself audited" \
+  "$(t_psql -c "select count(*) from spoor.audit where actor = 'dora' and action = 'case.read' and request_id = $req")" "$((n0 + 1))"
+
+# ---- 5. Two admins --------------------------------------------------------------------
+t_person adm1 admin
+t_person adm2 admin
+t_person lena analyst
+out=$(as adm1 user add adm1 --role retention 2>&1); rc=$?
+t_eq "an admin cannot grant themselves a right (exit 1)" "$rc" 1
+t_match "… told why" "$out" 'nobody grants a right to themselves'
+out=$(as adm1 user add spoor_analyst --role admin 2>&1)
+t_match "no role is granted to a Spoor group role" "$out" 'not a person'
+t_eq "… spoor_analyst is still no admin" "$(t_psql -c "select pg_has_role('spoor_analyst', 'spoor_admin', 'MEMBER')")" f
+out=$(as adm1 user add lena --role approver 2>&1)
+t_match "one admin making an analyst an approver only records the change" "$out" 'change [0-9]+ recorded'
+chg=$(printf '%s' "$out" | sed -n 's/^change \([0-9]*\).*/\1/p')
+t_eq "… lena is not an approver yet" "$(t_psql -c "select pg_has_role('lena', 'spoor_approver', 'MEMBER')")" f
+out=$(as adm1 admin confirm "$chg" 2>&1)
+t_match "the admin who asked cannot confirm" "$out" 'two admins'
+out=$(as lena admin confirm "$chg" 2>&1)
+t_match "the person it grants to cannot confirm it either" "$out" 'permission denied|refused'
+out=$(as adm2 admin confirm "$chg")
+t_match "a second admin confirms" "$out" "change $chg carried out"
+t_eq "… now lena is an approver" "$(t_psql -c "select pg_has_role('lena', 'spoor_approver', 'MEMBER')")" t
+t_eq "the two people are kept apart by a constraint, also against the owner" \
+  "$(t_psql -c "update spoor.admin_change set decided_by = requested_by where change_id = $chg" 2>&1 | grep -c 'refused\|violates')" 1
+keep0=$(t_psql -c "select keep from spoor.retention_policy where class = 'radius'")
+out=$(as adm1 retention policy set radius 1d 2>&1)
+t_match "one admin shortening a retention policy only records the change" "$out" 'second admin|change [0-9]+'
+t_eq "… the policy is unchanged" "$(t_psql -c "select keep from spoor.retention_policy where class = 'radius'")" "$keep0"
+chg=$(t_psql -c "select max(change_id) from spoor.admin_change where kind = 'policy'")
+out=$(as adm2 admin reject "$chg" --note "no legal basis")
+t_match "a second admin rejects it" "$out" 'rejected'
+t_eq "… and it stays unchanged" "$(t_psql -c "select keep from spoor.retention_policy where class = 'radius'")" "$keep0"
+printf 'account,full_name,postal_address,billing_contact,customer_ref\nacct-1,Ann Old,1 Road,ann@x,C1\n' >"$W/s1.csv"
+printf 'account,full_name,postal_address,billing_contact,customer_ref\nacct-1,Eve Forged,9 Lane,eve@x,C1\nacct-2,New Person,2 Road,np@x,C2\n' >"$W/s2.csv"
+as adm1 subscribers import "$W/s1.csv" >/dev/null
+out=$(as adm1 subscribers import "$W/s2.csv" 2>&1)
+t_match "one admin overwriting a stored identity only records the change" "$out" 'would change'
+t_eq "… the stored identity is unchanged, the new account added" \
+  "$(t_psql -c "select string_agg(account || '=' || full_name, ',' order by account) from spoor_identity.subscriber")" 'acct-1=Ann Old,acct-2=New Person'
+chg=$(t_psql -c "select max(change_id) from spoor.admin_change where kind = 'identity'")
+as adm2 admin confirm "$chg" >/dev/null
+t_eq "… a second admin's confirmation applies it" \
+  "$(t_psql -c "select full_name from spoor_identity.subscriber where account = 'acct-1'")" 'Eve Forged'
+t_eq "the two-admin steps are audited" \
+  "$(t_psql -c "select count(*) from spoor.audit where action in ('admin.request', 'admin.confirm', 'admin.reject') and outcome = 'ok'")" 6
+
+# ---- 6. The API login is nobody ---------------------------------------------------------
+t_person apix api
+tg=$(as gina token create | head -1)
+apsql() { PGUSER=apix psql -X -q -tA "$@" 2>&1; }
+t_match "the API login cannot run a lookup itself" "$(apsql -c "select spoor.trace_ip($req, '$ip', '$time', null, null)")" 'permission denied'
+t_match "the API login cannot become a person" "$(apsql -c "set role gina")" 'permission denied'
+t_match "a forged person setting gets it nothing" \
+  "$(apsql -c "select set_config('spoor.api_person', 'gina', false)" -c "select spoor.request_list()")" 'permission denied'
+t_match "api_call without a valid token is refused" \
+  "$(apsql -c "select spoor.api_call('spoor_0000000000000000000000000000', 'request.list', '{}')")" 'unknown, expired or revoked token'
+out=$(apsql -c "select spoor.api_call('$tg', 'request.show', '{\"id\": $req}')")
+t_match "with gina's token, gina's case" "$out" "$ip"
+t_match "an analyst's token cannot approve" \
+  "$(apsql -c "select spoor.api_call('$tg', 'request.decide', '{\"id\": $req, \"approve\": true}')")" 'may not request.decide'
+tid=$(as gina --json token list | jq -r '.[-1].token_id')
+t_match "token list shows the token, not its secret" "$(as gina token list)" "^$tid +gina +active"
+as gina token revoke "$tid" >/dev/null
+t_match "a revoked token is refused" "$(apsql -c "select spoor.api_call('$tg', 'request.list', '{}')")" 'unknown, expired or revoked token'
+t_eq "the revocation is audited" "$(t_psql -c "select count(*) from spoor.audit where action = 'api.token_revoke' and actor = 'gina' and outcome = 'ok'")" 1
+t_person otto analyst
+to=$(as otto token create | head -1)
+t_psql -c "drop role otto" -c "create role otto login in role spoor_analyst, spoor_admin"
+t_match "a token is bound to its person, not to a name made again" \
+  "$(apsql -c "select spoor.api_call('$to', 'request.list', '{}')")" 'unknown, expired or revoked token'
+t_psql -c "grant spoor_analyst to apix"
+t_match "an API login that is also a person is refused altogether" \
+  "$(apsql -c "select spoor.api_call('$tg', 'request.list', '{}')")" 'nothing else'
+t_psql -c "revoke spoor_analyst from apix"
+
 # ---- 7. Stored evidence cannot be shadowed -------------------------------------------------
 t_person ingest_x ingest
 blk=$(t_psql -c "select block_id, day from spoor.evidence_block order by block_id limit 1")

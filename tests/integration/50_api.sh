@@ -1,7 +1,8 @@
 # spoor-api: the same lookups over HTTP, each caller authenticated by a hashed
-# bearer token and acting as that person in PostgreSQL (the audit names the
-# person); bad requests get a 4xx JSON error, never a crash; limits and
-# timeouts hold.
+# bearer token that PostgreSQL checks on every call (spoor.api_call), acting
+# as that person (the audit names the person); the daemon's login is in
+# spoor_api and nothing else; bad requests get a 4xx JSON error, never a
+# crash; limits and timeouts hold.
 set -u
 . tests/lib.sh
 S=$B/spoor
@@ -12,7 +13,8 @@ t_person alice analyst
 t_person bob approver
 t_person carol analyst,approver
 t_person apid api
-t_psql -c "grant alice, bob, carol to apid"
+t_eq "the API login is a member of spoor_api and of nothing else" \
+  "$(t_psql -c "select string_agg(g.rolname, ',') from pg_auth_members m join pg_roles g on g.oid = m.roleid join pg_roles u on u.oid = m.member where u.rolname = 'apid'")" spoor_api
 
 "$B/tests/spoor-gen" --out "$W/d" --subscribers 60 --hours 2 --seed 5 --start 2026-11-21T08:00:00Z \
   --mails-per-hour 100 >/dev/null 2>&1
@@ -59,6 +61,11 @@ t_eq "four eyes over HTTP: recorder's approval refused (403)" \
 t_match "…four eyes named" "$(cat "$W/body")" 'four eyes'
 t_eq "approval by another person over HTTP" \
   "$(code -X POST -H "Authorization: Bearer $tb" -d '{"note":"checked"}' "$U/v1/requests/$r/approve")" 200
+t_eq "an analyst not on the case cannot trace under it (403)" \
+  "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"ip\":\"$ip\",\"at\":\"$time\"}" "$U/v1/trace/ip")" 403
+t_match "…told why" "$(cat "$W/body")" 'not on this case'
+t_eq "the approver assigns alice to the case over HTTP" \
+  "$(code -X POST -H "Authorization: Bearer $tb" -d '{"person":"alice"}' "$U/v1/requests/$r/assign")" 200
 t_eq "an approver who is not an analyst cannot trace (403)" \
   "$(code -X POST -H "Authorization: Bearer $tb" -d "{\"request_id\":$r,\"ip\":\"$ip\",\"at\":\"$time\"}" "$U/v1/trace/ip")" 403
 
@@ -119,7 +126,6 @@ t_eq "wrong method on a route: 405" "$(code -X POST -H "Authorization: Bearer $t
 
 t_person adm2 admin
 t_person aud2 auditor
-t_psql -c "grant adm2, aud2 to apid"
 tadm=$(PGUSER=adm2 "$B/spoor" token create | head -1)
 taud=$(PGUSER=aud2 "$B/spoor" token create | head -1)
 t_eq "POST /v1/users (admin)" "$(code -X POST -H "Authorization: Bearer $tadm" -d '{"name":"zed","role":"analyst"}' "$U/v1/users")" 200
@@ -133,6 +139,13 @@ t_eq "…an analyst cannot read the audit trail (403)" "$(code -H "Authorization
 t_eq "GET /v1/retention/policy" "$(code -H "Authorization: Bearer $taud" "$U/v1/retention/policy")" 200
 t_eq "POST /v1/retention/policy (admin)" "$(code -X POST -H "Authorization: Bearer $tadm" -d '{"class":"smtp","keep":"200 days"}' "$U/v1/retention/policy")" 200
 t_eq "…an auditor cannot change it (403)" "$(code -X POST -H "Authorization: Bearer $taud" -d '{"class":"smtp","keep":"1 day"}' "$U/v1/retention/policy")" 403
+
+# Tokens over HTTP: listed without their secrets, revoked, then refused.
+t_eq "GET /v1/tokens" "$(code -H "Authorization: Bearer $tc" "$U/v1/tokens")" 200
+tcid=$(jq -r '.tokens[] | select(.person == "carol") | .token_id' "$W/body" | tail -1)
+t_eq "…carol's own, without the secret" "$(jq -r "[.tokens[] | select(.person != \"carol\")] | length" "$W/body")|$(grep -c spoor_ "$W/body")" "0|0"
+t_eq "POST /v1/tokens/ID/revoke" "$(code -X POST -H "Authorization: Bearer $tc" -d '{}' "$U/v1/tokens/$tcid/revoke")" 200
+t_eq "…the revoked token is refused (401)" "$(code -H "Authorization: Bearer $tc" "$U/v1/requests")" 401
 
 t_eq "POST /v1/trace/user for a subscriber the order does not name: 403" \
   "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"user_name\":\"$user\"}" "$U/v1/trace/user")" 403

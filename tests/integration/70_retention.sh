@@ -14,6 +14,7 @@ t_scratch_db spoor_retention
 t_person alice analyst
 t_person bob approver
 t_person adm admin
+t_person adm2 admin
 t_person ret retention
 t_person aud auditor
 t_person ing ingest
@@ -26,7 +27,12 @@ t_match "an analyst cannot change a policy" "$out" 'permission denied'
 out=$(PGUSER=ret psql -X -tAc "update spoor.retention_policy set keep = '1 day'" 2>&1)
 t_match "nor can the retention role, from psql" "$out" 'permission denied'
 out=$(as adm retention policy set smtp '6 months' --note 'ePrivacy national law'); rc=$?
-t_eq "an admin changes a policy" "$rc" 0
+t_eq "an admin asks to shorten a policy" "$rc" 0
+t_match "…which takes a second admin" "$out" '^change [0-9]+ recorded: .*second admin'
+t_eq "…and is not in force yet" "$(t_psql -c "select keep from spoor.retention_policy where class = 'smtp'")" '183 days'
+chg=$(printf '%s' "$out" | sed -n 's/^change \([0-9]*\).*/\1/p')
+out=$(as adm2 admin confirm "$chg"); rc=$?
+t_eq "a second admin confirms the change" "$rc" 0
 t_eq "…audited with old and new" "$(t_psql -c "select params->>'old' || ' -> ' || (params->>'new') from spoor.audit where action = 'retention.policy'")" '183 days -> 6 mons'
 t_match "spoor retention policy shows every class" "$(as aud retention policy)" 'radius +365 days'
 as adm retention policy set smtp '183 days' >/dev/null
@@ -45,7 +51,7 @@ n_parts=$(t_psql -c "select count(*) from spoor.retention_plan(now(), true)")
 t_eq "a year and a week of daily partitions for five tables" "$n_parts" $(( 5 * (389 + 8) ))
 t_eq "maintain again creates nothing" "$(PGUSER=ret "$R" maintain)" "partitions from $today to $(date -u -d '+7 days' +%F): 0 created"
 
-for c in radius:365 smtp:183 evidence:365 quarantine:90; do as adm retention policy set ${c%%:*} "${c#*:} days" >/dev/null; done
+for c in radius:365 smtp:183 evidence:365 quarantine:90; do as postgres retention policy set ${c%%:*} "${c#*:} days" >/dev/null; done
 
 # Data on a day a hold will cover, and on one it will not.
 "$B/tests/spoor-gen" --out "$W/d2" --subscribers 30 --hours 2 --seed 12 --start 2026-11-23T08:00:00Z \
@@ -63,7 +69,7 @@ IFS=$'\t' read -r mid host qids time ip port sasl user calling <<<"${mails[0]}"
 IFS=$'\t' read -r mid2 _ _ time2 ip2 _ _ _ _ <<<"${mails[1]}"
 
 # ---- late records for an expired day ----------------------------------------------
-as adm retention policy set smtp '2 days' >/dev/null
+as postgres retention policy set smtp '2 days' >/dev/null
 before=$(t_psql -c "select count(*) from spoor.smtp_event")
 head -n 40 "$W/d/maillog" >"$W/late.log"
 "$S" import --format postfix --reference 2026-11-21T12:00:00Z "$W/late.log" >"$W/late.txt" 2>&1 || cat "$W/late.txt"

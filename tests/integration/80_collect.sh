@@ -36,8 +36,10 @@ CONF
 start_collect() { "$B/spoor-collect" --config "$W/spoor.conf" >>"$W/collect.log" 2>&1 & col=$!; sleep 0.5; }
 start_collect
 "$B/spoor-ingest" --config "$W/spoor.conf" >"$W/ingest.log" 2>&1 & ing=$!
-V=$W/peers
-trap 'kill $col $ing 2>/dev/null; rp_rsyslog_stop "$V" 2>/dev/null; rp_postfix_stop "$V" 2>/dev/null' EXIT
+# The peers run as their own users (postfix): their folder must be one they
+# can enter, which a clone under /root (mode 0700) is not.
+V=$(mktemp -d /tmp/spoor-peers.XXXXXX)
+trap 'kill $col $ing 2>/dev/null; rp_rsyslog_stop "$V" 2>/dev/null; rp_postfix_stop "$V" 2>/dev/null; rm -rf "$V"' EXIT
 kill -0 $col 2>/dev/null && t_ok "spoor-collect starts" || { t_fail "spoor-collect starts" "$(cat "$W/collect.log")"; t_done; exit 1; }
 
 rows() { t_psql -c "select count(*) from spoor.radius_event where $1"; }

@@ -1,0 +1,86 @@
+#include "admin_cmd.h"
+#include "pg.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: spoor admin list                    changes waiting for a second admin\n"
+                 "       spoor admin confirm ID [--note TEXT] carry out another admin's change\n"
+                 "       spoor admin reject ID --note TEXT    refuse it\n");
+}
+
+static int list(cli *c, PGconn *conn) {
+    char err[1024];
+    PGresult *r = pg_query(conn, "SELECT spoor.admin_changes()", 0, NULL, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return 1;
+    }
+    if (c->json)
+        printf("[");
+    else
+        printf("%-5s %-9s %-9s %-14s %s\n", "id", "kind", "state", "asked by", "what");
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (c->json) {
+            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+        char *what = json_dumps(json_object_get(j, "params"), JSON_COMPACT);
+        printf("%-5lld %-9s %-9s %-14s %s\n",
+               (long long)json_integer_value(json_object_get(j, "change_id")),
+               json_string_value(json_object_get(j, "kind")),
+               json_string_value(json_object_get(j, "state")),
+               json_string_value(json_object_get(j, "requested_by")), what ? what : "");
+        free(what);
+        json_decref(j);
+    }
+    if (c->json)
+        printf("]\n");
+    PQclear(r);
+    return 0;
+}
+
+int admin_cmd_run(cli *c, int argc, char **argv) {
+    if (argc >= 2 && cli_is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    int confirm = argc >= 3 && !strcmp(argv[1], "confirm");
+    int reject = argc >= 3 && !strcmp(argv[1], "reject");
+    if (!(argc >= 2 && !strcmp(argv[1], "list")) && !confirm && !reject) {
+        usage(stderr);
+        return 2;
+    }
+    const char *note = NULL;
+    for (int i = 3; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--note"))
+            note = argv[++i];
+    if (reject && !note) {
+        cli_error(c, "a rejection needs --note with the reason");
+        return 2;
+    }
+    PGconn *conn = cli_connect(c);
+    if (!conn)
+        return 1;
+    int rc;
+    if (!confirm && !reject)
+        rc = list(c, conn);
+    else {
+        const char *v[] = {argv[2], confirm ? "true" : "false", note};
+        json_t *j = cli_call(c, conn, "SELECT spoor.admin_decide($1, $2, $3)", 3, v, NULL);
+        rc = j ? 0 : 1;
+        if (j && c->json) {
+            char *t = json_dumps(j, JSON_COMPACT);
+            puts(t);
+            free(t);
+        } else if (j)
+            printf("change %s %s\n", argv[2], confirm ? "carried out" : "rejected");
+        json_decref(j);
+    }
+    PQfinish(conn);
+    return rc;
+}
