@@ -209,6 +209,8 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         return 1;
     }
     PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
+    /* Audited calls refuse to run without a bounded statement (sql/013). */
+    PQclear(PQexec(c, "SET statement_timeout = '60s'"));
     const char *v[] = {id};
     PGresult *r = pg_query(c, "SELECT spoor.request_export($1)", 1, v, NULL, err, sizeof err);
     if (!r) {

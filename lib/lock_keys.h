@@ -10,8 +10,8 @@
 
 #define LOCK_KEY_MIGRATE "7340201"       /* spoor db migrate */
 #define LOCK_KEY_PARTITIONS "7340202"    /* partition DDL: ensure_partitions, compaction */
-#define LOCK_KEY_AUDIT "7340203"         /* the audit chain's writer */
+#define LOCK_KEY_LEASE_HORIZON "7340203" /* the lease merge that moves the horizon */
 #define LOCK_KEY_RETENTION "7340204"     /* one spoor-retention run at a time (session lock) */
-#define LOCK_KEY_LEASE_HORIZON "7340205" /* the lease merge that moves the horizon */
+#define LOCK_KEY_AUDIT "7340205"         /* the audit chain's writer */
 
 #endif

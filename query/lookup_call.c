@@ -6,22 +6,30 @@
 #include <stdio.h>
 #include <string.h>
 
+int lookup_call_ticket(const char *record, long long *ticket, char *err, size_t errlen) {
+    json_t *j = json_loads(record, 0, NULL);
+    json_t *t = j ? json_object_get(j, "ticket") : NULL;
+    int ok = json_is_integer(t);
+    if (ok)
+        *ticket = (long long)json_integer_value(t);
+    else
+        snprintf(err, errlen, "XX000: the lookup returned no ticket");
+    json_decref(j);
+    return ok ? 0 : -1;
+}
+
 char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, char *err,
                   size_t errlen) {
     PGresult *r = pg_query(conn, sql, n, v, NULL, err, errlen);
     if (!r)
         return NULL;
-    json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    long long t;
+    int rc = lookup_call_ticket(PQgetvalue(r, 0, 0), &t, err, errlen);
     PQclear(r);
-    json_t *t = j ? json_object_get(j, "ticket") : NULL;
-    if (!json_is_integer(t)) {
-        snprintf(err, errlen, "XX000: the lookup returned no ticket");
-        json_decref(j);
+    if (rc < 0)
         return NULL;
-    }
     char ticket[32];
-    snprintf(ticket, sizeof ticket, "%lld", (long long)json_integer_value(t));
-    json_decref(j);
+    snprintf(ticket, sizeof ticket, "%lld", t);
     /* A new statement, so a new transaction: the record above has committed. */
     const char *tv[] = {ticket};
     r = pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err, errlen);

@@ -19,4 +19,8 @@
 char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, char *err,
                   size_t errlen);
 
+/* The ticket in a first step's answer (RECORD, JSON text): 0, or -1 with a
+ * message in ERR.  spoor-api, whose steps go through spoor.api_call, uses it. */
+int lookup_call_ticket(const char *record, long long *ticket, char *err, size_t errlen);
+
 #endif

@@ -31,6 +31,7 @@
 #include "headers_check.h"
 #include "mailhdr.h"
 #include "log.h"
+#include "lookup_call.h"
 #include "mem.h"
 #include "msgid.h"
 #include "pg.h"
@@ -162,6 +163,8 @@ static PGconn *db(api *a) {
     a->conn = pg_connect(a->cfg.dsn, "spoor-api", err, sizeof err);
     if (!a->conn)
         log_warn("%s", err);
+    else /* audited calls refuse to run without a bounded statement (sql/013) */
+        PQclear(PQexec(a->conn, "SET statement_timeout = '60s'"));
     return a->conn;
 }
 
@@ -214,16 +217,12 @@ static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t
     char *rec = api_op(pg, token, op, args, err, errlen);
     if (!rec)
         return NULL;
-    json_t *rj = json_loads(rec, 0, NULL);
+    long long t;
+    int rc = lookup_call_ticket(rec, &t, err, errlen);
     free(rec);
-    json_t *t = rj ? json_object_get(rj, "ticket") : NULL;
-    if (!json_is_integer(t)) {
-        snprintf(err, errlen, "XX000: the lookup returned no ticket");
-        json_decref(rj);
+    if (rc < 0)
         return NULL;
-    }
-    json_t *a = json_pack("{s:O}", "ticket", t);
-    json_decref(rj);
+    json_t *a = json_pack("{s:I}", "ticket", (json_int_t)t);
     char *out = api_op(pg, token, "lookup.answer", a, err, errlen);
     json_decref(a);
     return out;

@@ -114,6 +114,7 @@ BEGIN
     -- A person's transaction left open cannot hold what others wait for for long.
     EXECUTE format('ALTER ROLE %I SET idle_in_transaction_session_timeout = %L', p_name, '60s');
     EXECUTE format('ALTER ROLE %I SET lock_timeout = %L', p_name, '30s');
+    EXECUTE format('ALTER ROLE %I SET statement_timeout = %L', p_name, '60s');
     PERFORM spoor.audit_append('user.add', NULL, jsonb_build_object('user', p_name, 'role', p_role), 'ok', NULL);
     RETURN jsonb_build_object('status', 'ok', 'user', p_name, 'role', p_role);
 END

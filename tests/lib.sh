@@ -44,8 +44,11 @@ t_scratch_db() {
 t_person() {
   local groups
   groups=$(printf '%s' "$2" | sed 's/[^,][^,]*/spoor_&/g')
+  # The session limits spoor user add gives a person (sql/015).
   t_psql -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$1') THEN
-             CREATE ROLE $1 LOGIN IN ROLE $groups; END IF; END \$\$"
+             CREATE ROLE $1 LOGIN IN ROLE $groups;
+             ALTER ROLE $1 SET statement_timeout = '60s'; ALTER ROLE $1 SET lock_timeout = '30s';
+             ALTER ROLE $1 SET idle_in_transaction_session_timeout = '60s'; END IF; END \$\$"
 }
 
 # as PERSON spoor-arguments...: run spoor as that person.

@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "fmgr.h"
@@ -230,4 +231,20 @@ Datum spoor_evidence_recompress(PG_FUNCTION_ARGS) {
     bytea *out = zstd_bytea(frame, n, dict, level);
     pfree(frame);
     PG_RETURN_BYTEA_P(out);
+}
+
+/*
+ * spoor_in_transaction_block() -> boolean
+ *
+ * True inside BEGIN ... COMMIT and inside the implicit block of a query
+ * string with several statements; false for a statement on its own.  The
+ * audit chain's writer holds its lock to the end of the transaction, so a
+ * person's audited call is refused inside a block (sql/013_gate.sql): an
+ * open transaction cannot hold the audit trail, and every lookup, for
+ * everyone else.  SQL has no way to ask this; the server knows.
+ */
+PG_FUNCTION_INFO_V1(spoor_in_transaction_block);
+
+Datum spoor_in_transaction_block(PG_FUNCTION_ARGS) {
+    PG_RETURN_BOOL(IsTransactionBlock());
 }

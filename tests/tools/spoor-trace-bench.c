@@ -7,6 +7,10 @@
  *   message_id  spoor.submissions_for: the submission, assembled, resolved to
  *               the session, with evidence
  *   radacct     FreeRADIUS's radacct with its stock indexes, same question
+ *   gated_ip    the whole gated lookup as an analyst: spoor.trace_ip (gate,
+ *               audit entry, kept result, ticket; committed) then
+ *               spoor.lookup_answer, on addresses of one /24 (a request's
+ *               scope names at most a /24)
  *
  *   spoor-trace-bench SESSIONS POOL K
  */
@@ -51,7 +55,22 @@ static void run(PGconn *c, const char *name, const char *sql, long sessions, lon
         strftime(hi, sizeof hi, "%Y-%m-%dT%H:%M:%SZ", &tm);
         PGresult *r;
         double t = now_ms();
-        if (kind == 1) {
+        if (kind == 3) {
+            /* One /24 of the pool: a request names no wider range. */
+            snprintf(ip, sizeof ip, "100.64.0.%ld", a % 256);
+            const char *v[] = {ip, at};
+            r = PQexecParams(c, sql, 2, NULL, v, NULL, NULL, 0);
+            if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+                const char *tk = strstr(PQgetvalue(r, 0, 0), "\"ticket\": ");
+                char ticket[32] = "0";
+                if (tk)
+                    snprintf(ticket, sizeof ticket, "%ld", atol(tk + 10));
+                PQclear(r);
+                const char *tv[] = {ticket};
+                r = PQexecParams(c, "SELECT spoor.lookup_answer($1::bigint)", 1, NULL, tv, NULL,
+                                 NULL, 0);
+            }
+        } else if (kind == 1) {
             const char *v[] = {ip, at};
             r = PQexecParams(c, sql, 2, NULL, v, NULL, NULL, 0);
         } else {
@@ -64,7 +83,7 @@ static void run(PGconn *c, const char *name, const char *sql, long sessions, lon
         }
         lat[i] = now_ms() - t;
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 ||
-            (kind == 1 && strstr(name, "ip") && !strstr(PQgetvalue(r, 0, 0), "\"exact\"")))
+            (kind != 2 && strstr(name, "ip") && !strstr(PQgetvalue(r, 0, 0), "\"exact\"")))
             bad++;
         PQclear(r);
     }
@@ -100,6 +119,33 @@ int main(int argc, char **argv) {
         "SELECT * FROM public.radacct WHERE FramedIPAddress = $1::inet AND AcctStartTime <= "
         "$2::timestamptz AND (AcctStopTime IS NULL OR AcctStopTime >= $2::timestamptz)",
         sessions, pool, k, 1);
+    /* The gated path, as two people would use it: one records the request,
+     * another approves it, the first looks up (autocommit, as the CLI). */
+    const char *setup[] = {
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_analyst') THEN "
+        "CREATE ROLE bench_analyst LOGIN IN ROLE spoor_analyst; END IF; "
+        "IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'bench_approver') THEN "
+        "CREATE ROLE bench_approver LOGIN IN ROLE spoor_approver; END IF; END $$",
+        "SET SESSION AUTHORIZATION bench_analyst", "SET statement_timeout = '60s'", NULL};
+    for (int i = 0; setup[i]; i++)
+        PQclear(PQexec(c, setup[i]));
+    PGresult *r = PQexec(
+        c, "SELECT spoor.request_create('BENCH', 'Court', 'Law', NULL, 'disclosure', now(), NULL, "
+           "'2026-01-01T00:00:00Z', '2026-12-31T00:00:00Z', 1000, "
+           "'[{\"kind\": \"ip\", \"value\": \"100.64.0.0/24\"}]'::jsonb)");
+    char req[32] = "0";
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        snprintf(req, sizeof req, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQclear(PQexec(c, "SET SESSION AUTHORIZATION bench_approver"));
+    const char *rv[] = {req};
+    PQclear(PQexecParams(c, "SELECT spoor.request_decide($1::bigint, true, 'bench')", 1, NULL, rv,
+                         NULL, NULL, 0));
+    PQclear(PQexec(c, "SET SESSION AUTHORIZATION bench_analyst"));
+    char gsql[160];
+    snprintf(gsql, sizeof gsql,
+             "SELECT spoor.trace_ip(%s, $1::inet, $2::timestamptz, NULL, interval '0')", req);
+    run(c, "gated_ip", gsql, sessions, pool, k > 900 ? 900 : k, 3);
     PQfinish(c);
     return 0;
 }
