@@ -15,7 +15,12 @@
  * acknowledged it: if the record is not safe, the NAS retransmits.  A
  * retransmission (same source, identifier and authenticator) is never
  * produced twice: while its first copy is in flight it is ignored, after
- * that it gets the same response again.
+ * that it gets the same response again, for collect.radius_dedup_window.
+ * Replays are refused, counted and not answered (radius_replay.h): the same
+ * packet after that window (also after a restart: the NAS and authenticator
+ * of every acknowledged request are kept in collect.state_dir for
+ * collect.radius_replay_keep), and a request whose Event-Timestamp (plus
+ * Acct-Delay-Time) is further than collect.radius_max_skew from its arrival.
  *
  * Syslog: each message goes to the SMTP topic keyed by the host it names.
  * FreeRADIUS detail files: the detail* files in collect.detail_dir are read
@@ -41,6 +46,7 @@
 #include "radius_detail.h"
 #include "radius_pkt.h"
 #include "radius_render.h"
+#include "radius_replay.h"
 #include "syslog_frame.h"
 #include "timeutil.h"
 
@@ -59,7 +65,6 @@
 
 #define MAX_CLIENTS 256
 #define DEDUP_BUCKETS 4096
-#define DEDUP_KEEP_US (60LL * 1000000) /* a NAS gives up on a request well before this */
 #define SYSLOG_MAX_MSG 65536
 
 /* ---- configuration of NASes -------------------------------------------------- */
@@ -119,6 +124,7 @@ typedef struct collector {
     nas_client clients[MAX_CLIENTS];
     int n_clients;
     dedup *buckets[DEDUP_BUCKETS];
+    radius_replay *replay; /* requests acknowledged, for collect.radius_replay_keep */
     tcp_conn *conns;
     size_t inflight_bytes;
     long inflight_n;
@@ -134,9 +140,9 @@ typedef struct collector {
     size_t detail_ring;
     buf detail_buf;
     /* counters */
-    long long radius_ok, radius_dup, radius_unknown_nas, radius_bad_auth, radius_malformed,
-        radius_backpressure, syslog_msgs, syslog_udp_dropped, syslog_truncated, detail_records,
-        produce_failed, acks;
+    long long radius_ok, radius_dup, radius_replayed, radius_stale, radius_no_event_ts,
+        radius_unknown_nas, radius_bad_auth, radius_malformed, radius_backpressure, syslog_msgs,
+        syslog_udp_dropped, syslog_truncated, detail_records, produce_failed, acks;
     int64_t last_warn_us;
     long suppressed;
 } collector;
@@ -323,7 +329,7 @@ static void dedup_expire(void) {
         while (*pp) {
             dedup *d = *pp;
             /* One still in flight is kept: its delivery report points at it. */
-            if (d->acked && now - d->seen > DEDUP_KEEP_US) {
+            if (d->acked && now - d->seen > G.cfg.collect_radius_dedup_window * 1000000LL) {
                 *pp = d->next;
                 free(d);
             } else
@@ -377,12 +383,31 @@ static void radius_recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const stru
         dedup *d = G.buckets[hb];
         while (d && !(d->id == pk.id && !memcmp(d->auth, pk.auth, 16) && same_host(sa, &d->peer)))
             d = d->next;
+        int64_t now = timeutil_now(), event_us = 0;
+        int has_event = 0;
         if (d) {
             /* A retransmission: answer it if its first copy is safe, else wait. */
             G.radius_dup++;
             memcpy(&d->peer, sa, sa_len(sa));
             if (d->acked)
                 send_response(d);
+        } else if (G.replay && radius_replay_seen(G.replay, sa, pk.auth, now)) {
+            /* The same packet after the retransmission window: a replay. */
+            G.radius_replayed++;
+            warn_limited("radius: replayed request from %s refused (id %d, stored before)", peer,
+                         pk.id);
+        } else if (radius_replay_stale(&pk, now, G.cfg.collect_radius_max_skew * 1000000LL,
+                                       &event_us, &has_event)) {
+            G.radius_stale++;
+            warn_limited("radius: request from %s refused: Event-Timestamp %lld is %+lld s from "
+                         "its arrival (collect.radius_max_skew %lld s): stale or replayed",
+                         peer, (long long)(event_us / 1000000),
+                         (long long)((event_us - now) / 1000000), G.cfg.collect_radius_max_skew);
+        } else if (!has_event && G.cfg.collect_radius_require_event_timestamp) {
+            G.radius_no_event_ts++;
+            warn_limited("radius: request from %s refused: no Event-Timestamp "
+                         "(collect.radius_require_event_timestamp)",
+                         peer);
         } else if (G.paused) {
             G.radius_backpressure++;
             warn_limited("radius: buffer full, request from %s left unanswered (it will be "
@@ -768,6 +793,10 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
         if (f->kind == REC_RADIUS && f->d) {
             f->d->acked = 1;
             f->d->seen = timeutil_now();
+            /* Stored: from now on the same packet is a replay, also after a restart. */
+            if (G.replay && radius_replay_add(G.replay, (struct sockaddr *)&f->d->peer, f->d->auth,
+                                              f->d->seen) < 0)
+                log_error("radius: cannot record a request against replays: %s", strerror(errno));
             send_response(f->d);
             G.radius_ok++;
         } else if (f->kind == REC_DETAIL)
@@ -807,13 +836,15 @@ static void kpoll_cb(uv_poll_t *h, int status, int events) {
 }
 
 static void print_stats(void) {
-    log_info("radius: %lld answered, %lld retransmissions, %lld unknown NAS, %lld bad "
+    log_info("radius: %lld answered, %lld retransmissions, %lld replayed, %lld stale, %lld "
+             "without Event-Timestamp, %lld unknown NAS, %lld bad "
              "authenticator, %lld malformed, %lld unanswered (buffer full); syslog: %lld "
              "messages, %lld UDP dropped (buffer full), %lld truncated; detail: %lld records; "
              "kafka: %lld acknowledged, %lld failed, %ld in flight",
-             G.radius_ok, G.radius_dup, G.radius_unknown_nas, G.radius_bad_auth, G.radius_malformed,
-             G.radius_backpressure, G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated,
-             G.detail_records, G.acks, G.produce_failed, G.inflight_n);
+             G.radius_ok, G.radius_dup, G.radius_replayed, G.radius_stale, G.radius_no_event_ts,
+             G.radius_unknown_nas, G.radius_bad_auth, G.radius_malformed, G.radius_backpressure,
+             G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated, G.detail_records, G.acks,
+             G.produce_failed, G.inflight_n);
 }
 
 static void tick_cb(uv_timer_t *t) {
@@ -824,6 +855,8 @@ static void tick_cb(uv_timer_t *t) {
     if (++n % 20 == 0) {
         dedup_expire();
         detail_save();
+        if (G.replay)
+            radius_replay_sync(G.replay);
     }
     if (n % 1200 == 0)
         print_stats();
@@ -948,6 +981,22 @@ int main(int argc, char **argv) {
         log_fatal("%s", err);
     if (G.have_radius && G.n_clients == 0)
         log_fatal("collect.radius_listen is set but collect.radius_clients names no NAS");
+    if (G.have_radius && G.cfg.collect_radius_max_skew >= G.cfg.collect_radius_replay_keep)
+        /* A replay older than the keep is caught only by the skew check. */
+        log_fatal("collect.radius_max_skew (%lld s) must be shorter than "
+                  "collect.radius_replay_keep (%lld s), or old replays would pass both checks",
+                  G.cfg.collect_radius_max_skew, G.cfg.collect_radius_replay_keep);
+    if (G.have_radius) {
+        /* What was acknowledged before a restart is still a replay after it. */
+        char rp[4200];
+        snprintf(rp, sizeof rp, "%s/radius-seen", G.cfg.collect_state_dir);
+        G.replay = radius_replay_open(rp, G.cfg.collect_radius_replay_keep * 1000000LL,
+                                      timeutil_now(), err, sizeof err);
+        if (!G.replay)
+            log_fatal("radius replay record: %s (collect.state_dir must be writable)", err);
+        log_info("radius: %zu requests of the last %lld s remembered against replays",
+                 radius_replay_count(G.replay), G.cfg.collect_radius_replay_keep);
+    }
     G.rk = make_producer(err, sizeof err);
     if (!G.rk)
         log_fatal("kafka: %s", err);
@@ -1028,6 +1077,7 @@ int main(int argc, char **argv) {
     rd_kafka_topic_destroy(G.t_radius);
     rd_kafka_topic_destroy(G.t_smtp);
     rd_kafka_destroy(G.rk);
+    radius_replay_free(G.replay);
     close(G.pipe_fd[0]);
     close(G.pipe_fd[1]);
     for (int b = 0; b < DEDUP_BUCKETS; b++)

@@ -75,6 +75,18 @@ static const conf_def config_defs[] = {
      "FreeRADIUS detail-file folder to follow (empty: off)"},
     {"collect.state_dir", CONF_STR, "/var/lib/spoor-collect", NOB, F(collect_state_dir), 0,
      "where spoor-collect keeps its detail-file positions"},
+    {"collect.radius_dedup_window", CONF_DURATION, "60s", 1, 3600, F(collect_radius_dedup_window),
+     0, "how long a RADIUS retransmission is answered again and produced once"},
+    {"collect.radius_max_skew", CONF_DURATION, "1d", 1, 30 * 86400, F(collect_radius_max_skew), 0,
+     "a request with Event-Timestamp arriving further than this from it (+ Acct-Delay-Time) is "
+     "refused as stale or replayed"},
+    {"collect.radius_replay_keep", CONF_DURATION, "7d", 60, 400 * 86400,
+     F(collect_radius_replay_keep), 0,
+     "how long each NAS's accepted request authenticators are kept (state_dir) to refuse replays"},
+    {"collect.radius_require_event_timestamp", CONF_BOOL, "no", 0, 1,
+     F(collect_radius_require_event_timestamp), 0,
+     "refuse Accounting-Requests without Event-Timestamp (their replays are caught only while "
+     "kept)"},
     {"collect.max_buffer", CONF_SIZE, "64M", 65536, 4LL * 1024 * 1024 * 1024, F(collect_max_buffer),
      0, "bytes of records awaiting Kafka before RADIUS acks stop and TCP reads pause"},
     {"sql_dir", CONF_STR, "", NOB, F(sql_dir), 0, "migrations folder (empty: built-in location)"},

@@ -52,6 +52,10 @@ typedef struct spoor_config {
     char *collect_detail_dir;
     char *collect_state_dir;
     long long collect_max_buffer;
+    long long collect_radius_dedup_window; /* seconds */
+    long long collect_radius_max_skew;     /* seconds */
+    long long collect_radius_replay_keep;  /* seconds */
+    int collect_radius_require_event_timestamp;
     char *sql_dir;
     char *log_level;
     char *log_file;

@@ -163,11 +163,16 @@ LANGUAGE sql IMMUTABLE SET search_path = pg_catalog AS $$
                 ELSE jsonb_build_object('start', p->'start', 'stop', p->'stop') END
 $$;
 ALTER FUNCTION lease_at(inet, timestamptz, interval) RENAME TO lease_at_full;
+-- PL/pgSQL, so the lookup runs once: as a SQL function whose subquery the
+-- planner flattened, it ran once for each of the three uses of its result.
 CREATE FUNCTION lease_at(p_ip inet, p_at timestamptz, p_tol interval) RETURNS jsonb
-LANGUAGE sql STABLE SET search_path = pg_catalog, spoor, pg_temp AS $$
-    SELECT r || jsonb_build_object('nearest_before', spoor.lookup_gap_only(r->'nearest_before'),
-                                   'nearest_after', spoor.lookup_gap_only(r->'nearest_after'))
-    FROM (SELECT spoor.lease_at_full(p_ip, p_at, p_tol) AS r) x
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor, pg_temp AS $$
+DECLARE
+    r jsonb := spoor.lease_at_full(p_ip, p_at, p_tol);
+BEGIN
+    RETURN r || jsonb_build_object('nearest_before', spoor.lookup_gap_only(r->'nearest_before'),
+                                   'nearest_after', spoor.lookup_gap_only(r->'nearest_after'));
+END
 $$;
 
 CREATE OR REPLACE FUNCTION trace_message_id_core(p_request bigint, p_message_id text, p_tolerance interval)

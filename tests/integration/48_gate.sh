@@ -158,6 +158,10 @@ out=$(as gina request assign "$req" ivan 2>&1)
 t_match "an analyst cannot assign anyone" "$out" 'permission denied|refused'
 out=$(as ivan --json trace ip "$ip" --at "$time" --request "$req")
 t_eq "… after which the assigned analyst may look up" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" "$user"
+out=$(as dora trace ip "$ip" --at "$time" --request "$req" 2>&1)
+t_match "an auditor cannot run lookups" "$out" 'permission denied'
+out=$(PGUSER=dora psql -X -q -tA -c "select count(*) from spoor.request_result" 2>&1)
+t_match "an auditor cannot read kept results from psql" "$out" 'permission denied'
 n0=$(t_psql -c "select count(*) from spoor.audit where actor = 'dora' and action = 'case.read'")
 out=$(as dora request show "$req" --json)
 t_match "an auditor reads a case" "$out" "$ip"
@@ -171,6 +175,8 @@ t_person lena analyst
 out=$(as adm1 user add adm1 --role retention 2>&1); rc=$?
 t_eq "an admin cannot grant themselves a right (exit 1)" "$rc" 1
 t_match "… told why" "$out" 'nobody grants a right to themselves'
+t_eq "… and the attempt is audited under the admin's name" \
+  "$(t_psql -c "select count(*) from spoor.audit where action = 'user.add' and actor = 'adm1' and outcome = 'denied' and params->>'user' = 'adm1'")" 1
 out=$(as adm1 user add spoor_analyst --role admin 2>&1)
 t_match "no role is granted to a Spoor group role" "$out" 'not a person'
 t_eq "… spoor_analyst is still no admin" "$(t_psql -c "select pg_has_role('spoor_analyst', 'spoor_admin', 'MEMBER')")" f

@@ -30,6 +30,8 @@ collect.radius_clients = 127.0.0.1=$W/nas1.secret
 collect.syslog_listen = 127.0.0.1:$P_S
 collect.detail_dir = $W/detail
 collect.state_dir = $W/state
+collect.radius_dedup_window = 5s
+collect.radius_max_skew = 1h
 log.level = info
 CONF
 "$B/spoor-topics" --brokers "$SPOOR_KAFKA_BROKERS" --wait 60 --create c80.smtp --create c80.radius >/dev/null
@@ -74,6 +76,26 @@ t_eq "the request with a Message-Authenticator is stored" "$(rows "session_key =
 t_eq "the wrong-secret request is not stored" "$(rows "acct_session_id = 'bad'")" 0
 kill -0 $col && t_ok "garbage on the RADIUS port: still running" || t_fail "garbage on the RADIUS port: still running"
 
+# ---- replays ------------------------------------------------------------------------------
+# The captured request again, after the retransmission window: refused, not
+# answered, not stored twice.
+sleep 6
+n=$(rp_radius_replay 127.0.0.1 $P_R "$W/p4.bin" 1 0)
+t_eq "a captured request replayed after the retransmission window gets no answer" "$n" 0
+# Event-Timestamp two hours before its arrival, with no Acct-Delay-Time: stale.
+rp_radius_packet "$SECRET" Start "User-Name = \"old@isp.example\", Acct-Session-Id = \"r80-stale\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.7, Event-Timestamp = $((now - 7200))" "$W/stale.bin"
+n=$(rp_radius_replay 127.0.0.1 $P_R "$W/stale.bin" 1 0)
+t_eq "a request whose Event-Timestamp is hours before its arrival is refused (stale or replayed)" "$n" 0
+# The same age, but the NAS says it has been trying for two hours: genuine.
+rp_radius_packet "$SECRET" Start "User-Name = \"late@isp.example\", Acct-Session-Id = \"r80-late\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.8, Event-Timestamp = $((now - 7200)), Acct-Delay-Time = 7200" "$W/late.bin"
+n=$(rp_radius_replay 127.0.0.1 $P_R "$W/late.bin" 1 0)
+t_eq "…one delayed as long as its Acct-Delay-Time says is answered" "$n" 1
+wait_rows "session_key = '192.0.2.1/r80-late'" 1
+sleep 1
+t_eq "…and stored; the stale one is not, nor the replay a second time" \
+  "$(rows "session_key in ('192.0.2.1/r80-late', '192.0.2.1/r80-stale')")/$(rows "session_key = '192.0.2.1/c80-4'")" "1/1"
+t_eq "the collector keeps what it acknowledged, against replays, in its state folder" "$([ -s "$W/state/radius-seen" ] && echo kept)" kept
+
 r=$(as alice request create --case C80 --authority Court --basis Law --from "$(date -u -d @$((now - 3600)) +%FT%TZ)" \
   --to "$(date -u -d @$((now + 3600)) +%FT%TZ)" --ip 100.64.8.2 --ip 100.64.8.3 --ip 127.0.0.1 --message-id 'c80-1@client.spoor.test' | sed -n 's/^request \([0-9]*\).*/\1/p')
 as bob request approve "$r" >/dev/null
@@ -115,6 +137,11 @@ wait_rows "session_key like '192.0.2.9/d%'" 4
 sleep 1
 t_eq "after a restart and a rotation: each record exactly once" \
   "$(t_psql -c "select count(*) || '/' || count(distinct session_key) from spoor.radius_event where session_key like '192.0.2.9/d%'")" "4/4"
+n=$(rp_radius_replay 127.0.0.1 $P_R "$W/p4.bin" 1 0)
+t_eq "after a restart, the captured request replayed gets no answer" "$n" 0
+sleep 1
+t_eq "…and is not stored again" "$(rows "session_key = '192.0.2.1/c80-4'")" 1
+t_match "…the restarted collector remembered the requests it had acknowledged" "$(cat "$W/collect.log")" 'radius: [1-9][0-9]* requests of the last [0-9]+ s remembered against replays'
 
 # ---- broker outage ------------------------------------------------------------------------
 rp_radius_packet "$SECRET" Start "User-Name = \"sub5@isp.example\", Acct-Session-Id = \"c80-5\", NAS-IP-Address = 192.0.2.1, Framed-IP-Address = 100.64.8.5, Event-Timestamp = $now" "$W/p5.bin"
@@ -155,6 +182,7 @@ fi
 kill -TERM $col; wait $col; rc=$?
 t_eq "SIGTERM at the end: exit 0" "$rc" 0
 t_match "the collector counted what it refused" "$(cat "$W/collect.log")" '[1-9][0-9]* bad authenticator'
+t_match "…replays and stale requests among them" "$(cat "$W/collect.log")" '[1-9][0-9]* replayed, [1-9][0-9]* stale'
 kill -TERM $ing; wait $ing
 t_eq "consumed = stored + quarantined" "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
 
