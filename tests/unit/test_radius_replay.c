@@ -39,7 +39,7 @@ static void test_persisted(void) {
     CHECK_INT(radius_replay_seen(r, (struct sockaddr *)&n1, a1, now + 10 * S), 1);
     CHECK_INT(radius_replay_seen(r, (struct sockaddr *)&n2, a1, now), 0); /* another NAS */
     CHECK_INT(radius_replay_seen(r, (struct sockaddr *)&n1, a2, now), 0); /* another packet */
-    for (int i = 0; i < 5000; i++) {                                       /* the table grows */
+    for (int i = 0; i < 5000; i++) {                                      /* the table grows */
         uint8_t a[16] = {0};
         memcpy(a, &i, sizeof i);
         radius_replay_add(r, (struct sockaddr *)&n2, a, now + i);
@@ -68,8 +68,8 @@ static void test_persisted(void) {
 
 static void test_unwritable(void) {
     char err[256];
-    radius_replay *r =
-        radius_replay_open("/nonexistent-dir/radius-seen", 3600 * S, 1800000000LL * S, err, sizeof err);
+    radius_replay *r = radius_replay_open("/nonexistent-dir/radius-seen", 3600 * S,
+                                          1800000000LL * S, err, sizeof err);
     CHECK(r == NULL);
     CHECK(strstr(err, "/nonexistent-dir/radius-seen") != NULL);
 }
@@ -100,12 +100,12 @@ static void test_skew(void) {
         int64_t arrival_s;
         int want_stale, want_event;
     } cases[] = {
-        {{55}, {1800000000u}, 1, 1800000010LL, 0, 1},            /* on time */
-        {{55}, {1800000000u}, 1, 1800007200LL, 1, 1},            /* two hours late */
-        {{55, 41}, {1800000000u, 7200}, 2, 1800007200LL, 0, 1},  /* ... as its delay says */
-        {{55, 41}, {1800000000u, 60}, 2, 1800007200LL, 1, 1},    /* a delay that does not cover it */
-        {{55}, {1800001000u}, 1, 1800000000LL, 1, 1},            /* from the future */
-        {{41}, {30}, 1, 1800007200LL, 0, 0},                     /* no Event-Timestamp */
+        {{55}, {1800000000u}, 1, 1800000010LL, 0, 1},           /* on time */
+        {{55}, {1800000000u}, 1, 1800007200LL, 1, 1},           /* two hours late */
+        {{55, 41}, {1800000000u, 7200}, 2, 1800007200LL, 0, 1}, /* ... as its delay says */
+        {{55, 41}, {1800000000u, 60}, 2, 1800007200LL, 1, 1},   /* a delay that does not cover it */
+        {{55}, {1800001000u}, 1, 1800000000LL, 1, 1},           /* from the future */
+        {{41}, {30}, 1, 1800007200LL, 0, 0},                    /* no Event-Timestamp */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t p[64];
