@@ -52,6 +52,13 @@ typedef struct quar_row {
     int idx;
 } quar_row;
 
+/* A run of an evidence block's lines that arrived from one peer: from line
+ * IDX of block BLOCK until the block's next run (peer NULL: none known). */
+typedef struct peer_run {
+    int block, idx;
+    const char *peer; /* arena */
+} peer_run;
+
 typedef struct source_state {
     char *source;
     int part;
@@ -84,6 +91,8 @@ struct batch {
     int n_src, cap_src;
     evidence_block *blocks;
     int n_blocks, cap_blocks;
+    peer_run *runs;
+    size_t n_runs, cap_runs;
     reason_count reasons[64];
     int n_reasons;
     batch_counts counts;
@@ -169,6 +178,7 @@ void batch_reset(batch *b) {
     for (int i = 0; i < b->n_src; i++)
         free(b->src[i].source);
     b->n_blocks = b->n_src = 0;
+    b->n_runs = 0;
     b->n_smtp = b->n_radius = b->n_quar = 0;
     b->n_reasons = 0;
     b->n_records = 0;
@@ -188,6 +198,7 @@ void batch_free(batch *b) {
     free(b->quar);
     free(b->src);
     free(b->blocks);
+    free(b->runs);
     for (int i = 0; i < b->n_zones; i++) {
         free(b->zones[i].host);
         free(b->zones[i].zone);
@@ -258,6 +269,24 @@ static int block_for(batch *b, const char *kind, int64_t day, int src) {
     return b->n_blocks++;
 }
 
+/* Adds IN's line to block BLK and notes the peer it came from when it
+ * differs from the previous line's in that block. */
+static int block_add(batch *b, int blk, const batch_input *in) {
+    int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+    const char *last = NULL;
+    for (size_t i = b->n_runs; i-- > 0;)
+        if (b->runs[i].block == blk) {
+            last = b->runs[i].peer;
+            break;
+        }
+    const char *peer = in->peer && *in->peer ? in->peer : NULL;
+    if (peer ? !last || strcmp(last, peer) : last != NULL) {
+        GROW(b->runs, b->n_runs, b->cap_runs);
+        b->runs[b->n_runs++] = (peer_run){blk, idx, peer ? arena_strdup(&b->mem, peer) : NULL};
+    }
+    return idx;
+}
+
 static int64_t day_of(int64_t us) {
     int64_t d = us / DAY_US;
     if (us < 0 && us % DAY_US)
@@ -291,7 +320,7 @@ static void quarantine(batch *b, const batch_input *in, int src, const char *kin
     q->src = src;
     q->pos = in->pos;
     q->block = blk;
-    q->idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+    q->idx = block_add(b, blk, in);
     b->src[src].quarantined++;
     b->counts.quarantined++;
     count_reason(b, reason);
@@ -504,7 +533,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
             return;
         if (pr.kind != POSTFIX_NOT_POSTFIX) {
             int blk = block_for(b, "smtp", day_of(ts), src);
-            int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+            int idx = block_add(b, blk, in);
             add_postfix(b, &pr, ts, host, src, in, blk, idx);
             b->src[src].stored++;
             b->counts.stored++;
@@ -513,7 +542,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
         if (!(sr.app.len >= 4 && strncmp(sr.app.p, "exim", 4) == 0)) {
             /* Another program's line (amavis, dovecot, ...): evidence only. */
             int blk = block_for(b, "smtp", day_of(ts), src);
-            evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+            block_add(b, blk, in);
             b->src[src].stored++;
             b->counts.stored++;
             return;
@@ -539,7 +568,7 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
     if (past_retention(b, in, src, 0, ts))
         return;
     int blk = block_for(b, "smtp", day_of(ts), src);
-    int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
+    int idx = block_add(b, blk, in);
     add_exim(b, &er, ts, host, src, in, blk, idx);
     b->src[src].stored++;
     b->counts.stored++;
@@ -576,7 +605,7 @@ static void add_radius(batch *b, const batch_input *in, int src) {
     if (past_retention(b, in, src, 1, x->event))
         return;
     r->block = block_for(b, "radius", day_of(x->event), src);
-    r->idx = evidence_block_add(&b->blocks[r->block], in->data, in->len, in->pos);
+    r->idx = block_add(b, r->block, in);
     b->n_radius++;
     b->src[src].stored++;
     b->counts.stored++;
@@ -605,6 +634,8 @@ static void add_one(batch *b, const batch_input *in, const char *force_reason,
     keep->source = arena_strdup(&b->mem, in->source);
     keep->data = arena_strndup(&b->mem, in->data, in->len);
     keep->host = in->host ? arena_strdup(&b->mem, in->host) : NULL;
+    keep->refused = in->refused ? arena_strdup(&b->mem, in->refused) : NULL;
+    keep->peer = in->peer ? arena_strdup(&b->mem, in->peer) : NULL;
     int src = source_index(b, in);
     source_state *s = &b->src[src];
     if (in->pos + 1 > s->next)
@@ -615,6 +646,10 @@ static void add_one(batch *b, const batch_input *in, const char *force_reason,
     const char *kind = in->format == BATCH_RADIUS ? "radius" : "smtp";
     if (force_reason) {
         quarantine(b, in, src, kind, force_reason, force_detail);
+        return;
+    }
+    if (in->refused) { /* the collector's peer check: see batch_input */
+        quarantine(b, in, src, kind, "host_not_allowed", in->refused);
         return;
     }
     if (in->len > b->opts.max_line) {
@@ -1181,6 +1216,23 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
                                "pos, block_id, block_idx) FROM STDIN",
                                copy_smtp, &cls, err, errlen) < 0)
         return cls;
+    if (b->n_runs) {
+        /* The peers the lines arrived from, beside their blocks. */
+        buf_reset(c);
+        if (pgcopy_begin(conn,
+                         "COPY spoor.evidence_peer (day, block_id, block_idx, peer) FROM STDIN",
+                         &cls, err, errlen) < 0)
+            return cls;
+        for (size_t i = 0; i < b->n_runs; i++) {
+            const peer_run *pr = &b->runs[i];
+            char day[16];
+            day_text(b->blocks[pr->block].day, day, sizeof day);
+            buf_printf(c, "%s\t%lld\t%d\t%s\n", day, (long long)b->blocks[pr->block].block_id,
+                       pr->idx, pr->peer ? pr->peer : "\\N");
+        }
+        if (pgcopy_finish(conn, c, 1, &cls, err, errlen) < 0)
+            return cls;
+    }
     if (b->n_smtp) {
         int hc = record_mta_hosts(b, conn, err, errlen);
         if (hc != PG_OK)
@@ -1274,6 +1326,8 @@ static void rebuild(batch *b) {
         in[i].source = arena_strdup(&keep, b->inputs[i].source);
         in[i].data = arena_strndup(&keep, b->inputs[i].data, b->inputs[i].len);
         in[i].host = b->inputs[i].host ? arena_strdup(&keep, b->inputs[i].host) : NULL;
+        in[i].refused = b->inputs[i].refused ? arena_strdup(&keep, b->inputs[i].refused) : NULL;
+        in[i].peer = b->inputs[i].peer ? arena_strdup(&keep, b->inputs[i].peer) : NULL;
     }
     batch_reset(b);
     pthread_mutex_lock(&parse_lock);

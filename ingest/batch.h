@@ -42,6 +42,13 @@ typedef struct batch_input {
     const char *data; /* the raw record (borrowed, copied into evidence) */
     size_t len;
     const char *host; /* host for records that do not name one (bare Exim lines) */
+    /* Set by spoor-collect (a Kafka header) when the peer that sent the line
+     * may not speak for the host it names (collect.syslog_sources): the
+     * record is quarantined as host_not_allowed with this as its detail. */
+    const char *refused;
+    /* The address spoor-collect received the line from (a Kafka header), or
+     * NULL: kept beside the evidence (spoor.evidence_peer). */
+    const char *peer;
 } batch_input;
 
 typedef struct batch_opts {

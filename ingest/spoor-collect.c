@@ -22,7 +22,13 @@
  * collect.radius_replay_keep), and a request whose Event-Timestamp (plus
  * Acct-Delay-Time) is further than collect.radius_max_skew from its arrival.
  *
- * Syslog: each message goes to the SMTP topic keyed by the host it names.
+ * Syslog: each message goes to the SMTP topic keyed by the host it names,
+ * with the peer it came from in a Kafka header (spoor-peer).  Only the peers
+ * collect.syslog_sources names may send: another's TCP connection is closed
+ * and its datagrams dropped, counted.  A line naming a host its peer may not
+ * speak for is still produced, marked (spoor-refused), and spoor-ingest
+ * quarantines it as host_not_allowed: kept as evidence of the attempt, never
+ * taken for our MTA's word.
  * FreeRADIUS detail files: the detail* files in collect.detail_dir are read
  * oldest first (by name) and the last one followed as it grows; a position (file, inode, offset of
  * the last record Kafka acknowledged) is kept in collect.state_dir, so a restart produces nothing
@@ -48,6 +54,7 @@
 #include "radius_render.h"
 #include "radius_replay.h"
 #include "syslog_frame.h"
+#include "syslog_sources.h"
 #include "timeutil.h"
 
 #include <arpa/inet.h>
@@ -104,6 +111,7 @@ typedef struct tcp_conn {
     uv_tcp_t h;
     syslog_frame fr;
     char peer[64];
+    const syslog_source *src; /* what collect.syslog_sources allows this peer */
     int reading;
     struct tcp_conn *prev, *next;
 } tcp_conn;
@@ -123,6 +131,7 @@ typedef struct collector {
     int stopping, fatal;
     nas_client clients[MAX_CLIENTS];
     int n_clients;
+    syslog_sources sources;
     dedup *buckets[DEDUP_BUCKETS];
     radius_replay *replay; /* requests acknowledged, for collect.radius_replay_keep */
     tcp_conn *conns;
@@ -142,7 +151,8 @@ typedef struct collector {
     /* counters */
     long long radius_ok, radius_dup, radius_replayed, radius_stale, radius_no_event_ts,
         radius_unknown_nas, radius_bad_auth, radius_malformed, radius_backpressure, syslog_msgs,
-        syslog_udp_dropped, syslog_truncated, detail_records, produce_failed, acks;
+        syslog_udp_dropped, syslog_truncated, syslog_peer_refused, syslog_host_refused,
+        detail_records, produce_failed, acks;
     int64_t last_warn_us;
     long suppressed;
 } collector;
@@ -286,13 +296,21 @@ static void update_pause(void) {
     }
 }
 
-/* Produces one record; the flight record F is freed by the delivery report. */
-static int produce(rd_kafka_topic_t *t, const char *key, const void *p, size_t n, inflight *f) {
+/* Produces one record with the Kafka headers H (taken over, may be NULL);
+ * the flight record F is freed by the delivery report. */
+static int produce_h(rd_kafka_topic_t *t, const char *key, const void *p, size_t n,
+                     rd_kafka_headers_t *h, inflight *f) {
     f->bytes = n;
-    if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)p, n, key,
-                         key ? strlen(key) : 0, f) != 0) {
-        warn_limited("kafka produce: %s", rd_kafka_err2str(rd_kafka_last_error()));
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(G.rk, RD_KAFKA_V_RKT(t), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE((void *)p, n),
+                          RD_KAFKA_V_KEY(key, key ? strlen(key) : 0), RD_KAFKA_V_HEADERS(h),
+                          RD_KAFKA_V_OPAQUE(f), RD_KAFKA_V_END);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        warn_limited("kafka produce: %s", rd_kafka_err2str(e));
         G.produce_failed++;
+        if (h)
+            rd_kafka_headers_destroy(h); /* kept by librdkafka only on success */
         free(f);
         return -1;
     }
@@ -300,6 +318,10 @@ static int produce(rd_kafka_topic_t *t, const char *key, const void *p, size_t n
     G.inflight_n++;
     update_pause();
     return 0;
+}
+
+static int produce(rd_kafka_topic_t *t, const char *key, const void *p, size_t n, inflight *f) {
+    return produce_h(t, key, p, n, NULL, f);
 }
 
 /* ---- RADIUS ----------------------------------------------------------------------------- */
@@ -477,16 +499,27 @@ static void syslog_host(const char *m, size_t n, const char *fallback, char *out
         snprintf(out, outn, "%s", fallback);
 }
 
-static void syslog_message(const char *peer, const char *m, size_t n) {
+static void syslog_message(const char *peer, const syslog_source *src, const char *m, size_t n) {
     while (n && (m[n - 1] == '\n' || m[n - 1] == '\r' || m[n - 1] == '\0'))
         n--;
     if (!n)
         return;
     char host[256];
     syslog_host(m, n, peer, host, sizeof host);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+    rd_kafka_header_add(h, "spoor-peer", -1, peer, -1);
+    if (!syslog_sources_may_speak(src, host)) {
+        /* Produced all the same, marked: ingest quarantines it with the reason. */
+        char why[400];
+        snprintf(why, sizeof why, "peer %s may not send lines as host %s (collect.syslog_sources)",
+                 peer, host);
+        rd_kafka_header_add(h, "spoor-refused", -1, why, -1);
+        G.syslog_host_refused++;
+        warn_limited("syslog: %s", why);
+    }
     inflight *f = mem_zalloc(sizeof *f);
     f->kind = REC_SYSLOG;
-    if (produce(G.t_smtp, host, m, n, f) == 0)
+    if (produce_h(G.t_smtp, host, m, n, h, f) == 0)
         G.syslog_msgs++;
 }
 
@@ -497,7 +530,7 @@ static void frame_cb(void *arg, const char *msg, size_t len, int flags) {
         G.syslog_truncated++;
         warn_limited("syslog: message from %s longer than %d bytes, cut", c->peer, SYSLOG_MAX_MSG);
     }
-    syslog_message(c->peer, msg, len);
+    syslog_message(c->peer, c->src, msg, len);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
@@ -547,8 +580,18 @@ static void accept_cb(uv_stream_t *server, int status) {
     }
     struct sockaddr_storage ss;
     int len = sizeof ss;
-    if (uv_tcp_getpeername(&c->h, (struct sockaddr *)&ss, &len) == 0)
+    if (uv_tcp_getpeername(&c->h, (struct sockaddr *)&ss, &len) == 0) {
         addr_text((struct sockaddr *)&ss, c->peer, sizeof c->peer);
+        c->src = syslog_sources_find(&G.sources, (struct sockaddr *)&ss);
+    }
+    if (!c->src) {
+        /* Not a peer that may send: nothing it says is read. */
+        G.syslog_peer_refused++;
+        warn_limited("syslog: connection from %s refused (not in collect.syslog_sources)",
+                     *c->peer ? c->peer : "an unknown peer");
+        uv_close((uv_handle_t *)&c->h, conn_close_cb);
+        return;
+    }
     c->next = G.conns;
     if (G.conns)
         G.conns->prev = c;
@@ -564,12 +607,16 @@ static void syslog_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struc
     if (n > 0 && sa && !G.stopping) {
         char peer[64];
         addr_text(sa, peer, sizeof peer);
-        if (G.paused) {
+        const syslog_source *src = syslog_sources_find(&G.sources, sa);
+        if (!src) {
+            G.syslog_peer_refused++;
+            warn_limited("syslog: datagram from %s refused (not in collect.syslog_sources)", peer);
+        } else if (G.paused) {
             G.syslog_udp_dropped++;
             warn_limited("syslog: buffer full, UDP datagram from %s dropped (UDP cannot wait)",
                          peer);
         } else
-            syslog_message(peer, b->base, (size_t)n);
+            syslog_message(peer, src, b->base, (size_t)n);
     }
     free(b->base);
 }
@@ -839,12 +886,13 @@ static void print_stats(void) {
     log_info("radius: %lld answered, %lld retransmissions, %lld replayed, %lld stale, %lld "
              "without Event-Timestamp, %lld unknown NAS, %lld bad "
              "authenticator, %lld malformed, %lld unanswered (buffer full); syslog: %lld "
-             "messages, %lld UDP dropped (buffer full), %lld truncated; detail: %lld records; "
+             "messages, %lld UDP dropped (buffer full), %lld truncated, %lld from refused peers, "
+             "%lld naming a host their peer may not; detail: %lld records; "
              "kafka: %lld acknowledged, %lld failed, %ld in flight",
              G.radius_ok, G.radius_dup, G.radius_replayed, G.radius_stale, G.radius_no_event_ts,
              G.radius_unknown_nas, G.radius_bad_auth, G.radius_malformed, G.radius_backpressure,
-             G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated, G.detail_records, G.acks,
-             G.produce_failed, G.inflight_n);
+             G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated, G.syslog_peer_refused,
+             G.syslog_host_refused, G.detail_records, G.acks, G.produce_failed, G.inflight_n);
 }
 
 static void tick_cb(uv_timer_t *t) {
@@ -981,6 +1029,12 @@ int main(int argc, char **argv) {
         log_fatal("%s", err);
     if (G.have_radius && G.n_clients == 0)
         log_fatal("collect.radius_listen is set but collect.radius_clients names no NAS");
+    if (G.have_syslog &&
+        syslog_sources_parse(G.cfg.collect_syslog_sources, &G.sources, err, sizeof err) < 0)
+        log_fatal("%s", err);
+    if (G.have_syslog && G.sources.n == 0)
+        log_fatal("collect.syslog_listen is set but collect.syslog_sources names no peer: list the "
+                  "MTAs that may send, ADDRESS[/BITS]=HOST|HOST,... (or =* for any host name)");
     if (G.have_radius && G.cfg.collect_radius_max_skew >= G.cfg.collect_radius_replay_keep)
         /* A replay older than the keep is caught only by the skew check. */
         log_fatal("collect.radius_max_skew (%lld s) must be shorter than "

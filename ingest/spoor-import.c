@@ -107,7 +107,7 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
             pos++;
             continue;
         }
-        batch_input in = {source, 0, pos++, ref, fmt, rec, len, host};
+        batch_input in = {source, 0, pos++, ref, fmt, rec, len, host, NULL, NULL};
         batch_add(b, &in);
         if ((long long)batch_size(b) >= cfg->ingest_batch_records || stop_flag) {
             const batch_counts *c = batch_get_counts(b);

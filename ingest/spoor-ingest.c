@@ -459,6 +459,30 @@ static void handle_message(ingest *g, rd_kafka_message_t *m) {
         host[m->key_len] = '\0';
         hostp = host;
     }
+    /* spoor-collect marks a line whose peer may not speak for its host. */
+    char refused[512];
+    const char *refusedp = NULL;
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *hv = NULL;
+    size_t hl = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, "spoor-refused", &hv, &hl) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hv) {
+        snprintf(refused, sizeof refused, "%.*s",
+                 (int)(hl < sizeof refused ? hl : sizeof refused - 1), (const char *)hv);
+        refusedp = refused;
+    }
+    char peer[64];
+    const char *peerp = NULL;
+    if (hdrs &&
+        rd_kafka_header_get_last(hdrs, "spoor-peer", &hv, &hl) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hv && hl > 0 && hl < sizeof peer) {
+        memcpy(peer, hv, hl);
+        peer[hl] = '\0';
+        /* An address, or nothing: it goes into an inet column. */
+        if (strspn(peer, "0123456789abcdefABCDEF.:") == hl)
+            peerp = peer;
+    }
     rd_kafka_timestamp_type_t tt;
     int64_t ts_ms = rd_kafka_message_timestamp(m, &tt);
     batch_input in = {topic,
@@ -468,7 +492,9 @@ static void handle_message(ingest *g, rd_kafka_message_t *m) {
                       radius ? BATCH_RADIUS : BATCH_SYSLOG,
                       m->payload,
                       m->len,
-                      hostp};
+                      hostp,
+                      refusedp,
+                      peerp};
     batch_add(g->cur, &in);
 }
 

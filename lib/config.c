@@ -71,6 +71,9 @@ static const conf_def config_defs[] = {
      "NAS_ADDRESS=SECRET_FILE,... (each file holds one shared secret)"},
     {"collect.syslog_listen", CONF_STR, "", NOB, F(collect_syslog_listen), 0,
      "ADDR:PORT for syslog over TCP and UDP (empty: off)"},
+    {"collect.syslog_sources", CONF_STR, "", NOB, F(collect_syslog_sources), 0,
+     "peers that may send syslog and the hosts each may speak for: ADDR[/BITS]=HOST|HOST,... or "
+     "=* (others refused; a line naming another host is quarantined)"},
     {"collect.detail_dir", CONF_STR, "", NOB, F(collect_detail_dir), 0,
      "FreeRADIUS detail-file folder to follow (empty: off)"},
     {"collect.state_dir", CONF_STR, "/var/lib/spoor-collect", NOB, F(collect_state_dir), 0,

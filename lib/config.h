@@ -49,6 +49,7 @@ typedef struct spoor_config {
     char *collect_radius_listen;
     char *collect_radius_clients; /* "ADDR=SECRET_FILE,..." per-NAS shared secrets, in files */
     char *collect_syslog_listen;
+    char *collect_syslog_sources; /* "ADDR[/BITS]=HOST|HOST,...": who may send, as whom */
     char *collect_detail_dir;
     char *collect_state_dir;
     long long collect_max_buffer;

@@ -45,6 +45,7 @@ kafka.topic.radius = vg.radius
 collect.radius_listen = 127.0.0.1:$P_R
 collect.radius_clients = 127.0.0.1=$W/nas.secret
 collect.syslog_listen = 127.0.0.1:$P_S
+collect.syslog_sources = 127.0.0.1=*
 collect.detail_dir = $W/detail
 collect.state_dir = $W/state
 log.level = warn

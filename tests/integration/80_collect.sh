@@ -28,6 +28,7 @@ ingest.metrics_listen = 127.0.0.1:$((SPOOR_KAFKA_PORT + 53))
 collect.radius_listen = 127.0.0.1:$P_R
 collect.radius_clients = 127.0.0.1=$W/nas1.secret
 collect.syslog_listen = 127.0.0.1:$P_S
+collect.syslog_sources = 127.0.0.1=mx1|mx2
 collect.detail_dir = $W/detail
 collect.state_dir = $W/state
 collect.radius_dedup_window = 5s
@@ -119,6 +120,25 @@ t_eq "the octet-counted RFC 5424 message kept its Message-ID" \
   "$(t_psql -c "select count(*) from spoor.smtp_event where message_id = 'tcp-lf@x'")" 1
 kill -0 $col && t_ok "garbage on the syslog port: still running" || t_fail "garbage on the syslog port: still running"
 
+# ---- syslog sources: who may send, as whom ---------------------------------------------
+t_eq "each stored line keeps the peer it came from, shown with its evidence" \
+  "$(t_psql -c "select string_agg(distinct spoor.evidence_of(e.block_id, e.block_idx, e.ts)->>'peer', ',') from spoor.smtp_event e where e.queue_id = '1A2B3C4D5E'")" 127.0.0.1
+# A peer allowed to speak as mx1 and mx2 writes a line as smtp1 (the attack:
+# a client= line that would attribute a message to a victim).
+forged='<22>Nov 25 10:00:05 smtp1 postfix/smtpd[666]: 6F6F6F6F6F: client=x[100.64.8.9]:1, sasl_method=PLAIN, sasl_username=victim@isp.example'
+printf '%s\n' "$forged" | nc -q 1 127.0.0.1 $P_S
+for _ in $(seq 1 100); do [ "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'host_not_allowed'")" -ge 1 ] && break; sleep 0.2; done
+t_eq "a line naming a host its peer may not speak for is not stored as an event" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = '6F6F6F6F6F'")" 0
+t_match "…it is quarantined, with the peer and the host named" \
+  "$(t_psql -c "select reason || ': ' || detail from spoor.quarantine where reason = 'host_not_allowed'")" 'host_not_allowed: peer 127.0.0.1 may not send lines as host smtp1'
+# A peer that is not in the list at all (127.0.0.2, over TCP and UDP).
+printf '%s\n' '<22>Nov 25 10:00:06 mx1 postfix/qmgr[105]: 7A7A7A7A7A: removed' | nc -q 1 -s 127.0.0.2 127.0.0.1 $P_S
+printf '%s' '<22>Nov 25 10:00:07 mx1 postfix/qmgr[106]: 7B7B7B7B7B: removed' | nc -u -q 1 -s 127.0.0.2 127.0.0.1 $P_S
+sleep 2
+t_eq "a peer not in collect.syslog_sources is refused: nothing it sent is stored" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id in ('7A7A7A7A7A', '7B7B7B7B7B')")/$(t_psql -c "select count(*) from spoor.quarantine q where q.detail like '%127.0.0.2%'")" "0/0"
+
 # ---- FreeRADIUS detail files, across a restart ------------------------------------------
 rec() {  # rec SESSION EVENT_TS
   printf '%s\n\tAcct-Status-Type = Start\n\tUser-Name = "det@isp.example"\n\tAcct-Session-Id = "%s"\n\tNAS-IP-Address = 192.0.2.9\n\tFramed-IP-Address = 100.64.9.9\n\tEvent-Timestamp = %d\n\tTimestamp = %d\n\n' \
@@ -183,6 +203,7 @@ kill -TERM $col; wait $col; rc=$?
 t_eq "SIGTERM at the end: exit 0" "$rc" 0
 t_match "the collector counted what it refused" "$(cat "$W/collect.log")" '[1-9][0-9]* bad authenticator'
 t_match "…replays and stale requests among them" "$(cat "$W/collect.log")" '[1-9][0-9]* replayed, [1-9][0-9]* stale'
+t_match "…and refused syslog peers and hosts" "$(cat "$W/collect.log")" '[1-9][0-9]* from refused peers, [1-9][0-9]* naming a host their peer may not'
 kill -TERM $ing; wait $ing
 t_eq "consumed = stored + quarantined" "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
 
