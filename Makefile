@@ -16,7 +16,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 B       ?= build
 CC      ?= cc
-PKGS     = libpq rdkafka libzstd libuv jansson libsodium libcrypto zlib
+PKGS     = libpq rdkafka libzstd libuv jansson libsodium libcrypto libssl zlib
 PKG_CONFIG ?= pkg-config
 # ops/setup installs what is missing; `make check` and `make demo` run it and
 # then build in a sub-make, because these flags are computed when a make reads

@@ -28,7 +28,10 @@
  * and its datagrams dropped, counted.  A line naming a host its peer may not
  * speak for is still produced, marked (spoor-refused), and spoor-ingest
  * quarantines it as host_not_allowed: kept as evidence of the attempt, never
- * taken for our MTA's word.
+ * taken for our MTA's word.  Across a network, run syslog over TLS (RFC
+ * 5425, collect.syslog_tls_listen): the sender must present a client
+ * certificate that chains to collect.tls_client_ca_file, or nothing it sends
+ * is read; collect.syslog_sources applies to it as well.
  * FreeRADIUS detail files: the detail* files in collect.detail_dir are read
  * oldest first (by name) and the last one followed as it grows; a position (file, inode, offset of
  * the last record Kafka acknowledged) is kept in collect.state_dir, so a restart produces nothing
@@ -55,6 +58,7 @@
 #include "radius_replay.h"
 #include "syslog_frame.h"
 #include "syslog_sources.h"
+#include "tls_stream.h"
 #include "timeutil.h"
 
 #include <arpa/inet.h>
@@ -112,6 +116,7 @@ typedef struct tcp_conn {
     syslog_frame fr;
     char peer[64];
     const syslog_source *src; /* what collect.syslog_sources allows this peer */
+    tls_stream *tls;          /* syslog over TLS, else NULL */
     int reading;
     struct tcp_conn *prev, *next;
 } tcp_conn;
@@ -125,7 +130,9 @@ typedef struct collector {
     uv_poll_t kpoll;
     uv_timer_t tick;
     uv_udp_t radius_udp, syslog_udp;
-    uv_tcp_t syslog_tcp;
+    uv_tcp_t syslog_tcp, syslog_tls;
+    SSL_CTX *tls_ctx;
+    int have_tls;
     int have_radius, have_syslog, have_detail;
     uv_signal_t sigterm, sigint;
     int stopping, fatal;
@@ -151,7 +158,7 @@ typedef struct collector {
     /* counters */
     long long radius_ok, radius_dup, radius_replayed, radius_stale, radius_no_event_ts,
         radius_unknown_nas, radius_bad_auth, radius_malformed, radius_backpressure, syslog_msgs,
-        syslog_udp_dropped, syslog_truncated, syslog_peer_refused, syslog_host_refused,
+        syslog_udp_dropped, syslog_truncated, syslog_peer_refused, syslog_host_refused, tls_refused,
         detail_records, produce_failed, acks;
     int64_t last_warn_us;
     long suppressed;
@@ -543,7 +550,24 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 static void conn_close_cb(uv_handle_t *h) {
     tcp_conn *c = h->data;
     syslog_frame_close(&c->fr);
+    tls_stream_free(c->tls);
     free(c);
+}
+
+/* TLS: decrypted bytes into the framer. */
+static void tls_plain_cb(void *arg, const char *p, size_t n) {
+    tcp_conn *c = arg;
+    syslog_frame_feed(&c->fr, p, n, frame_cb, c);
+}
+
+typedef struct tls_write {
+    uv_write_t req;
+    char data[];
+} tls_write;
+
+static void tls_write_cb(uv_write_t *r, int status) {
+    (void)status;
+    free(r);
 }
 
 static void conn_close(tcp_conn *c) {
@@ -558,7 +582,29 @@ static void conn_close(tcp_conn *c) {
 
 static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     tcp_conn *c = s->data;
-    if (n > 0)
+    if (n > 0 && c->tls) {
+        buf out;
+        buf_init(&out);
+        char err[512];
+        int rc =
+            tls_stream_feed(c->tls, b->base, (size_t)n, tls_plain_cb, c, &out, err, sizeof err);
+        if (out.len && !uv_is_closing((uv_handle_t *)&c->h)) {
+            tls_write *w = mem_alloc(sizeof *w + out.len);
+            memcpy(w->data, out.p, out.len);
+            uv_buf_t wb = uv_buf_init(w->data, (unsigned)out.len);
+            if (uv_write(&w->req, (uv_stream_t *)&c->h, &wb, 1, tls_write_cb) < 0)
+                free(w);
+        }
+        buf_close(&out);
+        if (rc < 0) {
+            G.tls_refused++;
+            warn_limited("syslog: TLS connection from %s closed: %s", c->peer, err);
+            conn_close(c);
+        } else if (rc > 0) {
+            syslog_frame_finish(&c->fr, frame_cb, c);
+            conn_close(c);
+        }
+    } else if (n > 0)
         syslog_frame_feed(&c->fr, b->base, (size_t)n, frame_cb, c);
     else if (n < 0) {
         syslog_frame_finish(&c->fr, frame_cb, c);
@@ -592,6 +638,8 @@ static void accept_cb(uv_stream_t *server, int status) {
         uv_close((uv_handle_t *)&c->h, conn_close_cb);
         return;
     }
+    if (server == (uv_stream_t *)&G.syslog_tls)
+        c->tls = tls_stream_new(G.tls_ctx);
     c->next = G.conns;
     if (G.conns)
         G.conns->prev = c;
@@ -887,12 +935,14 @@ static void print_stats(void) {
              "without Event-Timestamp, %lld unknown NAS, %lld bad "
              "authenticator, %lld malformed, %lld unanswered (buffer full); syslog: %lld "
              "messages, %lld UDP dropped (buffer full), %lld truncated, %lld from refused peers, "
-             "%lld naming a host their peer may not; detail: %lld records; "
+             "%lld naming a host their peer may not, %lld TLS handshakes refused; detail: %lld "
+             "records; "
              "kafka: %lld acknowledged, %lld failed, %ld in flight",
              G.radius_ok, G.radius_dup, G.radius_replayed, G.radius_stale, G.radius_no_event_ts,
              G.radius_unknown_nas, G.radius_bad_auth, G.radius_malformed, G.radius_backpressure,
              G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated, G.syslog_peer_refused,
-             G.syslog_host_refused, G.detail_records, G.acks, G.produce_failed, G.inflight_n);
+             G.syslog_host_refused, G.tls_refused, G.detail_records, G.acks, G.produce_failed,
+             G.inflight_n);
 }
 
 static void tick_cb(uv_timer_t *t) {
@@ -928,6 +978,8 @@ static void signal_cb(uv_signal_t *s, int sig) {
              G.inflight_n);
     G.stopping = 1;
     /* Stop taking input, but answer what Kafka acknowledges while flushing. */
+    if (G.have_tls)
+        uv_close((uv_handle_t *)&G.syslog_tls, NULL);
     if (G.have_syslog) {
         uv_close((uv_handle_t *)&G.syslog_tcp, NULL);
         uv_close((uv_handle_t *)&G.syslog_udp, NULL);
@@ -1021,18 +1073,19 @@ int main(int argc, char **argv) {
     log_set_level(lvl);
     G.have_radius = *G.cfg.collect_radius_listen != '\0';
     G.have_syslog = *G.cfg.collect_syslog_listen != '\0';
+    G.have_tls = *G.cfg.collect_syslog_tls_listen != '\0';
     G.have_detail = *G.cfg.collect_detail_dir != '\0';
-    if (!G.have_radius && !G.have_syslog && !G.have_detail)
+    if (!G.have_radius && !G.have_syslog && !G.have_detail && !G.have_tls)
         log_fatal("nothing to collect: set collect.radius_listen, collect.syslog_listen or "
                   "collect.detail_dir");
     if (G.have_radius && load_clients(G.cfg.collect_radius_clients, err, sizeof err) < 0)
         log_fatal("%s", err);
     if (G.have_radius && G.n_clients == 0)
         log_fatal("collect.radius_listen is set but collect.radius_clients names no NAS");
-    if (G.have_syslog &&
+    if ((G.have_syslog || G.have_tls) &&
         syslog_sources_parse(G.cfg.collect_syslog_sources, &G.sources, err, sizeof err) < 0)
         log_fatal("%s", err);
-    if (G.have_syslog && G.sources.n == 0)
+    if ((G.have_syslog || G.have_tls) && G.sources.n == 0)
         log_fatal("collect.syslog_listen is set but collect.syslog_sources names no peer: list the "
                   "MTAs that may send, ADDRESS[/BITS]=HOST|HOST,... (or =* for any host name)");
     if (G.have_radius && G.cfg.collect_radius_max_skew >= G.cfg.collect_radius_replay_keep)
@@ -1076,6 +1129,27 @@ int main(int argc, char **argv) {
         uv_udp_recv_start(&G.radius_udp, alloc_cb, radius_recv_cb);
         log_info("radius accounting on udp %s, %d NAS clients", G.cfg.collect_radius_listen,
                  G.n_clients);
+    }
+    if (G.have_tls) {
+        if (!*G.cfg.collect_tls_cert_file || !*G.cfg.collect_tls_key_file ||
+            !*G.cfg.collect_tls_client_ca_file)
+            log_fatal("collect.syslog_tls_listen needs collect.tls_cert_file, collect.tls_key_file "
+                      "and collect.tls_client_ca_file (senders must present a certificate)");
+        G.tls_ctx = tls_stream_ctx(G.cfg.collect_tls_cert_file, G.cfg.collect_tls_key_file,
+                                   G.cfg.collect_tls_client_ca_file, err, sizeof err);
+        if (!G.tls_ctx)
+            log_fatal("syslog over TLS: %s", err);
+        if (parse_listen(G.cfg.collect_syslog_tls_listen, &ss, err, sizeof err) < 0)
+            log_fatal("collect.syslog_tls_listen: %s", err);
+        uv_tcp_init(G.loop, &G.syslog_tls);
+        int rc = uv_tcp_bind(&G.syslog_tls, (struct sockaddr *)&ss, 0);
+        if (rc == 0)
+            rc = uv_listen((uv_stream_t *)&G.syslog_tls, 128, accept_cb);
+        if (rc < 0)
+            log_fatal("syslog over TLS: listen %s: %s", G.cfg.collect_syslog_tls_listen,
+                      uv_strerror(rc));
+        log_info("syslog over TLS on tcp %s (client certificates from %s)",
+                 G.cfg.collect_syslog_tls_listen, G.cfg.collect_tls_client_ca_file);
     }
     if (G.have_syslog) {
         if (parse_listen(G.cfg.collect_syslog_listen, &ss, err, sizeof err) < 0)
@@ -1132,6 +1206,7 @@ int main(int argc, char **argv) {
     rd_kafka_topic_destroy(G.t_smtp);
     rd_kafka_destroy(G.rk);
     radius_replay_free(G.replay);
+    SSL_CTX_free(G.tls_ctx);
     close(G.pipe_fd[0]);
     close(G.pipe_fd[1]);
     for (int b = 0; b < DEDUP_BUCKETS; b++)

@@ -47,7 +47,8 @@ BEGIN
                               'block_sha256', encode(b.sha256, 'hex'),
                               'source', b.source, 'partition', b.part),
            (SELECT p.peer FROM spoor.evidence_peer p
-            WHERE p.day = b.day AND p.block_id = b.block_id AND p.block_idx <= p_idx
+            WHERE p.day BETWEEN v_day - 1 AND v_day + 1 AND p.day = b.day  -- bounds known when planning
+              AND p.block_id = b.block_id AND p.block_idx <= p_idx
             ORDER BY p.block_idx DESC LIMIT 1)
     INTO v_res, v_peer
     FROM spoor.evidence_block b LEFT JOIN spoor.evidence_dict d USING (dict_id)

@@ -16,6 +16,8 @@ t_scratch_db spoor_collect
 t_person alice analyst
 t_person bob approver
 P_R=$((SPOOR_KAFKA_PORT + 50)); P_S=$((SPOOR_KAFKA_PORT + 51)); P_M=$((SPOOR_KAFKA_PORT + 52))
+P_T=$((SPOOR_KAFKA_PORT + 54))
+rp_tls_certs "$W/tls" || t_fail "test certificates made with openssl"
 SECRET=s3cret-nas1
 printf '%s\n' "$SECRET" >"$W/nas1.secret"; chmod 0400 "$W/nas1.secret"
 cat >"$W/spoor.conf" <<CONF
@@ -29,6 +31,10 @@ collect.radius_listen = 127.0.0.1:$P_R
 collect.radius_clients = 127.0.0.1=$W/nas1.secret
 collect.syslog_listen = 127.0.0.1:$P_S
 collect.syslog_sources = 127.0.0.1=mx1|mx2
+collect.syslog_tls_listen = 127.0.0.1:$P_T
+collect.tls_cert_file = $W/tls/server.pem
+collect.tls_key_file = $W/tls/server.key
+collect.tls_client_ca_file = $W/tls/ca.pem
 collect.detail_dir = $W/detail
 collect.state_dir = $W/state
 collect.radius_dedup_window = 5s
@@ -139,6 +145,33 @@ sleep 2
 t_eq "a peer not in collect.syslog_sources is refused: nothing it sent is stored" \
   "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id in ('7A7A7A7A7A', '7B7B7B7B7B')")/$(t_psql -c "select count(*) from spoor.quarantine q where q.detail like '%127.0.0.2%'")" "0/0"
 
+# ---- syslog over TLS (RFC 5425) with client certificates --------------------------------
+# Debian's rsyslog (its OpenSSL stream driver) follows a log file and sends
+# each line over TLS with the client certificate our CA signed.
+printf '%s\n' '<22>Nov 25 10:00:08 mx1 postfix/smtpd[201]: 5C5C5C5C5C: client=pc8[100.64.8.8]:40008' \
+  '<22>Nov 25 10:00:09 mx1 postfix/cleanup[202]: 5C5C5C5C5C: message-id=<tls-1@x>' >"$W/tls-maillog"
+VT=$(mktemp -d /tmp/spoor-tlspeer.XXXXXX)
+if rp_rsyslog_tls_start "$VT" "$W/tls-maillog" $P_T "$W/tls/ca.pem" "$W/tls/client.pem" "$W/tls/client.key" >"$W/rsyslog-tls.log" 2>&1; then
+  for _ in $(seq 1 100); do [ "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = '5C5C5C5C5C'")" -ge 2 ] && break; sleep 0.2; done
+  t_eq "rsyslog over TLS with a client certificate: its lines are stored" \
+    "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = '5C5C5C5C5C'")" 2
+  t_eq "…with the peer they came from beside their evidence" \
+    "$(t_psql -c "select string_agg(distinct spoor.evidence_of(e.block_id, e.block_idx, e.ts)->>'peer', ',') from spoor.smtp_event e where e.queue_id = '5C5C5C5C5C'")" 127.0.0.1
+  rp_rsyslog_stop "$VT"
+else
+  t_fail "rsyslog over TLS with a client certificate: its lines are stored" "$(cat "$W/rsyslog-tls.log")"
+fi
+rm -rf "$VT"
+# A sender whose certificate our CA did not sign, and one with none.
+m='<22>Nov 25 10:00:10 mx1 postfix/qmgr[203]: 5D5D5D5D5D: removed'
+printf '%d %s' ${#m} "$m" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$P_T -CAfile "$W/tls/ca.pem" \
+  -cert "$W/tls/rogue.pem" -key "$W/tls/rogue.key" >/dev/null 2>&1
+printf '%d %s' ${#m} "$m" | timeout 10 openssl s_client -quiet -connect 127.0.0.1:$P_T -CAfile "$W/tls/ca.pem" >/dev/null 2>&1
+sleep 2
+t_eq "over TLS, a certificate from another CA or none at all: nothing is stored" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = '5D5D5D5D5D'")/$(t_psql -c "select count(*) from spoor.quarantine q join spoor.evidence_block b using (block_id) where q.detail like '%5D5D5D%'")" "0/0"
+t_match "…and the collector says why" "$(cat "$W/collect.log")" 'TLS connection from 127.0.0.1 closed: TLS handshake'
+
 # ---- FreeRADIUS detail files, across a restart ------------------------------------------
 rec() {  # rec SESSION EVENT_TS
   printf '%s\n\tAcct-Status-Type = Start\n\tUser-Name = "det@isp.example"\n\tAcct-Session-Id = "%s"\n\tNAS-IP-Address = 192.0.2.9\n\tFramed-IP-Address = 100.64.9.9\n\tEvent-Timestamp = %d\n\tTimestamp = %d\n\n' \
@@ -203,7 +236,7 @@ kill -TERM $col; wait $col; rc=$?
 t_eq "SIGTERM at the end: exit 0" "$rc" 0
 t_match "the collector counted what it refused" "$(cat "$W/collect.log")" '[1-9][0-9]* bad authenticator'
 t_match "…replays and stale requests among them" "$(cat "$W/collect.log")" '[1-9][0-9]* replayed, [1-9][0-9]* stale'
-t_match "…and refused syslog peers and hosts" "$(cat "$W/collect.log")" '[1-9][0-9]* from refused peers, [1-9][0-9]* naming a host their peer may not'
+t_match "…and refused syslog peers and hosts" "$(cat "$W/collect.log")" '[1-9][0-9]* from refused peers, [1-9][0-9]* naming a host their peer may not, [1-9][0-9]* TLS handshakes refused'
 kill -TERM $ing; wait $ing
 t_eq "consumed = stored + quarantined" "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
 

@@ -438,6 +438,71 @@ EOF
   [ -s "$d/rsyslogd.pid" ] || { rp_err "rsyslogd wrote no pid file"; return 1; }
 }
 
+# rp_tls_certs DIR: a test CA and, signed by it, a server certificate for
+# spoor-collect (CN and DNS name spoor-collect) and a client certificate for a
+# sender (CN mx1); plus a client certificate of a CA nobody trusts (rogue).
+# Files: ca.pem, server.pem/.key, client.pem/.key, rogue.pem/.key (keys 0400).
+rp_tls_certs() {
+  local d=$1 n
+  mkdir -p "$d" || return 1
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=spoor test CA" \
+    -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 || { rp_err "openssl: CA"; return 1; }
+  for n in server:spoor-collect client:mx1; do
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=${n#*:}" -keyout "$d/${n%%:*}.key" \
+      -out "$d/${n%%:*}.csr" >/dev/null 2>&1 &&
+    printf 'subjectAltName=DNS:%s\n' "${n#*:}" >"$d/${n%%:*}.ext" &&
+    openssl x509 -req -in "$d/${n%%:*}.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+      -days 2 -extfile "$d/${n%%:*}.ext" -out "$d/${n%%:*}.pem" >/dev/null 2>&1 ||
+      { rp_err "openssl: $n"; return 1; }
+  done
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx1" \
+    -keyout "$d/rogue.key" -out "$d/rogue.pem" >/dev/null 2>&1 || { rp_err "openssl: rogue"; return 1; }
+  chmod 0400 "$d"/*.key
+}
+
+# rp_rsyslog_tls_start VAR FILE PORT CA CERT KEY: a private rsyslogd (with
+# its OpenSSL network stream driver, rsyslog-openssl) that follows FILE and
+# sends each line, as read, to 127.0.0.1:PORT over TLS (RFC 5425:
+# octet-counted framing), presenting CERT/KEY and checking that the server's
+# certificate chains to CA and names spoor-collect.  Stop with
+# rp_rsyslog_stop VAR.
+rp_rsyslog_tls_start() {
+  local var=$1 file=$2 port=$3 ca=$4 cert=$5 key=$6
+  var=$(realpath -m "$var"); file=$(realpath -m "$file")
+  local d=$var/rsyslog
+  mkdir -p "$d/work" || return 1
+  rm -f "$d/rsyslogd.pid"
+  cat >"$d/rsyslog.conf" <<CONF
+# Written by tests/integration/realpeers.sh (rp_rsyslog_tls_start).
+global(workDirectory="$d/work" maxMessageSize="64k" processInternalMessages="on"
+       defaultNetstreamDriver="ossl" defaultNetstreamDriverCAFile="$ca"
+       defaultNetstreamDriverCertFile="$cert" defaultNetstreamDriverKeyFile="$key")
+module(load="imfile" mode="inotify")
+template(name="rp_line" type="string" string="%rawmsg%")
+input(type="imfile" file="$file" tag="maillog" ruleset="rp_tls" freshStartTail="off")
+ruleset(name="rp_tls") {
+  action(type="omfwd" name="rp_tls" target="127.0.0.1" port="$port" protocol="tcp"
+         streamDriver="ossl" streamDriverMode="1" streamDriverAuthMode="x509/name"
+         streamDriverPermittedPeers="spoor-collect" tcp_framing="octet-counted"
+         template="rp_line" action.resumeRetryCount="-1" action.resumeInterval="1")
+}
+action(type="omfile" file="$d/rsyslogd.log" template="RSYSLOG_FileFormat")
+CONF
+  local out
+  out=$(rsyslogd -N1 -f "$d/rsyslog.conf" 2>&1) ||
+    { printf '%s\n' "$out" >&2; rp_err "rsyslogd rejects $d/rsyslog.conf"; return 1; }
+  (setsid rsyslogd -n -f "$d/rsyslog.conf" -i "$d/rsyslogd.pid" >>"$d/stdout.log" 2>&1 </dev/null &
+   echo $! >"$d/rsyslogd.bgpid")
+  local pid n=50
+  pid=$(cat "$d/rsyslogd.bgpid")
+  while ((n-- > 0)); do
+    [ -s "$d/rsyslogd.pid" ] && break
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$d/stdout.log" >&2; rp_err "rsyslogd exited at start"; return 1; }
+    sleep 0.1
+  done
+  [ -s "$d/rsyslogd.pid" ] || { rp_err "rsyslogd wrote no pid file"; return 1; }
+}
+
 # rp_rsyslog_stop VAR: SIGTERM to our rsyslogd (by its pid file, never by
 # name); omkafka flushes what it still holds (closeTimeout) before exiting.
 rp_rsyslog_stop() {
