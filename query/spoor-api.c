@@ -22,8 +22,14 @@
  * Errors are JSON {"status":"error","error":"..."} with 400 (bad request),
  * 401 (no or bad token), 403 (refused by the legal gate), 404, 405, 408
  * (slow or idle client: api.timeout), 413/431 (size limits), 500/503.  Listens
- * on api.listen, loopback by default.  Single-threaded: the database calls
- * are synchronous, so one slow lookup delays the others (see notes).
+ * on api.listen, loopback by default.  The event loop only reads and writes:
+ * each database call runs in libuv's worker threads with a connection of
+ * its own, so a slow lookup delays nobody else and /health answers at
+ * once.  api.timeout bounds a whole request (not the gap between reads: a
+ * client trickling a byte at a time is cut off all the same) and the idle
+ * time before the next one; api.max_connections caps open connections.
+ * Still on http_parser, without TLS (put it behind a TLS proxy across a
+ * network): the move to h2o is not done yet.
  */
 #include "api_http.h"
 #include "buf.h"
@@ -39,7 +45,9 @@
 
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +59,13 @@ typedef struct api {
     uv_loop_t *loop;
     uv_tcp_t server;
     uv_signal_t sigterm, sigint;
-    PGconn *conn;
-    long requests, errors, refused, unauthorized;
+    /* Database connections for the workers: each call takes one, uses it
+     * alone and puts it back (libpq connections are not shared by threads). */
+    pthread_mutex_t pool_mu;
+    PGconn *pool[64];
+    int n_pool;
+    atomic_long requests, errors, refused, unauthorized, conns_refused;
+    long n_conns;
     int stopping;
 } api;
 
@@ -62,6 +75,14 @@ typedef struct conn {
     api *a;
     api_http req;
     int closing, handles;
+    /* A call in a worker thread: the request stays put (reading is stopped),
+     * its answer is kept here and written by the loop thread afterwards. */
+    uv_work_t work;
+    int in_worker, busy;
+    PGconn *pg;
+    int r_status, r_ka, have_r;
+    char *r_type, *r_body;
+    size_t r_len;
 } conn;
 
 typedef struct write_req {
@@ -71,12 +92,20 @@ typedef struct write_req {
     int close_after;
 } write_req;
 
-static void conn_handle_closed_cb(uv_handle_t *h) {
-    conn *c = h->data;
-    if (--c->handles == 0) {
+static void conn_free_if_done(conn *c) {
+    if (c->handles == 0 && !c->busy) {
         api_http_close(&c->req);
+        free(c->r_type);
+        free(c->r_body);
+        c->a->n_conns--;
         free(c);
     }
+}
+
+static void conn_handle_closed_cb(uv_handle_t *h) {
+    conn *c = h->data;
+    c->handles--;
+    conn_free_if_done(c);
 }
 
 static void conn_close(conn *c) {
@@ -125,6 +154,17 @@ static const char *reason_of(int status) {
 
 static void respond(conn *c, int status, const char *type, const char *body, size_t len,
                     int keep_alive) {
+    if (c->in_worker) { /* kept for the loop thread, which owns the socket */
+        if (!c->have_r) {
+            c->have_r = 1;
+            c->r_status = status;
+            c->r_ka = keep_alive;
+            c->r_type = mem_strdup(type);
+            c->r_body = mem_strndup(body, len);
+            c->r_len = len;
+        }
+        return;
+    }
     if (c->closing)
         return;
     write_req *wr = mem_zalloc(sizeof *wr);
@@ -153,19 +193,38 @@ static void respond_error(conn *c, int status, const char *msg, int keep_alive) 
     c->a->errors++;
 }
 
-/* Reconnects when the database went away; NULL if it is still down. */
-static PGconn *db(api *a) {
-    if (a->conn && PQstatus(a->conn) == CONNECTION_OK)
-        return a->conn;
-    if (a->conn)
-        PQfinish(a->conn);
+/* A connection for one call (from the pool, or a new one; a broken one is
+ * made again); NULL if the database is down.  Worker threads call it. */
+static PGconn *pool_get(api *a) {
+    PGconn *pg = NULL;
+    pthread_mutex_lock(&a->pool_mu);
+    if (a->n_pool)
+        pg = a->pool[--a->n_pool];
+    pthread_mutex_unlock(&a->pool_mu);
+    if (pg && PQstatus(pg) == CONNECTION_OK)
+        return pg;
+    if (pg)
+        PQfinish(pg);
     char err[1024];
-    a->conn = pg_connect(a->cfg.dsn, "spoor-api", err, sizeof err);
-    if (!a->conn)
+    pg = pg_connect(a->cfg.dsn, "spoor-api", err, sizeof err);
+    if (!pg)
         log_warn("%s", err);
     else /* audited calls refuse to run without a bounded statement (sql/013) */
-        PQclear(PQexec(a->conn, "SET statement_timeout = '60s'"));
-    return a->conn;
+        PQclear(PQexec(pg, "SET statement_timeout = '60s'"));
+    return pg;
+}
+
+static void pool_put(api *a, PGconn *pg) {
+    if (!pg)
+        return;
+    pthread_mutex_lock(&a->pool_mu);
+    if (a->n_pool < (int)(sizeof a->pool / sizeof a->pool[0])) {
+        a->pool[a->n_pool++] = pg;
+        pg = NULL;
+    }
+    pthread_mutex_unlock(&a->pool_mu);
+    if (pg)
+        PQfinish(pg);
 }
 
 /* The bearer token of AUTH ("Bearer TOKEN"), copied (caller frees), or NULL. */
@@ -230,12 +289,18 @@ static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t
 
 static void render_metrics(api *a, buf *o) {
     buf_printf(o, "# TYPE spoor_api_requests_total counter\nspoor_api_requests_total %ld\n",
-               a->requests);
-    buf_printf(o, "# TYPE spoor_api_errors_total counter\nspoor_api_errors_total %ld\n", a->errors);
+               (long)a->requests);
+    buf_printf(o, "# TYPE spoor_api_errors_total counter\nspoor_api_errors_total %ld\n",
+               (long)a->errors);
     buf_printf(o, "# TYPE spoor_api_refused_total counter\nspoor_api_refused_total %ld\n",
-               a->refused);
+               (long)a->refused);
     buf_printf(o, "# TYPE spoor_api_unauthorized_total counter\nspoor_api_unauthorized_total %ld\n",
-               a->unauthorized);
+               (long)a->unauthorized);
+    buf_printf(o,
+               "# TYPE spoor_api_connections_refused_total counter\n"
+               "spoor_api_connections_refused_total %ld\n"
+               "# TYPE spoor_api_connections gauge\nspoor_api_connections %ld\n",
+               (long)a->conns_refused, a->n_conns);
 }
 
 /* The request-management endpoints: each one SQL function called as the
@@ -449,7 +514,7 @@ static void handle(conn *c) {
         respond_error(c, 405, "use POST", ka);
         return;
     }
-    PGconn *pg = db(a);
+    PGconn *pg = c->pg;
     if (!pg) {
         respond_error(c, 503, "database unavailable", ka);
         return;
@@ -619,18 +684,68 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
     b->len = n;
 }
 
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
+/* A worker thread: the call, with a database connection of its own. */
+static void work_cb(uv_work_t *w) {
+    conn *c = w->data;
+    c->pg = pool_get(c->a);
+    handle(c);
+    pool_put(c->a, c->pg);
+    c->pg = NULL;
+}
+
+/* Back on the loop thread: write the answer, wait for the next request. */
+static void after_work_cb(uv_work_t *w, int status) {
+    (void)status;
+    conn *c = w->data;
+    c->in_worker = 0;
+    c->busy = 0;
+    if (c->have_r && !c->closing)
+        respond(c, c->r_status, c->r_type, c->r_body, c->r_len, c->r_ka);
+    c->have_r = 0;
+    free(c->r_type);
+    free(c->r_body);
+    c->r_type = c->r_body = NULL;
+    api_http_reset(&c->req);
+    if (c->closing) {
+        conn_free_if_done(c);
+        return;
+    }
+    /* The next request has api.timeout from now, however it trickles in. */
+    uint64_t ms = (uint64_t)c->a->cfg.api_timeout * 1000;
+    uv_timer_start(&c->timer, timeout_cb, ms, 0);
+    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+}
+
+static int is_path(const api_http *q, const char *p) {
+    size_t n = strlen(p);
+    return q->url.len >= n && !memcmp(q->url.p, p, n) && (q->url.len == n || q->url.p[n] == '?');
+}
+
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     conn *c = s->data;
     if (n < 0) {
         conn_close(c);
     } else if (n > 0 && !c->closing) {
-        uv_timer_again(&c->timer);
+        /* No timer reset here: api.timeout bounds the whole request, so a
+         * client sending a byte at a time is cut off all the same. */
         int rc = api_http_feed(&c->req, b->base, (size_t)n);
         if (rc < 0)
             respond_error(c, c->req.status, c->req.error ? c->req.error : "bad request", 0);
-        else if (rc == 1) {
-            handle(c);
+        else if (rc == 1 && (is_path(&c->req, "/health") || is_path(&c->req, "/metrics"))) {
+            handle(c); /* no database: answered at once, whatever the workers do */
             api_http_reset(&c->req);
+        } else if (rc == 1) {
+            /* The database call runs in a worker: the loop keeps serving others. */
+            uv_read_stop(s);
+            uv_timer_stop(&c->timer);
+            c->busy = c->in_worker = 1;
+            c->work.data = c;
+            if (uv_queue_work(c->a->loop, &c->work, work_cb, after_work_cb) < 0) {
+                c->busy = c->in_worker = 0;
+                respond_error(c, 503, "cannot start the call", 0);
+            }
         }
     }
     free(b->base);
@@ -642,6 +757,7 @@ static void connection_cb(uv_stream_t *server, int status) {
         return;
     conn *c = mem_zalloc(sizeof *c);
     c->a = a;
+    a->n_conns++;
     api_http_init(&c->req, 16 * 1024, (size_t)a->cfg.api_max_body);
     uv_tcp_init(a->loop, &c->tcp);
     uv_timer_init(a->loop, &c->timer);
@@ -651,8 +767,14 @@ static void connection_cb(uv_stream_t *server, int status) {
         conn_close(c);
         return;
     }
+    if (a->n_conns > a->cfg.api_max_connections) {
+        /* Over the limit: refused at once, so connections cannot pile up. */
+        a->conns_refused++;
+        respond_error(c, 503, "too many connections", 0);
+        return;
+    }
     uint64_t ms = (uint64_t)a->cfg.api_timeout * 1000;
-    uv_timer_start(&c->timer, timeout_cb, ms, ms);
+    uv_timer_start(&c->timer, timeout_cb, ms, 0);
     uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
@@ -695,6 +817,8 @@ int main(int argc, char **argv) {
     if (sodium_init() < 0)
         return 1;
     api *a = mem_zalloc(sizeof *a);
+    pthread_mutex_init(&a->pool_mu, NULL);
+    json_object_seed(0); /* before the worker threads: jansson seeds its hashes once */
     char err[1024];
     if (config_load(&a->cfg, config_path, err, sizeof err) < 0) {
         fprintf(stderr, "spoor-api: %s\n", err);
@@ -734,13 +858,14 @@ int main(int argc, char **argv) {
     a->sigterm.data = a->sigint.data = a;
     uv_signal_start(&a->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&a->sigint, signal_cb, SIGINT);
-    db(a);
+    pool_put(a, pool_get(a)); /* connect now, so a wrong DSN shows at start */
     log_info("listening on %s", a->cfg.api_listen);
     uv_run(a->loop, UV_RUN_DEFAULT);
     uv_loop_close(a->loop);
-    if (a->conn)
-        PQfinish(a->conn);
-    log_info("stopped: %ld requests, %ld errors, %ld refused", a->requests, a->errors, a->refused);
+    for (int i = 0; i < a->n_pool; i++)
+        PQfinish(a->pool[i]);
+    log_info("stopped: %ld requests, %ld errors, %ld refused", (long)a->requests, (long)a->errors,
+             (long)a->refused);
     config_free(&a->cfg);
     free(a);
     return 0;

@@ -35,6 +35,7 @@ api.listen = 127.0.0.1:$PORT
 api.timeout = 2s
 trace.our_mta_hosts = smtp1.isp.example,smtp2.isp.example,smtp3.isp.example
 api.max_body = 4k
+api.max_connections = 8
 log.level = warn
 CONF
 # Under valgrind (except in a sanitizer build): the daemon must be clean.
@@ -164,6 +165,36 @@ t_match "garbage on the socket: 400" "$resp" '^HTTP/1.1 400'
 start=$(date +%s)
 resp=$( (printf 'POST /v1/trace/ip HTTP/1.1\r\nHost: x\r\n'; sleep 4) | timeout 8 nc -q 5 127.0.0.1 "$PORT" 2>/dev/null | head -1)
 t_match "slow client timed out: 408" "$resp" '^HTTP/1.1 408'
+# A client trickling its request a byte at a time is cut off at api.timeout
+# all the same (the deadline is for the whole request, not between reads).
+req='POST /v1/trace/ip HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}'
+resp=$( (for ((i = 0; i < ${#req}; i++)); do printf '%s' "${req:i:1}"; sleep 0.25; done) |
+  timeout 20 nc -q 1 127.0.0.1 "$PORT" 2>/dev/null | head -1)
+t_match "a client sending a byte every 0.25 s is cut off with 408 (api.timeout 2 s)" "$resp" '^HTTP/1.1 408'
+# One slow call (here: waiting for a lock the DBA holds) holds up neither
+# /health nor another person's call.
+mkfifo "$W/lockhold"
+( psql -X -q -c "begin" -c "lock table spoor.request in access exclusive mode" -f "$W/lockhold" >/dev/null 2>&1 ) &
+lockpid=$!
+exec 8>"$W/lockhold"
+sleep 0.5
+( exec 8>&-; code -H "Authorization: Bearer $ta" "$U/v1/requests" >"$W/slow.code" ) &  # not holding the fifo open
+slowpid=$!
+sleep 0.5
+t_eq "/health answers while a call waits in the database" "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$U/health")" 200
+t_eq "…and so does another person's call" \
+  "$(curl -s -m 3 -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $taud" "$U/v1/retention/policy")" 200
+t_eq "…while the slow one is still waiting" "$(kill -0 $slowpid 2>/dev/null && echo waiting)" waiting
+exec 8>&-; wait $lockpid 2>/dev/null; wait $slowpid
+t_eq "…which answers once the lock is gone" "$(cat "$W/slow.code")" 200
+# api.max_connections (8 here): more open connections are refused at once.
+fds=()
+for _ in 1 2 3 4 5 6 7 8; do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"; fds+=("$fd"); done
+sleep 0.3
+t_eq "connections over api.max_connections get 503" "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$U/health")" 503
+for fd in "${fds[@]}"; do exec {fd}>&-; done
+sleep 0.3
+t_eq "…and are served again once others close" "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$U/health")" 200
 kill -0 $api 2>/dev/null && t_ok "spoor-api still running after all that" || t_fail "spoor-api still running after all that"
 t_match "metrics count requests" "$(curl -s "$U/metrics")" 'spoor_api_requests_total [1-9]'
 kill -TERM $api; wait $api; rc=$?
