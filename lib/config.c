@@ -49,6 +49,8 @@ static const conf_def config_defs[] = {
      "spoor-api address (loopback by default)"},
     {"api.max_body", CONF_SIZE, "1M", 1024, 64 * 1024 * 1024, F(api_max_body), 0,
      "largest request body"},
+    {"api.rate", CONF_INT, "20", 0, 100000, F(api_rate), 0,
+     "requests per second per bearer token, in bursts of twice that (0: no limit); more get 429"},
     {"api.max_connections", CONF_INT, "256", 1, 100000, F(api_max_connections), 0,
      "open connections spoor-api serves at once (more are refused with 503)"},
     {"api.timeout", CONF_DURATION, "30s", 1, 3600, F(api_timeout), 0,

@@ -54,8 +54,18 @@
 #include <string.h>
 #include <uv.h>
 
+/* A token bucket per bearer token (by a hash of it; two tokens sharing a
+ * slot share a budget, which only ever slows them down). */
+#define RATE_SLOTS 1024
+typedef struct rate_slot {
+    uint64_t key;
+    double tokens;
+    uint64_t last_ms;
+} rate_slot;
+
 typedef struct api {
     spoor_config cfg;
+    rate_slot rate[RATE_SLOTS]; /* the loop thread's only */
     uv_loop_t *loop;
     uv_tcp_t server;
     uv_signal_t sigterm, sigint;
@@ -64,7 +74,7 @@ typedef struct api {
     pthread_mutex_t pool_mu;
     PGconn *pool[64];
     int n_pool;
-    atomic_long requests, errors, refused, unauthorized, conns_refused;
+    atomic_long requests, errors, refused, unauthorized, conns_refused, rate_limited;
     long n_conns;
     int stopping;
 } api;
@@ -143,6 +153,8 @@ static const char *reason_of(int status) {
         return "Request Timeout";
     case 413:
         return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
     case 503:
@@ -299,8 +311,9 @@ static void render_metrics(api *a, buf *o) {
     buf_printf(o,
                "# TYPE spoor_api_connections_refused_total counter\n"
                "spoor_api_connections_refused_total %ld\n"
-               "# TYPE spoor_api_connections gauge\nspoor_api_connections %ld\n",
-               (long)a->conns_refused, a->n_conns);
+               "# TYPE spoor_api_connections gauge\nspoor_api_connections %ld\n"
+               "# TYPE spoor_api_rate_limited_total counter\nspoor_api_rate_limited_total %ld\n",
+               (long)a->conns_refused, a->n_conns, (long)a->rate_limited);
 }
 
 /* The request-management endpoints: each one SQL function called as the
@@ -718,6 +731,33 @@ static void after_work_cb(uv_work_t *w, int status) {
     uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
+/* Takes one request from the bucket of the token in Q's Authorization
+ * header (api.rate per second, bursts of twice that); 0 if none is left.
+ * Requests without a token are not counted here: they get 401. */
+static int rate_take(api *a, const api_http *q) {
+    if (a->cfg.api_rate <= 0 || q->auth.len == 0)
+        return 1;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < q->auth.len; i++)
+        h = (h ^ (unsigned char)q->auth.p[i]) * 1099511628211ull;
+    rate_slot *r = &a->rate[h % RATE_SLOTS];
+    uint64_t now = uv_now(a->loop);
+    double cap = 2.0 * (double)a->cfg.api_rate;
+    if (r->key != h) {
+        r->key = h;
+        r->tokens = cap;
+        r->last_ms = now;
+    }
+    r->tokens += (double)(now - r->last_ms) * (double)a->cfg.api_rate / 1000.0;
+    if (r->tokens > cap)
+        r->tokens = cap;
+    r->last_ms = now;
+    if (r->tokens < 1.0)
+        return 0;
+    r->tokens -= 1.0;
+    return 1;
+}
+
 static int is_path(const api_http *q, const char *p) {
     size_t n = strlen(p);
     return q->url.len >= n && !memcmp(q->url.p, p, n) && (q->url.len == n || q->url.p[n] == '?');
@@ -735,6 +775,10 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
             respond_error(c, c->req.status, c->req.error ? c->req.error : "bad request", 0);
         else if (rc == 1 && (is_path(&c->req, "/health") || is_path(&c->req, "/metrics"))) {
             handle(c); /* no database: answered at once, whatever the workers do */
+            api_http_reset(&c->req);
+        } else if (rc == 1 && !rate_take(c->a, &c->req)) {
+            c->a->rate_limited++;
+            respond_error(c, 429, "too many requests for this token (api.rate)", c->req.keep_alive);
             api_http_reset(&c->req);
         } else if (rc == 1) {
             /* The database call runs in a worker: the loop keeps serving others. */

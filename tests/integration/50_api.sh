@@ -36,6 +36,7 @@ api.timeout = 2s
 trace.our_mta_hosts = smtp1.isp.example,smtp2.isp.example,smtp3.isp.example
 api.max_body = 4k
 api.max_connections = 8
+api.rate = 10
 log.level = warn
 CONF
 # Under valgrind (except in a sanitizer build): the daemon must be clean.
@@ -187,6 +188,14 @@ t_eq "…and so does another person's call" \
 t_eq "…while the slow one is still waiting" "$(kill -0 $slowpid 2>/dev/null && echo waiting)" waiting
 exec 8>&-; wait $lockpid 2>/dev/null; wait $slowpid
 t_eq "…which answers once the lock is gone" "$(cat "$W/slow.code")" 200
+# api.rate (10 per second here, bursts of 20) per token: 60 requests at
+# once with one token, over one connection, are partly refused with 429.
+tr=$(as bob token create | head -1)
+urls=(); for _ in $(seq 1 60); do urls+=(-o /dev/null "$U/v1/tokens"); done
+codes=$(curl -s -w '%{http_code}\n' -H "Authorization: Bearer $tr" "${urls[@]}")
+t_eq "a burst over api.rate for one token: the first 20 served, later ones 429" \
+  "$(printf '%s\n' "$codes" | head -20 | sort -u | tr '\n' ' ')$(printf '%s\n' "$codes" | grep -c 429 | sed 's/^[1-9][0-9]*$/some-429/')" "200 some-429"
+t_eq "…another person's token is not held up by it" "$(code -H "Authorization: Bearer $ta" "$U/v1/tokens")" 200
 # api.max_connections (8 here): more open connections are refused at once.
 fds=()
 for _ in 1 2 3 4 5 6 7 8; do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"; fds+=("$fd"); done
