@@ -417,7 +417,13 @@ ruleset(name="rp_kafka") {
 # Everything else in the default ruleset is rsyslogd's own messages.
 action(type="omfile" file="$d/rsyslogd.log" template="RSYSLOG_FileFormat")
 EOF
-  local out
+  rp_rsyslogd_run "$d"
+}
+
+# rp_rsyslogd_run DIR: checks DIR/rsyslog.conf and starts rsyslogd on it in
+# the background, waiting for its pid file.
+rp_rsyslogd_run() {
+  local d=$1 out
   out=$(rsyslogd -N1 -f "$d/rsyslog.conf" 2>&1) ||
     { printf '%s\n' "$out" >&2; rp_err "rsyslogd rejects $d/rsyslog.conf"; return 1; }
   # -n: stay in the foreground (we own the process and its pid), -i: our own
@@ -488,19 +494,7 @@ ruleset(name="rp_tls") {
 }
 action(type="omfile" file="$d/rsyslogd.log" template="RSYSLOG_FileFormat")
 CONF
-  local out
-  out=$(rsyslogd -N1 -f "$d/rsyslog.conf" 2>&1) ||
-    { printf '%s\n' "$out" >&2; rp_err "rsyslogd rejects $d/rsyslog.conf"; return 1; }
-  (setsid rsyslogd -n -f "$d/rsyslog.conf" -i "$d/rsyslogd.pid" >>"$d/stdout.log" 2>&1 </dev/null &
-   echo $! >"$d/rsyslogd.bgpid")
-  local pid n=50
-  pid=$(cat "$d/rsyslogd.bgpid")
-  while ((n-- > 0)); do
-    [ -s "$d/rsyslogd.pid" ] && break
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$d/stdout.log" >&2; rp_err "rsyslogd exited at start"; return 1; }
-    sleep 0.1
-  done
-  [ -s "$d/rsyslogd.pid" ] || { rp_err "rsyslogd wrote no pid file"; return 1; }
+  rp_rsyslogd_run "$d"
 }
 
 # rp_rsyslog_stop VAR: SIGTERM to our rsyslogd (by its pid file, never by
