@@ -272,17 +272,13 @@ static int block_for(batch *b, const char *kind, int64_t day, int src) {
 /* Adds IN's line to block BLK and notes the peer it came from when it
  * differs from the previous line's in that block. */
 static int block_add(batch *b, int blk, const batch_input *in) {
-    int idx = evidence_block_add(&b->blocks[blk], in->data, in->len, in->pos);
-    const char *last = NULL;
-    for (size_t i = b->n_runs; i-- > 0;)
-        if (b->runs[i].block == blk) {
-            last = b->runs[i].peer;
-            break;
-        }
+    evidence_block *e = &b->blocks[blk];
+    int idx = evidence_block_add(e, in->data, in->len, in->pos);
     const char *peer = in->peer && *in->peer ? in->peer : NULL;
-    if (peer ? !last || strcmp(last, peer) : last != NULL) {
+    if (peer ? !e->peer || strcmp(e->peer, peer) : e->peer != NULL) {
+        e->peer = peer ? arena_strdup(&b->mem, peer) : NULL;
         GROW(b->runs, b->n_runs, b->cap_runs);
-        b->runs[b->n_runs++] = (peer_run){blk, idx, peer ? arena_strdup(&b->mem, peer) : NULL};
+        b->runs[b->n_runs++] = (peer_run){blk, idx, e->peer};
     }
     return idx;
 }

@@ -13,6 +13,7 @@ void evidence_block_init(evidence_block *b, const char *kind, int64_t day) {
     b->first_pos = INT64_MAX;
     b->last_pos = INT64_MIN;
     b->block_id = 0;
+    b->peer = NULL;
     buf_init(&b->z);
     b->z_lines = -1;
     b->z_dict = -1;

@@ -30,6 +30,7 @@ typedef struct evidence_block {
     int64_t first_pos, last_pos; /* smallest and largest source position of its lines */
     int64_t block_id;            /* assigned when the batch commits */
     int src;                     /* the batch's index of the source partition */
+    const char *peer;            /* the batch's: the peer of the last line added, or NULL */
     /* The compressed frame and its SHA-256, once sealed (owned; see
      * batch_seal).  Valid only while z_lines == n_lines: a line added after
      * sealing makes it stale. */

@@ -1,5 +1,4 @@
 #include "admin_cmd.h"
-#include "pg.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -12,36 +11,14 @@ static void usage(FILE *out) {
                  "       spoor admin reject ID --note TEXT    refuse it\n");
 }
 
-static int list(cli *c, PGconn *conn) {
-    char err[1024];
-    PGresult *r = pg_query(conn, "SELECT spoor.admin_changes()", 0, NULL, NULL, err, sizeof err);
-    if (!r) {
-        cli_error(c, "%s", err);
-        return 1;
-    }
-    if (c->json)
-        printf("[");
-    else
-        printf("%-5s %-9s %-9s %-14s %s\n", "id", "kind", "state", "asked by", "what");
-    for (int i = 0; i < PQntuples(r); i++) {
-        if (c->json) {
-            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
-            continue;
-        }
-        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
-        char *what = json_dumps(json_object_get(j, "params"), JSON_COMPACT);
-        printf("%-5lld %-9s %-9s %-14s %s\n",
-               (long long)json_integer_value(json_object_get(j, "change_id")),
-               json_string_value(json_object_get(j, "kind")),
-               json_string_value(json_object_get(j, "state")),
-               json_string_value(json_object_get(j, "requested_by")), what ? what : "");
-        free(what);
-        json_decref(j);
-    }
-    if (c->json)
-        printf("]\n");
-    PQclear(r);
-    return 0;
+static void row(json_t *j) {
+    char *what = json_dumps(json_object_get(j, "params"), JSON_COMPACT);
+    printf("%-5lld %-9s %-9s %-14s %s\n",
+           (long long)json_integer_value(json_object_get(j, "change_id")),
+           json_string_value(json_object_get(j, "kind")),
+           json_string_value(json_object_get(j, "state")),
+           json_string_value(json_object_get(j, "requested_by")), what ? what : "");
+    free(what);
 }
 
 int admin_cmd_run(cli *c, int argc, char **argv) {
@@ -68,16 +45,15 @@ int admin_cmd_run(cli *c, int argc, char **argv) {
         return 1;
     int rc;
     if (!confirm && !reject)
-        rc = list(c, conn);
+        rc = cli_rows(c, conn, "SELECT spoor.admin_changes()",
+                      "id    kind      state     asked by       what\n", row);
     else {
         const char *v[] = {argv[2], confirm ? "true" : "false", note};
         json_t *j = cli_call(c, conn, "SELECT spoor.admin_decide($1, $2, $3)", 3, v, NULL);
         rc = j ? 0 : 1;
-        if (j && c->json) {
-            char *t = json_dumps(j, JSON_COMPACT);
-            puts(t);
-            free(t);
-        } else if (j)
+        if (j && c->json)
+            cli_print_json(j);
+        else if (j)
             printf("change %s %s\n", argv[2], confirm ? "carried out" : "rejected");
         json_decref(j);
     }

@@ -54,13 +54,58 @@ json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const
     json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, &je);
     PQclear(r);
     const char *st = json_string_value(json_object_get(j, "status"));
-    if (!st || strcmp(st, "ok")) {
+    if (!st || (strcmp(st, "ok") && strcmp(st, "pending"))) {
         const char *why = json_string_value(json_object_get(j, "reason"));
         cli_error(c, "refused: %s", why ? why : "unreadable answer");
         json_decref(j);
         return NULL;
     }
     return j;
+}
+
+int cli_pending(const cli *c, const json_t *j) {
+    const char *st = json_string_value(json_object_get(j, "status"));
+    if (!st || strcmp(st, "pending"))
+        return 0;
+    if (c->json)
+        cli_print_json(j);
+    else
+        printf("change %lld recorded: %s\n",
+               (long long)json_integer_value(json_object_get(j, "change_id")),
+               json_string_value(json_object_get(j, "reason")));
+    return 1;
+}
+
+void cli_print_json(const json_t *j) {
+    char *t = json_dumps(j, JSON_COMPACT);
+    puts(t ? t : "null");
+    free(t);
+}
+
+int cli_rows(cli *c, PGconn *conn, const char *sql, const char *header, void (*row)(json_t *j)) {
+    char err[1024];
+    PGresult *r = pg_query(conn, sql, 0, NULL, NULL, err, sizeof err);
+    if (!r) {
+        cli_error(c, "%s", err);
+        return 1;
+    }
+    if (c->json)
+        putchar('[');
+    else
+        fputs(header, stdout);
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (c->json) {
+            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+        row(j);
+        json_decref(j);
+    }
+    if (c->json)
+        puts("]");
+    PQclear(r);
+    return 0;
 }
 
 int cli_exec_sub(cli *c, const char *program, const char *first, int argc, char **argv) {

@@ -38,10 +38,19 @@ PGconn *cli_connect(cli *c);
 int cli_is_help(const char *arg);
 /* Runs SQL (one row, one jsonb column holding {"status": ...}) with N text
  * parameters.  Returns the parsed answer (caller json_decref's) when its
- * status is "ok"; else prints the error or "refused: REASON" and returns
- * NULL.  A NULL answer is reported as MISSING. */
+ * status is "ok" or "pending" (see cli_pending); else prints the error or
+ * "refused: REASON" and returns NULL.  A NULL answer is reported as MISSING. */
 json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
                  const char *missing);
+/* True if J is a change recorded for a second admin ({"status": "pending"},
+ * sql/015): then it has said so ("change N recorded: REASON", or J itself
+ * with --json) and the caller prints nothing more. */
+int cli_pending(const cli *c, const json_t *j);
+/* Prints J as one line of compact JSON. */
+void cli_print_json(const json_t *j);
+/* Prints the rows of SQL (a set of jsonb): a JSON array with --json, else
+ * HEADER and ROW for each.  0, or 1 after printing the error. */
+int cli_rows(cli *c, PGconn *conn, const char *sql, const char *header, void (*row)(json_t *j));
 /* The path of PROGRAM in the folder of this executable, if it is there and
  * executable (0), else -1. */
 int cli_program_path(const char *program, char *path, size_t n);

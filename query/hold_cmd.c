@@ -14,38 +14,22 @@ static void usage(FILE *out) {
             "takes two people: the first `release` asks, a second person's confirms.\n");
 }
 
+static void list_row(json_t *j) {
+    const char *asked = json_string_value(json_object_get(j, "release_requested_by"));
+    printf("%-5lld %-8lld %-8s %-8s %-20s %-22.22s %s\n",
+           (long long)json_integer_value(json_object_get(j, "hold_id")),
+           (long long)json_integer_value(json_object_get(j, "request_id")),
+           json_string_value(json_object_get(j, "state")),
+           json_string_value(json_object_get(j, "mode")),
+           json_string_value(json_object_get(j, "case_ref")),
+           json_string_value(json_object_get(j, "expires_at")), asked ? asked : "-");
+}
+
 static int list(cli *c, PGconn *conn) {
-    char err[1024];
-    PGresult *r = pg_query(conn, "SELECT spoor.hold_list()", 0, NULL, NULL, err, sizeof err);
-    if (!r) {
-        cli_error(c, "%s", err);
-        return 1;
-    }
-    if (!c->json)
-        printf("%-5s %-8s %-8s %-8s %-20s %-22s %s\n", "hold", "request", "state", "mode", "case",
-               "expires", "release asked by");
-    else
-        putchar('[');
-    for (int i = 0; i < PQntuples(r); i++) {
-        if (c->json) {
-            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
-            continue;
-        }
-        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
-        const char *asked = json_string_value(json_object_get(j, "release_requested_by"));
-        printf("%-5lld %-8lld %-8s %-8s %-20s %-22.22s %s\n",
-               (long long)json_integer_value(json_object_get(j, "hold_id")),
-               (long long)json_integer_value(json_object_get(j, "request_id")),
-               json_string_value(json_object_get(j, "state")),
-               json_string_value(json_object_get(j, "mode")),
-               json_string_value(json_object_get(j, "case_ref")),
-               json_string_value(json_object_get(j, "expires_at")), asked ? asked : "-");
-        json_decref(j);
-    }
-    if (c->json)
-        puts("]");
-    PQclear(r);
-    return 0;
+    return cli_rows(c, conn, "SELECT spoor.hold_list()",
+                    "hold  request  state    mode     case                 expires                "
+                    "release asked by\n",
+                    list_row);
 }
 
 int hold_cmd_run(cli *c, int argc, char **argv) {
@@ -96,11 +80,9 @@ int hold_cmd_run(cli *c, int argc, char **argv) {
         }
         if (!j)
             rc = 1;
-        else if (c->json) {
-            char *s = json_dumps(j, JSON_COMPACT);
-            puts(s);
-            free(s);
-        } else if (!strcmp(sub, "renew"))
+        else if (c->json)
+            cli_print_json(j);
+        else if (!strcmp(sub, "renew"))
             printf("hold %s now expires at %s\n", argv[2],
                    json_string_value(json_object_get(j, "expires_at")));
         else if (json_object_get(j, "release"))

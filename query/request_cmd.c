@@ -198,41 +198,27 @@ static int decide(cli *c, PGconn *conn, int argc, char **argv, int approve) {
     return rc;
 }
 
+static void list_row(json_t *j) {
+    printf("%-5lld %-10s %-12s %-20s %-24s %lld/%lld\n",
+           (long long)json_integer_value(json_object_get(j, "request_id")),
+           json_string_value(json_object_get(j, "state")),
+           json_string_value(json_object_get(j, "kind")),
+           /* A case one is not on shows only that it exists. */
+           json_string_value(json_object_get(j, "case_ref"))
+               ? json_string_value(json_object_get(j, "case_ref"))
+               : "(not on this case)",
+           json_string_value(json_object_get(j, "authority"))
+               ? json_string_value(json_object_get(j, "authority"))
+               : "-",
+           (long long)json_integer_value(json_object_get(j, "lookups_done")),
+           (long long)json_integer_value(json_object_get(j, "max_lookups")));
+}
+
 static int list(cli *c, PGconn *conn) {
-    char err[1024];
-    PGresult *r = pg_query(conn, "SELECT spoor.request_list()", 0, NULL, NULL, err, sizeof err);
-    if (!r) {
-        cli_error(c, "%s", err);
-        return 1;
-    }
-    if (c->json) {
-        printf("[");
-        for (int i = 0; i < PQntuples(r); i++)
-            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
-        printf("]\n");
-    } else {
-        printf("%-5s %-10s %-12s %-20s %-24s %s\n", "id", "state", "kind", "case", "authority",
-               "lookups");
-        for (int i = 0; i < PQntuples(r); i++) {
-            json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
-            printf("%-5lld %-10s %-12s %-20s %-24s %lld/%lld\n",
-                   (long long)json_integer_value(json_object_get(j, "request_id")),
-                   json_string_value(json_object_get(j, "state")),
-                   json_string_value(json_object_get(j, "kind")),
-                   /* A case one is not on shows only that it exists. */
-                   json_string_value(json_object_get(j, "case_ref"))
-                       ? json_string_value(json_object_get(j, "case_ref"))
-                       : "(not on this case)",
-                   json_string_value(json_object_get(j, "authority"))
-                       ? json_string_value(json_object_get(j, "authority"))
-                       : "-",
-                   (long long)json_integer_value(json_object_get(j, "lookups_done")),
-                   (long long)json_integer_value(json_object_get(j, "max_lookups")));
-            json_decref(j);
-        }
-    }
-    PQclear(r);
-    return 0;
+    return cli_rows(c, conn, "SELECT spoor.request_list()",
+                    "id    state      kind         case                 authority                "
+                    "lookups\n",
+                    list_row);
 }
 
 static int transition(cli *c, PGconn *conn, int argc, char **argv) {
@@ -270,11 +256,9 @@ static int assign(cli *c, PGconn *conn, int argc, char **argv) {
     json_t *j = cli_call(c, conn, "SELECT spoor.request_assign($1, $2)", 2, v, NULL);
     if (!j)
         return 1;
-    if (c->json) {
-        char *t = json_dumps(j, JSON_COMPACT);
-        puts(t);
-        free(t);
-    } else
+    if (c->json)
+        cli_print_json(j);
+    else
         printf("%s is now on request %s\n", argv[3], argv[2]);
     json_decref(j);
     return 0;

@@ -81,33 +81,14 @@ int retention_cmd_run(cli *c, int argc, char **argv) {
         rc = show(c, conn);
     else {
         const char *v[] = {argv[3], argv[4], note};
-        char err[1024];
-        PGresult *r = pg_query(conn, "SELECT spoor.retention_policy_set($1, $2::interval, $3)", 3,
-                               v, NULL, err, sizeof err);
-        json_t *j = r ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
-        const char *st = j ? json_string_value(json_object_get(j, "status")) : NULL;
-        if (!r) {
-            cli_error(c, "%s", err);
+        json_t *j = cli_call(c, conn, "SELECT spoor.retention_policy_set($1, $2::interval, $3)", 3,
+                             v, NULL);
+        if (!j)
             rc = 1;
-        } else if (c->json) {
-            puts(PQgetvalue(r, 0, 0));
-            rc = st && (!strcmp(st, "ok") || !strcmp(st, "pending")) ? 0 : 1;
-        } else if (st && !strcmp(st, "ok"))
+        else if (!cli_pending(c, j)) /* shortening takes two admins */
             printf("%s data is now kept for %s\n", argv[3],
                    json_string_value(json_object_get(j, "keep")));
-        else if (st && !strcmp(st, "pending")) /* shortening takes two admins */
-            printf("change %lld recorded: %s\n",
-                   (long long)json_integer_value(json_object_get(j, "change_id")),
-                   json_string_value(json_object_get(j, "reason")));
-        else {
-            cli_error(c, "refused: %s",
-                      j && json_string_value(json_object_get(j, "reason"))
-                          ? json_string_value(json_object_get(j, "reason"))
-                          : "unreadable answer");
-            rc = 1;
-        }
         json_decref(j);
-        PQclear(r);
     }
     PQfinish(conn);
     return rc;

@@ -8,41 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void token_row(json_t *j) {
+    printf("%-6lld %-16s %-8s %-26s %s\n",
+           (long long)json_integer_value(json_object_get(j, "token_id")),
+           json_string_value(json_object_get(j, "person")),
+           json_string_value(json_object_get(j, "state")),
+           json_string_value(json_object_get(j, "created_at")),
+           json_string_value(json_object_get(j, "expires_at")));
+}
+
 /* spoor token list: your tokens (an admin's: everyone's), never the tokens. */
 static int token_list(cli *c) {
     PGconn *conn = cli_connect(c);
     if (!conn)
         return 1;
-    char err[1024];
-    PGresult *r = pg_query(conn, "SELECT spoor.token_list()", 0, NULL, NULL, err, sizeof err);
-    if (!r) {
-        cli_error(c, "%s", err);
-        PQfinish(conn);
-        return 1;
-    }
-    if (!c->json)
-        printf("%-6s %-16s %-8s %-26s %s\n", "id", "person", "state", "created", "expires");
-    else
-        printf("[");
-    for (int i = 0; i < PQntuples(r); i++) {
-        if (c->json) {
-            printf("%s%s", i ? "," : "", PQgetvalue(r, i, 0));
-            continue;
-        }
-        json_t *j = json_loads(PQgetvalue(r, i, 0), 0, NULL);
-        printf("%-6lld %-16s %-8s %-26s %s\n",
-               (long long)json_integer_value(json_object_get(j, "token_id")),
-               json_string_value(json_object_get(j, "person")),
-               json_string_value(json_object_get(j, "state")),
-               json_string_value(json_object_get(j, "created_at")),
-               json_string_value(json_object_get(j, "expires_at")));
-        json_decref(j);
-    }
-    if (c->json)
-        printf("]\n");
-    PQclear(r);
+    int rc = cli_rows(c, conn, "SELECT spoor.token_list()",
+                      "id     person           state    created                    expires\n",
+                      token_row);
     PQfinish(conn);
-    return 0;
+    return rc;
 }
 
 /* spoor token revoke ID: your own token, or (admin) anyone's; audited. */
@@ -55,11 +39,9 @@ static int token_revoke(cli *c, const char *id) {
     PQfinish(conn);
     if (!j)
         return 1;
-    if (c->json) {
-        char *t = json_dumps(j, JSON_COMPACT);
-        puts(t);
-        free(t);
-    } else
+    if (c->json)
+        cli_print_json(j);
+    else
         printf("token %s revoked\n", id);
     json_decref(j);
     return 0;

@@ -333,9 +333,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     json_object_set_new(j, "bounce", json_boolean(m.is_bounce));
     json_object_set_new(j, "our_hops_claimed", json_integer((json_int_t)claimed));
     if (c->json) {
-        char *out = json_dumps(j, JSON_COMPACT);
-        puts(out);
-        free(out);
+        cli_print_json(j);
     } else {
         printf("trace headers %s, request %s\n", path, request);
         if (m.is_bounce)

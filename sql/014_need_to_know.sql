@@ -47,6 +47,21 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, spoor, pg_temp AS $$
     FROM spoor.request r WHERE r.request_id = p_request
 $$;
 
+-- NULL when the acting person is among P_ALLOWED of case P_REQUEST's people
+-- (case_access); else the refusal of P_ACTION, audited.  Every function that
+-- works a case asks this first.
+CREATE FUNCTION case_refusal(p_request bigint, p_allowed text[], p_action text, p_params jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, spoor, pg_temp AS $$
+BEGIN
+    IF coalesce(spoor.case_access(p_request), 'none') = ANY (p_allowed) THEN
+        RETURN NULL;
+    END IF;
+    PERFORM spoor.audit_append(p_action, p_request, p_params, 'denied', 'not on the case');
+    RETURN jsonb_build_object('status', 'denied', 'reason', 'you are not on this case');
+END
+$$;
+
 -- What anyone may know of a case they are not on.
 CREATE FUNCTION case_outline(r spoor.request) RETURNS jsonb
 LANGUAGE sql STABLE SET search_path = pg_catalog, spoor, pg_temp AS $$
@@ -159,14 +174,10 @@ $$;
 ALTER FUNCTION request_export(bigint) RENAME TO request_export_full;
 CREATE FUNCTION request_export(p_request bigint) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp AS $$
-DECLARE
-    v_access text := spoor.case_access(p_request);
 BEGIN
-    IF v_access IS NULL OR v_access = 'deciding' THEN
-        PERFORM spoor.audit_append('request.export', p_request, '{}'::jsonb, 'denied', 'not on the case');
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'you are not on this case');
-    END IF;
-    RETURN spoor.request_export_full(p_request);
+    RETURN coalesce(spoor.case_refusal(p_request, '{recorder,approver,assigned,auditor}',
+                                       'request.export', '{}'),
+                    spoor.request_export_full(p_request));
 END
 $$;
 
@@ -174,12 +185,9 @@ ALTER FUNCTION request_transition(bigint, text, text) RENAME TO request_transiti
 CREATE FUNCTION request_transition(p_request bigint, p_to text, p_note text) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp AS $$
 BEGIN
-    IF coalesce(spoor.case_access(p_request), 'none') NOT IN ('recorder', 'approver', 'assigned') THEN
-        PERFORM spoor.audit_append('request.' || p_to, p_request, jsonb_build_object('note', p_note),
-                                   'denied', 'not on the case');
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'you are not on this case');
-    END IF;
-    RETURN spoor.request_transition_full(p_request, p_to, p_note);
+    RETURN coalesce(spoor.case_refusal(p_request, '{recorder,approver,assigned}', 'request.' || p_to,
+                                       jsonb_build_object('note', p_note)),
+                    spoor.request_transition_full(p_request, p_to, p_note));
 END
 $$;
 
@@ -189,11 +197,11 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp A
 DECLARE
     v_req bigint := (SELECT request_id FROM spoor.hold WHERE hold_id = p_hold);
 BEGIN
-    IF v_req IS NOT NULL AND coalesce(spoor.case_access(v_req), 'none') NOT IN ('recorder', 'approver', 'assigned') THEN
-        PERFORM spoor.audit_append('hold.renew', v_req, jsonb_build_object('hold', p_hold), 'denied', 'not on the case');
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'you are not on this case');
-    END IF;
-    RETURN spoor.hold_renew_full(p_hold, p_days, p_note);
+    -- No such hold: hold_renew_full says so.
+    RETURN coalesce(CASE WHEN v_req IS NOT NULL THEN
+                        spoor.case_refusal(v_req, '{recorder,approver,assigned}', 'hold.renew',
+                                           jsonb_build_object('hold', p_hold)) END,
+                    spoor.hold_renew_full(p_hold, p_days, p_note));
 END
 $$;
 ALTER FUNCTION hold_release(bigint, text) RENAME TO hold_release_full;
@@ -202,11 +210,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, spoor, pg_temp A
 DECLARE
     v_req bigint := (SELECT request_id FROM spoor.hold WHERE hold_id = p_hold);
 BEGIN
-    IF v_req IS NOT NULL AND coalesce(spoor.case_access(v_req), 'none') NOT IN ('recorder', 'approver', 'assigned') THEN
-        PERFORM spoor.audit_append('hold.release', v_req, jsonb_build_object('hold', p_hold), 'denied', 'not on the case');
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'you are not on this case');
-    END IF;
-    RETURN spoor.hold_release_full(p_hold, p_note);
+    RETURN coalesce(CASE WHEN v_req IS NOT NULL THEN
+                        spoor.case_refusal(v_req, '{recorder,approver,assigned}', 'hold.release',
+                                           jsonb_build_object('hold', p_hold)) END,
+                    spoor.hold_release_full(p_hold, p_note));
 END
 $$;
 
@@ -216,6 +223,7 @@ REVOKE ALL ON FUNCTION spoor.gate(bigint, text, text, integer, timestamptz, inte
     spoor.request_export_full(bigint), spoor.request_transition_full(bigint, text, text),
     spoor.hold_renew_full(bigint, integer, text), spoor.hold_release_full(bigint, text),
     spoor.request_assign(bigint, name), spoor.case_access(bigint), spoor.case_outline(spoor.request),
+    spoor.case_refusal(bigint, text[], text, jsonb),
     spoor.case_people(bigint), spoor.actor_in(name), spoor.request_show(bigint), spoor.request_list(),
     spoor.request_export(bigint), spoor.request_transition(bigint, text, text),
     spoor.hold_renew(bigint, integer, text), spoor.hold_release(bigint, text) FROM PUBLIC;
