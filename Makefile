@@ -16,7 +16,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 B       ?= build
 CC      ?= cc
-PKGS     = libpq rdkafka libzstd libuv jansson libsodium libcrypto libssl zlib
+PKGS     = libpq rdkafka libzstd libuv jansson libsodium libcrypto libssl zlib libh2o
 PKG_CONFIG ?= pkg-config
 # ops/setup installs what is missing; `make check` and `make demo` run it and
 # then build in a sub-make, because these flags are computed when a make reads
@@ -26,13 +26,15 @@ SETUP   ?= ops/setup
 BUILD_GOALS ?= all
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libh2o is linked into spoor-api only (the one program that speaks HTTP).
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libh2o,$(PKGS)) 2>/dev/null)
+H2O_LIBS   := $(shell $(PKG_CONFIG) --libs libh2o 2>/dev/null)
 
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN      = -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -DSPOOR_SQLDIR='"$(PREFIX)/share/spoor/sql"' -Ilib $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS    = $(PKG_LIBS) -lhttp_parser -lm $(EXTRA_LDFLAGS)
+LDLIBS    = $(PKG_LIBS) -lm $(EXTRA_LDFLAGS)
 
 LIB_SRC    := $(filter-out lib/spoor%.c,$(wildcard lib/*.c))
 INGEST_SRC := $(filter-out ingest/spoor%.c,$(wildcard ingest/*.c))
@@ -100,6 +102,7 @@ $(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBLEGAL) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 # The one program that drops partitions links neither librdkafka nor libuv:
 # it parses no untrusted input and talks to nothing but PostgreSQL.
+$(B)/spoor-api: LDLIBS = $(PKG_LIBS) $(H2O_LIBS) -lm $(EXTRA_LDFLAGS)
 $(B)/spoor-retention: LDLIBS = $(shell $(PKG_CONFIG) --libs libpq jansson) -lm $(EXTRA_LDFLAGS)
 
 # Unit tests may test any folder's library; the harness lives in tests/unit.

@@ -58,6 +58,7 @@
 #include "radius_replay.h"
 #include "syslog_frame.h"
 #include "syslog_sources.h"
+#include "tls_ctx.h"
 #include "tls_stream.h"
 #include "timeutil.h"
 
@@ -1135,7 +1136,7 @@ int main(int argc, char **argv) {
             !*G.cfg.collect_tls_client_ca_file)
             log_fatal("collect.syslog_tls_listen needs collect.tls_cert_file, collect.tls_key_file "
                       "and collect.tls_client_ca_file (senders must present a certificate)");
-        G.tls_ctx = tls_stream_ctx(G.cfg.collect_tls_cert_file, G.cfg.collect_tls_key_file,
+        G.tls_ctx = tls_ctx_server(G.cfg.collect_tls_cert_file, G.cfg.collect_tls_key_file,
                                    G.cfg.collect_tls_client_ca_file, err, sizeof err);
         if (!G.tls_ctx)
             log_fatal("syslog over TLS: %s", err);

@@ -22,32 +22,6 @@ static void ssl_reason(const char *what, char *err, size_t errlen) {
     snprintf(err, errlen, "%s: %s", what, r);
 }
 
-SSL_CTX *tls_stream_ctx(const char *cert_file, const char *key_file, const char *client_ca_file,
-                        char *err, size_t errlen) {
-    SSL_CTX *c = SSL_CTX_new(TLS_server_method());
-    if (!c) {
-        ssl_reason("TLS context", err, errlen);
-        return NULL;
-    }
-    SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-    SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    if (SSL_CTX_use_certificate_chain_file(c, cert_file) != 1) {
-        ssl_reason(cert_file, err, errlen);
-    } else if (SSL_CTX_use_PrivateKey_file(c, key_file, SSL_FILETYPE_PEM) != 1 ||
-               SSL_CTX_check_private_key(c) != 1) {
-        ssl_reason(key_file, err, errlen);
-    } else if (SSL_CTX_load_verify_locations(c, client_ca_file, NULL) != 1) {
-        ssl_reason(client_ca_file, err, errlen);
-    } else {
-        /* Mutual TLS: a sender without a certificate from our CA is not heard. */
-        SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-        SSL_CTX_set_client_CA_list(c, SSL_load_client_CA_file(client_ca_file));
-        return c;
-    }
-    SSL_CTX_free(c);
-    return NULL;
-}
-
 tls_stream *tls_stream_new(SSL_CTX *ctx) {
     tls_stream *t = mem_zalloc(sizeof *t);
     t->ssl = SSL_new(ctx);

@@ -4,13 +4,10 @@
  * event loop (libuv) owns the socket: ciphertext in, plaintext to a
  * callback, ciphertext to send appended to a buffer.
  *
- * tls_stream_ctx makes the server context: the certificate chain and key
- * files, TLS 1.2 at least, and — mutual TLS — a client certificate that
- * must verify against CLIENT_CA, or the handshake fails.
+ * The server context comes from lib/tls_ctx.h (mutual TLS for syslog).
  *
- * Ownership: the context and streams are the caller's (SSL_CTX_free,
- * tls_stream_free); arguments are borrowed.  Errors: functions that fail
- * return NULL or -1 with a message (OpenSSL's reason included) in ERR.
+ * Ownership: streams are the caller's (tls_stream_free); arguments are borrowed.  Errors: functions
+ * that fail return NULL or -1 with a message (OpenSSL's reason included) in ERR.
  */
 #ifndef SPOOR_TLS_STREAM_H
 #define SPOOR_TLS_STREAM_H
@@ -22,8 +19,6 @@
 
 typedef struct tls_stream tls_stream;
 
-SSL_CTX *tls_stream_ctx(const char *cert_file, const char *key_file, const char *client_ca_file,
-                        char *err, size_t errlen);
 tls_stream *tls_stream_new(SSL_CTX *ctx);
 void tls_stream_free(tls_stream *t);
 

@@ -41,6 +41,7 @@ typedef struct spoor_config {
     long long api_timeout;
     long long api_max_connections;
     long long api_rate;
+    char *api_tls_cert_file, *api_tls_key_file, *api_tls_client_ca_file;
     char *legal_signing_key; /* Ed25519 secret key file (0400) that signs disclosure packages */
     char *legal_csp_id;      /* our CSP ID in ETSI TS 102 657 answers */
     char *legal_country;     /* ISO 3166 country code of the requests we answer */

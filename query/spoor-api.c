@@ -1,5 +1,5 @@
 /*
- * spoor-api: the lookups over HTTP (libuv, http_parser), for request
+ * spoor-api: the lookups over HTTP (h2o on libuv), for request
  * workflows that are not a terminal.
  *
  * Every call but /health and /metrics carries "Authorization: Bearer TOKEN".
@@ -20,18 +20,28 @@
  *   POST /v1/requests/ID/reject   {"note"}
  *
  * Errors are JSON {"status":"error","error":"..."} with 400 (bad request),
- * 401 (no or bad token), 403 (refused by the legal gate), 404, 405, 408
- * (slow or idle client: api.timeout), 413/431 (size limits), 500/503.  Listens
- * on api.listen, loopback by default.  The event loop only reads and writes:
- * each database call runs in libuv's worker threads with a connection of
- * its own, so a slow lookup delays nobody else and /health answers at
- * once.  api.timeout bounds a whole request (not the gap between reads: a
- * client trickling a byte at a time is cut off all the same) and the idle
- * time before the next one; api.max_connections caps open connections.
- * Still on http_parser, without TLS (put it behind a TLS proxy across a
- * network): the move to h2o is not done yet.
+ * 401 (no or bad token), 403 (refused by the legal gate), 404, 405, 413
+ * (api.max_body), 429 (api.rate), 500/503.
+ *
+ * HTTP is h2o's (libh2o on libuv): HTTP/1.1 with keep-alive, HTTP/2 (ALPN
+ * under TLS), TLS with modern defaults when api.tls_cert_file and
+ * api.tls_key_file are set, and mutual TLS (a client certificate from
+ * api.tls_client_ca_file required) for a law-enforcement portal.  Listens
+ * on api.listen, loopback by default.
+ *
+ * Limits: api.timeout is an absolute deadline, not an idle timer reset by
+ * every read: a connection must complete its next request (headers and
+ * body) within api.timeout of being accepted or of its previous answer, or
+ * it is shut down; a client trickling a byte at a time is cut off all the
+ * same, over HTTP/1.1 and HTTP/2 alike (h2o's own request timeout, set to
+ * the same value, covers HTTP/1.1 too).  api.max_connections caps open
+ * connections (more get 503 and are closed), api.rate is a token bucket per
+ * bearer token (429), api.max_body caps a body (413).
+ *
+ * The event loop only reads and writes: each database call runs in libuv's
+ * worker threads with a connection of its own from a small pool, so a slow
+ * lookup delays nobody else and /health answers at once.
  */
-#include "api_http.h"
 #include "buf.h"
 #include "config.h"
 #include "headers_check.h"
@@ -42,8 +52,11 @@
 #include "msgid.h"
 #include "pg.h"
 #include "timeutil.h"
+#include "tls_ctx.h"
 
 #include <arpa/inet.h>
+#include <h2o.h>
+#include <h2o/http2.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -52,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 /* A token bucket per bearer token (by a hash of it; two tokens sharing a
@@ -63,77 +77,61 @@ typedef struct rate_slot {
     uint64_t last_ms;
 } rate_slot;
 
+typedef struct conn conn;
+
 typedef struct api {
     spoor_config cfg;
     rate_slot rate[RATE_SLOTS]; /* the loop thread's only */
     uv_loop_t *loop;
     uv_tcp_t server;
     uv_signal_t sigterm, sigint;
+    uv_timer_t drain;
+    h2o_globalconf_t h2o;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept;
+    SSL_CTX *tls;
     /* Database connections for the workers: each call takes one, uses it
      * alone and puts it back (libpq connections are not shared by threads). */
     pthread_mutex_t pool_mu;
     PGconn *pool[64];
     int n_pool;
-    atomic_long requests, errors, refused, unauthorized, conns_refused, rate_limited;
-    long n_conns;
+    atomic_long requests, errors, refused, unauthorized, conns_refused, rate_limited, timeouts;
+    long n_conns, n_calls;
+    conn *conns; /* open connections, to find a request's by its peer */
     int stopping;
+    uint64_t stop_started;
 } api;
 
-typedef struct conn {
-    uv_tcp_t tcp; /* first: the handle's close callback frees the conn */
+/* One accepted connection, as we see it under h2o: its deadline timer and
+ * how many of its requests are being answered. */
+struct conn {
+    uv_tcp_t tcp; /* first: h2o's close callback gets the handle */
     uv_timer_t timer;
     api *a;
-    api_http req;
-    int closing, handles;
-    /* A call in a worker thread: the request stays put (reading is stopped),
-     * its answer is kept here and written by the loop thread afterwards. */
+    conn *prev, *next;
+    struct sockaddr_storage peer;
+    int handles, in_flight, closed;
+};
+
+/* One request answered in a worker thread.  REQ is h2o's, and NULL once h2o
+ * has let it go (the client left); the answer is kept here and sent by the
+ * loop thread. */
+typedef struct call {
     uv_work_t work;
-    int in_worker, busy;
+    api *a;
+    conn *c;
+    h2o_req_t *req;
+    struct call **slot; /* in REQ's pool: tells us when REQ goes */
+    char method[8];
+    char *path, *query;
+    buf auth;
+    char *body;
+    size_t body_len;
     PGconn *pg;
-    int r_status, r_ka, have_r;
+    int have_r, r_status;
     char *r_type, *r_body;
     size_t r_len;
-} conn;
-
-typedef struct write_req {
-    uv_write_t w;
-    buf out;
-    conn *c;
-    int close_after;
-} write_req;
-
-static void conn_free_if_done(conn *c) {
-    if (c->handles == 0 && !c->busy) {
-        api_http_close(&c->req);
-        free(c->r_type);
-        free(c->r_body);
-        c->a->n_conns--;
-        free(c);
-    }
-}
-
-static void conn_handle_closed_cb(uv_handle_t *h) {
-    conn *c = h->data;
-    c->handles--;
-    conn_free_if_done(c);
-}
-
-static void conn_close(conn *c) {
-    if (c->closing)
-        return;
-    c->closing = 1;
-    uv_timer_stop(&c->timer);
-    uv_close((uv_handle_t *)&c->timer, conn_handle_closed_cb);
-    uv_close((uv_handle_t *)&c->tcp, conn_handle_closed_cb);
-}
-
-static void write_cb(uv_write_t *w, int status) {
-    write_req *wr = (write_req *)w;
-    if (status < 0 || wr->close_after)
-        conn_close(wr->c);
-    buf_close(&wr->out);
-    free(wr);
-}
+} call;
 
 static const char *reason_of(int status) {
     switch (status) {
@@ -149,14 +147,10 @@ static const char *reason_of(int status) {
         return "Not Found";
     case 405:
         return "Method Not Allowed";
-    case 408:
-        return "Request Timeout";
     case 413:
         return "Payload Too Large";
     case 429:
         return "Too Many Requests";
-    case 431:
-        return "Request Header Fields Too Large";
     case 503:
         return "Service Unavailable";
     default:
@@ -164,44 +158,28 @@ static const char *reason_of(int status) {
     }
 }
 
-static void respond(conn *c, int status, const char *type, const char *body, size_t len,
-                    int keep_alive) {
-    if (c->in_worker) { /* kept for the loop thread, which owns the socket */
-        if (!c->have_r) {
-            c->have_r = 1;
-            c->r_status = status;
-            c->r_ka = keep_alive;
-            c->r_type = mem_strdup(type);
-            c->r_body = mem_strndup(body, len);
-            c->r_len = len;
-        }
+/* Keeps the call's answer (the first one given) for the loop thread. */
+static void respond(call *c, int status, const char *type, const char *body, size_t len) {
+    if (c->have_r)
         return;
-    }
-    if (c->closing)
-        return;
-    write_req *wr = mem_zalloc(sizeof *wr);
-    wr->c = c;
-    wr->close_after = !keep_alive;
-    buf_init(&wr->out);
-    buf_printf(&wr->out,
-               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-               "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
-               status, reason_of(status), type, len, keep_alive ? "keep-alive" : "close");
-    buf_add(&wr->out, body, len);
-    uv_buf_t b = uv_buf_init(wr->out.p, (unsigned)wr->out.len);
-    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, write_cb) < 0) {
-        buf_close(&wr->out);
-        free(wr);
-        conn_close(c);
-    }
+    c->have_r = 1;
+    c->r_status = status;
+    c->r_type = mem_strdup(type);
+    c->r_body = mem_strndup(body, len);
+    c->r_len = len;
 }
 
-static void respond_error(conn *c, int status, const char *msg, int keep_alive) {
+static char *error_json(const char *msg) {
     json_t *j = json_pack("{s:s,s:s}", "status", "error", "error", msg);
     char *s = json_dumps(j, JSON_COMPACT);
-    respond(c, status, "application/json", s, strlen(s), keep_alive);
-    free(s);
     json_decref(j);
+    return s;
+}
+
+static void respond_error(call *c, int status, const char *msg) {
+    char *s = error_json(msg);
+    respond(c, status, "application/json", s, strlen(s));
+    free(s);
     c->a->errors++;
 }
 
@@ -314,6 +292,11 @@ static void render_metrics(api *a, buf *o) {
                "# TYPE spoor_api_connections gauge\nspoor_api_connections %ld\n"
                "# TYPE spoor_api_rate_limited_total counter\nspoor_api_rate_limited_total %ld\n",
                (long)a->conns_refused, a->n_conns, (long)a->rate_limited);
+    buf_printf(o,
+               "# TYPE spoor_api_deadline_cutoffs_total counter\n"
+               "spoor_api_deadline_cutoffs_total %ld\n"
+               "# TYPE spoor_api_calls_in_flight gauge\nspoor_api_calls_in_flight %ld\n",
+               (long)a->timeouts, a->n_calls);
 }
 
 /* The request-management endpoints: each one SQL function called as the
@@ -398,7 +381,7 @@ static const char *query_param(const char *query, const char *name, char *out, s
     return NULL;
 }
 
-static void respond_answer(conn *c, char *answer, const char *role, const char *err, int ka);
+static void respond_answer(call *c, char *answer, const char *role, const char *err);
 
 /* The route for METHOD and PATH (its id into ID), or NULL; then *OTHER is
  * the method a route at PATH wants, if there is one. */
@@ -416,8 +399,8 @@ static const route *route_find(const char *method, const char *path, char *id, s
 }
 
 /* Runs route R for the person of TOKEN, its arguments from ID, QUERY and BODY. */
-static void handle_route(conn *c, const route *r, const char *id, const char *query, PGconn *pg,
-                         const char *token, const char *person, json_t *body, int ka) {
+static void handle_route(call *c, const route *r, const char *id, const char *query, PGconn *pg,
+                         const char *token, const char *person, json_t *body) {
     json_t *args = r->fixed ? json_loads(r->fixed, 0, NULL) : json_object();
     char qv[32];
     for (int n = 0; n < 12 && r->params[n]; n++) {
@@ -440,26 +423,25 @@ static void handle_route(conn *c, const route *r, const char *id, const char *qu
                        ? api_op_lookup(pg, token, r->op, args, err, sizeof err)
                        : api_op(pg, token, r->op, args, err, sizeof err);
     json_decref(args);
-    respond_answer(c, answer, person, err, ka);
+    respond_answer(c, answer, person, err);
     free(answer);
 }
 
 /* Sends a function's JSON answer: 200 if its status is ok, 403 if refused;
  * a failed call is 400 for bad input (SQLSTATE classes 22, 23), 403 for a
  * missing privilege, else 500. */
-static void respond_answer(conn *c, char *answer, const char *role, const char *err, int ka) {
+static void respond_answer(call *c, char *answer, const char *role, const char *err) {
     api *a = c->a;
     if (!answer) {
         log_warn("call for %s failed: %s", role, err);
         if (!strncmp(err, "22", 2) || !strncmp(err, "23", 2))
-            respond_error(c, 400, err, ka);
+            respond_error(c, 400, err);
         else if (!strncmp(err, "28000", 5)) {
             a->unauthorized++;
-            respond_error(c, 401, "unknown, expired or revoked bearer token", ka);
+            respond_error(c, 401, "unknown, expired or revoked bearer token");
         } else
             respond_error(c, strstr(err, "42501") ? 403 : 500,
-                          strstr(err, "42501") ? "not allowed for this person" : "lookup failed",
-                          ka);
+                          strstr(err, "42501") ? "not allowed for this person" : "lookup failed");
         return;
     }
     json_t *aj = json_loads(answer, 0, NULL);
@@ -467,37 +449,13 @@ static void respond_answer(conn *c, char *answer, const char *role, const char *
     int refused = !st || strcmp(st, "ok");
     if (refused)
         a->refused++;
-    respond(c, refused ? 403 : 200, "application/json", answer, strlen(answer), ka);
+    respond(c, refused ? 403 : 200, "application/json", answer, strlen(answer));
     json_decref(aj);
 }
 
-static void handle(conn *c) {
+static void handle(call *c) {
     api *a = c->a;
-    api_http *q = &c->req;
-    int ka = q->keep_alive;
-    a->requests++;
-    char path[512];
-    snprintf(path, sizeof path, "%.*s", (int)q->url.len, q->url.p ? q->url.p : "");
-    char *qm = strchr(path, '?');
-    const char *query = "";
-    if (qm) {
-        *qm = '\0';
-        query = qm + 1;
-    }
-    const char *method = api_http_method(q);
-    if (!strcmp(path, "/health")) {
-        const char *ok = "{\"status\":\"ok\"}";
-        respond(c, 200, "application/json", ok, strlen(ok), ka);
-        return;
-    }
-    if (!strcmp(path, "/metrics")) {
-        buf o;
-        buf_init(&o);
-        render_metrics(a, &o);
-        respond(c, 200, "text/plain; version=0.0.4", o.p, o.len, ka);
-        buf_close(&o);
-        return;
-    }
+    const char *path = c->path, *query = c->query, *method = c->method;
     long req_id = 0;
     int kind = 0; /* 1 ip, 2 message-id, 3 approve, 4 reject, 5 headers */
     char tail[32];
@@ -517,40 +475,40 @@ static void handle(conn *c) {
         rt = route_find(method, path, rid, sizeof rid, &other);
         if (!rt) {
             if (other)
-                respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST", ka);
+                respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST");
             else
-                respond_error(c, 404, "no such endpoint", ka);
+                respond_error(c, 404, "no such endpoint");
             return;
         }
     }
     if (kind && strcmp(method, "POST")) {
-        respond_error(c, 405, "use POST", ka);
+        respond_error(c, 405, "use POST");
         return;
     }
     PGconn *pg = c->pg;
     if (!pg) {
-        respond_error(c, 503, "database unavailable", ka);
+        respond_error(c, 503, "database unavailable");
         return;
     }
-    char *token = bearer_token(&q->auth);
+    char *token = bearer_token(&c->auth);
     char *role = token ? authenticate(pg, token) : NULL;
     if (!role) {
         a->unauthorized++;
         free(token);
-        respond_error(c, 401, "missing, unknown, expired or revoked bearer token", ka);
+        respond_error(c, 401, "missing, unknown, expired or revoked bearer token");
         return;
     }
     json_error_t je;
-    json_t *body = q->body.len ? json_loadb(q->body.p, q->body.len, 0, &je) : json_object();
+    json_t *body = c->body_len ? json_loadb(c->body, c->body_len, 0, &je) : json_object();
     if (!json_is_object(body)) {
         json_decref(body);
         free(role);
         free(token);
-        respond_error(c, 400, "the body must be a JSON object", ka);
+        respond_error(c, 400, "the body must be a JSON object");
         return;
     }
     if (rt) {
-        handle_route(c, rt, rid, query, pg, token, role, body, ka);
+        handle_route(c, rt, rid, query, pg, token, role, body);
         json_decref(body);
         free(role);
         free(token);
@@ -677,69 +635,128 @@ static void handle(conn *c) {
     }
     json_decref(body);
     if (bad)
-        respond_error(c, 400, bad, ka);
+        respond_error(c, 400, bad);
     else
-        respond_answer(c, answer, role, err, ka);
+        respond_answer(c, answer, role, err);
     free(answer);
     free(role);
     free(token);
 }
 
-static void timeout_cb(uv_timer_t *t) {
-    conn *c = t->data;
-    respond_error(c, 408, "request not received in time", 0);
+/* ---- the loop thread: h2o, connections, deadlines ---- */
+
+static void send_answer(h2o_req_t *req, int status, const char *type, const char *body,
+                        size_t len) {
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    req->res.content_length = len;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
+                          NULL, H2O_STRLIT("nosniff"));
+    h2o_send_inline(req, body, len);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
-    (void)h;
-    size_t n = suggested > 65536 ? 65536 : suggested;
-    b->base = mem_alloc(n);
-    b->len = n;
+static void send_error(api *a, h2o_req_t *req, int status, const char *msg) {
+    char *s = error_json(msg);
+    send_answer(req, status, "application/json", s, strlen(s));
+    free(s);
+    a->errors++;
 }
 
-static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
-
-/* A worker thread: the call, with a database connection of its own. */
-static void work_cb(uv_work_t *w) {
-    conn *c = w->data;
-    c->pg = pool_get(c->a);
-    handle(c);
-    pool_put(c->a, c->pg);
-    c->pg = NULL;
-}
-
-/* Back on the loop thread: write the answer, wait for the next request. */
-static void after_work_cb(uv_work_t *w, int status) {
-    (void)status;
-    conn *c = w->data;
-    c->in_worker = 0;
-    c->busy = 0;
-    if (c->have_r && !c->closing)
-        respond(c, c->r_status, c->r_type, c->r_body, c->r_len, c->r_ka);
-    c->have_r = 0;
-    free(c->r_type);
-    free(c->r_body);
-    c->r_type = c->r_body = NULL;
-    api_http_reset(&c->req);
-    if (c->closing) {
-        conn_free_if_done(c);
-        return;
+static void conn_free_if_done(conn *c) {
+    if (c->handles == 0 && c->in_flight == 0) {
+        c->a->n_conns--;
+        free(c);
     }
-    /* The next request has api.timeout from now, however it trickles in. */
-    uint64_t ms = (uint64_t)c->a->cfg.api_timeout * 1000;
-    uv_timer_start(&c->timer, timeout_cb, ms, 0);
-    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
 }
 
-/* Takes one request from the bucket of the token in Q's Authorization
- * header (api.rate per second, bursts of twice that); 0 if none is left.
- * Requests without a token are not counted here: they get 401. */
-static int rate_take(api *a, const api_http *q) {
-    if (a->cfg.api_rate <= 0 || q->auth.len == 0)
+static void conn_handle_closed_cb(uv_handle_t *h) {
+    conn *c = h->data;
+    c->handles--;
+    conn_free_if_done(c);
+}
+
+/* h2o closed the socket: unlink the connection and close its timer. */
+static void conn_socket_closed_cb(uv_handle_t *h) {
+    conn *c = (conn *)h; /* tcp is the first member */
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->a->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->closed = 1;
+    c->handles--;
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, conn_handle_closed_cb);
+}
+
+/* Ends a connection under h2o's feet without freeing anything h2o holds:
+ * both directions shut, h2o reads the end and closes the socket itself. */
+static void conn_shutdown(conn *c) {
+    uv_os_fd_t fd;
+    if (!c->closed && uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+        shutdown(fd, SHUT_RDWR);
+}
+
+/* api.timeout passed without a complete request: the client is cut off. */
+static void deadline_cb(uv_timer_t *t) {
+    conn *c = t->data;
+    c->a->timeouts++;
+    conn_shutdown(c);
+}
+
+/* The connection's deadline starts again (after an answer), or stops
+ * while one of its requests is being answered. */
+static void conn_deadline(conn *c) {
+    if (c->closed)
+        return;
+    if (c->in_flight > 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, deadline_cb, (uint64_t)c->a->cfg.api_timeout * 1000, 0);
+}
+
+static int same_peer(const struct sockaddr_storage *x, const struct sockaddr *y) {
+    if (x->ss_family != y->sa_family)
+        return 0;
+    if (y->sa_family == AF_INET) {
+        const struct sockaddr_in *p = (const void *)x, *q = (const void *)y;
+        return p->sin_port == q->sin_port && p->sin_addr.s_addr == q->sin_addr.s_addr;
+    }
+    if (y->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *p = (const void *)x, *q = (const void *)y;
+        return p->sin6_port == q->sin6_port &&
+               !memcmp(&p->sin6_addr, &q->sin6_addr, sizeof p->sin6_addr);
+    }
+    return 0;
+}
+
+/* The connection REQ arrived on (by its peer's address and port, unique
+ * among open connections to one listener), or NULL. */
+static conn *conn_of(api *a, h2o_req_t *req) {
+    struct sockaddr_storage ss;
+    socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (n == 0)
+        return NULL;
+    for (conn *c = a->conns; c; c = c->next)
+        if (same_peer(&c->peer, (struct sockaddr *)&ss))
+            return c;
+    return NULL;
+}
+
+/* Takes one request from the bucket of the token in AUTH (api.rate per
+ * second, bursts of twice that); 0 if none is left.  Requests without a
+ * token are not counted here: they get 401. */
+static int rate_take(api *a, const char *auth, size_t len) {
+    if (a->cfg.api_rate <= 0 || len == 0)
         return 1;
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < q->auth.len; i++)
-        h = (h ^ (unsigned char)q->auth.p[i]) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)auth[i]) * 1099511628211ull;
     rate_slot *r = &a->rate[h % RATE_SLOTS];
     uint64_t now = uv_now(a->loop);
     double cap = 2.0 * (double)a->cfg.api_rate;
@@ -758,41 +775,112 @@ static int rate_take(api *a, const api_http *q) {
     return 1;
 }
 
-static int is_path(const api_http *q, const char *p) {
-    size_t n = strlen(p);
-    return q->url.len >= n && !memcmp(q->url.p, p, n) && (q->url.len == n || q->url.p[n] == '?');
+/* h2o let the request go (its client left): the worker's answer is dropped. */
+static void call_req_gone_cb(void *p) {
+    call *c = *(call **)p;
+    if (c)
+        c->req = NULL;
 }
 
-static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
-    conn *c = s->data;
-    if (n < 0) {
-        conn_close(c);
-    } else if (n > 0 && !c->closing) {
-        /* No timer reset here: api.timeout bounds the whole request, so a
-         * client sending a byte at a time is cut off all the same. */
-        int rc = api_http_feed(&c->req, b->base, (size_t)n);
-        if (rc < 0)
-            respond_error(c, c->req.status, c->req.error ? c->req.error : "bad request", 0);
-        else if (rc == 1 && (is_path(&c->req, "/health") || is_path(&c->req, "/metrics"))) {
-            handle(c); /* no database: answered at once, whatever the workers do */
-            api_http_reset(&c->req);
-        } else if (rc == 1 && !rate_take(c->a, &c->req)) {
-            c->a->rate_limited++;
-            respond_error(c, 429, "too many requests for this token (api.rate)", c->req.keep_alive);
-            api_http_reset(&c->req);
-        } else if (rc == 1) {
-            /* The database call runs in a worker: the loop keeps serving others. */
-            uv_read_stop(s);
-            uv_timer_stop(&c->timer);
-            c->busy = c->in_worker = 1;
-            c->work.data = c;
-            if (uv_queue_work(c->a->loop, &c->work, work_cb, after_work_cb) < 0) {
-                c->busy = c->in_worker = 0;
-                respond_error(c, 503, "cannot start the call", 0);
-            }
-        }
+static void call_free(call *c) {
+    free(c->path);
+    free(c->query);
+    buf_close(&c->auth);
+    free(c->body);
+    free(c->r_type);
+    free(c->r_body);
+    free(c);
+}
+
+/* A worker thread: the call, with a database connection of its own. */
+static void work_cb(uv_work_t *w) {
+    call *c = w->data;
+    c->pg = pool_get(c->a);
+    handle(c);
+    pool_put(c->a, c->pg);
+    c->pg = NULL;
+    if (!c->have_r)
+        respond_error(c, 500, "no answer");
+}
+
+/* Back on the loop thread: send the answer if the client is still there. */
+static void after_work_cb(uv_work_t *w, int status) {
+    (void)status;
+    call *c = w->data;
+    api *a = c->a;
+    a->n_calls--;
+    if (c->req) {
+        *c->slot = NULL;
+        send_answer(c->req, c->r_status, c->r_type, c->r_body, c->r_len);
     }
-    free(b->base);
+    if (c->c) {
+        c->c->in_flight--;
+        conn_deadline(c->c);
+        conn_free_if_done(c->c);
+    }
+    call_free(c);
+}
+
+static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
+    api *a = *(api **)(self + 1);
+    a->requests++;
+    conn *cn = conn_of(a, req);
+    h2o_iovec_t path = req->path_normalized;
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/health"))) {
+        send_answer(req, 200, "application/json", H2O_STRLIT("{\"status\":\"ok\"}"));
+        if (cn)
+            conn_deadline(cn);
+        return 0;
+    }
+    if (h2o_memis(path.base, path.len, H2O_STRLIT("/metrics"))) {
+        buf o;
+        buf_init(&o);
+        render_metrics(a, &o);
+        send_answer(req, 200, "text/plain; version=0.0.4", o.p, o.len);
+        buf_close(&o);
+        if (cn)
+            conn_deadline(cn);
+        return 0;
+    }
+    ssize_t hi = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    h2o_iovec_t auth = hi >= 0 ? req->headers.entries[hi].value : h2o_iovec_init(NULL, 0);
+    if (!rate_take(a, auth.base, auth.len)) {
+        a->rate_limited++;
+        send_error(a, req, 429, "too many requests for this token (api.rate)");
+        if (cn)
+            conn_deadline(cn);
+        return 0;
+    }
+    call *c = mem_zalloc(sizeof *c);
+    c->a = a;
+    c->c = cn;
+    c->req = req;
+    snprintf(c->method, sizeof c->method, "%.*s", (int)(req->method.len < 8 ? req->method.len : 7),
+             req->method.base);
+    c->path = mem_strndup(path.base, path.len);
+    c->query = req->query_at != SIZE_MAX ? mem_strndup(req->path.base + req->query_at + 1,
+                                                       req->path.len - req->query_at - 1)
+                                         : mem_strdup("");
+    buf_init(&c->auth);
+    buf_add(&c->auth, auth.base, auth.len);
+    c->body_len = req->entity.base ? req->entity.len : 0;
+    c->body = mem_strndup(req->entity.base ? req->entity.base : "", c->body_len);
+    c->slot = h2o_mem_alloc_shared(&req->pool, sizeof *c->slot, call_req_gone_cb);
+    *c->slot = c;
+    c->work.data = c;
+    /* The database call runs in a worker: the loop keeps serving others. */
+    if (uv_queue_work(a->loop, &c->work, work_cb, after_work_cb) < 0) {
+        *c->slot = NULL;
+        call_free(c);
+        send_error(a, req, 503, "cannot start the call");
+        return 0;
+    }
+    a->n_calls++;
+    if (cn) {
+        cn->in_flight++;
+        conn_deadline(cn);
+    }
+    return 0;
 }
 
 static void connection_cb(uv_stream_t *server, int status) {
@@ -802,47 +890,100 @@ static void connection_cb(uv_stream_t *server, int status) {
     conn *c = mem_zalloc(sizeof *c);
     c->a = a;
     a->n_conns++;
-    api_http_init(&c->req, 16 * 1024, (size_t)a->cfg.api_max_body);
     uv_tcp_init(a->loop, &c->tcp);
     uv_timer_init(a->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
     c->handles = 2;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
-        conn_close(c);
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0 || a->stopping) {
+        c->closed = 1;
+        uv_close((uv_handle_t *)&c->timer, conn_handle_closed_cb);
+        uv_close((uv_handle_t *)&c->tcp, conn_handle_closed_cb);
         return;
     }
     if (a->n_conns > a->cfg.api_max_connections) {
-        /* Over the limit: refused at once, so connections cannot pile up. */
+        /* Over the limit: refused at once, so connections cannot pile up
+         * (in plain HTTP with a 503; under TLS simply closed). */
         a->conns_refused++;
-        respond_error(c, 503, "too many connections", 0);
+        if (!a->tls) {
+            char *e = error_json("too many connections");
+            char msg[512];
+            int n =
+                snprintf(msg, sizeof msg,
+                         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                         strlen(e), e);
+            free(e);
+            uv_buf_t b = uv_buf_init(msg, (unsigned)n);
+            (void)uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        }
+        c->closed = 1;
+        uv_close((uv_handle_t *)&c->timer, conn_handle_closed_cb);
+        uv_close((uv_handle_t *)&c->tcp, conn_handle_closed_cb);
         return;
     }
-    uint64_t ms = (uint64_t)a->cfg.api_timeout * 1000;
-    uv_timer_start(&c->timer, timeout_cb, ms, 0);
-    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+    int len = sizeof c->peer;
+    uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
+    c->next = a->conns;
+    if (a->conns)
+        a->conns->prev = c;
+    a->conns = c;
+    conn_deadline(c); /* the TLS handshake and the first request, from now */
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&c->tcp, conn_socket_closed_cb);
+    h2o_accept(&a->accept, sock);
 }
 
-static void walk_close_cb(uv_handle_t *h, void *arg) {
-    (void)arg;
-    if (uv_is_closing(h))
+/* Stopping: once the last call and connection are gone, the loop ends
+ * (at most api.timeout after the signal). */
+static void drain_cb(uv_timer_t *t) {
+    api *a = t->data;
+    if ((a->n_conns == 0 && a->n_calls == 0) ||
+        uv_now(a->loop) - a->stop_started > (uint64_t)a->cfg.api_timeout * 1000) {
+        uv_timer_stop(t);
+        uv_stop(a->loop);
         return;
-    if (h->type == UV_TCP && h->data && h->data != arg) {
-        conn *c = h->data;
-        if ((uv_handle_t *)&c->tcp == h) {
-            conn_close(c);
-            return;
-        }
     }
-    if (h->type == UV_TIMER)
-        return; /* closed with its connection */
-    uv_close(h, NULL);
+    for (conn *c = a->conns; c; c = c->next)
+        conn_shutdown(c);
 }
 
 static void signal_cb(uv_signal_t *s, int sig) {
     api *a = s->data;
+    if (a->stopping)
+        return;
     log_info("stopping on %s", strsignal(sig));
     a->stopping = 1;
-    uv_walk(a->loop, walk_close_cb, a);
+    uv_close((uv_handle_t *)&a->server, NULL);
+    for (conn *c = a->conns; c; c = c->next)
+        conn_shutdown(c);
+    a->stop_started = uv_now(a->loop);
+    uv_timer_start(&a->drain, drain_cb, 0, 50);
+}
+
+static void walk_close_cb(uv_handle_t *h, void *arg) {
+    (void)arg;
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* h2o's configuration: one host, one handler for every path. */
+static void h2o_setup(api *a) {
+    h2o_config_init(&a->h2o);
+    a->h2o.server_name = h2o_iovec_init(H2O_STRLIT("spoor-api"));
+    a->h2o.max_request_entity_size = (size_t)a->cfg.api_max_body;
+    uint64_t ms = (uint64_t)a->cfg.api_timeout * 1000;
+    a->h2o.handshake_timeout = ms;
+    a->h2o.http1.req_timeout = ms;
+    a->h2o.http2.idle_timeout = ms;
+    h2o_hostconf_t *host =
+        h2o_config_register_host(&a->h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *h = h2o_create_handler(pc, sizeof *h + sizeof(api *));
+    *(api **)(h + 1) = a;
+    h->on_req = on_req_cb;
+    h2o_context_init(&a->ctx, a->loop, &a->h2o);
+    a->accept.ctx = &a->ctx;
+    a->accept.hosts = a->h2o.hosts;
+    a->accept.ssl_ctx = a->tls;
 }
 
 int main(int argc, char **argv) {
@@ -880,16 +1021,31 @@ int main(int argc, char **argv) {
     if (log_parse_level(a->cfg.log_level, &lvl) == 0)
         log_set_level(lvl);
     signal(SIGPIPE, SIG_IGN);
+    if (*a->cfg.api_tls_cert_file || *a->cfg.api_tls_key_file) {
+        if (!*a->cfg.api_tls_cert_file || !*a->cfg.api_tls_key_file)
+            log_fatal("api.tls_cert_file and api.tls_key_file go together");
+        a->tls = tls_ctx_server(a->cfg.api_tls_cert_file, a->cfg.api_tls_key_file,
+                                a->cfg.api_tls_client_ca_file, err, sizeof err);
+        if (!a->tls)
+            log_fatal("api TLS: %s", err);
+        h2o_ssl_register_alpn_protocols(a->tls, h2o_http2_alpn_protocols);
+    } else if (*a->cfg.api_tls_client_ca_file)
+        log_fatal("api.tls_client_ca_file needs api.tls_cert_file and api.tls_key_file");
     a->loop = uv_default_loop();
     char host[128];
     const char *colon = strrchr(a->cfg.api_listen, ':');
     if (!colon || (size_t)(colon - a->cfg.api_listen) >= sizeof host)
         log_fatal("api.listen '%s' is not HOST:PORT", a->cfg.api_listen);
     snprintf(host, sizeof host, "%.*s", (int)(colon - a->cfg.api_listen), a->cfg.api_listen);
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+        memmove(host, host + 1, strlen(host));
+        host[strlen(host) - 1] = '\0';
+    }
     struct sockaddr_storage sa;
     if (uv_ip4_addr(host, atoi(colon + 1), (struct sockaddr_in *)&sa) != 0 &&
         uv_ip6_addr(host, atoi(colon + 1), (struct sockaddr_in6 *)&sa) != 0)
         log_fatal("api.listen '%s': not an IP address", a->cfg.api_listen);
+    h2o_setup(a);
     uv_tcp_init(a->loop, &a->server);
     a->server.data = a;
     int rc = uv_tcp_bind(&a->server, (struct sockaddr *)&sa, 0);
@@ -899,13 +1055,21 @@ int main(int argc, char **argv) {
         log_fatal("api.listen %s: %s", a->cfg.api_listen, uv_strerror(rc));
     uv_signal_init(a->loop, &a->sigterm);
     uv_signal_init(a->loop, &a->sigint);
-    a->sigterm.data = a->sigint.data = a;
+    uv_timer_init(a->loop, &a->drain);
+    a->sigterm.data = a->sigint.data = a->drain.data = a;
     uv_signal_start(&a->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&a->sigint, signal_cb, SIGINT);
     pool_put(a, pool_get(a)); /* connect now, so a wrong DSN shows at start */
-    log_info("listening on %s", a->cfg.api_listen);
+    log_info("listening on %s (%s)", a->cfg.api_listen, a->tls ? "HTTPS" : "plain HTTP");
+    uv_run(a->loop, UV_RUN_DEFAULT);
+    /* Stopped: h2o's context and every remaining handle closed, then the loop. */
+    h2o_context_dispose(&a->ctx);
+    uv_walk(a->loop, walk_close_cb, NULL);
     uv_run(a->loop, UV_RUN_DEFAULT);
     uv_loop_close(a->loop);
+    h2o_config_dispose(&a->h2o);
+    if (a->tls)
+        SSL_CTX_free(a->tls);
     for (int i = 0; i < a->n_pool; i++)
         PQfinish(a->pool[i]);
     log_info("stopped: %ld requests, %ld errors, %ld refused", (long)a->requests, (long)a->errors,
