@@ -157,6 +157,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/spoor/sql
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/spoor/sql/
+	install -m 0644 legal/etsi-102657-spoor.xsd $(DESTDIR)$(PREFIX)/share/spoor/
 	install -d $(DESTDIR)$$(pg_config --pkglibdir)
 	install -m 0755 $(PGEXT) $(DESTDIR)$$(pg_config --pkglibdir)/
 

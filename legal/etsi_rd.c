@@ -22,14 +22,15 @@ static void esc(buf *o, const char *s) {
 }
 
 static void elem(buf *o, int ind, const char *name, const char *v) {
-    if (!v)
+    if (!v || !*v)
         return;
     buf_printf(o, "%*s<%s>", ind, "", name);
     esc(o, v);
     buf_printf(o, "</%s>\n", name);
 }
 
-/* RFC 3339 -> GeneralizedTime "YYYYMMDDhhmmssZ" (UTC, whole seconds). */
+/* RFC 3339 -> GeneralizedTime "YYYYMMDDhhmmssZ" (UTC, whole seconds: the
+ * form readers of national exports accept). */
 static const char *gtime(const char *rfc3339, char out[20]) {
     int64_t t;
     char err[200];
@@ -45,126 +46,231 @@ static const char *str(json_t *o, const char *k) {
     return json_string_value(json_object_get(o, k));
 }
 
-static void kv(buf *o, int *first, const char *k, const char *v) {
-    if (!v)
+static const char *intstr(json_t *v, char out[32]) {
+    if (!json_is_integer(v))
+        return NULL;
+    snprintf(out, 32, "%lld", (long long)json_integer_value(v));
+    return out;
+}
+
+/* One "Key"="Value" pair; a quote inside a value is doubled, a ";" (the
+ * pairs' separator) becomes ",". */
+static void kv(buf *o, const char *k, const char *v) {
+    if (!v || !*v)
         return;
-    buf_printf(o, "%s\"%s\"=\"", *first ? "" : ";", k);
-    for (; *v; v++) /* the pair syntax quotes with ": double any inside */
+    buf_printf(o, "%s\"%s\"=\"", o->len ? ";" : "", k);
+    for (; *v; v++)
         if (*v == '"')
             buf_adds(o, "\"\"");
         else
-            buf_addc(o, *v);
+            buf_addc(o, *v == ';' ? ',' : *v);
     buf_addc(o, '"');
-    *first = 0;
 }
 
-static void other_info(buf *o, const char *text) {
+static void other_info(buf *o, buf *info) {
+    if (!info->len)
+        return;
+    buf_addc(info, '\0');
     buf_adds(o, "          <additionalInformation>\n            <otherInformation>");
-    esc(o, text);
+    esc(o, info->p);
     buf_adds(o, "</otherInformation>\n          </additionalInformation>\n");
 }
 
-static void session_record(buf *o, long long *no, json_t *s, const char *ip) {
-    char g1[20], g2[20], num[32];
+/* The block SHA-256s of EVIDENCE (an array of evidence_of objects), each once. */
+static void evidence_digests(buf *info, json_t *evidence) {
+    size_t i;
+    json_t *e;
+    json_t *seen = json_object();
+    json_array_foreach(evidence, i, e) {
+        const char *d = str(e, "block_sha256");
+        if (d && !json_object_get(seen, d)) {
+            json_object_set_new(seen, d, json_true());
+            kv(info, "Evidence-Block-SHA256", d);
+        }
+    }
+    json_decref(seen);
+}
+
+/* The value of "NAME = VALUE" in a FreeRADIUS detail record's evidence. */
+static const char *detail_attr(json_t *evidence, const char *name, char *out, size_t n) {
+    size_t i, nl = strlen(name);
+    json_t *e;
+    json_array_foreach(evidence, i, e) {
+        const char *line = str(e, "line");
+        for (const char *p = line ? strstr(line, name) : NULL; p; p = strstr(p + 1, name)) {
+            if ((p != line && p[-1] != '\t' && p[-1] != ' ' && p[-1] != '\n') ||
+                strncmp(p + nl, " = ", 3))
+                continue;
+            const char *v = p + nl + 3, *end = v + strcspn(v, "\r\n");
+            if (*v == '"' && end > v + 1 && end[-1] == '"') {
+                v++;
+                end--;
+            }
+            snprintf(out, n, "%.*s", (int)(end - v), v);
+            return out;
+        }
+    }
+    return NULL;
+}
+
+typedef struct render {
+    buf *o;
+    const etsi_rd_header *h;
+    long long no;
+    json_t *seen; /* keys of the records written */
+} render;
+
+/* 1 the first time KEY is seen. */
+static int first_time(render *r, const char *kind, const char *a, const char *b, const char *c) {
+    char key[1024];
+    snprintf(key, sizeof key, "%s|%s|%s|%s", kind, a ? a : "", b ? b : "", c ? c : "");
+    if (json_object_get(r->seen, key))
+        return 0;
+    json_object_set_new(r->seen, key, json_true());
+    return 1;
+}
+
+static void session_record(render *r, json_t *s, const char *queried) {
     const char *addr = str(s, "framed_ip");
     if (!addr)
         addr = str(s, "framed_ipv6_prefix");
     if (!addr)
         addr = str(s, "delegated_ipv6_prefix");
-    buf_printf(o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n", ++*no);
+    if (!first_time(r, "session", str(s, "nas_ip"), str(s, "acct_session_id"), str(s, "start")))
+        return;
+    buf *o = r->o;
+    char g1[20], g2[20], num[32], pt[64];
+    buf_printf(o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n",
+               ++r->no);
     buf_adds(o, "          <recordPayload>\n            <networkAccessRecord>\n"
                 "              <naServiceUsage>\n");
     elem(o, 16, "naAccessTime", gtime(str(s, "start"), g1));
+    elem(o, 16, "naAuthID", str(s, "user_name"));
     buf_adds(o, "              </naServiceUsage>\n            </networkAccessRecord>\n"
                 "          </recordPayload>\n");
     buf info;
     buf_init(&info);
-    int first = 1;
-    kv(&info, &first, "User-Name", str(s, "user_name"));
-    kv(&info, &first, "Calling-Station-Id", str(s, "calling_station_id"));
-    kv(&info, &first, "Called-Station-Id", str(s, "called_station_id"));
-    kv(&info, &first, "NAS-IP-Address", str(s, "nas_ip"));
-    kv(&info, &first, "NAS-Identifier", str(s, "nas_identifier"));
-    kv(&info, &first, "NAS-Port-Id", str(s, "nas_port_id"));
-    kv(&info, &first, "Acct-Session-Id", str(s, "acct_session_id"));
-    kv(&info, &first, "Assigned-Address", addr);
-    kv(&info, &first, "Queried-Address", ip);
-    kv(&info, &first, "Session-Start", gtime(str(s, "start"), g1));
-    kv(&info, &first, "Session-Stop", gtime(str(s, "stop"), g2));
-    kv(&info, &first, "Stop-Reason", str(s, "stop_reason"));
-    kv(&info, &first, "Covers-Instant",
-       json_is_true(json_object_get(s, "covers_instant")) ? "yes" : "no");
-    if (json_is_integer(json_object_get(s, "nas_port"))) {
-        snprintf(num, sizeof num, "%lld",
-                 (long long)json_integer_value(json_object_get(s, "nas_port")));
-        kv(&info, &first, "NAS-Port", num);
-    }
-    buf_addc(&info, '\0');
-    other_info(o, info.p);
+    kv(&info, "Assigned-Address", addr);
+    kv(&info, "Session-Start", gtime(str(s, "start"), g1));
+    kv(&info, "Session-Stop", gtime(str(s, "stop"), g2));
+    kv(&info, "Stop-Reason", str(s, "stop_reason"));
+    kv(&info, "Calling-Station-Id", str(s, "calling_station_id"));
+    kv(&info, "Called-Station-Id", str(s, "called_station_id"));
+    kv(&info, "NAS-IP-Address", str(s, "nas_ip"));
+    kv(&info, "NAS-Identifier", str(s, "nas_identifier"));
+    kv(&info, "NAS-Port", intstr(json_object_get(s, "nas_port"), num));
+    kv(&info, "NAS-Port-Id", str(s, "nas_port_id"));
+    kv(&info, "NAS-Port-Type",
+       detail_attr(json_object_get(s, "evidence"), "NAS-Port-Type", pt, sizeof pt));
+    kv(&info, "Acct-Session-Id", str(s, "acct_session_id"));
+    kv(&info, "Queried-Address", queried);
+    if (queried)
+        kv(&info, "Covers-Instant",
+           json_is_true(json_object_get(s, "covers_instant")) ? "yes" : "no");
+    evidence_digests(&info, json_object_get(s, "evidence"));
+    other_info(o, &info);
     buf_close(&info);
     buf_adds(o, "        </ResponseRecord>\n");
 }
 
-static void sessions(buf *o, long long *no, json_t *trace, const char *ip) {
+static void sessions(render *r, json_t *trace, const char *queried) {
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(trace, "sessions"), i, s) session_record(o, no, s, ip);
+    json_array_foreach(json_object_get(trace, "sessions"), i, s) session_record(r, s, queried);
 }
 
-static void submission_record(buf *o, long long *no, json_t *s, const char *msgid) {
-    char g[20], num[32];
-    buf_printf(o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n", ++*no);
-    buf_adds(o, "          <recordPayload>\n            <messageRecord>\n"
-                "              <msgServiceUsage>\n                <msgTransmission>\n");
-    elem(o, 18, "dateTime", gtime(str(s, "time"), g));
-    elem(o, 18, "subscriberID", str(s, "sasl_username"));
-    elem(o, 18, "senderAddress", str(s, "sender"));
-    json_t *rc = json_object_get(s, "recipients");
-    if (json_array_size(rc)) {
-        size_t i;
-        json_t *r;
-        buf_adds(o, "                  <recipients>\n");
-        json_array_foreach(rc, i, r) elem(o, 20, "MsgAddress", json_string_value(r));
-        buf_adds(o, "                  </recipients>\n");
-    }
-    const char *st = str(s, "status");
-    if (st) {
-        const char *ds = !strcmp(st, "sent")       ? "succeeded"
-                         : !strcmp(st, "bounced")  ? "failed"
-                         : !strcmp(st, "deferred") ? "retried"
-                                                   : "unknown";
-        buf_printf(o, "                  <deliveryStatus><%s/></deliveryStatus>\n", ds);
-    }
-    if (str(s, "client_ip")) {
-        buf_adds(o, "                  <clientID>\n");
-        elem(o, 20, "iPTextAddress", str(s, "client_ip"));
-        buf_adds(o, "                  </clientID>\n");
-    }
-    elem(o, 18, "messageID", msgid);
-    elem(o, 18, "sourceServerName", str(s, "client_name"));
-    elem(o, 18, "destinationServerName", str(s, "mta_host"));
-    buf_adds(o, "                </msgTransmission>\n              </msgServiceUsage>\n"
-                "            </messageRecord>\n          </recordPayload>\n");
-    buf info;
-    buf_init(&info);
-    int first = 1;
-    if (json_is_integer(json_object_get(s, "client_port"))) {
-        snprintf(num, sizeof num, "%lld",
-                 (long long)json_integer_value(json_object_get(s, "client_port")));
-        kv(&info, &first, "Client-Port", num);
-    }
-    json_t *q = json_object_get(s, "queue_ids");
+/* Our MTA's address: the syslog peer its line came from, else the
+ * configured address of HOST. */
+static const char *server_address(render *r, json_t *s, char *out, size_t n) {
     size_t i;
-    json_t *x;
-    json_array_foreach(q, i, x) kv(&info, &first, "Queue-Id", json_string_value(x));
-    kv(&info, &first, "MTA-Host", str(s, "mta_host"));
-    buf_addc(&info, '\0');
-    if (info.p[0])
-        other_info(o, info.p);
-    buf_close(&info);
-    buf_adds(o, "        </ResponseRecord>\n");
+    json_t *e;
+    json_array_foreach(json_object_get(s, "evidence"), i, e) if (str(e, "peer")) return str(e,
+                                                                                            "peer");
+    const char *host = str(s, "mta_host"), *m = r->h->mta_addresses;
+    if (!host || !m)
+        return NULL;
+    size_t hl = strlen(host);
+    while (*m) {
+        m += strspn(m, " ,");
+        const char *end = m + strcspn(m, ","), *eq = memchr(m, '=', (size_t)(end - m));
+        if (eq && (size_t)(eq - m) == hl && !strncmp(m, host, hl)) {
+            const char *v = eq + 1;
+            while (*v == ' ')
+                v++;
+            size_t vl = (size_t)(end - v);
+            while (vl && v[vl - 1] == ' ')
+                vl--;
+            snprintf(out, n, "%.*s", (int)vl, v);
+            return *out ? out : NULL;
+        }
+        m = end;
+    }
+    return NULL;
+}
+
+static void ip_choice(buf *o, const char *name, const char *addr) {
+    if (!addr)
+        return;
+    buf_printf(o, "                  <%s>\n", name);
+    elem(o, 20, "iPTextAddress", addr);
+    buf_printf(o, "                  </%s>\n", name);
+}
+
+static void submission_record(render *r, json_t *s, const char *msgid) {
+    json_t *q = json_object_get(s, "queue_ids");
+    char *qids = json_dumps(q, JSON_COMPACT);
+    int fresh = first_time(r, "submission", str(s, "mta_host"), qids, str(s, "time"));
+    free(qids);
+    if (fresh) {
+        buf *o = r->o;
+        char g[20], num[32], srv[64];
+        buf_printf(o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n",
+                   ++r->no);
+        buf_adds(o, "          <recordPayload>\n            <messageRecord>\n"
+                    "              <msgServiceUsage>\n                <msgTransmission>\n");
+        elem(o, 18, "dateTime", gtime(str(s, "time"), g));
+        elem(o, 18, "subscriberID", str(s, "sasl_username"));
+        elem(o, 18, "senderAddress", str(s, "sender"));
+        json_t *rc = json_object_get(s, "recipients");
+        if (json_array_size(rc)) {
+            size_t i;
+            json_t *x;
+            buf_adds(o, "                  <recipients>\n");
+            json_array_foreach(rc, i, x) elem(o, 20, "MsgAddress", json_string_value(x));
+            buf_adds(o, "                  </recipients>\n");
+        }
+        const char *st = str(s, "status");
+        if (st) {
+            const char *ds = !strcmp(st, "sent")       ? "succeeded"
+                             : !strcmp(st, "bounced")  ? "failed"
+                             : !strcmp(st, "deferred") ? "retried"
+                                                       : "unknown";
+            buf_printf(o, "                  <deliveryStatus><%s/></deliveryStatus>\n", ds);
+        }
+        ip_choice(o, "clientID", str(s, "client_ip"));
+        ip_choice(o, "serverID", server_address(r, s, srv, sizeof srv));
+        elem(o, 18, "messageID", msgid);
+        const char *cn = str(s, "client_name");
+        if (cn && strcmp(cn, "unknown")) /* Postfix's word for "no name": not a name */
+            elem(o, 18, "sourceServerName", cn);
+        elem(o, 18, "destinationServerName", str(s, "mta_host"));
+        buf_adds(o, "                </msgTransmission>\n              </msgServiceUsage>\n"
+                    "            </messageRecord>\n          </recordPayload>\n");
+        buf info;
+        buf_init(&info);
+        kv(&info, "Client-Port", intstr(json_object_get(s, "client_port"), num));
+        size_t i;
+        json_t *x;
+        json_array_foreach(q, i, x) kv(&info, "Queue-Id", json_string_value(x));
+        kv(&info, "MTA-Host", str(s, "mta_host"));
+        kv(&info, "Size", intstr(json_object_get(s, "size"), num));
+        evidence_digests(&info, json_object_get(s, "evidence"));
+        other_info(o, &info);
+        buf_close(&info);
+        buf_adds(o, "        </ResponseRecord>\n");
+    }
     /* The subscriber session behind the client address is a record of its own. */
-    sessions(o, no, json_object_get(s, "session_trace"), str(s, "client_ip"));
+    sessions(r, json_object_get(s, "session_trace"), str(s, "client_ip"));
 }
 
 void etsi_rd_render(buf *o, const etsi_rd_header *h, json_t *results) {
@@ -172,8 +278,9 @@ void etsi_rd_render(buf *o, const etsi_rd_header *h, json_t *results) {
     timeutil_format(h->now, now);
     buf_printf(o,
                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<RetainedDataMessage xmlns=\"%s\">\n  <retainedDataHeader>\n    <requestID>\n",
-               ETSI_RD_NS);
+               "<RetainedDataMessage xmlns=\"%s\">\n  <rdHeaderId>%s</rdHeaderId>\n"
+               "  <retainedDataHeader>\n    <requestID>\n",
+               ETSI_RD_NS, ETSI_RD_OID);
     elem(o, 6, "countryCode", h->country);
     elem(o, 6, "authorisedOrganisationID", h->organisation);
     elem(o, 6, "requestNumber", h->request);
@@ -181,19 +288,27 @@ void etsi_rd_render(buf *o, const etsi_rd_header *h, json_t *results) {
     elem(o, 4, "cSPID", h->csp_id);
     elem(o, 4, "timeStamp", gtime(now, g));
     buf_adds(o, "  </retainedDataHeader>\n  <retainedDataPayload>\n    <responseMessage>\n"
-                "      <responseRecords>\n");
-    long long no = 0;
+                "      <responseStatus><responseComplete/></responseStatus>\n");
+    buf recs;
+    buf_init(&recs);
+    render r = {&recs, h, 0, json_object()};
     size_t i;
-    json_t *r;
-    json_array_foreach(results, i, r) {
-        json_t *q = json_object_get(r, "query");
-        if (json_object_get(r, "sessions"))
-            sessions(o, &no, r, str(q, "ip"));
+    json_t *res;
+    json_array_foreach(results, i, res) {
+        json_t *q = json_object_get(res, "query");
+        if (json_object_get(res, "sessions"))
+            sessions(&r, res, str(q, "ip"));
         size_t k;
         json_t *s;
-        json_array_foreach(json_object_get(r, "submissions"), k, s)
-            submission_record(o, &no, s, str(q, "message_id"));
+        json_array_foreach(json_object_get(res, "submissions"), k, s)
+            submission_record(&r, s, str(q, "message_id"));
     }
-    buf_adds(o, "      </responseRecords>\n    </responseMessage>\n  </retainedDataPayload>\n"
-                "</RetainedDataMessage>\n");
+    json_decref(r.seen);
+    if (r.no) { /* SEQUENCE OF ResponseRecord OPTIONAL: absent when empty */
+        buf_adds(o, "      <responsePayload>\n");
+        buf_add(o, recs.p, recs.len);
+        buf_adds(o, "      </responsePayload>\n");
+    }
+    buf_close(&recs);
+    buf_adds(o, "    </responseMessage>\n  </retainedDataPayload>\n</RetainedDataMessage>\n");
 }

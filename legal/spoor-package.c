@@ -294,8 +294,8 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         goto fail;
     buf xml;
     buf_init(&xml);
-    etsi_rd_header h = {cfg->legal_country, str(req, "authority"), str(req, "case_ref"),
-                        cfg->legal_csp_id, timeutil_now()};
+    etsi_rd_header h = {cfg->legal_country, str(req, "authority"),    str(req, "case_ref"),
+                        cfg->legal_csp_id,  cfg->legal_mta_addresses, timeutil_now()};
     etsi_rd_render(&xml, &h, parsed);
     int xrc = package_write(&p, "retained-data.xml", xml.p, xml.len, err, sizeof err);
     buf_close(&xml);

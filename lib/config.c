@@ -67,6 +67,8 @@ static const conf_def config_defs[] = {
      "our CSP ID in ETSI TS 102 657 answers"},
     {"legal.country", CONF_STR, "XX", NOB, F(legal_country), 0,
      "ISO 3166-1 alpha-2 country code of the requests we answer"},
+    {"legal.mta_addresses", CONF_STR, "", NOB, F(legal_mta_addresses), 0,
+     "our MTAs' addresses for ETSI serverID when no syslog peer was recorded: HOST=ADDRESS,..."},
     {"retention.ahead_days", CONF_INT, "7", 1, 60, F(retention_ahead_days), 0,
      "days of partitions spoor-retention maintain creates ahead"},
     {"retention.lock_timeout", CONF_DURATION, "0", 0, 3600, F(retention_lock_timeout), 0,

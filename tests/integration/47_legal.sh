@@ -112,10 +112,30 @@ t_match "ETSI XML: requestID with the case as requestNumber" "$x" '<requestNumbe
 t_match "ETSI XML: authorised organisation" "$x" '<authorisedOrganisationID>Court A</authorisedOrganisationID>'
 t_match "ETSI XML: CSP ID and GeneralizedTime" "$x" '<cSPID>spoor-isp</cSPID>.*<timeStamp>[0-9]{14}Z</timeStamp>'
 t_match "ETSI XML: a msgTransmission with the client address" "$x" "<clientID>.*<iPTextAddress>$ip</iPTextAddress>"
-t_match "ETSI XML: the session as a networkAccessRecord" "$x" "<networkAccessRecord>.*\"Calling-Station-Id\"=\"$calling\""
-if command -v xmllint >/dev/null; then
-  xmllint --noout "$W/pkg/retained-data.xml" 2>/dev/null && t_ok "ETSI XML is well-formed (xmllint)" || t_fail "ETSI XML is well-formed (xmllint)"
-fi
+t_match "ETSI XML: the session as a networkAccessRecord with naAuthID" "$x" "<networkAccessRecord>.*<naAuthID>[^<]+</naAuthID>.*\"Calling-Station-Id\"=\"$calling\""
+t_match "ETSI XML: rdHeaderId, the module's object identifier, first" "$x" '<RetainedDataMessage[^>]*> *<rdHeaderId>0\.4\.0\.2\.3\.0\.[0-9]+</rdHeaderId> *<retainedDataHeader>'
+t_match "ETSI XML: a responseStatus opens the responseMessage" "$x" '<responseMessage> *<responseStatus><responseComplete/></responseStatus>'
+NS='http://uri.etsi.org/02657/v1.28.1#/RetainedData'
+xp() { xmllint --xpath "$1" "$W/pkg/retained-data.xml" 2>/dev/null; }
+{ xmllint --noout "$W/pkg/retained-data.xml" 2>/dev/null && t_ok "ETSI XML is well-formed (xmllint)" || t_fail "ETSI XML is well-formed (xmllint)"; }
+{
+  t_eq "ETSI XML validates against legal/etsi-102657-spoor.xsd" \
+    "$(xmllint --noout --schema legal/etsi-102657-spoor.xsd "$W/pkg/retained-data.xml" 2>&1 | tail -1)" "$W/pkg/retained-data.xml validates"
+  for g in tests/golden/etsi/*.xml; do
+    t_eq "golden $(basename "$g") validates against the schema" "$(xmllint --noout --schema legal/etsi-102657-spoor.xsd "$g" 2>&1 | tail -1)" "$g validates"
+  done
+  # What a public importer of ETSI retained-data exports (fqlite's
+  # EtsiXmlImporter) requires: every element in the release's namespace,
+  # the header as the root's child with requestNumber, cSPID and a whole-
+  # second GeneralizedTime, each ResponseRecord with a decimal recordNumber.
+  t_eq "importer: every element in the v1.28.1 namespace" "$(xp "count(//*[namespace-uri() != '$NS'])")" 0
+  t_eq "importer: retainedDataHeader is the root's child" "$(xp "count(/*/*[local-name() = 'retainedDataHeader'])")" 1
+  t_eq "importer: requestNumber present" "$(xp "string(/*/*[local-name() = 'retainedDataHeader']/*[local-name() = 'requestID']/*[local-name() = 'requestNumber'])")" ID-2
+  t_match "importer: timeStamp is YYYYMMDDhhmmssZ" "$(xp "string(//*[local-name() = 'timeStamp'])")" '^[0-9]{14}Z$'
+  t_eq "importer: records numbered 1..N" "$(xp "count(//*[local-name() = 'ResponseRecord'][*[local-name() = 'recordNumber'] = position()])")" "$(xp "count(//*[local-name() = 'ResponseRecord'])")"
+  t_eq "one record per distinct result: the submission and its session, each once" "$(xp "count(//*[local-name() = 'ResponseRecord'])")" 2
+  t_eq "no placeholder server name" "$(xp "count(//*[local-name() = 'sourceServerName'][. = 'unknown'])")" 0
+}
 out=$("$S" verify-package "$W/pkg" --key "$W/keys/audit.pub"); rc=$?
 t_eq "verify-package: an untouched package verifies" "$rc" 0
 t_match "…and says what it checked" "$out" 'intact — signature good, 7 files, [0-9]+ audit entries and 2 results'

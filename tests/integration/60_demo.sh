@@ -10,6 +10,8 @@ t_match "demo: copied headers reported as forged" "$out" 'verdict: forged_our_he
 t_match "demo: backscatter recognised" "$out" 'verdict: backscatter'
 t_match "demo: audit trail verified" "$out" 'audit trail intact: [0-9]+ entries'
 t_match "demo: a signed disclosure package, verified" "$out" 'intact — signature good, [0-9]+ files'
+t_match "demo: its ETSI XML validates against legal/etsi-102657-spoor.xsd" "$out" 'retained-data.xml validates'
+t_match "demo: one ETSI record per distinct result (the submission and its session)" "$out" '2 records in retained-data.xml'
 t_match "demo: live ingest progress" "$out" 'records read +100.0%  stored [0-9]+, quarantined [0-9]+'
 t_match "demo: the request marked disclosed" "$out" 'is now disclosed'
 t_done
