@@ -1,8 +1,10 @@
 #include "radius_pkt.h"
-#include "md5.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static radius_pkt_err fail(char *err, size_t errlen, radius_pkt_err e, const char *fmt, ...)
@@ -154,13 +156,15 @@ int radius_vsa_split(const uint8_t *value, size_t len, radius_vsa out[RADIUS_VSA
 static void authenticator(const uint8_t *hdr4, const uint8_t *auth, const uint8_t *attrs,
                           size_t attrs_len, const uint8_t *secret, size_t secret_len,
                           uint8_t out[RADIUS_AUTH_LEN]) {
-    md5_ctx c;
-    md5_init(&c);
-    md5_update(&c, hdr4, 4);
-    md5_update(&c, auth, RADIUS_AUTH_LEN);
-    md5_update(&c, attrs, attrs_len);
-    md5_update(&c, secret, secret_len);
-    md5_final(&c, out);
+    /* MD5 because RFC 2865 §3 and RFC 2866 §3 define the authenticators
+     * with it; OpenSSL's, as Spoor uses OpenSSL for every digest. */
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c || EVP_DigestInit_ex(c, EVP_md5(), NULL) != 1 || EVP_DigestUpdate(c, hdr4, 4) != 1 ||
+        EVP_DigestUpdate(c, auth, RADIUS_AUTH_LEN) != 1 ||
+        EVP_DigestUpdate(c, attrs, attrs_len) != 1 ||
+        EVP_DigestUpdate(c, secret, secret_len) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
+        abort(); /* only allocation can fail here */
+    EVP_MD_CTX_free(c);
 }
 
 static const uint8_t zero_auth[RADIUS_AUTH_LEN];
@@ -204,7 +208,8 @@ radius_pkt_err radius_pkt_verify_acct(const uint8_t *p, size_t n, const uint8_t 
         memcpy(copy, p, len);
         memset(copy + 4, 0, RADIUS_AUTH_LEN);
         memset(copy + a.off + 2, 0, RADIUS_AUTH_LEN);
-        md5_hmac(secret, secret_len, copy, len, mac);
+        if (!HMAC(EVP_md5(), secret, (int)secret_len, copy, len, mac, NULL))
+            abort();
         return auth_differ(mac, a.value) ? RADIUS_PKT_E_MSG_AUTH : RADIUS_PKT_OK;
     }
     /* The walk stopped at a malformed attribute, not at the end. */

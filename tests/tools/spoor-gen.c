@@ -115,10 +115,10 @@
  *       lib/arena.c -lm
  */
 #include "arena.h"
-#include "md5.h"
 #include "mem.h"
 #include "timeutil.h"
 
+#include <openssl/evp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -582,10 +582,10 @@ static const double DAY_CURVE[24] = {0.30, 0.18, 0.12, 0.10, 0.10, 0.15, 0.35, 0
 /* ------------------------------------------------------------------ MD5 */
 
 static void md5_hex(const char *s, char out[33]) {
-    uint8_t d[MD5_DIGEST_LEN];
-    md5(s, strlen(s), d);
+    uint8_t d[16];
+    EVP_Digest(s, strlen(s), d, NULL, EVP_md5(), NULL);
     static const char hx[] = "0123456789abcdef";
-    for (int k = 0; k < MD5_DIGEST_LEN; k++) {
+    for (int k = 0; k < 16; k++) {
         out[2 * k] = hx[d[k] >> 4];
         out[2 * k + 1] = hx[d[k] & 15];
     }
