@@ -38,18 +38,21 @@ LDLIBS    = $(PKG_LIBS) -lm $(EXTRA_LDFLAGS)
 
 LIB_SRC    := $(filter-out lib/spoor%.c,$(wildcard lib/*.c))
 INGEST_SRC := $(filter-out ingest/spoor%.c,$(wildcard ingest/*.c))
+COLLECT_SRC := $(filter-out collect/spoor%.c,$(wildcard collect/*.c))
 QUERY_SRC  := $(filter-out query/spoor%.c,$(wildcard query/*.c))
 LEGAL_SRC  := $(filter-out legal/spoor%.c,$(wildcard legal/*.c))
 
 LIBSPOOR   := $(B)/libspoor.a
 LIBINGEST  := $(B)/libspoor-ingest.a
+LIBCOLLECT := $(B)/libspoor-collect.a
 LIBQUERY   := $(B)/libspoor-query.a
 LIBLEGAL   := $(B)/libspoor-legal.a
 
 INGEST_PROGS := $(patsubst ingest/%.c,$(B)/%,$(wildcard ingest/spoor*.c))
+COLLECT_PROGS := $(patsubst collect/%.c,$(B)/%,$(wildcard collect/spoor*.c))
 QUERY_PROGS  := $(patsubst query/%.c,$(B)/%,$(wildcard query/spoor*.c))
 LEGAL_PROGS  := $(patsubst legal/%.c,$(B)/%,$(wildcard legal/spoor*.c))
-PROGS        := $(INGEST_PROGS) $(QUERY_PROGS) $(LEGAL_PROGS)
+PROGS        := $(COLLECT_PROGS) $(INGEST_PROGS) $(QUERY_PROGS) $(LEGAL_PROGS)
 
 TEST_SRC   := $(wildcard tests/unit/test_*.c)
 TESTS      := $(patsubst tests/unit/%.c,$(B)/tests/%,$(TEST_SRC))
@@ -89,12 +92,16 @@ $(LIBSPOOR): $(LIB_SRC:%.c=$(B)/%.o)
 	rm -f $@ && ar rcs $@ $^
 $(LIBINGEST): $(INGEST_SRC:%.c=$(B)/%.o)
 	rm -f $@ && ar rcs $@ $^
+$(LIBCOLLECT): $(COLLECT_SRC:%.c=$(B)/%.o)
+	rm -f $@ && ar rcs $@ $^
 $(LIBQUERY): $(QUERY_SRC:%.c=$(B)/%.o)
 	rm -f $@ && ar rcs $@ $^
 $(LIBLEGAL): $(LEGAL_SRC:%.c=$(B)/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 $(INGEST_PROGS): $(B)/%: $(B)/ingest/%.o $(LIBINGEST) $(LIBSPOOR)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(COLLECT_PROGS): $(B)/%: $(B)/collect/%.o $(LIBCOLLECT) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 $(QUERY_PROGS): $(B)/%: $(B)/query/%.o $(LIBQUERY) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -106,20 +113,20 @@ $(B)/spoor-api: LDLIBS = $(PKG_LIBS) $(H2O_LIBS) -lm $(EXTRA_LDFLAGS)
 $(B)/spoor-retention: LDLIBS = $(shell $(PKG_CONFIG) --libs libpq jansson) -lm $(EXTRA_LDFLAGS)
 
 # Unit tests may test any folder's library; the harness lives in tests/unit.
-TEST_LIBS := $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
+TEST_LIBS := $(LIBCOLLECT) $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/check.o $(B)/tests/unit/golden.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -o $@ $^ $(LDLIBS)
 $(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
 # Test tools (data generator, golden dumpers, load generators).
 $(B)/tests/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 $(B)/tests/tools/%.o: tests/tools/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
 
 setup:
 	@echo "== setup: Debian packages and the Kafka broker (ops/setup)"

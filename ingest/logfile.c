@@ -127,8 +127,8 @@ int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t er
                 return 1;
             }
         } else if (avail) {
-            radius_detail_span sp;
-            int got = radius_detail_next(p, avail, f->eof, &sp);
+            detail_split_span sp;
+            int got = detail_split_next(p, avail, f->eof, &sp);
             if (got) {
                 *rec = p + sp.off;
                 *len = sp.len;

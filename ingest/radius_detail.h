@@ -88,13 +88,14 @@
 #define SPOOR_RADIUS_DETAIL_H
 
 #include "arena.h"
+#include "detail_split.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define RADIUS_DETAIL_ABSENT INT64_MIN       /* optional number not present */
-#define RADIUS_DETAIL_MAX_RECORD (64 * 1024) /* a RADIUS packet is <= 4096 bytes */
-#define RADIUS_DETAIL_CTIME_TOLERANCE_S 300  /* header vs Timestamp; zones differ by >= 15 min */
+#define RADIUS_DETAIL_ABSENT INT64_MIN /* optional number not present */
+#define RADIUS_DETAIL_MAX_RECORD DETAIL_SPLIT_MAX_RECORD
+#define RADIUS_DETAIL_CTIME_TOLERANCE_S 300 /* header vs Timestamp; zones differ by >= 15 min */
 #define RADIUS_DETAIL_MAX_CLOCK_SKEW_S (7 * 86400) /* beyond this Event-Timestamp is ignored */
 #define RADIUS_DETAIL_REASON_MAX 32
 #define RADIUS_DETAIL_MSG_MAX 256
@@ -209,31 +210,6 @@ typedef struct radius_detail_rec {
  */
 int radius_detail_parse(const char *buf, size_t len, const char *zone, arena *a,
                         radius_detail_rec *out, radius_detail_error *err);
-
-/* A record found by radius_detail_next, relative to the buffer passed in. */
-typedef struct radius_detail_span {
-    size_t off;     /* first byte of the record (its header line) */
-    size_t len;     /* record bytes, through the newline of its last line */
-    size_t next;    /* bytes the caller may consume (drop) now */
-    int terminated; /* 1: ended by a blank line; 0: by the next header or end of input */
-} radius_detail_span;
-
-/*
- * Finds the first record in BUF.  A record starts at a non-blank line and
- * ends at a blank line, or before the next unindented line (a header written
- * without the separating blank line, e.g. after a writer crashed mid-record:
- * terminated = 0, worth a note in quarantine).
- *
- * Returns 1 with *SP set, or 0 when no complete record is there yet; in both
- * cases the caller drops SP->next bytes and calls again with the rest.
- * AT_EOF = 0 is for following a growing file: a record is complete only once
- * the line after it is seen, and an unfinished line is never judged (but a
- * run of more than RADIUS_DETAIL_MAX_RECORD bytes is returned anyway, so
- * garbage cannot stall the follower).  AT_EOF = 1 (whole file, rotated file)
- * returns the remaining text as a last record, terminated = 0 if it had no
- * blank line after it.
- */
-int radius_detail_next(const char *buf, size_t len, int at_eof, radius_detail_span *sp);
 
 /* "Start", "Stop", "Interim-Update", "Accounting-On", "Accounting-Off". */
 const char *radius_detail_status_name(radius_detail_status s);

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const zones[] = {"UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata"};
 
-static void check_span(const radius_detail_span *sp, size_t len, int rc) {
+static void check_span(const detail_split_span *sp, size_t len, int rc) {
     if (sp->next > len || (rc && (sp->off + sp->len > len || sp->next == 0 || sp->len == 0)))
         abort();
 }
@@ -49,13 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     arena_init(&a, 0);
     parse_one(buf, len, zone, &a);
 
-    radius_detail_span sp;
+    detail_split_span sp;
     for (int pass = 0; pass < 2; pass++) {
         /* pass 0: whole file; pass 1: followed, the first half arriving first. */
         size_t off = 0, have = pass ? len / 2 : len;
         for (int guard = 0; guard < 100000; guard++) {
             int at_eof = have == len;
-            int rc = radius_detail_next(buf + off, have - off, at_eof, &sp);
+            int rc = detail_split_next(buf + off, have - off, at_eof, &sp);
             check_span(&sp, have - off, rc);
             if (rc)
                 parse_one(buf + off + sp.off, sp.len, zone, &a);

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for ingest/radius_pkt and ingest/radius_render.  The
+ * libFuzzer target for collect/radius_pkt and collect/radius_render.  The
  * first input byte picks the options (zone, date style, source family); the
  * rest is one UDP datagram.  Checks the contracts: a parsed packet's
  * attributes and VSAs stay inside it and add up to n_attrs; signing then
@@ -126,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (r != 0)
             abort();
         check_text(b.p, b.len);
-        radius_detail_span sp;
-        if (radius_detail_next(b.p, b.len, 0, &sp) != 1 || !sp.terminated || sp.next != b.len ||
+        detail_split_span sp;
+        if (detail_split_next(b.p, b.len, 0, &sp) != 1 || !sp.terminated || sp.next != b.len ||
             sp.off != 0)
             abort();
         arena a;

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for ingest/syslog_frame.  The first two input bytes pick
+ * libFuzzer target for collect/syslog_frame.  The first two input bytes pick
  * max_msg and a chunking seed; the rest is a TCP stream.  The stream is
  * decoded whole and again in pseudo-random chunks: both must give the same
  * messages and counters, every message at most max_msg bytes and

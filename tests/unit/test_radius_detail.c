@@ -606,9 +606,9 @@ static char *split_all(const char *in, size_t len, int at_eof) {
     sbuf b = {0};
     sb_puts(&b, "");
     size_t off = 0;
-    radius_detail_span sp;
+    detail_split_span sp;
     for (int guard = 0; guard < 100; guard++) {
-        int rc = radius_detail_next(in + off, len - off, at_eof, &sp);
+        int rc = detail_split_next(in + off, len - off, at_eof, &sp);
         if (rc) {
             char x[64];
             snprintf(x, sizeof x, "%zu+%zu/%d;", off + sp.off, sp.len, sp.terminated);
@@ -642,10 +642,10 @@ static void test_split_oversize(void) {
     size_t n = RADIUS_DETAIL_MAX_RECORD + 10;
     char *buf = malloc(n);
     memset(buf, 0, n);
-    radius_detail_span sp;
-    CHECK_INT(radius_detail_next(buf, 100, 0, &sp), 0);
+    detail_split_span sp;
+    CHECK_INT(detail_split_next(buf, 100, 0, &sp), 0);
     CHECK_INT(sp.next, 0);
-    CHECK_INT(radius_detail_next(buf, n, 0, &sp), 1);
+    CHECK_INT(detail_split_next(buf, n, 0, &sp), 1);
     CHECK_INT(sp.off, 0);
     CHECK_INT(sp.len, n);
     CHECK_INT(sp.next, n);
@@ -662,11 +662,11 @@ static void test_split_incremental(void) {
     sbuf b = {0};
     sb_puts(&b, "");
     size_t off = 0;
-    radius_detail_span sp;
+    detail_split_span sp;
     for (size_t avail = 0;; avail += 3) {
         size_t have = avail < len ? avail : len;
         while (off <= have) {
-            int rc = radius_detail_next(in + off, have - off, have == len, &sp);
+            int rc = detail_split_next(in + off, have - off, have == len, &sp);
             if (rc) {
                 char x[64];
                 snprintf(x, sizeof x, "%zu+%zu/%d;", off + sp.off, sp.len, sp.terminated);
@@ -731,9 +731,9 @@ static void golden_one(const char *base, int update, int *records) {
     sbuf out = {0};
     sb_puts(&out, comments.p);
     size_t off = 0;
-    radius_detail_span sp;
+    detail_split_span sp;
     int n = 0;
-    while (radius_detail_next(detail + off, dlen - off, 1, &sp)) {
+    while (detail_split_next(detail + off, dlen - off, 1, &sp)) {
         char *got = parse_canon(detail + off + sp.off, sp.len, zone);
         if (!sp.terminated) {
             size_t l = strlen(got);

@@ -1,4 +1,4 @@
-/* Tests for ingest/radius_dict: the table is sorted and unambiguous, and the
+/* Tests for collect/radius_dict: the table is sorted and unambiguous, and the
  * names that matter for tracing are spelled as FreeRADIUS prints them. */
 #include "check.h"
 #include "radius_dict.h"

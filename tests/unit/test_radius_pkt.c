@@ -1,5 +1,5 @@
 /*
- * Tests for ingest/radius_pkt: header and attribute validation (table of hex
+ * Tests for collect/radius_pkt: header and attribute validation (table of hex
  * datagrams), every truncation of a real packet, VSA splitting, and the
  * authenticators against a packet captured from FreeRADIUS's radclient.
  */

@@ -1,5 +1,5 @@
 /*
- * Tests for ingest/radius_render: packets built here are rendered as detail
+ * Tests for collect/radius_render: packets built here are rendered as detail
  * records and read back with radius_detail_parse (the round trip is the
  * contract: whatever spoor-collect writes, the ingest parser must read with
  * the same meaning), the exact text of each case, and the radclient capture
@@ -410,8 +410,8 @@ static void test_round_trip(void) {
             CHECK_STR(e.reason, c->reason);
         }
         /* The splitter finds exactly this one terminated record. */
-        radius_detail_span sp;
-        CHECK_INT(radius_detail_next(b.p, b.len, 0, &sp), 1);
+        detail_split_span sp;
+        CHECK_INT(detail_split_next(b.p, b.len, 0, &sp), 1);
         CHECK_INT(sp.terminated, 1);
         CHECK_INT(sp.next, b.len);
         arena_close(&a);
@@ -523,8 +523,8 @@ static void test_file_of_records(void) {
     }
     static const char *const users[] = {"a", "b", "c"};
     size_t off = 0, k = 0;
-    radius_detail_span sp;
-    while (radius_detail_next(b.p + off, b.len - off, 1, &sp)) {
+    detail_split_span sp;
+    while (detail_split_next(b.p + off, b.len - off, 1, &sp)) {
         arena a;
         arena_init(&a, 0);
         radius_detail_rec r;

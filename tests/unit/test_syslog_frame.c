@@ -1,5 +1,5 @@
 /*
- * Tests for ingest/syslog_frame: a table of streams and the messages they
+ * Tests for collect/syslog_frame: a table of streams and the messages they
  * frame into, each stream fed whole, one byte at a time, and split in two at
  * every byte position (all must agree); the oversize policy and its
  * counters; and a long random stream fed in random chunks.

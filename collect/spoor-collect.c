@@ -52,7 +52,7 @@
 #include "config.h"
 #include "log.h"
 #include "mem.h"
-#include "radius_detail.h"
+#include "detail_split.h"
 #include "radius_pkt.h"
 #include "radius_render.h"
 #include "radius_replay.h"
@@ -815,9 +815,9 @@ static void detail_poll(void) {
     /* A rotated file (a newer one exists) is complete: its last record ends at EOF. */
     int at_eof = next[0] && from + 0 >= st.st_size;
     size_t used = 0;
-    radius_detail_span sp;
+    detail_split_span sp;
     while (used < G.detail_buf.len && !G.paused) {
-        int got = radius_detail_next(G.detail_buf.p + used, G.detail_buf.len - used, at_eof, &sp);
+        int got = detail_split_next(G.detail_buf.p + used, G.detail_buf.len - used, at_eof, &sp);
         if (got) {
             inflight *f = mem_zalloc(sizeof *f);
             f->kind = REC_DETAIL;
