@@ -611,15 +611,10 @@ static void add_radius(batch *b, const batch_input *in, int src) {
 static void add_one(batch *b, const batch_input *in, const char *force_reason,
                     const char *force_detail);
 
-/* The parsers convert local times through the C library's TZ (timeutil),
- * which is process-wide: records are added under one lock, so spoor-ingest
- * can fill one batch while its committer rebuilds another (see rebuild). */
-static pthread_mutex_t parse_lock = PTHREAD_MUTEX_INITIALIZER;
-
+/* No lock: the parsers are pure (timeutil's zones are immutable once read),
+ * so spoor-ingest fills one batch while its committer rebuilds another. */
 void batch_add(batch *b, const batch_input *in) {
-    pthread_mutex_lock(&parse_lock);
     add_one(b, in, NULL, NULL);
-    pthread_mutex_unlock(&parse_lock);
 }
 
 static void add_one(batch *b, const batch_input *in, const char *force_reason,
@@ -1326,10 +1321,8 @@ static void rebuild(batch *b) {
         in[i].peer = b->inputs[i].peer ? arena_strdup(&keep, b->inputs[i].peer) : NULL;
     }
     batch_reset(b);
-    pthread_mutex_lock(&parse_lock);
     for (size_t i = 0; i < n; i++)
         add_one(b, &in[i], NULL, NULL);
-    pthread_mutex_unlock(&parse_lock);
     free(in);
     arena_close(&keep);
 }

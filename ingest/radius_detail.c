@@ -498,20 +498,10 @@ static int parse_ifid(const char *v, val *out) {
     return 0;
 }
 
-/* The abbreviation (tm_zone) ZONE uses at instant T.  timeutil_zone_offset
- * loads ZONE into the C library (timeutil owns TZ; we only read it back), so
- * localtime_r answers for ZONE. */
+/* The abbreviation ZONE uses at instant T. */
 static int zone_abbrev(const char *zone, int64_t t, char *buf, size_t n) {
-    int off;
     char e[128];
-    if (timeutil_zone_offset(zone, t, &off, e, sizeof e) < 0)
-        return -1;
-    time_t secs = (time_t)(t >= 0 ? t / TIMEUTIL_US : -((-t + TIMEUTIL_US - 1) / TIMEUTIL_US));
-    struct tm tm;
-    if (!localtime_r(&secs, &tm) || !tm.tm_zone)
-        return -1;
-    snprintf(buf, n, "%s", tm.tm_zone);
-    return 0;
+    return timeutil_zone_abbrev(zone, t, buf, n, e, sizeof e);
 }
 
 #define MAX_UNIX_S 253402300799ULL /* 9999-12-31T23:59:59Z, timeutil's range */

@@ -8,9 +8,12 @@
  * spring-forward gap) or two (the fall-back overlap); timeutil_local_to_utc
  * reports both candidates so the caller can refuse or choose explicitly.
  *
- * Not thread-safe: zone conversion switches the process's TZ (all Spoor
- * programs are single-threaded).  Functions return 0 on success and -1 on
- * failure with a message in the caller's err buffer.
+ * Thread-safe: each zone is read once from its TZif file (RFC 8536: the
+ * transitions, then the POSIX rule of the file's footer) and kept immutable
+ * for the life of the process; the C library's TZ is never touched, so
+ * conversions in any zones may run on any number of threads at once.
+ * Functions return 0 on success and -1 on failure with a message in the
+ * caller's err buffer.
  */
 #ifndef SPOOR_TIMEUTIL_H
 #define SPOOR_TIMEUTIL_H
@@ -54,6 +57,10 @@ int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, 
  * prints dates). */
 int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n, char *err,
                       size_t errlen);
+
+/* The abbreviation ZONE uses at instant T ("CET", "CEST", "+0545"). */
+int timeutil_zone_abbrev(const char *zone, int64_t t, char *buf, size_t n, char *err,
+                         size_t errlen);
 
 /* Wall-clock time C in ZONE to instants (see timeutil_local). */
 int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,

@@ -474,13 +474,11 @@ static const tzent *tz_at(int64_t sec) {
         int off;
         if (timeutil_zone_offset(G.zone, b * 900 * US, &off, err, sizeof err) < 0)
             die("%s", err);
-        /* timeutil has loaded the zone into TZ; ask libc only for the abbreviation. */
-        time_t tt = (time_t)(b * 900);
-        struct tm tm;
-        localtime_r(&tt, &tm);
+        if (timeutil_zone_abbrev(G.zone, b * 900 * US, e->abbr, sizeof e->abbr, err, sizeof err) <
+            0)
+            die("%s", err);
         e->key = b;
         e->off = off;
-        snprintf(e->abbr, sizeof e->abbr, "%s", tm.tm_zone ? tm.tm_zone : "UTC");
     }
     return e;
 }
