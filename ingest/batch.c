@@ -488,11 +488,11 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
     syslog_record sr;
     if (in->format == BATCH_SYSLOG) {
         syslog_ctx ctx = {in->ref_us, b->default_zone, zone_for_host_cb, b};
-        syslog_err se;
+        error se;
         if (syslog_parse(in->data, in->len, &ctx, &sr, &se) < 0) {
-            char d[200];
+            char d[sizeof se.msg + 32];
             snprintf(d, sizeof d, "byte %zu: %s", se.pos, se.msg);
-            quarantine(b, in, src, "smtp", se.reason, d);
+            quarantine(b, in, src, "smtp", se.code, d);
             return;
         }
         if (sr.host.len == 0 && !in->host) {
@@ -517,12 +517,12 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
     /* Postfix first (by its tag), then Exim (tag "exim*", or a bare mainlog line). */
     if (in->format == BATCH_SYSLOG) {
         postfix_record pr;
-        postfix_err pe;
+        error pe;
         int rc = postfix_parse(sr.app.p, sr.app.len, msg, msglen, &b->mem, &pr, &pe);
         if (rc < 0) {
-            char d[200];
+            char d[sizeof pe.msg + 48];
             snprintf(d, sizeof d, "byte %zu of the message: %s", pe.pos, pe.msg);
-            quarantine(b, in, src, "smtp", pe.reason, d);
+            quarantine(b, in, src, "smtp", pe.code, d);
             return;
         }
         if (past_retention(b, in, src, 0, ts))
@@ -548,11 +548,11 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
     const char *z = zone_for_host_cb(b, host, strlen(host));
     ectx.zone = z ? z : b->default_zone;
     exim_record er;
-    exim_err ee;
+    error ee;
     if (exim_parse(msg, msglen, &ectx, &b->mem, &er, &ee) < 0) {
-        char d[200];
+        char d[sizeof ee.msg + 32];
         snprintf(d, sizeof d, "byte %zu: %s", ee.pos, ee.msg);
-        quarantine(b, in, src, "smtp", ee.reason, d);
+        quarantine(b, in, src, "smtp", ee.code, d);
         return;
     }
     if (er.flags & EXIM_F_TIME)
@@ -573,14 +573,14 @@ static void add_smtp_line(batch *b, const batch_input *in, int src) {
 static void add_radius(batch *b, const batch_input *in, int src) {
     GROW(b->radius, b->n_radius, b->cap_radius);
     radius_row *r = &b->radius[b->n_radius];
-    radius_detail_error e;
+    error e;
     /* The RADIUS server's zone: named per host in ingest.host_zones under the
      * host the collector tags it with, else the default zone. */
     const char *z = in->host ? zone_for_host_cb(b, in->host, strlen(in->host)) : NULL;
     if (radius_detail_parse(in->data, in->len, z ? z : b->default_zone, &b->mem, &r->rec, &e) < 0) {
-        char d[RADIUS_DETAIL_MSG_MAX + 32];
+        char d[sizeof e.msg + 32];
         snprintf(d, sizeof d, "line %d: %s", e.line, e.msg);
-        quarantine(b, in, src, "radius", e.reason, d);
+        quarantine(b, in, src, "radius", e.code, d);
         return;
     }
     const radius_detail_rec *x = &r->rec;

@@ -10,18 +10,14 @@
 /* The line is scanned by index within [0, n): it is not NUL-terminated and
  * may contain NUL bytes, so no C string function touches it. */
 
-static int fail(exim_err *err, const char *reason, size_t pos, const char *fmt, ...)
+static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(exim_err *err, const char *reason, size_t pos, const char *fmt, ...) {
-    if (err) {
-        err->reason = reason;
-        err->pos = pos;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
+static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_setv(err, reason, pos, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -128,7 +124,7 @@ static int64_t distance(int64_t a, int64_t b) {
 /* "YYYY-MM-DD hh:mm:ss[.fff][ +hhmm]" at the start of the line.
  * Returns 1 and sets *i past it, 0 if absent, -1 if present but invalid. */
 static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, exim_record *out,
-                      exim_err *err) {
+                      error *err) {
     timeutil_civil c = {0};
     size_t k = *i;
     if (digits(s, n, &k, 4, &c.year) || k >= n || s[k++] != '-' || digits(s, n, &k, 2, &c.month) ||
@@ -383,7 +379,7 @@ static void parse_auth(arena *a, const char *s, size_t vs, size_t ve, exim_recor
 /* A value cut short: an error, unless the line is the first part of one
  * Exim split for syslog (EXIM_F_SPLIT), whose end may fall anywhere: then
  * what was read so far is the record. */
-static int cut(exim_err *err, const exim_record *out, size_t pos, const char *why) {
+static int cut(error *err, const exim_record *out, size_t pos, const char *why) {
     if (out->flags & EXIM_F_SPLIT)
         return 0;
     return fail(err, "truncated", pos, why);
@@ -393,7 +389,7 @@ static int cut(exim_err *err, const exim_record *out, size_t pos, const char *wh
  * the first word that is not a field, or a ':' right after a field, starts
  * the error text. */
 static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record *out,
-                        exim_err *err) {
+                        error *err) {
     int arrival = out->kind == EXIM_ARRIVAL;
     int failing = out->kind == EXIM_BOUNCE || out->kind == EXIM_DEFER;
     while (i < n) {
@@ -515,7 +511,7 @@ static void next_hop(arena *a, const char *c, exim_record *out) {
 }
 
 static int parse_arrival(arena *a, const char *s, size_t n, size_t i, exim_record *out,
-                         exim_err *err) {
+                         error *err) {
     while (i < n && s[i] == ' ')
         i++;
     if (i >= n)
@@ -538,7 +534,7 @@ static int parse_arrival(arena *a, const char *s, size_t n, size_t i, exim_recor
 }
 
 static int parse_delivery(arena *a, const char *s, size_t n, size_t i, exim_record *out,
-                          exim_err *err) {
+                          error *err) {
     int failing = out->kind == EXIM_BOUNCE || out->kind == EXIM_DEFER;
     while (i < n && s[i] == ' ')
         i++;
@@ -582,13 +578,14 @@ static int parse_delivery(arena *a, const char *s, size_t n, size_t i, exim_reco
 }
 
 int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim_record *out,
-               exim_err *err) {
+               error *err) {
     memset(out, 0, sizeof *out);
     out->pid = -1;
     out->host_port = out->iface_port = -1;
     out->size = -1;
     if (err) {
-        err->reason = NULL;
+        err->code[0] = '\0';
+        err->line = 0;
         err->pos = 0;
         err->msg[0] = '\0';
     }

@@ -49,6 +49,7 @@
 #ifndef SPOOR_EXIM_H
 #define SPOOR_EXIM_H
 
+#include "error.h"
 #include "arena.h"
 
 #include <stddef.h>
@@ -118,16 +119,13 @@ typedef struct exim_record {
     const char *error;        /* ** and ==: the text after ": " (or "defer (...)...") */
 } exim_record;
 
-typedef struct exim_err {
-    const char *reason; /* static reason code, see above */
-    size_t pos;
-    char msg[160];
-} exim_err;
+/* Failures are lib/error's: code = one of the reasons above, pos / line
+ * where in the input. */
 
 /* Parses LINE (LEN bytes, need not be NUL-terminated).  CTX and ERR may be
  * NULL. */
 int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim_record *out,
-               exim_err *err);
+               error *err);
 
 /* True if S/LEN is an Exim message ID (6-6-2 or 6-11-4, base 62). */
 int exim_id_valid(const char *s, size_t len);

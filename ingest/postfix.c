@@ -9,18 +9,14 @@
 /* The message is scanned by index within [0, n): it is not NUL-terminated
  * and may contain NUL bytes, so no C string function touches it. */
 
-static int fail(postfix_err *err, const char *reason, size_t pos, const char *fmt, ...)
+static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(postfix_err *err, const char *reason, size_t pos, const char *fmt, ...) {
-    if (err) {
-        err->reason = reason;
-        err->pos = pos;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
+static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_setv(err, reason, pos, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -246,7 +242,7 @@ static void relay_split(arena *a, const char *s, size_t vs, size_t ve, postfix_r
  * (smtpd_sasl_proto.c).  Values end only at ", KNOWN_KEY=", so a SASL user
  * name containing ", " survives. */
 static int parse_client(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
-                        postfix_err *err) {
+                        error *err) {
     static const char *const keys[] = {", sasl_method=",   ", sasl_username=", ", sasl_sender=",
                                        ", orig_queue_id=", ", orig_client=",   NULL};
     size_t vs = i + strlen("client=");
@@ -337,7 +333,7 @@ static int number(const char *s, size_t vs, size_t ve, long long *v) {
  * (qmgr_active.c).  A delivery without a recipient: the message's last
  * status, for every recipient still queued. */
 static int parse_expired(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
-                         postfix_err *err) {
+                         error *err) {
     size_t vs, ve;
     if (angle(s, n, i + 5, ", ", &vs, &ve) < 0)
         return fail(err, "bad_address", i + 5, "from=< is not closed by '>'");
@@ -358,7 +354,7 @@ static int parse_expired(arena *a, const char *s, size_t n, size_t i, postfix_re
 
 /* from=<ADDR>, size=N, nrcpt=N (queue NAME) */
 static int parse_qmgr(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
-                      postfix_err *err) {
+                      error *err) {
     size_t vs, ve;
     if (angle(s, n, i + 5, ", ", &vs, &ve) < 0)
         return fail(err, "bad_address", i + 5, "from=< is not closed by '>'");
@@ -391,7 +387,7 @@ static int parse_qmgr(arena *a, const char *s, size_t n, size_t i, postfix_recor
 /* to=<..>, orig_to=<..>, relay=.., conn_use=.., delay=.., delays=.., dsn=..,
  * status=WORD (reply) */
 static int parse_delivery(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
-                          postfix_err *err) {
+                          error *err) {
     size_t k = i;
     while (k < n) {
         size_t k0 = k;
@@ -478,7 +474,7 @@ static int known_action(const char *p, size_t len) {
 /* smtpd_check.c log_whatsup(): "ACTION: STAGE from NAMADDR: TEXT;[ from=<..>]
  * [ to=<..>][ proto=..][ helo=<..>]".  Returns 1 parsed, 0 other shape. */
 static int parse_reject(arena *a, const char *s, size_t n, size_t i, postfix_record *out,
-                        postfix_err *err) {
+                        error *err) {
     size_t k = i;
     while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '-' || s[k] == '_'))
         k++;
@@ -603,13 +599,14 @@ const char *postfix_kind_name(postfix_kind k) {
 }
 
 int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen, arena *a,
-                  postfix_record *out, postfix_err *err) {
+                  postfix_record *out, error *err) {
     memset(out, 0, sizeof *out);
     out->client_port = out->orig_client_port = out->relay_port = out->reply_code = -1;
     out->size = -1;
     out->nrcpt = -1;
     if (err) {
-        err->reason = NULL;
+        err->code[0] = '\0';
+        err->line = 0;
         err->pos = 0;
         err->msg[0] = '\0';
     }

@@ -32,6 +32,7 @@
 #ifndef SPOOR_POSTFIX_H
 #define SPOOR_POSTFIX_H
 
+#include "error.h"
 #include "arena.h"
 
 #include <stddef.h>
@@ -104,17 +105,14 @@ typedef struct postfix_record {
     const char *notification;
 } postfix_record;
 
-typedef struct postfix_err {
-    const char *reason; /* static reason code, see above */
-    size_t pos;         /* byte offset in MSG */
-    char msg[160];
-} postfix_err;
+/* Failures are lib/error's: code = one of the reasons above, pos / line
+ * where in the input. */
 
 /* TAG/TAGLEN is the syslog tag without "[pid]" (e.g. "postfix/smtpd");
  * MSG/MSGLEN the message after "tag[pid]: ".  Neither need be
  * NUL-terminated.  ERR may be NULL. */
 int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen, arena *a,
-                  postfix_record *out, postfix_err *err);
+                  postfix_record *out, error *err);
 
 /* True if S/LEN is a Postfix queue ID: short form (5 hex digits of
  * microseconds + hex inode, upper case) or long form (>= 10 characters of

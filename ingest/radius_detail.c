@@ -10,11 +10,12 @@
 
 /* ---- errors ------------------------------------------------------------ */
 
-static int fail(radius_detail_error *err, const char *reason, int line, const char *fmt, ...)
+static int fail(error *err, const char *reason, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(radius_detail_error *err, const char *reason, int line, const char *fmt, ...) {
-    snprintf(err->reason, sizeof err->reason, "%s", reason);
+static int fail(error *err, const char *reason, int line, const char *fmt, ...) {
+    snprintf(err->code, sizeof err->code, "%s", reason);
+    err->pos = 0;
     err->line = line;
     int k = line > 0 ? snprintf(err->msg, sizeof err->msg, "line %d: ", line) : 0;
     va_list ap;
@@ -231,7 +232,7 @@ static int check_bytes(const unsigned char *s, size_t n, size_t *at, int *is_ctl
  * control bytes and invalid UTF-8 as \NNN octal; single-quoted strings (early
  * 3.0) only escape \' and \\. */
 static int decode_value(arena *a, const char *v, size_t n, radius_detail_attr *at,
-                        radius_detail_error *err, int line) {
+                        error *err, int line) {
     char ex[EXCERPT_BUF];
     at->raw = arena_strndup(a, v, n);
     if (v[0] != '"' && v[0] != '\'') {
@@ -509,7 +510,7 @@ static int zone_abbrev(const char *zone, int64_t t, char *buf, size_t n) {
 /* Event-Timestamp: unix seconds (3.2 dates_as_integer) or "Mon DD YYYY
  * hh:mm:ss ZONE" (strftime "%b %e %Y %H:%M:%S %Z", local time of the server). */
 static int parse_event_ts(const radius_detail_attr *at, const char *zone, int64_t *out,
-                          radius_detail_error *err) {
+                          error *err) {
     char ex[EXCERPT_BUF], m[128];
     const char *v = at->value;
     size_t n = at->value_len;
@@ -599,7 +600,7 @@ static int parse_event_ts(const radius_detail_attr *at, const char *zone, int64_
 
 /* Parses a known attribute's value into V (and checks it). */
 static int parse_known(const spec *sp, const radius_detail_attr *at, const char *zone, val *v,
-                       radius_detail_error *err) {
+                       error *err) {
     char ex[EXCERPT_BUF];
     const char *s = at->value;
     size_t n = at->value_len;
@@ -677,7 +678,7 @@ static int parse_known(const spec *sp, const radius_detail_attr *at, const char 
 /* ---- the ctime header --------------------------------------------------- */
 
 /* "Www Mmm dd hh:mm:ss yyyy" (ctime; the day may be space-padded). */
-static int parse_header(const char *s, const char *e, timeutil_civil *c, radius_detail_error *err,
+static int parse_header(const char *s, const char *e, timeutil_civil *c, error *err,
                         int line) {
     char ex[EXCERPT_BUF], m[128];
     tok t[6];
@@ -748,7 +749,7 @@ static void rec_init(radius_detail_rec *r) {
 /* Parses "Name op value" at [s, e) (indent already skipped, trailing blanks
  * trimmed) into AT. */
 static int parse_attr_line(arena *a, const char *s, const char *e, radius_detail_attr *at,
-                           radius_detail_error *err, int line) {
+                           error *err, int line) {
     char ex[EXCERPT_BUF];
     const char *p = s;
     /* Dictionary names: letters, digits, - _ . / and a ":tag" suffix. */
@@ -785,7 +786,7 @@ static int parse_attr_line(arena *a, const char *s, const char *e, radius_detail
 }
 
 int radius_detail_parse(const char *buf, size_t len, const char *zone, arena *a,
-                        radius_detail_rec *out, radius_detail_error *err) {
+                        radius_detail_rec *out, error *err) {
     char ex[EXCERPT_BUF], m[128];
     memset(err, 0, sizeof *err);
     rec_init(out);

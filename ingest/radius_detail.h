@@ -11,7 +11,7 @@
  *
  * Errors: radius_detail_parse returns 0, or -1 with a stable machine reason
  * code (RADIUS_DETAIL_E_*, used as the quarantine reason) and a human message
- * in the caller's radius_detail_error.  Running out of memory aborts (see
+ * in the caller's error.  Running out of memory aborts (see
  * mem.h).  Time zone conversion goes through timeutil, which is not
  * thread-safe; neither is this module.
  *
@@ -87,6 +87,7 @@
 #ifndef SPOOR_RADIUS_DETAIL_H
 #define SPOOR_RADIUS_DETAIL_H
 
+#include "error.h"
 #include "arena.h"
 #include "detail_split.h"
 
@@ -100,7 +101,7 @@
 #define RADIUS_DETAIL_REASON_MAX 32
 #define RADIUS_DETAIL_MSG_MAX 256
 
-/* Reason codes (radius_detail_error.reason). */
+/* Reason codes (error.code). */
 #define RADIUS_DETAIL_E_EMPTY "empty"         /* no non-blank line */
 #define RADIUS_DETAIL_E_TOO_LONG "too_long"   /* > RADIUS_DETAIL_MAX_RECORD */
 #define RADIUS_DETAIL_E_BAD_BYTE "bad_byte"   /* raw NUL/control/DEL byte */
@@ -120,11 +121,8 @@
 #define RADIUS_DETAIL_E_BAD_STATUS "bad_status_type"
 #define RADIUS_DETAIL_E_NOT_ACCOUNTING "not_accounting"
 
-typedef struct radius_detail_error {
-    char reason[RADIUS_DETAIL_REASON_MAX]; /* one of RADIUS_DETAIL_E_* */
-    char msg[RADIUS_DETAIL_MSG_MAX];       /* human text; quotes input safely escaped */
-    int line;                              /* 1-based line in the record, 0 if none */
-} radius_detail_error;
+/* Failures are lib/error's: code = one of the reasons above, pos / line
+ * where in the input. */
 
 typedef enum radius_detail_status {
     RADIUS_DETAIL_START = 1,
@@ -209,7 +207,7 @@ typedef struct radius_detail_rec {
  * returns 0; on failure returns -1 with *ERR filled and *OUT unspecified.
  */
 int radius_detail_parse(const char *buf, size_t len, const char *zone, arena *a,
-                        radius_detail_rec *out, radius_detail_error *err);
+                        radius_detail_rec *out, error *err);
 
 /* "Start", "Stop", "Interim-Update", "Accounting-On", "Accounting-Off". */
 const char *radius_detail_status_name(radius_detail_status s);

@@ -9,18 +9,14 @@
 /* All scanning uses an index into [0, n): the line is not NUL-terminated and
  * may hold NUL bytes, so no C string function is ever applied to it. */
 
-static int fail(syslog_err *err, const char *reason, size_t pos, const char *fmt, ...)
+static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static int fail(syslog_err *err, const char *reason, size_t pos, const char *fmt, ...) {
-    if (err) {
-        err->reason = reason;
-        err->pos = pos;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
+static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_setv(err, reason, pos, fmt, ap);
+    va_end(ap);
     return -1;
 }
 
@@ -233,7 +229,7 @@ static int infer_year(const char *zone, timeutil_civil *c, int64_t ref, int64_t 
 
 /* Converts a parsed timestamp now that the host (hence the zone) is known. */
 static int resolve_time(const syslog_ctx *ctx, syslog_record *out, int bsd, timeutil_civil *c,
-                        int has_off, int off_s, size_t tpos, syslog_err *err) {
+                        int has_off, int off_s, size_t tpos, error *err) {
     if (bsd) {
         if (!ctx || ctx->ref_us <= 0)
             return fail(err, "no_reference", tpos,
@@ -306,7 +302,7 @@ static size_t token_end(const char *s, size_t n, size_t i) {
     return i;
 }
 
-static int parse_sd(const char *s, size_t n, size_t *i, syslog_err *err) {
+static int parse_sd(const char *s, size_t n, size_t *i, error *err) {
     size_t k = *i;
     while (k < n && s[k] == '[') {
         size_t id = ++k;
@@ -338,7 +334,7 @@ static int parse_sd(const char *s, size_t n, size_t *i, syslog_err *err) {
 }
 
 static int parse_5424(const char *s, size_t n, size_t i, const syslog_ctx *ctx, syslog_record *out,
-                      syslog_err *err) {
+                      error *err) {
     syslog_slice f[5]; /* TIMESTAMP HOST APP PROCID MSGID */
     size_t fpos[5];
     out->flags |= SYSLOG_F_RFC5424;
@@ -452,7 +448,7 @@ static int facility_word(const char *s, size_t from, size_t to) {
 }
 
 static int parse_3164(const char *s, size_t n, size_t i, const syslog_ctx *ctx, syslog_record *out,
-                      syslog_err *err) {
+                      error *err) {
     timeutil_civil c;
     int has_off = 0, off_s = 0, bsd = 0;
     size_t tpos = i;
@@ -507,13 +503,14 @@ static int parse_3164(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
 }
 
 int syslog_parse(const char *line, size_t len, const syslog_ctx *ctx, syslog_record *out,
-                 syslog_err *err) {
+                 error *err) {
     memset(out, 0, sizeof *out);
     out->pri = out->facility = out->severity = -1;
     out->pid = -1;
     out->repeat = 1;
     if (err) {
-        err->reason = NULL;
+        err->code[0] = '\0';
+        err->line = 0;
         err->pos = 0;
         err->msg[0] = '\0';
     }

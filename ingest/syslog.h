@@ -41,6 +41,7 @@
 #ifndef SPOOR_SYSLOG_H
 #define SPOOR_SYSLOG_H
 
+#include "error.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -95,15 +96,12 @@ typedef struct syslog_record {
     unsigned flags;         /* SYSLOG_F_* */
 } syslog_record;
 
-typedef struct syslog_err {
-    const char *reason; /* static reason code, see above */
-    size_t pos;         /* byte offset in the line */
-    char msg[160];      /* human-readable explanation */
-} syslog_err;
+/* Failures are lib/error's: code = one of the reasons above, pos / line
+ * where in the input. */
 
 /* Parses LINE (LEN bytes, need not be NUL-terminated).  CTX may be NULL
  * (then RFC 3164 timestamps fail with "no_reference").  ERR may be NULL. */
 int syslog_parse(const char *line, size_t len, const syslog_ctx *ctx, syslog_record *out,
-                 syslog_err *err);
+                 error *err);
 
 #endif

@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char *const zones[] = {NULL, "Europe/London", "America/New_York"};
     exim_ctx ctx = {zones[size % 3], (size & 4) ? 1792891860000000LL : 0};
     exim_record r;
-    exim_err e;
+    error e;
     if (exim_parse((const char *)data, size, &ctx, &a, &r, &e) < 0) {
-        if (!e.reason || e.pos > size)
+        if (!e.code[0] || e.pos > size)
             abort();
     } else {
         if (r.kind > EXIM_COMPLETED || !exim_kind_name(r.kind))

@@ -19,9 +19,9 @@ static void touch(const char *s) {
         abort();
 }
 
-static void check(int rc, const postfix_record *r, const postfix_err *e, size_t msglen) {
+static void check(int rc, const postfix_record *r, const error *e, size_t msglen) {
     if (rc < 0) {
-        if (!e->reason || e->pos > msglen)
+        if (!e->code[0] || e->pos > msglen)
             abort();
         return;
     }
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *in = (const char *)data;
     const char *nl = memchr(in, '\n', size);
     postfix_record r;
-    postfix_err e;
+    error e;
     if (nl) {
         size_t tl = (size_t)(nl - in);
         int rc = postfix_parse(in, tl, nl + 1, size - tl - 1, &a, &r, &e);
@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         syslog_ctx ctx = {1798761605000000LL, "Europe/London", NULL, NULL};
         syslog_record sr;
-        syslog_err se;
+        error se;
         if (syslog_parse(in, size, &ctx, &sr, &se) == 0) {
             int rc = postfix_parse(sr.app.p, sr.app.len, sr.msg.p, sr.msg.len, &a, &r, &e);
             check(rc, &r, &e, sr.msg.len);

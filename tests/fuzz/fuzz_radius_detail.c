@@ -22,7 +22,7 @@ static void check_span(const detail_split_span *sp, size_t len, int rc) {
 
 static void parse_one(const char *p, size_t n, const char *zone, arena *a) {
     radius_detail_rec r;
-    radius_detail_error e;
+    error e;
     if (radius_detail_parse(p, n, zone, a, &r, &e) == 0) {
         /* Touch what the caller would read. */
         for (size_t i = 0; i < r.n_attrs; i++)
@@ -30,7 +30,7 @@ static void parse_one(const char *p, size_t n, const char *zone, arena *a) {
                 abort();
         if (r.received == RADIUS_DETAIL_ABSENT || r.event == RADIUS_DETAIL_ABSENT)
             abort();
-    } else if (e.reason[0] == '\0' || e.msg[0] == '\0') {
+    } else if (e.code[0] == '\0' || e.msg[0] == '\0') {
         abort();
     }
     arena_reset(a);

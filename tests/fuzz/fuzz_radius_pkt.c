@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         arena a;
         arena_init(&a, 0);
         radius_detail_rec rec;
-        radius_detail_error e;
+        error e;
         if (radius_detail_parse(b.p, b.len, zone, &a, &rec, &e) < 0) {
             /* Semantic refusals are fine (no status, conflicting values,
              * a NUL in an identity); a syntax error means bad rendering. */
@@ -144,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 RADIUS_DETAIL_E_BAD_STRING,    RADIUS_DETAIL_E_TRAILING,
                 RADIUS_DETAIL_E_ZONE_MISMATCH, RADIUS_DETAIL_E_AMBIGUOUS_CTIME};
             for (size_t i = 0; i < sizeof syntax / sizeof syntax[0]; i++)
-                if (strcmp(e.reason, syntax[i]) == 0)
+                if (strcmp(e.code, syntax[i]) == 0)
                     abort();
         } else if (rec.received != received / TIMEUTIL_US * TIMEUTIL_US) {
             abort();

@@ -37,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     syslog_ctx ctx = {refs[size % 4], zones[(size / 4) % 4], zone_for, NULL};
     const char *line = (const char *)data;
     syslog_record r;
-    syslog_err e;
+    error e;
     if (syslog_parse(line, size, &ctx, &r, &e) < 0) {
-        if (!e.reason || e.pos > size)
+        if (!e.code[0] || e.pos > size)
             abort();
         return 0;
     }

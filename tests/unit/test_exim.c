@@ -70,9 +70,9 @@ static void run(const char *line, size_t len, const exim_ctx *ctx, out_buf *b) {
     arena a;
     arena_init(&a, 0);
     exim_record r;
-    exim_err e;
+    error e;
     if (exim_parse(copy, len, ctx, &a, &r, &e) < 0)
-        out_err(b, e.reason, e.pos);
+        out_err(b, e.code[0] ? e.code : NULL, e.pos);
     else
         render(b, &r);
     arena_close(&a);
@@ -322,9 +322,9 @@ static void test_prefixes(void) {
             char *m = malloc(p ? p : 1);
             memcpy(m, c->line, p);
             exim_record r;
-            exim_err e;
+            error e;
             int rc = exim_parse(m, p, &ctx, &a, &r, &e);
-            CHECK(rc == 0 || (rc == -1 && e.reason && e.pos <= p));
+            CHECK(rc == 0 || (rc == -1 && e.code[0] && e.pos <= p));
             free(m);
             arena_reset(&a);
         }
@@ -371,9 +371,9 @@ static void golden_line(void *arg, const char *line, size_t len, out_buf *b) {
     }
     syslog_ctx sc = {ctx->ref_us, ctx->zone, NULL, NULL};
     syslog_record sr;
-    syslog_err se;
+    error se;
     if (syslog_parse(line, len, &sc, &sr, &se) < 0) {
-        out_err(b, se.reason, se.pos);
+        out_err(b, se.code[0] ? se.code : NULL, se.pos);
         return;
     }
     run(sr.msg.p ? sr.msg.p : "", sr.msg.len, ctx, b);

@@ -78,9 +78,9 @@ static void run(const char *tag, size_t taglen, const char *msg, size_t msglen, 
     arena a;
     arena_init(&a, 0);
     postfix_record r;
-    postfix_err e;
+    error e;
     if (postfix_parse(t, taglen, m, msglen, &a, &r, &e) < 0)
-        out_err(b, e.reason, e.pos);
+        out_err(b, e.code[0] ? e.code : NULL, e.pos);
     else
         render(b, &r);
     arena_close(&a);
@@ -387,9 +387,9 @@ static void test_prefixes(void) {
             char *m = malloc(p ? p : 1);
             memcpy(m, c->msg, p);
             postfix_record r;
-            postfix_err e;
+            error e;
             int rc = postfix_parse(c->tag, strlen(c->tag), m, p, &a, &r, &e);
-            CHECK(rc == 0 || (rc == -1 && e.reason && e.pos <= p));
+            CHECK(rc == 0 || (rc == -1 && e.code[0] && e.pos <= p));
             free(m);
             arena_reset(&a);
         }
@@ -428,9 +428,9 @@ static void golden_directive(void *arg, const char *line) {
 static void golden_line(void *arg, const char *line, size_t len, out_buf *b) {
     const golden_state *st = arg;
     syslog_record sr;
-    syslog_err se;
+    error se;
     if (syslog_parse(line, len, &st->ctx, &sr, &se) < 0) {
-        out_err(b, se.reason, se.pos);
+        out_err(b, se.code[0] ? se.code : NULL, se.pos);
         return;
     }
     run(sr.app.p ? sr.app.p : "", sr.app.len, sr.msg.p ? sr.msg.p : "", sr.msg.len, b);

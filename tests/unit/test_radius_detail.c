@@ -103,10 +103,10 @@ static void kv_list(sbuf *b, const char *k, const char **v, size_t n) {
 }
 
 /* The canonical line for one parse result; caller frees. */
-static char *canon(int rc, const radius_detail_rec *r, const radius_detail_error *e) {
+static char *canon(int rc, const radius_detail_rec *r, const error *e) {
     sbuf b = {0};
     if (rc < 0) {
-        kv_str(&b, "error", e->reason);
+        kv_str(&b, "error", e->code);
         if (e->line > 0)
             kv_int(&b, "line", e->line);
         return b.p;
@@ -156,7 +156,7 @@ static char *parse_canon(const char *in, size_t len, const char *zone) {
     arena a;
     arena_init(&a, 0);
     radius_detail_rec r;
-    radius_detail_error e;
+    error e;
     int rc = radius_detail_parse(in, len, zone, &a, &r, &e);
     char *s = canon(rc, &r, &e);
     arena_close(&a);
@@ -487,10 +487,10 @@ static void test_values(void) {
         arena a;
         arena_init(&a, 0);
         radius_detail_rec r;
-        radius_detail_error e;
+        error e;
         int rc = radius_detail_parse(in, strlen(in), "UTC", &a, &r, &e);
         if (rc < 0)
-            fprintf(stderr, "value case %s: %s %s\n", c->line, e.reason, e.msg);
+            fprintf(stderr, "value case %s: %s %s\n", c->line, e.code, e.msg);
         CHECK_INT(rc, 0);
         if (rc == 0) {
             CHECK_INT(r.n_attrs, 2);
@@ -526,7 +526,7 @@ static void test_all_attrs_kept(void) {
     arena a;
     arena_init(&a, 0);
     radius_detail_rec r;
-    radius_detail_error e;
+    error e;
     CHECK_INT(radius_detail_parse(in, sizeof in - 1, "Europe/Paris", &a, &r, &e), 0);
     CHECK_INT(r.n_attrs, 7);
     for (size_t i = 0; i < r.n_attrs && i < 7; i++) {
@@ -561,10 +561,10 @@ static void test_messages(void) {
         arena a;
         arena_init(&a, 0);
         radius_detail_rec r;
-        radius_detail_error e;
+        error e;
         int rc = radius_detail_parse(cases[i].in, strlen(cases[i].in), "UTC", &a, &r, &e);
         CHECK_INT(rc, -1);
-        CHECK_STR(e.reason, cases[i].reason);
+        CHECK_STR(e.code, cases[i].reason);
         if (!strstr(e.msg, cases[i].needle))
             fprintf(stderr, "message: %s\n  want part: %s\n", e.msg, cases[i].needle);
         CHECK(strstr(e.msg, cases[i].needle) != NULL);

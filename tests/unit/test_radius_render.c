@@ -394,11 +394,11 @@ static void test_round_trip(void) {
         arena a;
         arena_init(&a, 0);
         radius_detail_rec r;
-        radius_detail_error e;
+        error e;
         int prc = radius_detail_parse(b.p, b.len, c->zone, &a, &r, &e);
         if (c->canon) {
             if (prc < 0)
-                fprintf(stderr, "parse error %s: %s\n", e.reason, e.msg);
+                fprintf(stderr, "parse error %s: %s\n", e.code, e.msg);
             CHECK_INT(prc, 0);
             if (prc == 0) {
                 char *got = canon(&r);
@@ -407,7 +407,7 @@ static void test_round_trip(void) {
             }
         } else {
             CHECK_INT(prc, -1);
-            CHECK_STR(e.reason, c->reason);
+            CHECK_STR(e.code, c->reason);
         }
         /* The splitter finds exactly this one terminated record. */
         detail_split_span sp;
@@ -469,7 +469,7 @@ static void test_radclient_capture(void) {
     arena a;
     arena_init(&a, 0);
     radius_detail_rec r;
-    radius_detail_error e;
+    error e;
     CHECK_INT(radius_detail_parse(b.p, b.len, "Europe/Berlin", &a, &r, &e), 0);
     char *got = canon(&r);
     CHECK_STR(got, "status=Start session=101586839 user=dsl-000111@isp.example "
@@ -528,7 +528,7 @@ static void test_file_of_records(void) {
         arena a;
         arena_init(&a, 0);
         radius_detail_rec r;
-        radius_detail_error e;
+        error e;
         CHECK_INT(radius_detail_parse(b.p + off + sp.off, sp.len, "UTC", &a, &r, &e), 0);
         if (k < 3)
             CHECK_STR(r.user_name, users[k]);

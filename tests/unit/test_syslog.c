@@ -28,9 +28,9 @@ static const char *const flag_names[] = {
     "pri",          "rfc5424", "rfc3339", "year_inferred", "local",    "ambiguous", "nonexistent",
     "default_zone", "no_host", "no_tag",  "bom",           "repeated", "level_word"};
 
-static void render(out_buf *b, int rc, const syslog_record *r, const syslog_err *e) {
+static void render(out_buf *b, int rc, const syslog_record *r, const error *e) {
     if (rc < 0) {
-        out_err(b, e->reason, e->pos);
+        out_err(b, e->code[0] ? e->code : NULL, e->pos);
         return;
     }
     out_reset(b);
@@ -104,7 +104,7 @@ static void run(const char *line, size_t len, const syslog_ctx *c, out_buf *b) {
     char *copy = malloc(len ? len : 1);
     memcpy(copy, line, len);
     syslog_record r;
-    syslog_err e;
+    error e;
     int rc = syslog_parse(copy, len, c, &r, &e);
     if (rc == 0 && r.msg.len)
         CHECK(r.msg.p >= copy && r.msg.p + r.msg.len <= copy + len);
@@ -263,12 +263,12 @@ static void test_time_inference(void) {
         snprintf(t.hosts[0], 64, "h");
         snprintf(t.zones[0], 64, "%s", c->zone);
         syslog_record r;
-        syslog_err e;
+        error e;
         check_current = c->name;
         int rc = syslog_parse(c->line, strlen(c->line), &t.c, &r, &e);
         CHECK_INT(rc, 0);
         if (rc < 0) {
-            fprintf(stderr, "  error %s: %s\n", e.reason, e.msg);
+            fprintf(stderr, "  error %s: %s\n", e.code, e.msg);
             continue;
         }
         char got[TIMEUTIL_RFC3339_MAX];
@@ -319,9 +319,9 @@ static void test_prefixes(void) {
             char *copy = malloc(p ? p : 1);
             memcpy(copy, lines[k], p);
             syslog_record r;
-            syslog_err e;
+            error e;
             int rc = syslog_parse(copy, p, &t.c, &r, &e);
-            CHECK(rc == 0 || (rc == -1 && e.reason && e.pos <= p));
+            CHECK(rc == 0 || (rc == -1 && e.code[0] && e.pos <= p));
             free(copy);
         }
     }
