@@ -119,15 +119,15 @@ struct batch {
         }                                                                                          \
     } while (0)
 
-static int parse_zones(batch *b, const char *spec, char *err, size_t errlen) {
+static int parse_zones(batch *b, const char *spec, error *err) {
     if (!spec || !*spec)
         return 0;
     char *copy = mem_strdup(spec), *save = NULL;
     for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok || !timeutil_zone_valid(eq + 1)) {
-            snprintf(err, errlen, "ingest.host_zones: '%s' is not host=Zone with a known zone",
-                     tok);
+            error_set(err, "bad_config", 0,
+                      "ingest.host_zones: '%s' is not host=Zone with a known zone", tok);
             free(copy);
             return -1;
         }
@@ -149,7 +149,7 @@ static const char *zone_for_host_cb(void *arg, const char *host, size_t len) {
     return NULL;
 }
 
-batch *batch_new(const batch_opts *opts, char *err, size_t errlen) {
+batch *batch_new(const batch_opts *opts, error *err) {
     batch *b = mem_zalloc(sizeof *b);
     b->opts = *opts;
     b->default_zone =
@@ -157,11 +157,11 @@ batch *batch_new(const batch_opts *opts, char *err, size_t errlen) {
     b->opts.default_zone = b->default_zone;
     b->opts.host_zones = NULL;
     if (!timeutil_zone_valid(b->default_zone)) {
-        snprintf(err, errlen, "ingest.default_zone: unknown zone '%s'", b->default_zone);
+        error_set(err, "bad_config", 0, "ingest.default_zone: unknown zone '%s'", b->default_zone);
         batch_free(b);
         return NULL;
     }
-    if (parse_zones(b, opts->host_zones, err, errlen) < 0) {
+    if (parse_zones(b, opts->host_zones, err) < 0) {
         batch_free(b);
         return NULL;
     }
@@ -661,13 +661,15 @@ static void add_one(batch *b, const batch_input *in, const char *force_reason,
 
 /* ---- commit ---------------------------------------------------------------- */
 
-static int fail(PGconn *conn, PGresult *r, char *err, size_t errlen, const char *what) {
-    char e[1024];
+/* The statement WHAT failed: ERR keeps PostgreSQL's SQLSTATE as its code
+ * and names WHAT in its message. */
+static int fail(PGconn *conn, PGresult *r, error *err, const char *what) {
+    error e;
     int cls = pg_result_class(conn, r);
     if (cls == PG_OK)
         cls = PG_FATAL;
-    pg_error(conn, r, e, sizeof e);
-    snprintf(err, errlen, "%s: %s", what, e);
+    pg_error(conn, r, &e);
+    error_set(err, e.code, 0, "%s: %s", what, e.msg);
     PQclear(r);
     return cls;
 }
@@ -770,26 +772,26 @@ static void copy_quarantine(batch *b, buf *c) {
 }
 
 /* Compresses block E (and hashes its frame) unless it is sealed already. */
-static int seal_block(batch *b, evidence_block *e, char *err, size_t errlen) {
+static int seal_block(batch *b, evidence_block *e, error *err) {
     if (e->z_lines == e->n_lines)
         return 0;
     int k = strcmp(e->kind, "radius") == 0;
     evidence_sha256(e->frame.p, e->frame.len, e->sha);
     if (evidence_compress(b->cctx, b->cdict[k], b->opts.zstd_level, e->frame.p, e->frame.len, &e->z,
-                          err, errlen) < 0)
+                          err) < 0)
         return -1;
     e->z_dict = b->cdict[k] ? b->dict_id[k] : -1;
     e->z_lines = e->n_lines;
     return 0;
 }
 
-int batch_seal(batch *b, char *err, size_t errlen) {
+int batch_seal(batch *b, error *err) {
     /* Before the first commit the dictionaries are not known yet: leave the
      * compression to batch_commit, which loads them. */
     if (!b->dicts_loaded)
         return 0;
     for (int i = 0; i < b->n_blocks; i++)
-        if (seal_block(b, &b->blocks[i], err, errlen) < 0)
+        if (seal_block(b, &b->blocks[i], err) < 0)
             return -1;
     return 0;
 }
@@ -828,13 +830,12 @@ static void copy_blocks(batch *b, buf *c, PGconn *conn, int *ok) {
  * pgcopy_finish empties it), streamed (copy_flush).  Returns 0, or -1 with
  * ERR and *CLS set. */
 static int copy_rows(batch *b, PGconn *conn, buf *c, const char *copy_sql,
-                     void (*fill)(batch *, buf *, PGconn *, int *), pg_class *cls, char *err,
-                     size_t errlen) {
-    if (pgcopy_begin(conn, copy_sql, cls, err, errlen) < 0)
+                     void (*fill)(batch *, buf *, PGconn *, int *), pg_class *cls, error *err) {
+    if (pgcopy_begin(conn, copy_sql, cls, err) < 0)
         return -1;
     int ok = 1;
     fill(b, c, conn, &ok);
-    return pgcopy_finish(conn, c, ok, cls, err, errlen);
+    return pgcopy_finish(conn, c, ok, cls, err);
 }
 
 void batch_reload_dicts(batch *b) {
@@ -869,10 +870,10 @@ static void load_dicts(batch *b, PGconn *conn) {
     PQclear(r);
 }
 
-static int exec_ok(PGconn *conn, const char *sql, char *err, size_t errlen) {
+static int exec_ok(PGconn *conn, const char *sql, error *err) {
     PGresult *r = PQexec(conn, sql);
     if (pg_result_class(conn, r) != PG_OK)
-        return fail(conn, r, err, errlen, sql);
+        return fail(conn, r, err, sql);
     PQclear(r);
     return PG_OK;
 }
@@ -989,7 +990,7 @@ enum {
 
 /* Runs spoor.lease_merge_rows over the batch's sessions; PG_OK if there were
  * none. */
-static int lease_merge(batch *b, PGconn *conn, int64_t tlo, char *err, size_t errlen) {
+static int lease_merge(batch *b, PGconn *conn, int64_t tlo, error *err) {
     size_t cap = 16;
     while (cap < 2 * (b->n_radius * 3 + 1))
         cap *= 2;
@@ -1077,7 +1078,7 @@ static int lease_merge(batch *b, PGconn *conn, int64_t tlo, char *err, size_t er
     for (int k = 0; k < LA_N; k++)
         pgarray_close(&a[k]);
     if (pg_result_class(conn, r) != PG_OK)
-        return fail(conn, r, err, errlen, "lease_merge_rows");
+        return fail(conn, r, err, "lease_merge_rows");
     PQclear(r);
     return PG_OK;
 }
@@ -1086,7 +1087,7 @@ static int lease_merge(batch *b, PGconn *conn, int64_t tlo, char *err, size_t er
  * `trace headers` uses when trace.our_mta_hosts is empty).  A batch names a
  * handful of hosts: one upsert with the distinct ones, which changes nothing
  * once they are known. */
-static int record_mta_hosts(batch *b, PGconn *conn, char *err, size_t errlen) {
+static int record_mta_hosts(batch *b, PGconn *conn, error *err) {
     buf *h = &b->copy;
     buf_reset(h);
     const char *seen[32];
@@ -1114,12 +1115,12 @@ static int record_mta_hosts(batch *b, PGconn *conn, char *err, size_t errlen) {
                                1, NULL, v, NULL, NULL, 0);
     buf_reset(h);
     if (pg_result_class(conn, r) != PG_OK)
-        return fail(conn, r, err, errlen, "mta_host");
+        return fail(conn, r, err, "mta_host");
     PQclear(r);
     return PG_OK;
 }
 
-static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
+static int commit_body(batch *b, PGconn *conn, error *err) {
     PGresult *r;
     char a[32], p[16], c1[32], c2[32], c3[32];
     /* 1. Fence: each source must stand exactly where this batch begins. */
@@ -1133,21 +1134,21 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
                          "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                          3, NULL, v, NULL, NULL, 0);
         if (pg_result_class(conn, r) != PG_OK)
-            return fail(conn, r, err, errlen, "source_position insert");
+            return fail(conn, r, err, "source_position insert");
         PQclear(r);
         r = PQexecParams(conn,
                          "SELECT next_pos FROM spoor.source_position "
                          "WHERE source = $1 AND part = $2 FOR UPDATE",
                          2, NULL, v, NULL, NULL, 0);
         if (pg_result_class(conn, r) != PG_OK)
-            return fail(conn, r, err, errlen, "source_position lock");
+            return fail(conn, r, err, "source_position lock");
         long long stored = atoll(PQgetvalue(r, 0, 0));
         PQclear(r);
         if (stored != s->first) {
-            snprintf(err, errlen,
-                     "%s[%d]: stored position is %lld but this batch starts at %lld "
-                     "(partition taken over, or batch already stored)",
-                     s->source, s->part, stored, (long long)s->first);
+            error_set(err, "fenced", 0,
+                      "%s[%d]: stored position is %lld but this batch starts at %lld "
+                      "(partition taken over, or batch already stored)",
+                      s->source, s->part, stored, (long long)s->first);
             return BATCH_FENCED;
         }
     }
@@ -1173,7 +1174,7 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
         const char *v[] = {dlo, dhi};
         r = PQexecParams(conn, "SELECT spoor.ensure_partitions($1, $2)", 2, NULL, v, NULL, NULL, 0);
         if (pg_result_class(conn, r) != PG_OK)
-            return fail(conn, r, err, errlen, "ensure_partitions");
+            return fail(conn, r, err, "ensure_partitions");
         PQclear(r);
         /* 3. Block ids. */
         snprintf(a, sizeof a, "%d", b->n_blocks);
@@ -1182,14 +1183,14 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
             conn, "SELECT nextval('spoor.evidence_block_id_seq') FROM generate_series(1, $1)", 1,
             NULL, n1, NULL, NULL, 0);
         if (pg_result_class(conn, r) != PG_OK)
-            return fail(conn, r, err, errlen, "block ids");
+            return fail(conn, r, err, "block ids");
         for (int i = 0; i < b->n_blocks; i++)
             b->blocks[i].block_id = atoll(PQgetvalue(r, i, 0));
         PQclear(r);
     }
     /* 4. Rows.  Evidence first compressed (where batch_seal did not). */
     for (int i = 0; i < b->n_blocks; i++)
-        if (seal_block(b, &b->blocks[i], err, errlen) < 0)
+        if (seal_block(b, &b->blocks[i], err) < 0)
             return PG_FATAL;
     pg_class cls;
     buf *c = &b->copy;
@@ -1198,21 +1199,21 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
         copy_rows(b, conn, c,
                   "COPY spoor.evidence_block (day, block_id, kind, source, part, "
                   "first_pos, last_pos, n_lines, raw_bytes, dict_id, sha256, data) FROM STDIN",
-                  copy_blocks, &cls, err, errlen) < 0)
+                  copy_blocks, &cls, err) < 0)
         return cls;
     if (b->n_smtp && copy_rows(b, conn, c,
                                "COPY spoor.smtp_event (ts, host, kind, queue_id, message_id, "
                                "client_name, client_ip, client_port, sasl_username, sender, "
                                "recipient, status, relay, next_queue_id, orig_queue_id, size, "
                                "pos, block_id, block_idx) FROM STDIN",
-                               copy_smtp, &cls, err, errlen) < 0)
+                               copy_smtp, &cls, err) < 0)
         return cls;
     if (b->n_runs) {
         /* The peers the lines arrived from, beside their blocks. */
         buf_reset(c);
         if (pgcopy_begin(conn,
                          "COPY spoor.evidence_peer (day, block_id, block_idx, peer) FROM STDIN",
-                         &cls, err, errlen) < 0)
+                         &cls, err) < 0)
             return cls;
         for (size_t i = 0; i < b->n_runs; i++) {
             const peer_run *pr = &b->runs[i];
@@ -1221,11 +1222,11 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
             buf_printf(c, "%s\t%lld\t%d\t%s\n", day, (long long)b->blocks[pr->block].block_id,
                        pr->idx, pr->peer ? pr->peer : "\\N");
         }
-        if (pgcopy_finish(conn, c, 1, &cls, err, errlen) < 0)
+        if (pgcopy_finish(conn, c, 1, &cls, err) < 0)
             return cls;
     }
     if (b->n_smtp) {
-        int hc = record_mta_hosts(b, conn, err, errlen);
+        int hc = record_mta_hosts(b, conn, err);
         if (hc != PG_OK)
             return hc;
     }
@@ -1236,17 +1237,17 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
                                  "nas_port, nas_port_id, framed_ip, framed_ipv6_prefix, "
                                  "delegated_ipv6_prefix, session_time, terminate_cause, "
                                  "pos, block_id, block_idx) FROM STDIN",
-                                 copy_radius, &cls, err, errlen) < 0)
+                                 copy_radius, &cls, err) < 0)
         return cls;
     copy_quarantine(b, c);
     if (c->len && pgcopy_send(conn,
                               "COPY spoor.quarantine (day, received, source, part, pos, reason, "
                               "detail, block_id, block_idx) FROM STDIN",
-                              c, &cls, err, errlen) < 0)
+                              c, &cls, err) < 0)
         return cls;
     /* 5. Lease index from this batch's RADIUS events. */
     if (b->n_radius) {
-        int lc = lease_merge(b, conn, tlo, err, errlen);
+        int lc = lease_merge(b, conn, tlo, err);
         if (lc != PG_OK)
             return lc;
     }
@@ -1265,7 +1266,7 @@ static int commit_body(batch *b, PGconn *conn, char *err, size_t errlen) {
                          " WHERE source = $1 AND part = $2",
                          6, NULL, v, NULL, NULL, 0);
         if (pg_result_class(conn, r) != PG_OK)
-            return fail(conn, r, err, errlen, "source_position update");
+            return fail(conn, r, err, "source_position update");
         PQclear(r);
     }
     return PG_OK;
@@ -1327,7 +1328,7 @@ static void rebuild(batch *b) {
     arena_close(&keep);
 }
 
-int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen) {
+int batch_commit(batch *b, PGconn *conn, error *err) {
     if (b->n_records == 0)
         return PG_OK;
     load_horizon(b, conn);
@@ -1343,27 +1344,27 @@ int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen) {
      * The WAL flush per batch is the cost it saves.  No JIT: the batch's
      * statements are planned for a few thousand rows, where compiling costs
      * more than it saves. */
-    int rc = exec_ok(conn, "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL jit = off", err,
-                     errlen);
+    int rc = exec_ok(conn, "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL jit = off", err);
     if (rc != PG_OK)
         return rc;
-    rc = commit_body(b, conn, err, errlen);
+    rc = commit_body(b, conn, err);
     if (rc != PG_OK) {
         PQclear(PQexec(conn, "ROLLBACK"));
         return rc;
     }
-    return exec_ok(conn, "COMMIT", err, errlen);
+    return exec_ok(conn, "COMMIT", err);
 }
 
 /* A batch PostgreSQL refused for its content (a data exception the parsers
  * did not foresee) must not stop the pipeline: store its records one by one,
  * and quarantine each one that is still refused, with PostgreSQL's reason.
  * Positions stay contiguous, so the fence holds throughout. */
-int batch_salvage(batch *b, PGconn *conn, char *err, size_t errlen) {
-    char e1[1024];
-    batch *one = batch_new(&b->opts, e1, sizeof e1);
+int batch_salvage(batch *b, PGconn *conn, error *err) {
+    error e1;
+    batch *one = batch_new(&b->opts, &e1);
     if (!one) {
-        snprintf(err, errlen, "%s", e1);
+        if (err)
+            *err = e1;
         return PG_FATAL;
     }
     /* batch_new copied default_zone; the zone table is shared read-only. */
@@ -1374,13 +1375,13 @@ int batch_salvage(batch *b, PGconn *conn, char *err, size_t errlen) {
     for (size_t i = 0; i < b->n_records && rc == PG_OK; i++) {
         batch_reset(one);
         add_one(one, &b->inputs[i], NULL, NULL);
-        rc = batch_commit(one, conn, e1, sizeof e1);
+        rc = batch_commit(one, conn, &e1);
         if (rc == PG_FATAL) {
             batch_reset(one);
-            add_one(one, &b->inputs[i], "db_rejected", e1);
-            rc = batch_commit(one, conn, err, errlen);
-        } else if (rc != PG_OK)
-            snprintf(err, errlen, "%s", e1);
+            add_one(one, &b->inputs[i], "db_rejected", e1.msg);
+            rc = batch_commit(one, conn, err);
+        } else if (rc != PG_OK && err)
+            *err = e1;
         total.consumed += one->counts.consumed;
         total.stored += one->counts.stored;
         total.quarantined += one->counts.quarantined;

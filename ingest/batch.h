@@ -72,7 +72,7 @@ enum { BATCH_FENCED = 100 }; /* returned by batch_commit in place of a pg_class 
 typedef struct batch batch;
 
 /* OPTS is copied; returns NULL with ERR set if the zone settings are invalid. */
-batch *batch_new(const batch_opts *opts, char *err, size_t errlen);
+batch *batch_new(const batch_opts *opts, error *err);
 void batch_free(batch *b);
 void batch_reset(batch *b);
 void batch_add(batch *b, const batch_input *in);
@@ -82,7 +82,7 @@ void batch_add(batch *b, const batch_input *in);
  * block not sealed, or sealed before more lines were added.  A batch that
  * has not committed yet does not know its dictionaries and is left alone.
  * Returns 0, or -1 with ERR set (a zstd failure). */
-int batch_seal(batch *b, char *err, size_t errlen);
+int batch_seal(batch *b, error *err);
 const batch_counts *batch_get_counts(const batch *b);
 size_t batch_size(const batch *b); /* records added since the reset */
 /* Positions the batch covers, to re-seek after a failed commit. */
@@ -93,13 +93,13 @@ void batch_source(const batch *b, int i, const char **source, int *part, int64_t
 /* After batch_commit returned PG_FATAL: stores the records one by one and
  * quarantines, with reason "db_rejected", each that PostgreSQL still refuses.
  * Returns PG_OK, or a pg_class / BATCH_FENCED as batch_commit does. */
-int batch_salvage(batch *b, PGconn *conn, char *err, size_t errlen);
+int batch_salvage(batch *b, PGconn *conn, error *err);
 
 /* Makes the next commit load the newest zstd dictionaries again (SIGHUP). */
 void batch_reload_dicts(batch *b);
 
 /* Returns PG_OK, a pg_class, or BATCH_FENCED; ERR says what failed. */
-int batch_commit(batch *b, PGconn *conn, char *err, size_t errlen);
+int batch_commit(batch *b, PGconn *conn, error *err);
 
 /* The quarantine reason counts of the last batch, for metrics: calls FN per reason. */
 void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason, long n),

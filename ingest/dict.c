@@ -30,17 +30,17 @@ void dict_samples_add(dict_samples *s, const void *p, size_t len) {
     s->sizes[s->n++] = len + 4;
 }
 
-int dict_train(const dict_samples *s, size_t max_size, buf *out, char *err, size_t errlen) {
+int dict_train(const dict_samples *s, size_t max_size, buf *out, error *err) {
     if (s->n < 100) {
-        snprintf(err, errlen, "need at least 100 sample records to train a dictionary, have %zu",
-                 s->n);
+        error_set(err, "", 0, "need at least 100 sample records to train a dictionary, have %zu",
+                  s->n);
         return -1;
     }
     buf_reset(out);
     buf_reserve(out, max_size);
     size_t n = ZDICT_trainFromBuffer(out->p, max_size, s->data.p, s->sizes, (unsigned)s->n);
     if (ZDICT_isError(n)) {
-        snprintf(err, errlen, "zstd dictionary training failed: %s", ZDICT_getErrorName(n));
+        error_set(err, "", 0, "zstd dictionary training failed: %s", ZDICT_getErrorName(n));
         return -1;
     }
     out->len = n;
@@ -55,7 +55,6 @@ size_t dict_measure(const dict_samples *s, size_t block_bytes, int level, const 
     buf_init(&out);
     size_t total = 0, off = 0;
     *raw = 0;
-    char err[256];
     while (off < s->data.len) {
         /* Whole samples up to the block size, as the batch builds blocks. */
         size_t end = off, i = 0;
@@ -66,8 +65,7 @@ size_t dict_measure(const dict_samples *s, size_t block_bytes, int level, const 
                 (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
             end += 4 + len;
         }
-        if (evidence_compress(cctx, cd, level, s->data.p + off, end - off, &out, err, sizeof err) ==
-            0)
+        if (evidence_compress(cctx, cd, level, s->data.p + off, end - off, &out, NULL) == 0)
             total += out.len;
         *raw += end - off;
         off = end;

@@ -11,6 +11,7 @@
 #ifndef SPOOR_DICT_H
 #define SPOOR_DICT_H
 
+#include "error.h"
 #include "buf.h"
 
 #include <stddef.h>
@@ -26,7 +27,7 @@ void dict_samples_close(dict_samples *s);
 void dict_samples_add(dict_samples *s, const void *p, size_t len);
 
 /* Trains a dictionary of at most MAX_SIZE bytes into OUT. */
-int dict_train(const dict_samples *s, size_t max_size, buf *out, char *err, size_t errlen);
+int dict_train(const dict_samples *s, size_t max_size, buf *out, error *err);
 
 /* Compresses the samples as evidence frames of BLOCK_BYTES each at LEVEL,
  * with DICT (may be NULL/0): returns total compressed bytes; *RAW gets the

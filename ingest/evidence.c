@@ -44,14 +44,14 @@ void evidence_sha256(const void *frame, size_t len, unsigned char out[32]) {
 }
 
 int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const void *frame,
-                      size_t len, buf *out, char *err, size_t errlen) {
+                      size_t len, buf *out, error *err) {
     buf_reset(out);
     size_t bound = ZSTD_compressBound(len);
     buf_reserve(out, bound);
     size_t n = dict ? ZSTD_compress_usingCDict(cctx, out->p, bound, frame, len, dict)
                     : ZSTD_compressCCtx(cctx, out->p, bound, frame, len, level);
     if (ZSTD_isError(n)) {
-        snprintf(err, errlen, "zstd compression failed: %s", ZSTD_getErrorName(n));
+        error_set(err, "", 0, "zstd compression failed: %s", ZSTD_getErrorName(n));
         return -1;
     }
     out->len = n;
@@ -59,11 +59,11 @@ int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const 
 }
 
 int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict, const unsigned char *sha,
-                    buf *frame, char *err, size_t errlen) {
+                    buf *frame, error *err) {
     buf_reset(frame);
     unsigned long long size = ZSTD_getFrameContentSize(data, len);
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ULL << 31)) {
-        snprintf(err, errlen, "evidence block is not a complete zstd frame");
+        error_set(err, "", 0, "evidence block is not a complete zstd frame");
         return -1;
     }
     buf_reserve(frame, (size_t)size);
@@ -72,8 +72,8 @@ int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict, const 
                     : ZSTD_decompressDCtx(d, frame->p, (size_t)size, data, len);
     ZSTD_freeDCtx(d);
     if (ZSTD_isError(n) || n != size) {
-        snprintf(err, errlen, "evidence block does not decompress: %s",
-                 ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
+        error_set(err, "", 0, "evidence block does not decompress: %s",
+                  ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short frame");
         return -1;
     }
     frame->len = n;
@@ -81,7 +81,7 @@ int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict, const 
         unsigned char h[32];
         evidence_sha256(frame->p, frame->len, h);
         if (memcmp(h, sha, 32) != 0) {
-            snprintf(err, errlen, "evidence block does not match its SHA-256");
+            error_set(err, "", 0, "evidence block does not match its SHA-256");
             return -1;
         }
     }

@@ -16,6 +16,7 @@
 #ifndef SPOOR_EVIDENCE_H
 #define SPOOR_EVIDENCE_H
 
+#include "error.h"
 #include "buf.h"
 
 #include <stddef.h>
@@ -50,12 +51,12 @@ void evidence_sha256(const void *frame, size_t len, unsigned char out[32]);
 
 /* Compresses FRAME into OUT (reset first) at LEVEL, with DICT if non-NULL. */
 int evidence_compress(ZSTD_CCtx *cctx, const ZSTD_CDict *dict, int level, const void *frame,
-                      size_t len, buf *out, char *err, size_t errlen);
+                      size_t len, buf *out, error *err);
 
 /* Decompresses DATA into FRAME (reset first); DICT may be NULL.  If SHA is
  * non-NULL the frame must hash to it. */
 int evidence_unpack(const void *data, size_t len, const ZSTD_DDict *dict, const unsigned char *sha,
-                    buf *frame, char *err, size_t errlen);
+                    buf *frame, error *err);
 
 /* Finds line IDX in FRAME: sets *LINE and *LEN (pointing into FRAME). */
 int evidence_line(const buf *frame, int idx, const char **line, size_t *len);

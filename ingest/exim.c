@@ -388,8 +388,7 @@ static int cut(error *err, const exim_record *out, size_t pos, const char *why) 
 /* Key=value fields after the sender or recipient.  On "**" and "==" lines
  * the first word that is not a field, or a ':' right after a field, starts
  * the error text. */
-static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record *out,
-                        error *err) {
+static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record *out, error *err) {
     int arrival = out->kind == EXIM_ARRIVAL;
     int failing = out->kind == EXIM_BOUNCE || out->kind == EXIM_DEFER;
     while (i < n) {

@@ -17,7 +17,7 @@
 #include <signal.h>
 
 int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
-                     volatile sig_atomic_t *stop, char *err, size_t errlen);
+                     volatile sig_atomic_t *stop, error *err);
 
 /* Connects, retrying with backoff until it works or *STOP is set. */
 PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_t *stop);

@@ -35,7 +35,7 @@ static int is_zstd(const char *path) {
     return n == 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd;
 }
 
-logfile *logfile_open(const char *path, int mode, char *err, size_t errlen) {
+logfile *logfile_open(const char *path, int mode, error *err) {
     logfile *f = mem_zalloc(sizeof *f);
     f->path = mem_strdup(path);
     f->mode = mode;
@@ -49,7 +49,7 @@ logfile *logfile_open(const char *path, int mode, char *err, size_t errlen) {
     } else
         f->gz = gzopen(path, "rb");
     if ((f->zstd && !f->fp) || (!f->zstd && !f->gz)) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        error_set(err, "", 0, "%s: %s", path, strerror(errno));
         logfile_close(f);
         return NULL;
     }
@@ -71,7 +71,7 @@ void logfile_close(logfile *f) {
 }
 
 /* Appends up to ~64 KiB of decompressed data; returns bytes added, 0 at EOF, -1 on error. */
-static long fill(logfile *f, char *err, size_t errlen) {
+static long fill(logfile *f, error *err) {
     if (f->off > 0 && f->off == f->data.len) {
         buf_reset(&f->data);
         f->off = 0;
@@ -85,7 +85,7 @@ static long fill(logfile *f, char *err, size_t errlen) {
         int n = gzread(f->gz, f->data.p + f->data.len, 1 << 16);
         if (n < 0) {
             int e;
-            snprintf(err, errlen, "%s: %s", f->path, gzerror(f->gz, &e));
+            error_set(err, "", 0, "%s: %s", f->path, gzerror(f->gz, &e));
             return -1;
         }
         f->data.len += (size_t)n;
@@ -101,8 +101,8 @@ static long fill(logfile *f, char *err, size_t errlen) {
         ZSTD_outBuffer out = {f->data.p + f->data.len, 1 << 16, 0};
         size_t r = ZSTD_decompressStream(f->ds, &out, &f->in);
         if (ZSTD_isError(r)) {
-            snprintf(err, errlen, "%s: corrupt zstd data near byte %ld: %s", f->path, ftell(f->fp),
-                     ZSTD_getErrorName(r));
+            error_set(err, "", 0, "%s: corrupt zstd data near byte %ld: %s", f->path, ftell(f->fp),
+                      ZSTD_getErrorName(r));
             return -1;
         }
         f->data.len += out.pos;
@@ -111,7 +111,7 @@ static long fill(logfile *f, char *err, size_t errlen) {
     }
 }
 
-int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t errlen) {
+int logfile_next(logfile *f, const char **rec, size_t *len, error *err) {
     for (;;) {
         const char *p = f->data.p + f->off;
         size_t avail = f->data.len - f->off;
@@ -143,7 +143,7 @@ int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t er
         }
         if (f->eof)
             return 0;
-        long n = fill(f, err, errlen);
+        long n = fill(f, err);
         if (n < 0)
             return -1;
         if (n == 0)
@@ -151,14 +151,14 @@ int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t er
     }
 }
 
-int logfile_sha256(const char *path, char out[65], char *err, size_t errlen) {
-    logfile *f = logfile_open(path, LOGFILE_LINES, err, errlen);
+int logfile_sha256(const char *path, char out[65], error *err) {
+    logfile *f = logfile_open(path, LOGFILE_LINES, err);
     if (!f)
         return -1;
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     long n;
-    while ((n = fill(f, err, errlen)) > 0) {
+    while ((n = fill(f, err)) > 0) {
         crypto_hash_sha256_update(&st, (const unsigned char *)f->data.p + f->off,
                                   f->data.len - f->off);
         f->off = f->data.len;

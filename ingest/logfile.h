@@ -12,6 +12,7 @@
 #ifndef SPOOR_LOGFILE_H
 #define SPOOR_LOGFILE_H
 
+#include "error.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,12 +20,12 @@ typedef struct logfile logfile;
 
 enum { LOGFILE_LINES = 1, LOGFILE_DETAIL = 2 };
 
-logfile *logfile_open(const char *path, int mode, char *err, size_t errlen);
+logfile *logfile_open(const char *path, int mode, error *err);
 /* Returns 1 with a record, 0 at the end, -1 on a read error. */
-int logfile_next(logfile *f, const char **rec, size_t *len, char *err, size_t errlen);
+int logfile_next(logfile *f, const char **rec, size_t *len, error *err);
 void logfile_close(logfile *f);
 
 /* SHA-256 (hex, 65 bytes) of the whole decompressed content. */
-int logfile_sha256(const char *path, char out[65], char *err, size_t errlen);
+int logfile_sha256(const char *path, char out[65], error *err);
 
 #endif

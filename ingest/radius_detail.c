@@ -231,8 +231,8 @@ static int check_bytes(const unsigned char *s, size_t n, size_t *at, int *is_ctl
  * FreeRADIUS 3 (fr_prints) escapes the quote, backslash, \n \r \t, and writes
  * control bytes and invalid UTF-8 as \NNN octal; single-quoted strings (early
  * 3.0) only escape \' and \\. */
-static int decode_value(arena *a, const char *v, size_t n, radius_detail_attr *at,
-                        error *err, int line) {
+static int decode_value(arena *a, const char *v, size_t n, radius_detail_attr *at, error *err,
+                        int line) {
     char ex[EXCERPT_BUF];
     at->raw = arena_strndup(a, v, n);
     if (v[0] != '"' && v[0] != '\'') {
@@ -678,8 +678,7 @@ static int parse_known(const spec *sp, const radius_detail_attr *at, const char 
 /* ---- the ctime header --------------------------------------------------- */
 
 /* "Www Mmm dd hh:mm:ss yyyy" (ctime; the day may be space-padded). */
-static int parse_header(const char *s, const char *e, timeutil_civil *c, error *err,
-                        int line) {
+static int parse_header(const char *s, const char *e, timeutil_civil *c, error *err, int line) {
     char ex[EXCERPT_BUF], m[128];
     tok t[6];
     int nt = tokenize(s, e, t, 5);

@@ -66,9 +66,10 @@ static void reason_cb(void *arg, const char *reason, long n) {
 
 static int import_file(const char *path, batch_format fmt, const char *host, int64_t ref_arg,
                        const spoor_config *cfg, batch *b, PGconn **conn) {
-    char err[1024], sha[65], source[80];
-    if (logfile_sha256(path, sha, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor import: %s\n", err);
+    char sha[65], source[80];
+    error err;
+    if (logfile_sha256(path, sha, &err) < 0) {
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         return 1;
     }
     snprintf(source, sizeof source, "file:%s", sha);
@@ -83,17 +84,16 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         *conn, "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = 0", 1, NULL,
         v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pg_error(*conn, r, err, sizeof err);
+        pg_error(*conn, r, &err);
         PQclear(r);
-        fprintf(stderr, "spoor import: %s: %s\n", path, err);
+        fprintf(stderr, "spoor import: %s: %s\n", path, err.msg);
         return 1;
     }
     long long done = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
     PQclear(r);
-    logfile *f =
-        logfile_open(path, fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES, err, sizeof err);
+    logfile *f = logfile_open(path, fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES, &err);
     if (!f) {
-        fprintf(stderr, "spoor import: %s\n", err);
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         return 1;
     }
     long long pos = 0, consumed = 0, stored = 0, quarantined = 0;
@@ -102,7 +102,7 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
     size_t len;
     int rc, status = 0;
     batch_reset(b);
-    while ((rc = logfile_next(f, &rec, &len, err, sizeof err)) == 1) {
+    while ((rc = logfile_next(f, &rec, &len, &err)) == 1) {
         if (pos < done) { /* stored by an earlier run */
             pos++;
             continue;
@@ -111,10 +111,9 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         batch_add(b, &in);
         if ((long long)batch_size(b) >= cfg->ingest_batch_records || stop_flag) {
             const batch_counts *c = batch_get_counts(b);
-            int crc =
-                ingest_db_commit(b, conn, cfg->dsn, "spoor-import", &stop_flag, err, sizeof err);
+            int crc = ingest_db_commit(b, conn, cfg->dsn, "spoor-import", &stop_flag, &err);
             if (crc != PG_OK) {
-                fprintf(stderr, "spoor import: %s: %s\n", path, err);
+                fprintf(stderr, "spoor import: %s: %s\n", path, err.msg);
                 status = 1;
                 break;
             }
@@ -130,14 +129,14 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
         }
     }
     if (rc < 0) {
-        fprintf(stderr, "spoor import: %s\n", err);
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         status = 1;
     }
     if (status == 0 && batch_size(b)) {
         const batch_counts *c = batch_get_counts(b);
-        int crc = ingest_db_commit(b, conn, cfg->dsn, "spoor-import", &stop_flag, err, sizeof err);
+        int crc = ingest_db_commit(b, conn, cfg->dsn, "spoor-import", &stop_flag, &err);
         if (crc != PG_OK) {
-            fprintf(stderr, "spoor import: %s: %s\n", path, err);
+            fprintf(stderr, "spoor import: %s: %s\n", path, err.msg);
             status = 1;
         } else {
             consumed += c->consumed, stored += c->stored, quarantined += c->quarantined;
@@ -168,7 +167,7 @@ static int import_file(const char *path, batch_format fmt, const char *host, int
 
 /* --train-dict: samples from FILES, a new dictionary version, and the figures. */
 static int train_dict(char **files, int n, batch_format fmt, const spoor_config *cfg) {
-    char err[1024];
+    error err;
     /* Every fifth record is held out: the figures printed are for records the
      * dictionary was not trained on. */
     dict_samples s, test;
@@ -176,17 +175,17 @@ static int train_dict(char **files, int n, batch_format fmt, const spoor_config 
     dict_samples_init(&test);
     size_t seen = 0;
     for (int i = 0; i < n; i++) {
-        logfile *f = logfile_open(files[i], fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES,
-                                  err, sizeof err);
+        logfile *f =
+            logfile_open(files[i], fmt == BATCH_RADIUS ? LOGFILE_DETAIL : LOGFILE_LINES, &err);
         if (!f) {
-            fprintf(stderr, "spoor import: %s\n", err);
+            fprintf(stderr, "spoor import: %s\n", err.msg);
             dict_samples_close(&s);
             dict_samples_close(&test);
             return 1;
         }
         const char *rec;
         size_t len;
-        while (s.data.len < (64u << 20) && logfile_next(f, &rec, &len, err, sizeof err) == 1)
+        while (s.data.len < (64u << 20) && logfile_next(f, &rec, &len, &err) == 1)
             dict_samples_add(++seen % 5 == 0 ? &test : &s, rec, len);
         logfile_close(f);
     }
@@ -194,14 +193,14 @@ static int train_dict(char **files, int n, batch_format fmt, const spoor_config 
     buf_init(&d);
     int rc = 1;
     PGconn *conn = NULL;
-    if (dict_train(&s, 110 * 1024, &d, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor import: %s\n", err);
+    if (dict_train(&s, 110 * 1024, &d, &err) < 0) {
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         goto out;
     }
     const char *kind = fmt == BATCH_RADIUS ? "radius" : "smtp";
-    conn = pg_connect(cfg->dsn, "spoor-import", err, sizeof err);
+    conn = pg_connect(cfg->dsn, "spoor-import", &err);
     if (!conn) {
-        fprintf(stderr, "spoor import: %s\n", err);
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         goto out;
     }
     const char *v[] = {kind, d.p};
@@ -212,8 +211,8 @@ static int train_dict(char **files, int n, batch_format fmt, const spoor_config 
                                "FROM spoor.evidence_dict RETURNING dict_id",
                                2, NULL, v, lens, fmts, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        pg_error(conn, r, err, sizeof err);
-        fprintf(stderr, "spoor import: storing the dictionary: %s\n", err);
+        pg_error(conn, r, &err);
+        fprintf(stderr, "spoor import: storing the dictionary: %s\n", err.msg);
     } else {
         printf("dictionary %s for %s: %zu bytes from %zu records; measured on %zu held-out "
                "records\n",
@@ -287,9 +286,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     spoor_config cfg;
-    char err[1024];
-    if (config_load(&cfg, config_path, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor import: %s\n", err);
+    error err;
+    if (config_load(&cfg, config_path, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         return 1;
     }
     log_init("spoor-import", NULL);
@@ -299,8 +298,8 @@ int main(int argc, char **argv) {
         return rc;
     }
     int64_t ref = 0;
-    if (reference && timeutil_parse(reference, NULL, &ref, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor import: --reference: %s\n", err);
+    if (reference && timeutil_parse(reference, NULL, &ref, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor import: --reference: %s\n", err.msg);
         config_free(&cfg);
         return 2;
     }
@@ -316,18 +315,18 @@ int main(int argc, char **argv) {
                     (int)cfg.evidence_zstd_level,
                     cfg.trace_interim_timeout,
                     cfg.trace_max_open_session};
-    batch *b = batch_new(&o, err, sizeof err);
+    batch *b = batch_new(&o, &err);
     if (!b) {
-        fprintf(stderr, "spoor import: %s\n", err);
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         config_free(&cfg);
         return 1;
     }
     signal(SIGINT, stop_cb);
     signal(SIGTERM, stop_cb);
-    PGconn *conn = pg_connect(cfg.dsn, "spoor-import", err, sizeof err);
+    PGconn *conn = pg_connect(cfg.dsn, "spoor-import", &err);
     int status = 0;
     if (!conn) {
-        fprintf(stderr, "spoor import: %s\n", err);
+        fprintf(stderr, "spoor import: %s\n", err.msg);
         status = 1;
     }
     for (; conn && i < argc && !stop_flag; i++)

@@ -118,24 +118,25 @@ static int64_t stored_offset(ingest *g, const char *topic, int part) {
             g->conn = ingest_db_connect(g->cfg.dsn, "spoor-ingest", &stop_flag);
         if (!g->conn)
             return -2;
-        char p[16], err[1024];
+        char p[16];
+        error err;
         snprintf(p, sizeof p, "%d", part);
         const char *v[] = {topic, p};
         pg_class cls;
         PGresult *r = pg_query(
             g->conn, "SELECT next_pos FROM spoor.source_position WHERE source = $1 AND part = $2",
-            2, v, &cls, err, sizeof err);
+            2, v, &cls, &err);
         if (r) {
             int64_t off = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
             PQclear(r);
             return off;
         }
         if (cls == PG_FATAL) {
-            log_error("reading stored offsets: %s", err);
+            log_error("reading stored offsets: %s", err.msg);
             g->fatal = 1;
             return -2;
         }
-        log_warn("reading stored offsets: %s; reconnecting", err);
+        log_warn("reading stored offsets: %s; reconnecting", err.msg);
         PQfinish(g->conn);
         g->conn = NULL;
     }
@@ -187,12 +188,11 @@ static void *committer_main(void *arg) {
             break;
         batch *b = g->job;
         pthread_mutex_unlock(&g->mu);
-        char err[sizeof g->job_err];
-        err[0] = '\0';
-        int rc =
-            ingest_db_commit(b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, err, sizeof err);
+        error err;
+        error_clear(&err);
+        int rc = ingest_db_commit(b, &g->conn, g->cfg.dsn, "spoor-ingest", &stop_flag, &err);
         pthread_mutex_lock(&g->mu);
-        memcpy(g->job_err, err, sizeof err);
+        snprintf(g->job_err, sizeof g->job_err, "%s", err.msg);
         g->job_rc = rc;
         g->job_done = 1;
         g->job = NULL;
@@ -281,9 +281,9 @@ static int flush(ingest *g) {
         batch_reload_dicts(g->cur);
         g->cur_gen[k] = g->dict_gen;
     }
-    char err[1024];
-    if (batch_seal(g->cur, err, sizeof err) < 0)
-        log_warn("compressing evidence ahead of the commit: %s (the commit retries)", err);
+    error err;
+    if (batch_seal(g->cur, &err) < 0)
+        log_warn("compressing evidence ahead of the commit: %s (the commit retries)", err.msg);
     if (drain(g) < 0)
         return -1;
     if (batch_size(g->cur) == 0) /* discarded: the batch before it was fenced */
@@ -381,7 +381,7 @@ static void render_cb(void *arg, buf *o) {
 }
 
 static rd_kafka_t *consumer_new(ingest *g) {
-    char err[512];
+    error err;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const char *kv[][2] = {
         {"bootstrap.servers", g->cfg.kafka_brokers},
@@ -399,14 +399,15 @@ static rd_kafka_t *consumer_new(ingest *g) {
         {"log.connection.close", "false"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof err) != RD_KAFKA_CONF_OK)
-            log_fatal("kafka setting %s: %s", kv[i][0], err);
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err.msg, sizeof err.msg) !=
+            RD_KAFKA_CONF_OK)
+            log_fatal("kafka setting %s: %s", kv[i][0], err.msg);
     rd_kafka_conf_set_opaque(conf, g);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_log_cb(conf, log_cb);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err.msg, sizeof err.msg);
     if (!rk)
-        log_fatal("kafka consumer: %s", err);
+        log_fatal("kafka consumer: %s", err.msg);
     rd_kafka_poll_set_consumer(rk);
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(2);
     rd_kafka_topic_partition_list_add(tl, g->cfg.kafka_topic_smtp, RD_KAFKA_PARTITION_UA);
@@ -514,9 +515,9 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    char err[1024];
-    if (config_load(&g->cfg, config_path, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor-ingest: %s\n", err);
+    error err;
+    if (config_load(&g->cfg, config_path, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor-ingest: %s\n", err.msg);
         return 1;
     }
     if (print_config) {
@@ -535,13 +536,13 @@ int main(int argc, char **argv) {
                     (int)g->cfg.evidence_zstd_level, g->cfg.trace_interim_timeout,
                     g->cfg.trace_max_open_session};
     for (int i = 0; i < 2; i++) {
-        g->bs[i] = batch_new(&o, err, sizeof err);
+        g->bs[i] = batch_new(&o, &err);
         if (!g->bs[i])
-            log_fatal("%s", err);
+            log_fatal("%s", err.msg);
     }
     g->cur = g->bs[0];
-    if (metrics_open(&g->m, g->cfg.ingest_metrics_listen, err, sizeof err) < 0)
-        log_fatal("%s", err);
+    if (metrics_open(&g->m, g->cfg.ingest_metrics_listen, err.msg, sizeof err.msg) < 0)
+        log_fatal("%s", err.msg);
     struct sigaction sa = {0};
     sa.sa_handler = stop_cb;
     sigaction(SIGTERM, &sa, NULL);

@@ -52,9 +52,9 @@ static PGresult *load(PGconn *c, const char *request) {
         "encode(prev_hash, 'hex'), encode(hash, 'hex') FROM spoor.audit_list($1) ORDER BY seq",
         1, NULL, v, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        char err[1024];
-        pg_error(c, r, err, sizeof err);
-        fprintf(stderr, "spoor audit: reading the trail: %s\n", err);
+        error err;
+        pg_error(c, r, &err);
+        fprintf(stderr, "spoor audit: reading the trail: %s\n", err.msg);
         PQclear(r);
         return NULL;
     }
@@ -89,10 +89,10 @@ static int verify(PGconn *c, const char *cp_path, const char *key_path) {
         return 1;
     size_t n;
     audit_entry *e = entries(r, &n);
-    char err[512];
+    error err;
     int rc = 0;
-    if (audit_chain_verify(e, n, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor audit: BROKEN: %s\n", err);
+    if (audit_chain_verify(e, n, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor audit: BROKEN: %s\n", err.msg);
         rc = 1;
     } else if (cp_path) {
         unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -107,8 +107,8 @@ static int verify(PGconn *c, const char *cp_path, const char *key_path) {
             sodium_hex2bin(sig, 64, sh, strlen(sh), NULL, &l2, NULL) || l2 != 64) {
             fprintf(stderr, "spoor audit: %s: not a checkpoint\n", cp_path);
             rc = 1;
-        } else if (audit_key_read(key_path, pk, sizeof pk, 0, err, sizeof err) < 0) {
-            fprintf(stderr, "spoor audit: %s\n", err);
+        } else if (audit_key_read(key_path, pk, sizeof pk, 0, err.msg, sizeof err.msg) < 0) {
+            fprintf(stderr, "spoor audit: %s\n", err.msg);
             rc = 1;
         } else {
             char msg[200];
@@ -143,9 +143,9 @@ static int verify(PGconn *c, const char *cp_path, const char *key_path) {
 
 static int checkpoint(PGconn *c, const char *key_path, const char *out_path) {
     unsigned char sk[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES];
-    char err[512];
-    if (audit_key_read(key_path, sk, sizeof sk, 1, err, sizeof err) < 0)
-        return die("%s", err);
+    error err;
+    if (audit_key_read(key_path, sk, sizeof sk, 1, err.msg, sizeof err.msg) < 0)
+        return die("%s", err.msg);
     crypto_sign_ed25519_sk_to_pk(pk, sk);
     PGresult *r = load(c, NULL);
     if (!r)
@@ -155,8 +155,8 @@ static int checkpoint(PGconn *c, const char *key_path, const char *out_path) {
     int rc = 1;
     if (n == 0)
         fprintf(stderr, "spoor audit: the trail is empty\n");
-    else if (audit_chain_verify(e, n, err, sizeof err) < 0)
-        fprintf(stderr, "spoor audit: refusing to sign a broken trail: %s\n", err);
+    else if (audit_chain_verify(e, n, err.msg, sizeof err.msg) < 0)
+        fprintf(stderr, "spoor audit: refusing to sign a broken trail: %s\n", err.msg);
     else {
         char msg[200], hh[65], sh[129], ph[65];
         audit_checkpoint_message(e[n - 1].seq, e[n - 1].hash, msg, sizeof msg);
@@ -278,13 +278,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     spoor_config cfg;
-    char err[1024];
-    if (config_load(&cfg, NULL, err, sizeof err) < 0)
-        return die("%s", err);
-    PGconn *c = pg_connect(cfg.dsn, "spoor-audit", err, sizeof err);
+    error err;
+    if (config_load(&cfg, NULL, err.msg, sizeof err.msg) < 0)
+        return die("%s", err.msg);
+    PGconn *c = pg_connect(cfg.dsn, "spoor-audit", &err);
     config_free(&cfg);
     if (!c)
-        return die("%s", err);
+        return die("%s", err.msg);
     int rc;
     if (!strcmp(argv[1], "verify"))
         rc = verify(c, cp, key);

@@ -192,29 +192,29 @@ static int put_json(package *p, const char *name, json_t *j, char *err, size_t e
 }
 
 static int export(spoor_config *cfg, const char *id, const char *dir, const char *key_path) {
-    char err[1024];
+    error err;
     unsigned char sk[64];
     if (!key_path || !*key_path) {
         fprintf(stderr, "spoor request export: a signing key is required (--key FILE, or "
                         "legal.signing_key in spoor.conf)\n");
         return 2;
     }
-    if (audit_key_read(key_path, sk, sizeof sk, 1, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor request export: %s\n", err);
+    if (audit_key_read(key_path, sk, sizeof sk, 1, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor request export: %s\n", err.msg);
         return 1;
     }
-    PGconn *c = pg_connect(cfg->dsn, "spoor-package", err, sizeof err);
+    PGconn *c = pg_connect(cfg->dsn, "spoor-package", &err);
     if (!c) {
-        fprintf(stderr, "spoor request export: %s\n", err);
+        fprintf(stderr, "spoor request export: %s\n", err.msg);
         return 1;
     }
     PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));
     /* Audited calls refuse to run without a bounded statement (sql/013). */
     PQclear(PQexec(c, "SET statement_timeout = '60s'"));
     const char *v[] = {id};
-    PGresult *r = pg_query(c, "SELECT spoor.request_export($1)", 1, v, NULL, err, sizeof err);
+    PGresult *r = pg_query(c, "SELECT spoor.request_export($1)", 1, v, NULL, &err);
     if (!r) {
-        fprintf(stderr, "spoor request export: %s\n", err);
+        fprintf(stderr, "spoor request export: %s\n", err.msg);
         PQfinish(c);
         return 1;
     }
@@ -231,8 +231,8 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
     const char *actor = str(x, "exported_by");
     package p;
     int rc = 1;
-    if (package_open(&p, dir, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor request export: %s\n", err);
+    if (package_open(&p, dir, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor request export: %s\n", err.msg);
         json_decref(x);
         return 1;
     }
@@ -244,7 +244,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
     buf_init(&csv);
     for (size_t i = 0; i < NCSV; i++)
         csv_field(&csv, csv_cols[i], i + 1 == NCSV);
-    if (put_json(&p, "request.json", rq, err, sizeof err) < 0)
+    if (put_json(&p, "request.json", rq, err.msg, sizeof err.msg) < 0)
         goto fail;
     size_t i;
     json_t *res;
@@ -255,7 +255,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         snprintf(name, sizeof name, "results/%06lld-%s.json", seq, action);
         snprintf(seqs, sizeof seqs, "%lld", seq);
         /* Byte for byte what the digest in audit entry SEQ was taken over. */
-        if (package_write(&p, name, text, strlen(text), err, sizeof err) < 0)
+        if (package_write(&p, name, text, strlen(text), err.msg, sizeof err.msg) < 0)
             goto fail;
         json_t *doc = json_loads(text, 0, &je);
         if (!doc)
@@ -288,16 +288,16 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         }
         json_decref(doc);
     }
-    if (package_write(&p, "results.csv", csv.p, csv.len, err, sizeof err) < 0 ||
-        put_json(&p, "evidence.json", evidence, err, sizeof err) < 0 ||
-        put_json(&p, "audit.json", json_object_get(x, "audit"), err, sizeof err) < 0)
+    if (package_write(&p, "results.csv", csv.p, csv.len, err.msg, sizeof err.msg) < 0 ||
+        put_json(&p, "evidence.json", evidence, err.msg, sizeof err.msg) < 0 ||
+        put_json(&p, "audit.json", json_object_get(x, "audit"), err.msg, sizeof err.msg) < 0)
         goto fail;
     buf xml;
     buf_init(&xml);
     etsi_rd_header h = {cfg->legal_country, str(req, "authority"),    str(req, "case_ref"),
                         cfg->legal_csp_id,  cfg->legal_mta_addresses, timeutil_now()};
     etsi_rd_render(&xml, &h, parsed);
-    int xrc = package_write(&p, "retained-data.xml", xml.p, xml.len, err, sizeof err);
+    int xrc = package_write(&p, "retained-data.xml", xml.p, xml.len, err.msg, sizeof err.msg);
     buf_close(&xml);
     if (xrc < 0)
         goto fail;
@@ -310,7 +310,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         json_pack("{s:O,s:O,s:s,s:s,s:s}", "request_id", json_object_get(req, "request_id"),
                   "case_ref", json_object_get(req, "case_ref"), "created_at", now, "created_by",
                   actor, "public_key", pkhex);
-    int src = package_seal(&p, meta, sk, err, sizeof err);
+    int src = package_seal(&p, meta, sk, err.msg, sizeof err.msg);
     json_decref(meta);
     if (src < 0)
         goto fail;
@@ -320,7 +320,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
     rc = 0;
 fail:
     if (rc)
-        fprintf(stderr, "spoor request export: %s\n", err);
+        fprintf(stderr, "spoor request export: %s\n", err.msg);
     sodium_memzero(sk, sizeof sk);
     buf_close(&csv);
     json_decref(rq);
@@ -335,10 +335,10 @@ fail:
 /* Recomputes every audit entry's hash and checks result files against their digests. */
 static int verify_contents(const char *dir, json_t *manifest, buf *problems, size_t *n_audit,
                            size_t *n_results) {
-    char err[512];
+    error err;
     size_t len;
     int n = 0;
-    char *text = package_read(dir, "audit.json", &len, err, sizeof err);
+    char *text = package_read(dir, "audit.json", &len, err.msg, sizeof err.msg);
     json_t *audit = text ? json_loadb(text, len, 0, NULL) : NULL;
     free(text);
     if (!json_is_array(audit)) {
@@ -395,7 +395,7 @@ static int verify_contents(const char *dir, json_t *manifest, buf *problems, siz
         char key[32];
         snprintf(key, sizeof key, "%lld", seq);
         const char *want = json_string_value(json_object_get(digests, key));
-        char *d = package_read(dir, name, &len, err, sizeof err);
+        char *d = package_read(dir, name, &len, err.msg, sizeof err.msg);
         if (!d)
             continue; /* already reported as missing */
         unsigned char hb[32];
@@ -416,14 +416,14 @@ static int verify_contents(const char *dir, json_t *manifest, buf *problems, siz
 }
 
 static int verify(const char *dir, const char *key_path) {
-    char err[512];
+    error err;
     unsigned char pk[32];
     if (!key_path) {
         fprintf(stderr, "spoor verify-package: --key PUBLIC_KEY_FILE is required\n");
         return 2;
     }
-    if (audit_key_read(key_path, pk, sizeof pk, 0, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor verify-package: %s\n", err);
+    if (audit_key_read(key_path, pk, sizeof pk, 0, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor verify-package: %s\n", err.msg);
         return 2;
     }
     buf problems;
@@ -457,9 +457,9 @@ int main(int argc, char **argv) {
         return argc < 3 && !(argc == 2 && is_help(argv[1])) ? 2 : 0;
     }
     spoor_config cfg;
-    char err[1024];
-    if (config_load(&cfg, NULL, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor-package: %s\n", err);
+    error err;
+    if (config_load(&cfg, NULL, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor-package: %s\n", err.msg);
         return 1;
     }
     const char *key = NULL;

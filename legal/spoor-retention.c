@@ -65,13 +65,13 @@ static int take_lock(PGconn *c, long long timeout) {
 }
 
 static int maintain(PGconn *c, const char *now, long long ahead, int json) {
-    char err[1024], a[32];
+    char a[32];
+    error err;
     snprintf(a, sizeof a, "%lld", ahead);
     const char *v[] = {now, a};
-    PGresult *r =
-        pg_query(c, "SELECT spoor.retention_maintain($1, $2)", 2, v, NULL, err, sizeof err);
+    PGresult *r = pg_query(c, "SELECT spoor.retention_maintain($1, $2)", 2, v, NULL, &err);
     if (!r)
-        return fail("maintain", err);
+        return fail("maintain", err.msg);
     if (json)
         puts(PQgetvalue(r, 0, 0));
     else {
@@ -87,14 +87,14 @@ static int maintain(PGconn *c, const char *now, long long ahead, int json) {
 }
 
 static int plan(PGconn *c, const char *now, int all, int json) {
-    char err[1024];
+    error err;
     const char *v[] = {now, all ? "true" : "false"};
     PGresult *r = pg_query(c,
                            "SELECT tbl, part, day, class, keep, action, holds "
                            "FROM spoor.retention_plan($1, $2)",
-                           2, v, NULL, err, sizeof err);
+                           2, v, NULL, &err);
     if (!r)
-        return fail("plan", err);
+        return fail("plan", err.msg);
     if (!json)
         printf("%-28s %-10s %-11s %-9s %s\n", "partition", "class", "keep", "action", "holds");
     for (int i = 0; i < PQntuples(r); i++) {
@@ -111,7 +111,7 @@ static int plan(PGconn *c, const char *now, int all, int json) {
 }
 
 static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int json) {
-    char err[1024];
+    error err;
     if (!take_lock(c, lock_timeout)) {
         printf("another retention run holds the lock: nothing done\n");
         return 0;
@@ -122,9 +122,9 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
     PGresult *r = pg_query(c,
                            "SELECT tbl, part, day, action, holds FROM spoor.retention_plan($1, $2) "
                            "WHERE action IN ('drop', 'held')",
-                           2, v, NULL, err, sizeof err);
+                           2, v, NULL, &err);
     if (!r)
-        return fail("plan", err);
+        return fail("plan", err.msg);
     long dropped = 0, held = 0, failed = 0;
     long long rows = 0;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -142,10 +142,9 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
             continue;
         }
         const char *dv[] = {tbl, day, now};
-        PGresult *d =
-            pg_query(c, "SELECT spoor.retention_drop($1, $2, $3)", 3, dv, NULL, err, sizeof err);
+        PGresult *d = pg_query(c, "SELECT spoor.retention_drop($1, $2, $3)", 3, dv, NULL, &err);
         if (!d) {
-            fprintf(stderr, "spoor-retention: %s: %s\n", part, err);
+            fprintf(stderr, "spoor-retention: %s: %s\n", part, err.msg);
             failed++;
             continue;
         }
@@ -170,11 +169,10 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
     }
     PQclear(r);
     const char *lv[] = {now, dry ? "true" : "false"};
-    PGresult *l =
-        pg_query(c, "SELECT spoor.retention_prune_leases($1, $2)", 2, lv, NULL, err, sizeof err);
+    PGresult *l = pg_query(c, "SELECT spoor.retention_prune_leases($1, $2)", 2, lv, NULL, &err);
     long long leases = 0;
     if (!l)
-        failed++, fprintf(stderr, "spoor-retention: lease index: %s\n", err);
+        failed++, fprintf(stderr, "spoor-retention: lease index: %s\n", err.msg);
     else {
         json_t *j = json_loads(PQgetvalue(l, 0, 0), 0, NULL);
         leases = json_integer_value(json_object_get(j, "rows"));
@@ -188,10 +186,9 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
                  "\"leases_pruned\": %lld}",
                  dropped, rows, held, failed, leases);
         const char *sv[] = {now, sum};
-        PGresult *s =
-            pg_query(c, "SELECT spoor.retention_run_done($1, $2)", 2, sv, NULL, err, sizeof err);
+        PGresult *s = pg_query(c, "SELECT spoor.retention_run_done($1, $2)", 2, sv, NULL, &err);
         if (!s)
-            failed++, fprintf(stderr, "spoor-retention: audit: %s\n", err);
+            failed++, fprintf(stderr, "spoor-retention: audit: %s\n", err.msg);
         PQclear(s);
     }
     if (!json)
@@ -204,7 +201,8 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
 }
 
 static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg, int json) {
-    char err[1024], age[32], level[32];
+    char age[32], level[32];
+    error err;
     if (!take_lock(c, cfg->retention_lock_timeout)) {
         printf("another retention run holds the lock: nothing done\n");
         return 0;
@@ -212,11 +210,11 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
     snprintf(age, sizeof age, "%lld", cfg->retention_compact_after_days);
     snprintf(level, sizeof level, "%lld", cfg->retention_compact_level);
     const char *v[] = {now, age};
-    PGresult *r = pg_query(c, "SELECT tbl, part, day FROM spoor.compact_plan($1, $2)", 2, v, NULL,
-                           err, sizeof err);
+    PGresult *r =
+        pg_query(c, "SELECT tbl, part, day FROM spoor.compact_plan($1, $2)", 2, v, NULL, &err);
     if (!r) {
         PQclear(PQexec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
-        return fail("compact plan", err);
+        return fail("compact plan", err.msg);
     }
     long done = 0, failed = 0;
     long long rows = 0, before = 0, after = 0;
@@ -229,10 +227,10 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
             continue;
         }
         const char *dv[] = {tbl, day, now, age, level};
-        PGresult *d = pg_query(c, "SELECT spoor.compact_day($1, $2, $3, $4, $5)", 5, dv, NULL, err,
-                               sizeof err);
+        PGresult *d =
+            pg_query(c, "SELECT spoor.compact_day($1, $2, $3, $4, $5)", 5, dv, NULL, &err);
         if (!d) {
-            fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err);
+            fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
             failed++;
             continue;
         }
@@ -296,22 +294,23 @@ int main(int argc, char **argv) {
         return 2;
     }
     spoor_config cfg;
-    char err[1024], now[TIMEUTIL_RFC3339_MAX];
-    if (config_load(&cfg, config, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor-retention: %s\n", err);
+    char now[TIMEUTIL_RFC3339_MAX];
+    error err;
+    if (config_load(&cfg, config, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor-retention: %s\n", err.msg);
         return 2;
     }
     int64_t t = timeutil_now();
-    if (now_arg && timeutil_parse(now_arg, NULL, &t, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor-retention: --now: %s\n", err);
+    if (now_arg && timeutil_parse(now_arg, NULL, &t, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor-retention: --now: %s\n", err.msg);
         config_free(&cfg);
         return 2;
     }
     timeutil_format(t, now);
-    PGconn *c = pg_connect(cfg.dsn, "spoor-retention", err, sizeof err);
+    PGconn *c = pg_connect(cfg.dsn, "spoor-retention", &err);
     if (!c) {
         config_free(&cfg);
-        return fail("connect", err);
+        return fail("connect", err.msg);
     }
     PQclear(PQexec(c, "SET client_min_messages TO warning"));
     PQclear(PQexec(c, "SET TIME ZONE 'UTC'"));

@@ -3,7 +3,14 @@
 #include <stdio.h>
 #include <string.h>
 
-PGconn *pg_connect(const char *dsn, const char *application_name, char *err, size_t errlen) {
+/* Trailing newlines and spaces of libpq's messages go. */
+static void trim(char *s) {
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+}
+
+PGconn *pg_connect(const char *dsn, const char *application_name, error *e) {
     /* expand_dbname=1: DSN may be a whole connection string or URI; whatever
      * it leaves unset falls back to PG* variables and libpq defaults. */
     const char *keys[3] = {"fallback_application_name", NULL, NULL};
@@ -15,10 +22,9 @@ PGconn *pg_connect(const char *dsn, const char *application_name, char *err, siz
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(conn) != CONNECTION_OK) {
         /* libpq's message names host and user but never the password. */
-        snprintf(err, errlen, "cannot connect to PostgreSQL: %s", PQerrorMessage(conn));
-        size_t n = strlen(err);
-        while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
-            err[--n] = '\0';
+        error_set(e, "08001", 0, "cannot connect to PostgreSQL: %s", PQerrorMessage(conn));
+        if (e)
+            trim(e->msg);
         PQfinish(conn);
         return NULL;
     }
@@ -50,37 +56,37 @@ pg_class pg_result_class(PGconn *conn, const PGresult *res) {
     return pg_classify(res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
 }
 
-void pg_error(PGconn *conn, const PGresult *res, char *err, size_t errlen) {
+void pg_error(PGconn *conn, const PGresult *res, error *e) {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     if (!msg)
         msg = PQerrorMessage(conn);
-    snprintf(err, errlen, "%s: %s%s%s", state ? state : "connection", msg, detail ? ": " : "",
-             detail ? detail : "");
-    size_t n = strlen(err);
-    while (n && (err[n - 1] == '\n' || err[n - 1] == ' '))
-        err[--n] = '\0';
+    /* The code is libpq's SQLSTATE field; without one (the connection went
+     * away mid-call) it is 08006, connection failure. */
+    error_set(e, state ? state : "08006", 0, "%s: %s%s%s", state ? state : "connection", msg,
+              detail ? ": " : "", detail ? detail : "");
+    if (e)
+        trim(e->msg);
 }
 
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                   pg_class *cls, char *err, size_t errlen) {
+                   pg_class *cls, error *e) {
     PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     pg_class c = pg_result_class(conn, res);
     if (cls)
         *cls = c;
     if (c != PG_OK) {
-        pg_error(conn, res, err, errlen);
+        pg_error(conn, res, e);
         PQclear(res);
         return NULL;
     }
     return res;
 }
 
-pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
-                 size_t errlen) {
+pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, error *e) {
     pg_class c;
-    PGresult *res = pg_query(conn, sql, nparams, params, &c, err, errlen);
+    PGresult *res = pg_query(conn, sql, nparams, params, &c, e);
     PQclear(res);
     return c;
 }

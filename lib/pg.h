@@ -14,26 +14,29 @@
 #ifndef SPOOR_PG_H
 #define SPOOR_PG_H
 
+#include "error.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 
 typedef enum pg_class { PG_OK = 0, PG_RETRY, PG_RECONNECT, PG_FATAL } pg_class;
 
-/* Returns NULL with a message (password never included) in ERR on failure. */
-PGconn *pg_connect(const char *dsn, const char *application_name, char *err, size_t errlen);
+/* Returns NULL on failure, E set (code 08001; the message never includes
+ * the password). */
+PGconn *pg_connect(const char *dsn, const char *application_name, error *e);
 
 pg_class pg_classify(const char *sqlstate);
 /* Classifies a failed result (or a NULL result on a broken connection). */
 pg_class pg_result_class(PGconn *conn, const PGresult *res);
 
-/* Runs a parameterised command; on failure fills ERR with "SQLSTATE: message". */
-pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
-                 size_t errlen);
+/* Runs a parameterised command; on failure sets E (see pg_error). */
+pg_class pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, error *e);
 /* Same, returning the result (caller PQclears) or NULL on failure. */
 PGresult *pg_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                   pg_class *cls, char *err, size_t errlen);
+                   pg_class *cls, error *e);
 
-/* Fills ERR from a failed result: "SQLSTATE: primary message[: detail]". */
-void pg_error(PGconn *conn, const PGresult *res, char *err, size_t errlen);
+/* Sets E from a failed result: code = the SQLSTATE from libpq's field (08006
+ * when the connection is gone), msg = "SQLSTATE: primary message[: detail]". */
+void pg_error(PGconn *conn, const PGresult *res, error *e);
 
 #endif

@@ -173,13 +173,13 @@ void pgcopy_time(buf *b, int64_t us) {
     buf_add(b, t, sizeof t);
 }
 
-int pgcopy_begin(PGconn *conn, const char *copy_sql, pg_class *cls, char *err, size_t errlen) {
+int pgcopy_begin(PGconn *conn, const char *copy_sql, pg_class *cls, error *err) {
     PGresult *r = PQexec(conn, copy_sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         *cls = pg_result_class(conn, r);
         if (*cls == PG_OK)
             *cls = PG_FATAL;
-        pg_error(conn, r, err, errlen);
+        pg_error(conn, r, err);
         PQclear(r);
         return -1;
     }
@@ -200,7 +200,7 @@ int pgcopy_put(PGconn *conn, buf *rows) {
     return ok ? 0 : -1;
 }
 
-int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, char *err, size_t errlen) {
+int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, error *err) {
     if (ok && pgcopy_put(conn, rows) < 0)
         ok = 0;
     buf_reset(rows);
@@ -211,7 +211,7 @@ int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, char *err, siz
     if (*cls != PG_OK || !ok) {
         if (*cls == PG_OK)
             *cls = PG_RECONNECT;
-        pg_error(conn, r, err, errlen);
+        pg_error(conn, r, err);
         PQclear(r);
         while ((r = PQgetResult(conn)))
             PQclear(r);
@@ -223,11 +223,10 @@ int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, char *err, siz
     return 0;
 }
 
-int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, char *err,
-                size_t errlen) {
-    if (pgcopy_begin(conn, copy_sql, cls, err, errlen) < 0)
+int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, error *err) {
+    if (pgcopy_begin(conn, copy_sql, cls, err) < 0)
         return -1;
-    return pgcopy_finish(conn, rows, 1, cls, err, errlen);
+    return pgcopy_finish(conn, rows, 1, cls, err);
 }
 
 void pgcopy_utf8(buf *b, const char *s, size_t len) {

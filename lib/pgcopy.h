@@ -39,10 +39,9 @@ void pgcopy_bytea(buf *b, const void *p, size_t len);
 void pgcopy_time(buf *b, int64_t us); /* timestamptz, UTC */
 void pgcopy_end(buf *b);              /* end of row */
 
-int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, char *err,
-                size_t errlen);
-int pgcopy_begin(PGconn *conn, const char *copy_sql, pg_class *cls, char *err, size_t errlen);
+int pgcopy_send(PGconn *conn, const char *copy_sql, buf *rows, pg_class *cls, error *err);
+int pgcopy_begin(PGconn *conn, const char *copy_sql, pg_class *cls, error *err);
 int pgcopy_put(PGconn *conn, buf *rows);
-int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, char *err, size_t errlen);
+int pgcopy_finish(PGconn *conn, buf *rows, int ok, pg_class *cls, error *err);
 
 #endif

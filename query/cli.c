@@ -18,10 +18,10 @@ void cli_error(const cli *c, const char *fmt, ...) {
 }
 
 PGconn *cli_connect(cli *c) {
-    char err[1024];
-    PGconn *conn = pg_connect(c->cfg.dsn, "spoor", err, sizeof err);
+    error err;
+    PGconn *conn = pg_connect(c->cfg.dsn, "spoor", &err);
     if (!conn) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return NULL;
     }
     /* NOTICEs ("already exists, skipping") are noise for a person; warnings are not. */
@@ -39,10 +39,10 @@ int cli_is_help(const char *arg) {
 
 json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
                  const char *missing) {
-    char err[1024];
-    PGresult *r = pg_query(conn, sql, n, v, NULL, err, sizeof err);
+    error err;
+    PGresult *r = pg_query(conn, sql, n, v, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return NULL;
     }
     if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0)) {
@@ -83,10 +83,10 @@ void cli_print_json(const json_t *j) {
 }
 
 int cli_rows(cli *c, PGconn *conn, const char *sql, const char *header, void (*row)(json_t *j)) {
-    char err[1024];
-    PGresult *r = pg_query(conn, sql, 0, NULL, NULL, err, sizeof err);
+    error err;
+    PGresult *r = pg_query(conn, sql, 0, NULL, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     if (c->json)

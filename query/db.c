@@ -124,9 +124,9 @@ static const char DB_META_SQL[] = "CREATE SCHEMA IF NOT EXISTS spoor_meta;"
 static int exec_simple(cli *c, PGconn *conn, const char *sql, const char *what) {
     PGresult *r = PQexec(conn, sql);
     if (pg_result_class(conn, r) != PG_OK) {
-        char err[2048];
-        pg_error(conn, r, err, sizeof err);
-        cli_error(c, "%s: %s", what, err);
+        error err;
+        pg_error(conn, r, &err);
+        cli_error(c, "%s: %s", what, err.msg);
         PQclear(r);
         return -1;
     }
@@ -136,15 +136,15 @@ static int exec_simple(cli *c, PGconn *conn, const char *sql, const char *what) 
 
 /* Applied versions → their sha256 (NULL if not applied); caller frees. */
 static char **applied_load(cli *c, PGconn *conn, const migration *m, int n, int *ok) {
-    char err[1024];
+    error err;
     *ok = 0;
     PGresult *r = pg_query(conn,
                            "SELECT version, sha256, name, applied_at, applied_by "
                            "FROM spoor_meta.migration ORDER BY version",
-                           0, NULL, NULL, err, sizeof err);
+                           0, NULL, NULL, &err);
     if (!r) {
-        if (strncmp(err, "42P01", 5) && strncmp(err, "3F000", 5)) {
-            cli_error(c, "reading applied migrations: %s", err);
+        if (strncmp(err.msg, "42P01", 5) && strncmp(err.msg, "3F000", 5)) {
+            cli_error(c, "reading applied migrations: %s", err.msg);
             return NULL;
         }
         *ok = 1; /* no table yet: nothing applied */
@@ -178,13 +178,14 @@ static int db_migrate(cli *c, PGconn *conn) {
             rc = 1;
             break;
         }
-        char ver[16], err[2048];
+        char ver[16];
+        error err;
         snprintf(ver, sizeof ver, "%d", m[i].version);
         const char *p1[] = {ver};
         PGresult *r = pg_query(conn, "SELECT sha256 FROM spoor_meta.migration WHERE version = $1",
-                               1, p1, NULL, err, sizeof err);
+                               1, p1, NULL, &err);
         if (!r) {
-            cli_error(c, "%s", err);
+            cli_error(c, "%s", err.msg);
             rc = 1;
             break;
         }
@@ -206,8 +207,8 @@ static int db_migrate(cli *c, PGconn *conn) {
         const char *p3[] = {ver, m[i].name, m[i].sha};
         if (pg_exec(conn,
                     "INSERT INTO spoor_meta.migration(version, name, sha256) VALUES ($1,$2,$3)", 3,
-                    p3, err, sizeof err) != PG_OK) {
-            cli_error(c, "recording %s: %s", m[i].name, err);
+                    p3, &err) != PG_OK) {
+            cli_error(c, "recording %s: %s", m[i].name, err.msg);
             rc = 1;
             break;
         }

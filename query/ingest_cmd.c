@@ -7,21 +7,21 @@
 #include <string.h>
 
 static int ingest_status(cli *c, PGconn *conn) {
-    char err[1024];
+    error err;
     PGresult *r = pg_query(conn,
                            "SELECT source, part, next_pos, consumed, stored, quarantined, "
                            "coalesce(label, ''), to_char(updated_at AT TIME ZONE 'UTC', "
                            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
                            "FROM spoor.source_position ORDER BY source, part",
-                           0, NULL, NULL, err, sizeof err);
+                           0, NULL, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     PGresult *q = pg_query(conn, "SELECT source, part, reason, n FROM spoor.quarantine_summary()",
-                           0, NULL, NULL, err, sizeof err);
+                           0, NULL, NULL, &err);
     if (!q) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         PQclear(r);
         return 1;
     }

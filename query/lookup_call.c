@@ -6,25 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
-int lookup_call_ticket(const char *record, long long *ticket, char *err, size_t errlen) {
+int lookup_call_ticket(const char *record, long long *ticket, error *err) {
     json_t *j = json_loads(record, 0, NULL);
     json_t *t = j ? json_object_get(j, "ticket") : NULL;
     int ok = json_is_integer(t);
     if (ok)
         *ticket = (long long)json_integer_value(t);
     else
-        snprintf(err, errlen, "XX000: the lookup returned no ticket");
+        error_set(err, "XX000", 0, "XX000: the lookup returned no ticket");
     json_decref(j);
     return ok ? 0 : -1;
 }
 
-char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, char *err,
-                  size_t errlen) {
-    PGresult *r = pg_query(conn, sql, n, v, NULL, err, errlen);
+char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, error *err) {
+    PGresult *r = pg_query(conn, sql, n, v, NULL, err);
     if (!r)
         return NULL;
     long long t;
-    int rc = lookup_call_ticket(PQgetvalue(r, 0, 0), &t, err, errlen);
+    int rc = lookup_call_ticket(PQgetvalue(r, 0, 0), &t, err);
     PQclear(r);
     if (rc < 0)
         return NULL;
@@ -32,7 +31,7 @@ char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, ch
     snprintf(ticket, sizeof ticket, "%lld", t);
     /* A new statement, so a new transaction: the record above has committed. */
     const char *tv[] = {ticket};
-    r = pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err, errlen);
+    r = pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err);
     if (!r)
         return NULL;
     char *out = mem_strdup(PQgetvalue(r, 0, 0));

@@ -8,19 +8,21 @@
  * the answer is asked for.
  *
  * Ownership: returns the answer's JSON text (malloc'd; the caller frees), or
- * NULL with "SQLSTATE: message" in ERR.  CONN and the arguments are borrowed.
+ * NULL with ERR set (its code PostgreSQL's SQLSTATE).  CONN and the
+ * arguments are borrowed.
  */
 #ifndef SPOOR_LOOKUP_CALL_H
 #define SPOOR_LOOKUP_CALL_H
 
+#include "error.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 
-char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, char *err,
-                  size_t errlen);
+char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, error *err);
 
-/* The ticket in a first step's answer (RECORD, JSON text): 0, or -1 with a
- * message in ERR.  spoor-api, whose steps go through spoor.api_call, uses it. */
-int lookup_call_ticket(const char *record, long long *ticket, char *err, size_t errlen);
+/* The ticket in a first step's answer (RECORD, JSON text): 0, or -1 with ERR
+ * set (code XX000).  spoor-api, whose steps go through spoor.api_call, uses it. */
+int lookup_call_ticket(const char *record, long long *ticket, error *err);
 
 #endif

@@ -35,9 +35,9 @@ static void usage(FILE *out) {
 /* Parses TIME (RFC 3339, or local in ZONE) into OUT as RFC 3339 UTC text. */
 static int time_arg(cli *c, const char *opt, const char *s, const char *zone, char *out) {
     int64_t t;
-    char err[300];
-    if (timeutil_parse(s, zone, &t, err, sizeof err) < 0) {
-        cli_error(c, "%s: %s", opt, err);
+    error err;
+    if (timeutil_parse(s, zone, &t, err.msg, sizeof err.msg) < 0) {
+        cli_error(c, "%s: %s", opt, err.msg);
         return -1;
     }
     timeutil_format(t, out);
@@ -153,14 +153,14 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
     json_decref(opts);
     const char *v[] = {ref, auth, basis, contact, kind, tr, deadline ? td : NULL,
                        tf,  tt,   ml,    sj,      oj};
-    char err[1024];
+    error err;
     PGresult *r = pg_query(
         conn, "SELECT spoor.request_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12,
-        v, NULL, err, sizeof err);
+        v, NULL, &err);
     free(sj);
     free(oj);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     if (c->json)
@@ -186,11 +186,10 @@ static int decide(cli *c, PGconn *conn, int argc, char **argv, int approve) {
         return 2;
     }
     const char *v[] = {argv[2], approve ? "true" : "false", note};
-    char err[1024];
-    PGresult *r =
-        pg_query(conn, "SELECT spoor.request_decide($1, $2, $3)", 3, v, NULL, err, sizeof err);
+    error err;
+    PGresult *r = pg_query(conn, "SELECT spoor.request_decide($1, $2, $3)", 3, v, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     int rc = print_status(c, PQgetvalue(r, 0, 0));
@@ -234,11 +233,10 @@ static int transition(cli *c, PGconn *conn, int argc, char **argv) {
                      : !strcmp(argv[1], "close") ? "closed"
                                                  : argv[1];
     const char *v[] = {argv[2], to, note};
-    char err[1024];
-    PGresult *r =
-        pg_query(conn, "SELECT spoor.request_transition($1, $2, $3)", 3, v, NULL, err, sizeof err);
+    error err;
+    PGresult *r = pg_query(conn, "SELECT spoor.request_transition($1, $2, $3)", 3, v, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     int rc = print_status(c, PQgetvalue(r, 0, 0));
@@ -270,10 +268,10 @@ static int show(cli *c, PGconn *conn, int argc, char **argv) {
         return 2;
     }
     const char *v[] = {argv[2]};
-    char err[1024];
-    PGresult *r = pg_query(conn, "SELECT spoor.request_show($1)", 1, v, NULL, err, sizeof err);
+    error err;
+    PGresult *r = pg_query(conn, "SELECT spoor.request_show($1)", 1, v, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     int rc = 0;

@@ -16,11 +16,10 @@ static void usage(FILE *out) {
 }
 
 static int show(cli *c, PGconn *conn) {
-    char err[1024];
-    PGresult *r =
-        pg_query(conn, "SELECT spoor.retention_policy_list()", 0, NULL, NULL, err, sizeof err);
+    error err;
+    PGresult *r = pg_query(conn, "SELECT spoor.retention_policy_list()", 0, NULL, NULL, &err);
     if (!r) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     if (c->json)

@@ -195,10 +195,10 @@ static PGconn *pool_get(api *a) {
         return pg;
     if (pg)
         PQfinish(pg);
-    char err[1024];
-    pg = pg_connect(a->cfg.dsn, "spoor-api", err, sizeof err);
+    error err;
+    pg = pg_connect(a->cfg.dsn, "spoor-api", &err);
     if (!pg)
-        log_warn("%s", err);
+        log_warn("%s", err.msg);
     else /* audited calls refuse to run without a bounded statement (sql/013) */
         PQclear(PQexec(pg, "SET statement_timeout = '60s'"));
     return pg;
@@ -245,13 +245,13 @@ static char *authenticate(PGconn *pg, const char *token) {
 }
 
 /* Operation OP with ARGS (a JSON object, borrowed) for the person of TOKEN;
- * the answer's JSON text (caller frees) or NULL with "SQLSTATE: message". */
-static char *api_op(PGconn *pg, const char *token, const char *op, json_t *args, char *err,
-                    size_t errlen) {
+ * the answer's JSON text (caller frees) or NULL with ERR set (its code the
+ * SQLSTATE). */
+static char *api_op(PGconn *pg, const char *token, const char *op, json_t *args, error *err) {
     char *aj = json_dumps(args, JSON_COMPACT);
     const char *v[] = {token, op, aj};
     pg_class cls;
-    PGresult *r = pg_query(pg, "SELECT spoor.api_call($1, $2, $3::jsonb)", 3, v, &cls, err, errlen);
+    PGresult *r = pg_query(pg, "SELECT spoor.api_call($1, $2, $3::jsonb)", 3, v, &cls, err);
     free(aj);
     if (!r)
         return NULL;
@@ -261,18 +261,18 @@ static char *api_op(PGconn *pg, const char *token, const char *op, json_t *args,
 }
 
 /* A gated lookup: its record (one statement, committed), then its answer. */
-static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t *args, char *err,
-                           size_t errlen) {
-    char *rec = api_op(pg, token, op, args, err, errlen);
+static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t *args,
+                           error *err) {
+    char *rec = api_op(pg, token, op, args, err);
     if (!rec)
         return NULL;
     long long t;
-    int rc = lookup_call_ticket(rec, &t, err, errlen);
+    int rc = lookup_call_ticket(rec, &t, err);
     free(rec);
     if (rc < 0)
         return NULL;
     json_t *a = json_pack("{s:I}", "ticket", (json_int_t)t);
-    char *out = api_op(pg, token, "lookup.answer", a, err, errlen);
+    char *out = api_op(pg, token, "lookup.answer", a, err);
     json_decref(a);
     return out;
 }
@@ -381,7 +381,7 @@ static const char *query_param(const char *query, const char *name, char *out, s
     return NULL;
 }
 
-static void respond_answer(call *c, char *answer, const char *role, const char *err);
+static void respond_answer(call *c, char *answer, const char *role, const error *err);
 
 /* The route for METHOD and PATH (its id into ID), or NULL; then *OTHER is
  * the method a route at PATH wants, if there is one. */
@@ -417,31 +417,32 @@ static void handle_route(call *c, const route *r, const char *id, const char *qu
                 json_object_set(args, name, x);
         }
     }
-    char err[1024];
+    error err;
     /* A gated lookup answers in two steps; the rest in one. */
-    char *answer = !strncmp(r->op, "trace.", 6)
-                       ? api_op_lookup(pg, token, r->op, args, err, sizeof err)
-                       : api_op(pg, token, r->op, args, err, sizeof err);
+    char *answer = !strncmp(r->op, "trace.", 6) ? api_op_lookup(pg, token, r->op, args, &err)
+                                                : api_op(pg, token, r->op, args, &err);
     json_decref(args);
-    respond_answer(c, answer, person, err);
+    respond_answer(c, answer, person, &err);
     free(answer);
 }
 
 /* Sends a function's JSON answer: 200 if its status is ok, 403 if refused;
- * a failed call is 400 for bad input (SQLSTATE classes 22, 23), 403 for a
- * missing privilege, else 500. */
-static void respond_answer(call *c, char *answer, const char *role, const char *err) {
+ * a failed call by its SQLSTATE (libpq's field, in ERR's code): 400 for bad
+ * input (classes 22, 23), 401 for a bad token (28000), 403 for a missing
+ * privilege (42501), else 500. */
+static void respond_answer(call *c, char *answer, const char *role, const error *err) {
     api *a = c->a;
     if (!answer) {
-        log_warn("call for %s failed: %s", role, err);
-        if (!strncmp(err, "22", 2) || !strncmp(err, "23", 2))
-            respond_error(c, 400, err);
-        else if (!strncmp(err, "28000", 5)) {
+        log_warn("call for %s failed: %s", role, err->msg);
+        if (error_sqlstate_class(err, "22") || error_sqlstate_class(err, "23"))
+            respond_error(c, 400, err->msg);
+        else if (error_is(err, "28000")) {
             a->unauthorized++;
             respond_error(c, 401, "unknown, expired or revoked bearer token");
-        } else
-            respond_error(c, strstr(err, "42501") ? 403 : 500,
-                          strstr(err, "42501") ? "not allowed for this person" : "lookup failed");
+        } else if (error_is(err, "42501"))
+            respond_error(c, 403, "not allowed for this person");
+        else
+            respond_error(c, 500, "lookup failed");
         return;
     }
     json_t *aj = json_loads(answer, 0, NULL);
@@ -514,7 +515,8 @@ static void handle(call *c) {
         free(token);
         return;
     }
-    char err[1024], ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
+    char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
+    error err;
     char *answer = NULL;
     const char *bad = NULL;
     json_t *tv = json_object_get(body, "tolerance");
@@ -535,7 +537,7 @@ static void handle(call *c) {
         json_t *pv = json_object_get(body, "port");
         if (!ip || (inet_pton(AF_INET, ip, b16) != 1 && inet_pton(AF_INET6, ip, b16) != 1))
             bad = "ip: an IPv4 or IPv6 address is required";
-        else if (!ats || timeutil_parse(ats, NULL, &t, err, sizeof err) < 0)
+        else if (!ats || timeutil_parse(ats, NULL, &t, err.msg, sizeof err.msg) < 0)
             bad = "at: an RFC 3339 time with an offset is required";
         else if (pv && !json_is_null(pv) &&
                  (!json_is_integer(pv) || json_integer_value(pv) < 0 ||
@@ -548,7 +550,7 @@ static void handle(call *c) {
             json_t *args =
                 json_pack("{s:s,s:s,s:s,s:s?,s:s}", "request_id", ids, "ip", ip, "at", at, "port",
                           json_is_integer(pv) ? port : NULL, "tolerance", tol);
-            answer = api_op_lookup(pg, token, "trace.ip", args, err, sizeof err);
+            answer = api_op_lookup(pg, token, "trace.ip", args, &err);
             json_decref(args);
         }
     } else if (!bad && kind == 2) {
@@ -560,7 +562,7 @@ static void handle(call *c) {
             msgid_normalize(mid, strlen(mid), canon);
             json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id", canon,
                                      "tolerance", tol);
-            answer = api_op_lookup(pg, token, "trace.message_id", args, err, sizeof err);
+            answer = api_op_lookup(pg, token, "trace.message_id", args, &err);
             json_decref(args);
             free(canon);
         }
@@ -569,7 +571,7 @@ static void handle(call *c) {
         arena ar;
         arena_init(&ar, 0);
         mailhdr_msg m;
-        if (!msg || mailhdr_parse(msg, strlen(msg), &ar, &m, err, sizeof err) < 0)
+        if (!msg || mailhdr_parse(msg, strlen(msg), &ar, &m, err.msg, sizeof err.msg) < 0)
             bad = "message: the raw message (or its headers) is required";
         else {
             const mailhdr_msg *t = m.is_bounce && m.original ? m.original : &m;
@@ -582,7 +584,7 @@ static void handle(call *c) {
                 char *logged = NULL;
                 if (!a->cfg.trace_our_mta_hosts || !*a->cfg.trace_our_mta_hosts) {
                     json_t *none = json_object();
-                    char *lj = api_op(pg, token, "mta.hosts", none, err, sizeof err);
+                    char *lj = api_op(pg, token, "mta.hosts", none, &err);
                     json_decref(none);
                     json_t *l = lj ? json_loads(lj, JSON_DECODE_ANY, NULL) : NULL;
                     logged = json_is_string(l) ? mem_strdup(json_string_value(l)) : NULL;
@@ -601,7 +603,7 @@ static void handle(call *c) {
                 json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id",
                                          t->message_id, "tolerance", tol);
                 json_object_set_new(args, "hops", json_loads(hj, 0, NULL));
-                char *raw = api_op_lookup(pg, token, "trace.headers", args, err, sizeof err);
+                char *raw = api_op_lookup(pg, token, "trace.headers", args, &err);
                 json_decref(args);
                 free(hj);
                 json_t *rj = raw ? json_loads(raw, 0, NULL) : NULL;
@@ -629,7 +631,7 @@ static void handle(call *c) {
         else {
             json_t *args = json_pack("{s:I,s:b,s:s?}", "id", (json_int_t)req_id, "approve",
                                      kind == 3, "note", note);
-            answer = api_op(pg, token, "request.decide", args, err, sizeof err);
+            answer = api_op(pg, token, "request.decide", args, &err);
             json_decref(args);
         }
     }
@@ -637,7 +639,7 @@ static void handle(call *c) {
     if (bad)
         respond_error(c, 400, bad);
     else
-        respond_answer(c, answer, role, err);
+        respond_answer(c, answer, role, &err);
     free(answer);
     free(role);
     free(token);
@@ -1004,9 +1006,9 @@ int main(int argc, char **argv) {
     api *a = mem_zalloc(sizeof *a);
     pthread_mutex_init(&a->pool_mu, NULL);
     json_object_seed(0); /* before the worker threads: jansson seeds its hashes once */
-    char err[1024];
-    if (config_load(&a->cfg, config_path, err, sizeof err) < 0) {
-        fprintf(stderr, "spoor-api: %s\n", err);
+    error err;
+    if (config_load(&a->cfg, config_path, err.msg, sizeof err.msg) < 0) {
+        fprintf(stderr, "spoor-api: %s\n", err.msg);
         free(a);
         return 1;
     }
@@ -1025,9 +1027,9 @@ int main(int argc, char **argv) {
         if (!*a->cfg.api_tls_cert_file || !*a->cfg.api_tls_key_file)
             log_fatal("api.tls_cert_file and api.tls_key_file go together");
         a->tls = tls_ctx_server(a->cfg.api_tls_cert_file, a->cfg.api_tls_key_file,
-                                a->cfg.api_tls_client_ca_file, err, sizeof err);
+                                a->cfg.api_tls_client_ca_file, err.msg, sizeof err.msg);
         if (!a->tls)
-            log_fatal("api TLS: %s", err);
+            log_fatal("api TLS: %s", err.msg);
         h2o_ssl_register_alpn_protocols(a->tls, h2o_http2_alpn_protocols);
     } else if (*a->cfg.api_tls_client_ca_file)
         log_fatal("api.tls_client_ca_file needs api.tls_cert_file and api.tls_key_file");

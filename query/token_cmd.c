@@ -78,9 +78,9 @@ int token_cmd_run(cli *c, int argc, char **argv) {
                                lens, fmts, 0);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        char err[1024];
-        pg_error(conn, r, err, sizeof err);
-        cli_error(c, "%s", err);
+        error err;
+        pg_error(conn, r, &err);
+        cli_error(c, "%s", err.msg);
         rc = 1;
     } else if (c->json)
         printf("{\"token\":\"%s\",\"expires_at\":\"%s\"}\n", token, PQgetvalue(r, 0, 0));

@@ -105,10 +105,10 @@ static void print_sessions(json_t *res, const char *indent) {
 /* Runs SQL with params, checks the JSON answer; prints it.  Returns exit status. */
 static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *v,
                void (*render)(json_t *)) {
-    char err[1024];
-    char *answer = lookup_call(conn, sql, n, v, err, sizeof err);
+    error err;
+    char *answer = lookup_call(conn, sql, n, v, &err);
     if (!answer) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     json_error_t je;
@@ -264,11 +264,11 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     arena a;
     arena_init(&a, 0);
     mailhdr_msg m;
-    char err[300];
+    error err;
     char *logged = NULL; /* spoor.mta_hosts(), when the configuration names none */
     int rc = 1;
-    if (mailhdr_parse(buf, len, &a, &m, err, sizeof err) < 0) {
-        cli_error(c, "%s: %s", path, err);
+    if (mailhdr_parse(buf, len, &a, &m, err.msg, sizeof err.msg) < 0) {
+        cli_error(c, "%s: %s", path, err.msg);
         goto out;
     }
     /* A bounce is judged by the message it bounces. */
@@ -287,9 +287,9 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
         goto out;
     /* Our MTAs: the configured list, else the hosts we receive MTA logs from. */
     if (!c->cfg.trace_our_mta_hosts || !*c->cfg.trace_our_mta_hosts) {
-        PGresult *h = pg_query(conn, "SELECT spoor.mta_hosts()", 0, NULL, NULL, err, sizeof err);
+        PGresult *h = pg_query(conn, "SELECT spoor.mta_hosts()", 0, NULL, NULL, &err);
         if (!h) {
-            cli_error(c, "%s", err);
+            cli_error(c, "%s", err.msg);
             PQfinish(conn);
             goto out;
         }
@@ -306,11 +306,10 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     char tols[32];
     snprintf(tols, sizeof tols, "%ld seconds", tol);
     const char *v[] = {request, target->message_id, hj, tols};
-    char *res =
-        lookup_call(conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, err, sizeof err);
+    char *res = lookup_call(conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, &err);
     free(hj);
     if (!res) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         json_decref(hosts_json);
         PQfinish(conn);
         goto out;
@@ -402,9 +401,10 @@ int trace_cmd_run(cli *c, int argc, char **argv) {
             return 2;
         }
         int64_t t;
-        char err[400], ts[TIMEUTIL_RFC3339_MAX];
-        if (timeutil_parse(at, zone, &t, err, sizeof err) < 0) {
-            cli_error(c, "--at: %s", err);
+        char ts[TIMEUTIL_RFC3339_MAX];
+        error err;
+        if (timeutil_parse(at, zone, &t, err.msg, sizeof err.msg) < 0) {
+            cli_error(c, "--at: %s", err.msg);
             return 2;
         }
         timeutil_format(t, ts);

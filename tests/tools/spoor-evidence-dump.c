@@ -20,15 +20,15 @@
 
 /* Decompresses row I of R (columns: sha256, data, dict) into FRAME. */
 static int unpack(PGresult *r, int i, buf *frame) {
-    char err[256];
+    error err;
     ZSTD_DDict *dd = NULL;
     if (!PQgetisnull(r, i, 2))
         dd = ZSTD_createDDict(PQgetvalue(r, i, 2), (size_t)PQgetlength(r, i, 2));
     int rc = evidence_unpack(PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1), dd,
-                             (const unsigned char *)PQgetvalue(r, i, 0), frame, err, sizeof err);
+                             (const unsigned char *)PQgetvalue(r, i, 0), frame, &err);
     ZSTD_freeDDict(dd);
     if (rc < 0)
-        fprintf(stderr, "block: %s\n", err);
+        fprintf(stderr, "block: %s\n", err.msg);
     return rc;
 }
 
@@ -85,10 +85,10 @@ static int check_refs(PGconn *c) {
 
 int main(int argc, char **argv) {
     const char *kind = argc > 1 ? argv[1] : "smtp";
-    char err[1024];
-    PGconn *c = pg_connect("", "spoor-evidence-dump", err, sizeof err);
+    error err;
+    PGconn *c = pg_connect("", "spoor-evidence-dump", &err);
     if (!c) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     if (!strcmp(kind, "--check-refs")) {

@@ -9,24 +9,24 @@
 #include <string.h>
 
 int main(void) {
-    char err[1024];
-    PGconn *c = pg_connect("", "spoor-pg-roundtrip", err, sizeof err);
+    error err;
+    PGconn *c = pg_connect("", "spoor-pg-roundtrip", &err);
     if (!c) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     const char *text = "it's a \"test\" \\ with é and ✓";
     const char bytes[] = {'a', 0, 'b', (char)0xff};
-    if (pg_exec(c, "CREATE TEMP TABLE rt (t text, b bytea)", 0, NULL, err, sizeof err) != PG_OK) {
-        fprintf(stderr, "%s\n", err);
+    if (pg_exec(c, "CREATE TEMP TABLE rt (t text, b bytea)", 0, NULL, &err) != PG_OK) {
+        fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     const char *vals[] = {text, bytes};
     int lens[] = {0, sizeof bytes}, fmts[] = {0, 1};
     PGresult *r = PQexecParams(c, "INSERT INTO rt VALUES ($1, $2)", 2, NULL, vals, lens, fmts, 0);
     if (pg_result_class(c, r) != PG_OK) {
-        pg_error(c, r, err, sizeof err);
-        fprintf(stderr, "%s\n", err);
+        pg_error(c, r, &err);
+        fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     PQclear(r);

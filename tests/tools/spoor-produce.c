@@ -115,18 +115,17 @@ int main(int argc, char **argv) {
             break;
     }
     if (print) { /* the records exactly as they would be produced, for comparisons */
-        char e[512];
+        error e;
         for (; i < argc; i++) {
-            logfile *f =
-                logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, e, sizeof e);
+            logfile *f = logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, &e);
             if (!f) {
-                fprintf(stderr, "spoor-produce: %s\n", e);
+                fprintf(stderr, "spoor-produce: %s\n", e.msg);
                 return 1;
             }
             const char *rec;
             size_t len;
             long count = 0;
-            while (logfile_next(f, &rec, &len, e, sizeof e) == 1) {
+            while (logfile_next(f, &rec, &len, &e) == 1) {
                 count++;
                 if (print == 1) {
                     fwrite(rec, 1, len, stdout);
@@ -145,16 +144,16 @@ int main(int argc, char **argv) {
             "usage: spoor-produce --brokers B --topic T [--detail] [--key K] [--rate N] FILE...\n");
         return 2;
     }
-    char err[512];
+    error err;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof err);
-    rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof err);
-    rd_kafka_conf_set(conf, "linger.ms", "20", err, sizeof err);
-    rd_kafka_conf_set(conf, "compression.codec", "zstd", err, sizeof err);
+    rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err.msg, sizeof err.msg);
+    rd_kafka_conf_set(conf, "enable.idempotence", "true", err.msg, sizeof err.msg);
+    rd_kafka_conf_set(conf, "linger.ms", "20", err.msg, sizeof err.msg);
+    rd_kafka_conf_set(conf, "compression.codec", "zstd", err.msg, sizeof err.msg);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err.msg, sizeof err.msg);
     if (!rk) {
-        fprintf(stderr, "spoor-produce: %s\n", err);
+        fprintf(stderr, "spoor-produce: %s\n", err.msg);
         return 1;
     }
     if (del) {
@@ -166,15 +165,14 @@ int main(int argc, char **argv) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (; i < argc; i++) {
-        logfile *f =
-            logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, err, sizeof err);
+        logfile *f = logfile_open(argv[i], detail ? LOGFILE_DETAIL : LOGFILE_LINES, &err);
         if (!f) {
-            fprintf(stderr, "spoor-produce: %s\n", err);
+            fprintf(stderr, "spoor-produce: %s\n", err.msg);
             return 1;
         }
         const char *rec;
         size_t len;
-        while (logfile_next(f, &rec, &len, err, sizeof err) == 1) {
+        while (logfile_next(f, &rec, &len, &err) == 1) {
             const char *k = key;
             size_t klen = key ? strlen(key) : 0;
             if (!key && !detail)

@@ -99,10 +99,10 @@ int main(int argc, char **argv) {
     }
     long sessions = atol(argv[1]), pool = atol(argv[2]);
     int k = atoi(argv[3]);
-    char err[512];
-    PGconn *c = pg_connect("", "spoor-trace-bench", err, sizeof err);
+    error err;
+    PGconn *c = pg_connect("", "spoor-trace-bench", &err);
     if (!c) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
     PQclear(PQexec(c, "SET search_path = spoor, pg_catalog"));

@@ -66,18 +66,19 @@ static void test_block_roundtrip(void) {
     unsigned char sha[32];
     evidence_sha256(b.frame.p, b.frame.len, sha);
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    char err[256] = "";
-    CHECK_INT(evidence_compress(cctx, NULL, 3, b.frame.p, b.frame.len, &b.z, err, sizeof err), 0);
+    error err;
+    error_clear(&err);
+    CHECK_INT(evidence_compress(cctx, NULL, 3, b.frame.p, b.frame.len, &b.z, &err), 0);
     buf frame;
     buf_init(&frame);
-    CHECK_INT(evidence_unpack(b.z.p, b.z.len, NULL, sha, &frame, err, sizeof err), 0);
+    CHECK_INT(evidence_unpack(b.z.p, b.z.len, NULL, sha, &frame, &err), 0);
     CHECK_INT(frame.len, b.frame.len);
     CHECK(frame.len == b.frame.len && memcmp(frame.p, b.frame.p, frame.len) == 0);
     /* The frame's digest no longer matches: refused, with a reason. */
     sha[0] ^= 1;
-    err[0] = '\0';
-    CHECK_INT(evidence_unpack(b.z.p, b.z.len, NULL, sha, &frame, err, sizeof err), -1);
-    CHECK(err[0] != '\0');
+    error_clear(&err);
+    CHECK_INT(evidence_unpack(b.z.p, b.z.len, NULL, sha, &frame, &err), -1);
+    CHECK(err.msg[0] != '\0');
     buf_close(&frame);
     ZSTD_freeCCtx(cctx);
     evidence_block_close(&b);
