@@ -90,3 +90,68 @@ const char *headers_check_verdict(json_t *res, size_t n_claimed, int is_bounce) 
         return "backscatter";
     return v;
 }
+
+json_t *headers_check_run(const char *raw, size_t len, const char *configured_hosts,
+                          const headers_check_io *io, headers_check_info *info, error *err) {
+    memset(info, 0, sizeof *info);
+    arena a;
+    arena_init(&a, 0);
+    mailhdr_msg m;
+    json_t *j = NULL;
+    char *logged = NULL;
+    char perr[256];
+    if (mailhdr_parse(raw, len, &a, &m, perr, sizeof perr) < 0) {
+        error_set(err, "bad_message", 0, "%s", perr);
+        goto out;
+    }
+    /* A bounce is judged by the message it bounces. */
+    const mailhdr_msg *target = m.is_bounce && m.original ? m.original : &m;
+    info->is_bounce = m.is_bounce;
+    if (m.is_bounce && !m.original) {
+        error_set(err, "bad_message", 0,
+                  "a bounce without the original message's headers: nothing to check");
+        goto out;
+    }
+    if (!target->message_id) {
+        error_set(err, "bad_message", 0,
+                  "the %smessage has no Message-ID, which the request must name",
+                  target == &m ? "" : "original ");
+        goto out;
+    }
+    snprintf(info->message_id, sizeof info->message_id, "%s", target->message_id);
+    info->n_received = target->n_received;
+    /* Our MTAs: the configured list, else the hosts we receive MTA logs from. */
+    if (!configured_hosts || !*configured_hosts) {
+        logged = io->logged_hosts_cb(io->arg, err);
+        if (!logged)
+            goto out;
+    }
+    const char *hosts = headers_check_our_hosts(configured_hosts, logged, &info->hosts_from);
+    info->hosts = mem_strdup(hosts);
+    json_t *hops = headers_check_hops(hosts, target);
+    info->n_claimed = json_array_size(hops);
+    char *hj = json_dumps(hops, JSON_COMPACT);
+    json_decref(hops);
+    char *res = io->lookup_cb(io->arg, target->message_id, hj, err);
+    free(hj);
+    if (!res)
+        goto out;
+    j = json_loads(res, 0, NULL);
+    free(res);
+    if (!j) {
+        error_set(err, "XX000", 0, "XX000: unreadable answer");
+        goto out;
+    }
+    const char *st = headers_check_str(j, "status");
+    if (st && !strcmp(st, "ok")) {
+        json_object_set_new(j, "verdict",
+                            json_string(headers_check_verdict(j, info->n_claimed, m.is_bounce)));
+        json_object_set_new(j, "bounce", json_boolean(m.is_bounce));
+        json_object_set_new(j, "our_hops_claimed", json_integer((json_int_t)info->n_claimed));
+        json_object_set_new(j, "our_mta_hosts", headers_check_hosts_json(hosts, info->hosts_from));
+    }
+out:
+    free(logged);
+    arena_close(&a);
+    return j;
+}

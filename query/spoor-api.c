@@ -45,7 +45,6 @@
 #include "buf.h"
 #include "config.h"
 #include "headers_check.h"
-#include "mailhdr.h"
 #include "log.h"
 #include "lookup_call.h"
 #include "mem.h"
@@ -53,6 +52,7 @@
 #include "pg.h"
 #include "timeutil.h"
 #include "tls_ctx.h"
+#include "trace_args.h"
 
 #include <arpa/inet.h>
 #include <h2o.h>
@@ -454,6 +454,36 @@ static void respond_answer(call *c, char *answer, const char *role, const error 
     json_decref(aj);
 }
 
+/* spoor-api's side of headers_check_run: through spoor.api_call, as the
+ * token's person. */
+typedef struct api_headers {
+    PGconn *pg;
+    const char *token, *request, *tolerance;
+} api_headers;
+
+static char *api_logged_hosts_cb(void *arg, error *err) {
+    api_headers *h = arg;
+    json_t *none = json_object();
+    char *lj = api_op(h->pg, h->token, "mta.hosts", none, err);
+    json_decref(none);
+    json_t *l = lj ? json_loads(lj, JSON_DECODE_ANY, NULL) : NULL;
+    char *out = lj ? mem_strdup(json_is_string(l) ? json_string_value(l) : "") : NULL;
+    json_decref(l);
+    free(lj);
+    return out;
+}
+
+static char *api_headers_lookup_cb(void *arg, const char *message_id, const char *hops,
+                                   error *err) {
+    api_headers *h = arg;
+    json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", h->request, "message_id", message_id,
+                             "tolerance", h->tolerance);
+    json_object_set_new(args, "hops", json_loads(hops, 0, NULL));
+    char *out = api_op_lookup(h->pg, h->token, "trace.headers", args, err);
+    json_decref(args);
+    return out;
+}
+
 static void handle(call *c) {
     api *a = c->a;
     const char *path = c->path, *query = c->query, *method = c->method;
@@ -515,13 +545,19 @@ static void handle(call *c) {
         free(token);
         return;
     }
-    char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
+    char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX], badbuf[300];
     error err;
     char *answer = NULL;
     const char *bad = NULL;
     json_t *tv = json_object_get(body, "tolerance");
-    long tolerance = json_is_integer(tv) ? (long)json_integer_value(tv) : a->cfg.trace_tolerance;
-    snprintf(tol, sizeof tol, "%ld seconds", tolerance);
+    if (tv && !json_is_null(tv) && !json_is_integer(tv))
+        bad = "tolerance: a number of seconds from 0 to 3600";
+    else if (trace_args_tolerance(
+                 "tolerance", json_is_integer(tv) ? json_integer_value(tv) : a->cfg.trace_tolerance,
+                 tol, &err) < 0) {
+        snprintf(badbuf, sizeof badbuf, "%s", err.msg);
+        bad = badbuf;
+    }
     if (kind <= 2 || kind == 5) {
         json_t *rv = json_object_get(body, "request_id");
         if (!json_is_integer(rv))
@@ -532,21 +568,16 @@ static void handle(call *c) {
         snprintf(ids, sizeof ids, "%ld", req_id);
     if (!bad && kind == 1) {
         const char *ip = headers_check_str(body, "ip"), *ats = headers_check_str(body, "at");
-        unsigned char b16[16];
-        int64_t t;
         json_t *pv = json_object_get(body, "port");
-        if (!ip || (inet_pton(AF_INET, ip, b16) != 1 && inet_pton(AF_INET6, ip, b16) != 1))
-            bad = "ip: an IPv4 or IPv6 address is required";
-        else if (!ats || timeutil_parse(ats, NULL, &t, err.msg, sizeof err.msg) < 0)
-            bad = "at: an RFC 3339 time with an offset is required";
-        else if (pv && !json_is_null(pv) &&
-                 (!json_is_integer(pv) || json_integer_value(pv) < 0 ||
-                  json_integer_value(pv) > 65535))
+        if (pv && !json_is_null(pv) && !json_is_integer(pv))
             bad = "port: an integer 0..65535";
-        else {
-            timeutil_format(t, at);
-            if (json_is_integer(pv))
-                snprintf(port, sizeof port, "%lld", (long long)json_integer_value(pv));
+        else if (trace_args_address("ip", ip, &err) < 0 ||
+                 trace_args_instant("at", ats, NULL, at, &err) < 0 ||
+                 (json_is_integer(pv) &&
+                  trace_args_port("port", json_integer_value(pv), port, &err) < 0)) {
+            snprintf(badbuf, sizeof badbuf, "%s", err.msg);
+            bad = badbuf;
+        } else {
             json_t *args =
                 json_pack("{s:s,s:s,s:s,s:s?,s:s}", "request_id", ids, "ip", ip, "at", at, "port",
                           json_is_integer(pv) ? port : NULL, "tolerance", tol);
@@ -555,11 +586,13 @@ static void handle(call *c) {
         }
     } else if (!bad && kind == 2) {
         const char *mid = headers_check_str(body, "message_id");
-        if (!mid || !*mid || strlen(mid) > 998)
+        char *canon = mid ? trace_args_msgid("message_id", mid, &err) : NULL;
+        if (!mid)
             bad = "message_id is required";
-        else {
-            char *canon = mem_alloc(strlen(mid) + 1);
-            msgid_normalize(mid, strlen(mid), canon);
+        else if (!canon) {
+            snprintf(badbuf, sizeof badbuf, "%s", err.msg);
+            bad = badbuf;
+        } else {
             json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id", canon,
                                      "tolerance", tol);
             answer = api_op_lookup(pg, token, "trace.message_id", args, &err);
@@ -568,62 +601,23 @@ static void handle(call *c) {
         }
     } else if (!bad && kind == 5) {
         const char *msg = headers_check_str(body, "message");
-        arena ar;
-        arena_init(&ar, 0);
-        mailhdr_msg m;
-        if (!msg || mailhdr_parse(msg, strlen(msg), &ar, &m, err.msg, sizeof err.msg) < 0)
+        if (!msg)
             bad = "message: the raw message (or its headers) is required";
         else {
-            const mailhdr_msg *t = m.is_bounce && m.original ? m.original : &m;
-            if (m.is_bounce && !m.original)
-                bad = "a bounce without the original message's headers: nothing to check";
-            else if (!t->message_id)
-                bad = "the message has no Message-ID, which the request must name";
-            else {
-                /* Our MTAs: the configured list, else those whose logs we receive. */
-                char *logged = NULL;
-                if (!a->cfg.trace_our_mta_hosts || !*a->cfg.trace_our_mta_hosts) {
-                    json_t *none = json_object();
-                    char *lj = api_op(pg, token, "mta.hosts", none, &err);
-                    json_decref(none);
-                    json_t *l = lj ? json_loads(lj, JSON_DECODE_ANY, NULL) : NULL;
-                    logged = json_is_string(l) ? mem_strdup(json_string_value(l)) : NULL;
-                    json_decref(l);
-                    free(lj);
-                }
-                const char *hosts_from = NULL;
-                const char *hosts =
-                    headers_check_our_hosts(a->cfg.trace_our_mta_hosts, logged, &hosts_from);
-                json_t *hops = headers_check_hops(hosts, t);
-                json_t *hosts_json = headers_check_hosts_json(hosts, hosts_from);
-                free(logged);
-                size_t claimed = json_array_size(hops);
-                char *hj = json_dumps(hops, JSON_COMPACT);
-                json_decref(hops);
-                json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id",
-                                         t->message_id, "tolerance", tol);
-                json_object_set_new(args, "hops", json_loads(hj, 0, NULL));
-                char *raw = api_op_lookup(pg, token, "trace.headers", args, &err);
-                json_decref(args);
-                free(hj);
-                json_t *rj = raw ? json_loads(raw, 0, NULL) : NULL;
-                const char *st = rj ? headers_check_str(rj, "status") : NULL;
-                if (st && !strcmp(st, "ok")) {
-                    json_object_set_new(
-                        rj, "verdict",
-                        json_string(headers_check_verdict(rj, claimed, m.is_bounce)));
-                    json_object_set_new(rj, "bounce", json_boolean(m.is_bounce));
-                    json_object_set_new(rj, "our_hops_claimed", json_integer((json_int_t)claimed));
-                    json_object_set(rj, "our_mta_hosts", hosts_json);
-                    free(raw);
-                    raw = json_dumps(rj, JSON_COMPACT);
-                }
+            api_headers ah = {pg, token, ids, tol};
+            headers_check_io io = {api_logged_hosts_cb, api_headers_lookup_cb, &ah};
+            headers_check_info info;
+            json_t *rj =
+                headers_check_run(msg, strlen(msg), a->cfg.trace_our_mta_hosts, &io, &info, &err);
+            free(info.hosts);
+            if (!rj && error_is(&err, "bad_message")) {
+                snprintf(badbuf, sizeof badbuf, "message: %s", err.msg);
+                bad = badbuf;
+            } else if (rj) {
+                answer = json_dumps(rj, JSON_COMPACT);
                 json_decref(rj);
-                json_decref(hosts_json);
-                answer = raw;
             }
         }
-        arena_close(&ar);
     } else if (!bad) {
         const char *note = headers_check_str(body, "note");
         if (kind == 4 && !note)

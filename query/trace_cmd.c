@@ -6,6 +6,7 @@
 #include "msgid.h"
 #include "pg.h"
 #include "timeutil.h"
+#include "trace_args.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -219,10 +220,15 @@ static int parse_common(cli *c, int argc, char **argv, int first, const char **r
         else if (!strcmp(a, "--port") && port)
             *port = v;
         else if (!strcmp(a, "--tolerance")) {
-            char *end;
+            char *end, out[32];
+            error err;
             *tol = strtol(v, &end, 10);
-            if (*end || *tol < 0 || *tol > 3600) {
-                cli_error(c, "--tolerance: '%s' is not a number of seconds from 0 to 3600", v);
+            if (*end || end == v) {
+                cli_error(c, "--tolerance: '%s' is not a number of seconds", v);
+                return -1;
+            }
+            if (trace_args_tolerance("--tolerance", *tol, out, &err) < 0) {
+                cli_error(c, "%s", err.msg);
                 return -1;
             }
         } else {
@@ -238,6 +244,28 @@ static int parse_common(cli *c, int argc, char **argv, int first, const char **r
 }
 
 /* ---- trace headers -------------------------------------------------------- */
+
+/* The CLI's side of headers_check_run: SQL as the person. */
+typedef struct cli_headers {
+    PGconn *conn;
+    const char *request, *tolerance;
+} cli_headers;
+
+static char *logged_hosts_cb(void *arg, error *err) {
+    cli_headers *h = arg;
+    PGresult *r = pg_query(h->conn, "SELECT spoor.mta_hosts()", 0, NULL, NULL, err);
+    if (!r)
+        return NULL;
+    char *out = mem_strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return out;
+}
+
+static char *headers_lookup_cb(void *arg, const char *message_id, const char *hops, error *err) {
+    cli_headers *h = arg;
+    const char *v[] = {h->request, message_id, hops, h->tolerance};
+    return lookup_call(h->conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, err);
+}
 
 static int trace_headers(cli *c, const char *path, const char *request, long tol) {
     FILE *f = fopen(path, "rb");
@@ -261,84 +289,48 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
         }
     }
     fclose(f);
-    arena a;
-    arena_init(&a, 0);
-    mailhdr_msg m;
-    error err;
-    char *logged = NULL; /* spoor.mta_hosts(), when the configuration names none */
-    int rc = 1;
-    if (mailhdr_parse(buf, len, &a, &m, err.msg, sizeof err.msg) < 0) {
-        cli_error(c, "%s: %s", path, err.msg);
-        goto out;
-    }
-    /* A bounce is judged by the message it bounces. */
-    const mailhdr_msg *target = m.is_bounce && m.original ? m.original : &m;
-    if (m.is_bounce && !m.original) {
-        cli_error(c, "%s: a bounce without the original message's headers: nothing to check", path);
-        goto out;
-    }
-    if (!target->message_id) {
-        cli_error(c, "%s: the %smessage has no Message-ID, which the request must name", path,
-                  target == &m ? "" : "original ");
-        goto out;
-    }
     PGconn *conn = cli_connect(c);
-    if (!conn)
-        goto out;
-    /* Our MTAs: the configured list, else the hosts we receive MTA logs from. */
-    if (!c->cfg.trace_our_mta_hosts || !*c->cfg.trace_our_mta_hosts) {
-        PGresult *h = pg_query(conn, "SELECT spoor.mta_hosts()", 0, NULL, NULL, &err);
-        if (!h) {
-            cli_error(c, "%s", err.msg);
-            PQfinish(conn);
-            goto out;
-        }
-        logged = mem_strdup(PQgetvalue(h, 0, 0));
-        PQclear(h);
+    if (!conn) {
+        free(buf);
+        return 1;
     }
-    const char *hosts_from = NULL;
-    const char *hosts = headers_check_our_hosts(c->cfg.trace_our_mta_hosts, logged, &hosts_from);
-    json_t *hops = headers_check_hops(hosts, target);
-    size_t claimed = json_array_size(hops);
-    char *hj = json_dumps(hops, JSON_COMPACT);
-    json_decref(hops);
-    json_t *hosts_json = headers_check_hosts_json(hosts, hosts_from);
     char tols[32];
     snprintf(tols, sizeof tols, "%ld seconds", tol);
-    const char *v[] = {request, target->message_id, hj, tols};
-    char *res = lookup_call(conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, &err);
-    free(hj);
-    if (!res) {
-        cli_error(c, "%s", err.msg);
-        json_decref(hosts_json);
-        PQfinish(conn);
+    cli_headers io_arg = {conn, request, tols};
+    headers_check_io io = {logged_hosts_cb, headers_lookup_cb, &io_arg};
+    headers_check_info info;
+    error err;
+    json_t *j = headers_check_run(buf, len, c->cfg.trace_our_mta_hosts, &io, &info, &err);
+    PQfinish(conn);
+    free(buf);
+    int rc = 1;
+    if (!j) {
+        if (error_is(&err, "bad_message"))
+            cli_error(c, "%s: %s", path, err.msg);
+        else
+            cli_error(c, "%s", err.msg);
         goto out;
     }
-    json_t *j = json_loads(res, 0, NULL);
-    free(res);
-    PQfinish(conn);
-    const char *st = j ? headers_check_str(j, "status") : NULL;
+    const char *st = headers_check_str(j, "status");
     if (!st || strcmp(st, "ok")) {
-        const char *why = j ? headers_check_str(j, "reason") : NULL;
+        const char *why = headers_check_str(j, "reason");
         cli_error(c, "refused: %s (the attempt is in the audit trail)",
                   why ? why : "unreadable answer");
         json_decref(j);
-        json_decref(hosts_json);
         goto out;
     }
-    const char *verdict = headers_check_verdict(j, claimed, m.is_bounce);
-    json_object_set_new(j, "our_mta_hosts", hosts_json);
-    json_object_set_new(j, "verdict", json_string(verdict));
-    json_object_set_new(j, "bounce", json_boolean(m.is_bounce));
-    json_object_set_new(j, "our_hops_claimed", json_integer((json_int_t)claimed));
+    const char *verdict = headers_check_str(j, "verdict");
+    const char *hosts = info.hosts, *hosts_from = info.hosts_from;
+    size_t claimed = info.n_claimed;
+
     if (c->json) {
         cli_print_json(j);
     } else {
         printf("trace headers %s, request %s\n", path, request);
-        if (m.is_bounce)
+        if (info.is_bounce)
             printf("  a bounce: judging the original message it quotes\n");
-        printf("  message-id <%s>, %zu Received: hop%s, %zu claiming our MTAs\n",
-               target->message_id, target->n_received, target->n_received == 1 ? "" : "s", claimed);
+        printf("  message-id <%s>, %zu Received: hop%s, %zu claiming our MTAs\n", info.message_id,
+               info.n_received, info.n_received == 1 ? "" : "s", claimed);
         printf("  our MTAs (%s): %s\n",
                !strcmp(hosts_from, "logs") ? "the hosts whose MTA logs we receive"
                                            : "trace.our_mta_hosts",
@@ -374,9 +366,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     json_decref(j);
     rc = 0;
 out:
-    free(logged);
-    arena_close(&a);
-    free(buf);
+    free(info.hosts);
     return rc;
 }
 
@@ -391,28 +381,27 @@ int trace_cmd_run(cli *c, int argc, char **argv) {
     if (!strcmp(argv[1], "ip")) {
         if (parse_common(c, argc, argv, 3, &request, &at, &zone, &port, &tol) < 0)
             return 2;
-        unsigned char b[16];
-        if (inet_pton(AF_INET, argv[2], b) != 1 && inet_pton(AF_INET6, argv[2], b) != 1) {
-            cli_error(c, "'%s' is not an IPv4 or IPv6 address", argv[2]);
-            return 2;
-        }
+        char ts[TIMEUTIL_RFC3339_MAX], ports[8];
+        error err;
         if (!at) {
             cli_error(c, "--at TIME is required");
             return 2;
         }
-        int64_t t;
-        char ts[TIMEUTIL_RFC3339_MAX];
-        error err;
-        if (timeutil_parse(at, zone, &t, err.msg, sizeof err.msg) < 0) {
-            cli_error(c, "--at: %s", err.msg);
+        char *pend = NULL;
+        long long pv = port ? strtoll(port, &pend, 10) : 0;
+        if (trace_args_address("address", argv[2], &err) < 0 ||
+            trace_args_instant("--at", at, zone, ts, &err) < 0 ||
+            (port && (*pend || pend == port
+                          ? error_set(&err, "bad_argument", 0, "--port: '%s' is not a number", port)
+                          : trace_args_port("--port", pv, ports, &err)) < 0) ||
+            trace_args_tolerance("--tolerance", tol, tols, &err) < 0) {
+            cli_error(c, "%s", err.msg);
             return 2;
         }
-        timeutil_format(t, ts);
-        snprintf(tols, sizeof tols, "%ld seconds", tol);
         PGconn *conn = cli_connect(c);
         if (!conn)
             return 1;
-        const char *v[] = {request, argv[2], ts, port, tols};
+        const char *v[] = {request, argv[2], ts, port ? ports : NULL, tols};
         int rc = run(c, conn, "SELECT spoor.trace_ip($1, $2, $3, $4, $5)", 5, v, render_ip);
         PQfinish(conn);
         return rc;
@@ -420,14 +409,13 @@ int trace_cmd_run(cli *c, int argc, char **argv) {
     if (!strcmp(argv[1], "message-id")) {
         if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
             return 2;
-        size_t n = strlen(argv[2]);
-        char *id = malloc(n + 1);
-        if (!id || msgid_normalize(argv[2], n, id) == 0) {
-            cli_error(c, "empty Message-ID");
+        error err;
+        char *id = trace_args_msgid("message-id", argv[2], &err);
+        if (!id || trace_args_tolerance("--tolerance", tol, tols, &err) < 0) {
+            cli_error(c, "%s", err.msg);
             free(id);
             return 2;
         }
-        snprintf(tols, sizeof tols, "%ld seconds", tol);
         PGconn *conn = cli_connect(c);
         if (!conn) {
             free(id);

@@ -156,6 +156,19 @@ t_match "…named as such" "$(cat "$W/body")" 'is not named by the request'
 # Bad requests: 4xx JSON, never a crash.
 t_eq "bad JSON: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d '{nope' "$U/v1/trace/ip")" 400
 t_eq "missing field: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r}" "$U/v1/trace/ip")" 400
+# One set of rules for a lookup's arguments, the CLI's and the API's
+# (query/trace_args): what one refuses, the other refuses too.
+t_eq "API: a Message-ID empty once canonical ('<>'): 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"message_id\":\"<>\"}" "$U/v1/trace/message-id")" 400
+t_match "…saying why" "$(cat "$W/body")" 'empty Message-ID'
+out=$(as alice trace message-id '<>' --request "$r" 2>&1); rc=$?
+t_eq "CLI: the same Message-ID refused (exit 2)" "$rc:$(printf '%s' "$out" | grep -c 'empty Message-ID')" "2:1"
+t_eq "API: a tolerance over 3600 s: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"ip\":\"$ip\",\"at\":\"${time/+00:00/Z}\",\"tolerance\":99999}" "$U/v1/trace/ip")" 400
+out=$(as alice trace ip "$ip" --at 2026-11-21T09:00:00Z --tolerance 99999 --request "$r" 2>&1); rc=$?
+t_eq "CLI: the same tolerance refused (exit 2)" "$rc:$(printf '%s' "$out" | grep -c '0 to 3600')" "2:1"
+long=$(head -c 1000 /dev/zero | tr '\0' a)
+out=$(as alice trace message-id "<$long@x>" --request "$r" 2>&1); rc=$?
+t_eq "CLI: a Message-ID over 998 bytes refused (exit 2), as the API refuses it" "$rc:$(printf '%s' "$out" | grep -c 'longer than 998')" "2:1"
+t_eq "API: the same Message-ID: 400" "$(code -X POST -H "Authorization: Bearer $ta" -d "{\"request_id\":$r,\"message_id\":\"<$long@x>\"}" "$U/v1/trace/message-id")" 400
 t_eq "unknown path: 404" "$(code "$U/v1/nothing")" 404
 t_eq "wrong method: 405" "$(code "$U/v1/trace/ip")" 405
 head -c 8000 /dev/zero | tr '\0' 'a' >"$W/big"
