@@ -163,7 +163,9 @@ demo: build
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/spoor/sql
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/spoor/sql/
+	install -d $(DESTDIR)$(PREFIX)/share/spoor/sql/functions
+	install -m 0644 sql/*.sql sql/superseded.sha256 $(DESTDIR)$(PREFIX)/share/spoor/sql/
+	install -m 0644 sql/functions/*.sql $(DESTDIR)$(PREFIX)/share/spoor/sql/functions/
 	install -m 0644 legal/etsi-102657-spoor.xsd $(DESTDIR)$(PREFIX)/share/spoor/
 	install -d $(DESTDIR)$$(pg_config --pkglibdir)
 	install -m 0755 $(PGEXT) $(DESTDIR)$$(pg_config --pkglibdir)/

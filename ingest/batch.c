@@ -325,7 +325,7 @@ static void quarantine(batch *b, const batch_input *in, int src, const char *kin
 static void day_text(int64_t day, char *out, size_t n);
 
 /* A record of a day already past its retention is quarantined, never stored
- * (sql/006_retention.sql): its partition is gone, or about to go. */
+ * (sql/functions/retention.sql): its partition is gone, or about to go. */
 static int past_retention(batch *b, const batch_input *in, int src, int k, int64_t ts) {
     if (b->horizon[k] == INT64_MIN || ts == INT64_MIN || day_of(ts) >= b->horizon[k])
         return 0;

@@ -6,7 +6,7 @@
  * being its fields joined by U+001F: seq, time (RFC 3339 UTC with
  * microseconds), actor, action, request id (or empty), parameters (jsonb
  * text), outcome, result digest (or empty) — exactly as
- * spoor.audit_entry_hash in sql/003_legal_trace.sql.  The first entry's
+ * spoor.audit_entry_hash in sql/functions/audit.sql.  The first entry's
  * prev_hash is empty.
  *
  * Checkpoints: an Ed25519 signature (libsodium) over "spoor-audit-checkpoint

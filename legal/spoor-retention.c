@@ -1,13 +1,14 @@
 /*
  * spoor-retention: the only program that deletes data.  It runs with the
  * retention role, parses no untrusted input, links neither librdkafka nor
- * libuv, and every rule it applies lives in PostgreSQL (sql/006_retention.sql)
+ * libuv, and every rule it applies lives in PostgreSQL (sql/functions/retention.sql)
  * where a second copy of it could not bypass them.
  *
  *   spoor-retention maintain [--now TIME]           partitions for today + retention.ahead_days
  *   spoor-retention run [--dry-run] [--now TIME]    drop what the policies no longer allow
  *   spoor-retention plan [--now TIME] [--all]       what a run would do, partition by partition
- *   spoor-retention compact [--dry-run] [--now TIME] pack closed days (sql/011_compact.sql)
+ *   spoor-retention compact [--dry-run] [--now TIME] pack closed days
+ * (sql/functions/compaction.sql)
  *
  * compact turns each closed day (retention.compact_after_days after its end)
  * into its compact form: the day's SMTP and RADIUS events into zstd event

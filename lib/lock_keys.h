@@ -1,7 +1,7 @@
 /*
  * lock_keys: every PostgreSQL advisory lock key Spoor takes, in one place
  * for C.  The SQL side reads the same numbers from spoor.lock_keys()
- * (sql/013_gate.sql); tests/integration/48_gate.sh checks that the two
+ * (sql/functions/audit.sql); tests/integration/48_gate.sh checks that the two
  * agree and that no other key appears in sql/ or in the C sources.
  * Strings, because they are pasted into SQL text.
  */

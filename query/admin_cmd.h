@@ -1,6 +1,6 @@
 /*
  * admin_cmd: `spoor admin list | confirm ID | reject ID --note TEXT` — the
- * second admin's half of a two-admin change (sql/015_two_admins.sql):
+ * second admin's half of a two-admin change (sql/functions/people.sql):
  * granting approver, admin, auditor, retention or ingest, shortening a
  * retention policy, overwriting stored subscriber identities.  The rule
  * lives in PostgreSQL; this only calls it.  Exit 0 done, 1 refused or

@@ -1,5 +1,5 @@
 /*
- * lookup_call: a gated lookup in its two steps (sql/013_gate.sql).  The
+ * lookup_call: a gated lookup in its two steps (sql/functions/lookups.sql).  The
  * first call (spoor.trace_ip, trace_message_id, trace_headers, trace_user)
  * checks the gate, computes and keeps the answer, writes the audit entry and
  * returns only a ticket; it must commit before spoor.lookup_answer(ticket)

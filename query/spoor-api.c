@@ -8,7 +8,7 @@
  * spoor.api_call(token, operation, arguments), which checks the token there
  * (hashed, not expired or revoked, bound to the person's role), checks that
  * the person may ask for the operation (spoor.api_op), and runs it with the
- * audit trail naming the person (sql/016_api_login.sql).  A lookup answers
+ * audit trail naming the person (sql/functions/api.sql).  A lookup answers
  * in two steps, like the CLI's (query/lookup_call.h).
  *
  *   GET  /health                         200 {"status":"ok"}

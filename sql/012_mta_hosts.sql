@@ -25,13 +25,5 @@ INSERT INTO mta_host (host)
     UNION SELECT split_part(key_hi, ' ', 1) FROM smtp_pack WHERE sort = 1
 ON CONFLICT DO NOTHING;
 
--- Our MTAs' syslog names, comma-separated, in byte order.
-CREATE FUNCTION mta_hosts() RETURNS text
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, spoor AS $$
-    SELECT coalesce(string_agg(host, ',' ORDER BY host), '') FROM spoor.mta_host WHERE host <> ''
-$$;
-
 RESET ROLE;
 GRANT INSERT ON mta_host TO spoor_ingest;
-REVOKE ALL ON FUNCTION mta_hosts() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mta_hosts() TO spoor_analyst, spoor_approver, spoor_auditor, spoor_admin;

@@ -33,33 +33,5 @@ BEGIN
 END
 $$;
 
--- The verbatim line behind a result, with its block's SHA-256 and, for a
--- line spoor-collect received, the peer it came from.
-CREATE OR REPLACE FUNCTION evidence_of(p_block bigint, p_idx integer, p_ts timestamptz) RETURNS jsonb
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, spoor, pg_temp SET plan_cache_mode = force_custom_plan AS $$
-DECLARE
-    v_day date := (p_ts AT TIME ZONE 'UTC')::date;
-    v_res jsonb;
-    v_peer inet;
-BEGIN
-    SELECT jsonb_build_object('line', convert_from(spoor.evidence_line_raw(b.data, d.dict, b.sha256, p_idx), 'UTF8'),
-                              'block_id', b.block_id, 'line_index', p_idx,
-                              'block_sha256', encode(b.sha256, 'hex'),
-                              'source', b.source, 'partition', b.part),
-           (SELECT p.peer FROM spoor.evidence_peer p
-            WHERE p.day BETWEEN v_day - 1 AND v_day + 1 AND p.day = b.day  -- bounds known when planning
-              AND p.block_id = b.block_id AND p.block_idx <= p_idx
-            ORDER BY p.block_idx DESC LIMIT 1)
-    INTO v_res, v_peer
-    FROM spoor.evidence_block b LEFT JOIN spoor.evidence_dict d USING (dict_id)
-    WHERE b.block_id = p_block AND b.day BETWEEN v_day - 1 AND v_day + 1;
-    IF v_peer IS NOT NULL THEN
-        v_res := v_res || jsonb_build_object('peer', host(v_peer));
-    END IF;
-    RETURN v_res;
-END
-$$;
-
 RESET ROLE;
 GRANT INSERT ON spoor.evidence_peer TO spoor_ingest;
-REVOKE ALL ON FUNCTION spoor.evidence_of(bigint, integer, timestamptz) FROM PUBLIC;

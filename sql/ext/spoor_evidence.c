@@ -11,7 +11,7 @@
  * Frame format: per line a 4-byte little-endian length, then the bytes
  * (ingest/evidence.h).  Only SECURITY DEFINER lookup functions call it.
  *
- * Also, for the compaction of closed days (sql/011_compact.sql):
+ * Also, for the compaction of closed days (sql/functions/compaction.sql, readers.sql):
  * spoor_evidence_recompress (a block compressed again, its frame unchanged)
  * and the event packs' spoor_pack_compress and spoor_pack_find; each
  * function's contract is above it.  Errors are raised with SQLSTATEs of the
@@ -122,7 +122,7 @@ Datum spoor_evidence_line(PG_FUNCTION_ARGS) {
 }
 
 /*
- * Event packs (sql/011_compact.sql): a closed day's parsed events, stored as
+ * Event packs (sql/functions/compaction.sql, readers.sql): a closed day's parsed events, stored as
  * zstd frames of entries sorted by their lookup key.  An entry is a 4-byte
  * big-endian key length, the key, a 4-byte big-endian record length and the
  * record in its composite text form (what int4send and a record's text
@@ -239,7 +239,7 @@ Datum spoor_evidence_recompress(PG_FUNCTION_ARGS) {
  * True inside BEGIN ... COMMIT and inside the implicit block of a query
  * string with several statements; false for a statement on its own.  The
  * audit chain's writer holds its lock to the end of the transaction, so a
- * person's audited call is refused inside a block (sql/013_gate.sql): an
+ * person's audited call is refused inside a block (sql/functions/audit.sql): an
  * open transaction cannot hold the audit trail, and every lookup, for
  * everyone else.  SQL has no way to ask this; the server knows.
  */

@@ -1,4 +1,4 @@
-# Compaction of closed days (sql/011_compact.sql): a day's SMTP and RADIUS
+# Compaction of closed days (sql/functions/compaction.sql): a day's SMTP and RADIUS
 # events go into zstd event packs and its evidence is compressed again; every
 # lookup answers byte for byte as before, nothing is lost or duplicated
 # (counts and evidence digests compared), late records still land and are

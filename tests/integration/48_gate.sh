@@ -81,7 +81,7 @@ hdr=$(sed -n 's/^#define LOCK_KEY_\([A-Z_]*\) "\([0-9]*\)".*/\1=\2/p' lib/lock_k
 t_eq "one registry of advisory lock keys: lib/lock_keys.h and spoor.lock_keys() agree" "$hdr" "$reg"
 keys=$(t_psql -c "select string_agg(key::text, '|') from spoor.lock_keys()")
 stray=$(grep -rnoE 'advisory[a-z_]*\((lock|[0-9])[^)]*' sql/*.sql | grep -oE '[0-9]{6,}' | sort -u | grep -vxE "$keys" || true)
-stray_c=$(grep -rnE '"7340[0-9]{3}"' --include=*.c --include=*.h ingest query legal lib | grep -v 'lib/lock_keys.h' || true)
+stray_c=$(grep -rnE '"7340[0-9]{3}"' --include=*.c --include=*.h collect ingest query legal lib | grep -v 'lib/lock_keys.h' || true)
 t_eq "no advisory lock key outside the registry" "${stray}${stray_c}" ""
 t_eq "ingest and the audit never share a lock: the audit chain takes a key no ingest function takes" \
   "$(t_psql -c "select count(*) from pg_proc p, spoor.lock_keys() k where k.name = 'audit' and p.proname in ('lease_merge_rows', 'ensure_partitions', 'partition_create') and (p.prosrc like '%' || k.key || '%' or p.prosrc like '%lock_key(''audit'')%')")" 0

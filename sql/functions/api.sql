@@ -1,0 +1,178 @@
+CREATE OR REPLACE FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer)
+ RETURNS timestamp with time zone
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_exp timestamptz := now() + make_interval(days => least(greatest(coalesce(p_days, 30), 1), 365));
+    v_id bigint;
+BEGIN
+    INSERT INTO spoor.api_token (token_sha256, role, role_oid, expires_at)
+    VALUES (p_sha256, spoor.actor(), (SELECT oid FROM pg_roles WHERE rolname = spoor.actor()), v_exp)
+    RETURNING token_id INTO v_id;
+    PERFORM spoor.audit_append('api.token_create', NULL,
+        jsonb_build_object('token_id', v_id, 'expires_at', v_exp), 'ok', NULL);
+    RETURN v_exp;
+END
+$function$;
+ALTER FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer) TO spoor_analyst;
+GRANT EXECUTE ON FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer) TO spoor_approver;
+GRANT EXECUTE ON FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer) TO spoor_auditor;
+GRANT EXECUTE ON FUNCTION spoor.api_token_create(p_sha256 bytea, p_days integer) TO spoor_admin;
+
+CREATE OR REPLACE FUNCTION spoor.api_token_role(p_sha256 bytea)
+ RETURNS name
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    SELECT role FROM spoor.api_token
+    WHERE token_sha256 = p_sha256 AND revoked_at IS NULL AND expires_at > now()
+$function$;
+ALTER FUNCTION spoor.api_token_role(p_sha256 bytea) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.api_token_role(p_sha256 bytea) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION spoor.api_token_person(p_token text)
+ RETURNS name
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    SELECT r.rolname FROM spoor.api_token t JOIN pg_roles r ON r.oid = t.role_oid AND r.rolname = t.role
+    WHERE t.token_sha256 = sha256(convert_to(p_token, 'UTF8')) AND t.revoked_at IS NULL
+      AND t.expires_at > now() AND r.rolcanlogin
+$function$;
+ALTER FUNCTION spoor.api_token_person(p_token text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.api_token_person(p_token text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION spoor.api_login_check()
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                   JOIN pg_roles u ON u.oid = m.member
+                   WHERE g.rolname = 'spoor_api' AND u.rolname = session_user) THEN
+        RAISE EXCEPTION 'only spoor-api''s login calls this' USING ERRCODE = '42501';
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+               JOIN pg_roles u ON u.oid = m.member
+               WHERE u.rolname = session_user AND g.rolname <> 'spoor_api')
+       OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) THEN
+        RAISE EXCEPTION 'spoor-api''s login must be a member of spoor_api and nothing else'
+            USING ERRCODE = '42501';
+    END IF;
+END
+$function$;
+ALTER FUNCTION spoor.api_login_check() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.api_login_check() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION spoor.api_whoami(p_token text)
+ RETURNS name
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM spoor.api_login_check();
+    RETURN spoor.api_token_person(p_token);
+END
+$function$;
+ALTER FUNCTION spoor.api_whoami(p_token text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.api_whoami(p_token text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.api_whoami(p_token text) TO spoor_api;
+
+CREATE OR REPLACE FUNCTION spoor.api_call(p_token text, p_op text, p_args jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_person name;
+    o spoor.api_op;
+    v_res jsonb;
+BEGIN
+    PERFORM spoor.api_login_check();
+    v_person := spoor.api_token_person(p_token);
+    IF v_person IS NULL THEN
+        RAISE EXCEPTION 'unknown, expired or revoked token' USING ERRCODE = '28000';
+    END IF;
+    SELECT * INTO o FROM spoor.api_op WHERE op = p_op;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no operation %', p_op USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM unnest(o.groups) g WHERE pg_has_role(v_person, g, 'MEMBER')) THEN
+        RAISE EXCEPTION '% may not %', v_person, p_op USING ERRCODE = '42501';
+    END IF;
+    -- actor() names the person while the operation runs.
+    PERFORM set_config('spoor.api_person', v_person, true);
+    EXECUTE o.sql INTO v_res USING coalesce(p_args, '{}'::jsonb);
+    PERFORM set_config('spoor.api_person', '', true);
+    RETURN v_res;
+END
+$function$;
+ALTER FUNCTION spoor.api_call(p_token text, p_op text, p_args jsonb) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.api_call(p_token text, p_op text, p_args jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.api_call(p_token text, p_op text, p_args jsonb) TO spoor_api;
+
+CREATE OR REPLACE FUNCTION spoor.token_list()
+ RETURNS SETOF jsonb
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    SELECT jsonb_build_object('token_id', t.token_id, 'person', t.role, 'created_at', t.created_at,
+                              'expires_at', t.expires_at, 'revoked_at', t.revoked_at,
+                              'state', CASE WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+                                            WHEN t.expires_at <= now() THEN 'expired' ELSE 'active' END)
+    FROM spoor.api_token t
+    WHERE t.role = spoor.actor() OR pg_has_role(spoor.actor(), 'spoor_admin', 'MEMBER')
+    ORDER BY t.token_id
+$function$;
+ALTER FUNCTION spoor.token_list() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.token_list() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.token_list() TO spoor_analyst;
+GRANT EXECUTE ON FUNCTION spoor.token_list() TO spoor_approver;
+GRANT EXECUTE ON FUNCTION spoor.token_list() TO spoor_auditor;
+GRANT EXECUTE ON FUNCTION spoor.token_list() TO spoor_admin;
+
+CREATE OR REPLACE FUNCTION spoor.token_revoke(p_token_id bigint)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    t spoor.api_token;
+    v_why text;
+BEGIN
+    SELECT * INTO t FROM spoor.api_token WHERE token_id = p_token_id FOR UPDATE;
+    IF NOT FOUND THEN
+        v_why := 'no such token';
+    ELSIF t.role <> spoor.actor() AND NOT pg_has_role(spoor.actor(), 'spoor_admin', 'MEMBER') THEN
+        v_why := 'a token is revoked by its person or an admin';
+    ELSIF t.revoked_at IS NOT NULL THEN
+        v_why := 'already revoked';
+    END IF;
+    IF v_why IS NOT NULL THEN
+        PERFORM spoor.audit_append('api.token_revoke', NULL, jsonb_build_object('token_id', p_token_id), 'denied', v_why);
+        RETURN jsonb_build_object('status', 'denied', 'reason', v_why);
+    END IF;
+    UPDATE spoor.api_token SET revoked_at = now() WHERE token_id = p_token_id;
+    PERFORM spoor.audit_append('api.token_revoke', NULL,
+        jsonb_build_object('token_id', p_token_id, 'person', t.role), 'ok', NULL);
+    RETURN jsonb_build_object('status', 'ok', 'token_id', p_token_id, 'state', 'revoked');
+END
+$function$;
+ALTER FUNCTION spoor.token_revoke(p_token_id bigint) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.token_revoke(p_token_id bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_analyst;
+GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_approver;
+GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_auditor;
+GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_admin;

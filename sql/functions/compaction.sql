@@ -1,0 +1,253 @@
+CREATE OR REPLACE FUNCTION spoor.compact_cutoff(p_now timestamp with time zone, p_min_age integer)
+ RETURNS date
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT (p_now AT TIME ZONE 'UTC')::date - p_min_age - 1
+$function$;
+ALTER FUNCTION spoor.compact_cutoff(p_now timestamp with time zone, p_min_age integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_cutoff(p_now timestamp with time zone, p_min_age integer) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer)
+ RETURNS TABLE(tbl text, part text, day date)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    r record;
+    v_has boolean;
+BEGIN
+    p_now := spoor.retention_now(p_now);
+    IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 THEN
+        RAISE EXCEPTION 'compact: the minimum age must be 1 .. 365 days, not %', p_min_age
+            USING ERRCODE = '22023';
+    END IF;
+    FOR r IN SELECT pc.relname::text AS t, c.relname::text AS p, to_date(right(c.relname, 8), 'YYYYMMDD') AS d
+             FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE pc.relnamespace = 'spoor'::regnamespace
+               AND pc.relname IN ('smtp_event', 'radius_event', 'evidence_block')
+               AND c.relname ~ '_[0-9]{8}$'
+             ORDER BY 3, 1 LOOP
+        CONTINUE WHEN r.d > spoor.compact_cutoff(p_now, p_min_age);
+        IF r.t = 'evidence_block' THEN
+            -- Once, and again only if blocks came late.
+            EXECUTE format('SELECT count(*) > 0 AND count(*) IS DISTINCT FROM $1 FROM spoor.%I', r.p)
+                USING (SELECT c.rows FROM spoor.compacted c WHERE c.tbl = r.t AND c.day = r.d
+                       ORDER BY c.round DESC LIMIT 1)
+                INTO v_has;
+        ELSE
+            EXECUTE format('SELECT EXISTS (SELECT 1 FROM spoor.%I)', r.p) INTO v_has;
+        END IF;
+        IF v_has THEN
+            tbl := r.t; part := r.p; day := r.d;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$function$;
+ALTER FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) TO spoor_retention;
+
+CREATE OR REPLACE FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+ SET "DateStyle" TO 'ISO, YMD'
+ SET "TimeZone" TO 'UTC'
+AS $function$
+DECLARE
+    v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
+    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack' END;
+    v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
+    v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_keys text;
+    v_rows bigint;
+    v_digest text;
+    v_prows bigint;
+    v_pdigest text;
+    v_diff bigint;
+    v_ids bigint[];
+    v_packs integer;
+    v_pbytes bigint;
+    v_before bigint;
+    v_round integer;
+    v_res jsonb;
+BEGIN
+    p_now := spoor.retention_now(p_now);
+    IF v_pack IS NULL AND p_tbl IS DISTINCT FROM 'evidence_block' THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+                                  'only smtp_event, radius_event and evidence_block are compacted');
+    END IF;
+    IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'the minimum age must be 1 .. 365 days');
+    END IF;
+    IF p_level IS NULL OR p_level < 1 OR p_level > 19 THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'the zstd level must be 1 .. 19');
+    END IF;
+    IF p_day IS NULL OR p_day > spoor.compact_cutoff(p_now, p_min_age) THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+            format('%s is not closed: a day is compacted %s days after its end', v_part, p_min_age));
+    END IF;
+    IF to_regclass('spoor.' || v_part) IS NULL THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'no partition ' || v_part);
+    END IF;
+    IF p_tbl = 'evidence_block' THEN
+        RETURN spoor.compact_evidence_day(p_day, p_level, p_now);
+    END IF;
+    -- Nothing is stored into the day while it is packed: the rows counted
+    -- are the rows removed.
+    EXECUTE format('LOCK TABLE spoor.%I IN EXCLUSIVE MODE', v_part);
+    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
+                    FROM (SELECT int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0)) AS h
+                          FROM spoor.%I t) x', v_part) INTO v_rows, v_digest;
+    IF v_rows = 0 THEN
+        RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
+    END IF;
+    v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
+    PERFORM pg_advisory_xact_lock(7340202);
+    PERFORM spoor.partition_create(v_pack, 'date', p_day);
+    -- (sort, key, record) of each event.  Sort 3 is a locator only: its
+    -- records keep the queue, the re-queue and the evidence position.
+    v_keys := CASE p_tbl
+        WHEN 'smtp_event' THEN
+            $k$(1::smallint, (t.host || ' ' || coalesce(t.queue_id, '')) COLLATE "C", t::text),
+               (2::smallint, t.message_id COLLATE "C", t::text),
+               (3::smallint, (t.host || ' ' || t.next_queue_id) COLLATE "C",
+                ROW(t.ts, t.host, t.kind, t.queue_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    t.next_queue_id, NULL, NULL, t.pos, t.block_id, t.block_idx)::spoor.smtp_event::text)$k$
+        ELSE
+            $k$(1::smallint, coalesce(t.session_key, '') COLLATE "C", t::text),
+               (2::smallint, CASE WHEN t.status IN (7, 8) THEN host(t.nas_ip) END COLLATE "C", t::text)$k$ END;
+    -- The row's composite text is parsed back as the same row type (with
+    -- this function's DateStyle and TimeZone, whatever the session's).
+    EXECUTE format($q$
+        WITH ins AS (
+            INSERT INTO spoor.%1$I (day, pack_id, sort, key_lo, key_hi, ts_lo, ts_hi, n, raw_bytes, sha256, data)
+            SELECT $1, nextval('spoor.pack_id_seq'), g.sort, g.lo, g.hi, g.tlo, g.thi, g.n,
+                   octet_length(g.payload), sha256(g.payload), spoor.pack_compress(g.payload, $4)
+            FROM (SELECT x.sort, min(x.k) AS lo, max(x.k) AS hi, min(x.ts) AS tlo, max(x.ts) AS thi,
+                         count(*) AS n,
+                         string_agg(x.entry, ''::bytea ORDER BY x.k, x.ts, x.b, x.i) AS payload
+                  FROM (SELECT s.sort, s.k, t.ts, t.block_id AS b, t.block_idx AS i,
+                               int4send(octet_length(convert_to(s.k, 'UTF8'))) || convert_to(s.k, 'UTF8')
+                               || int4send(octet_length(convert_to(s.rec, 'UTF8')))
+                               || convert_to(s.rec, 'UTF8') AS entry,
+                               (row_number() OVER (PARTITION BY s.sort ORDER BY s.k, t.ts, t.block_id, t.block_idx) - 1)
+                                   / 1000 AS grp
+                        FROM spoor.%2$I t
+                        CROSS JOIN LATERAL (VALUES %3$s) AS s(sort, k, rec)
+                        WHERE t.ts >= $2 AND t.ts < $3 AND s.k IS NOT NULL) x
+                  GROUP BY x.sort, x.grp) g
+            RETURNING pack_id, sort, octet_length(data) AS len)
+        SELECT array_agg(pack_id) FILTER (WHERE sort = 1), count(*), sum(len) FROM ins$q$,
+        v_pack, p_tbl, v_keys) USING p_day, v_lo, v_hi, p_level INTO v_ids, v_packs, v_pbytes;
+    -- Read back, once: the same count, the same evidence digest, the same
+    -- rows column for column.
+    EXECUTE format($q$
+        WITH e AS MATERIALIZED (
+            SELECT e.* FROM spoor.%1$I p
+            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%2$I) e
+            WHERE p.day = $1 AND p.pack_id = ANY ($2))
+        SELECT (SELECT count(*) FROM e),
+               (SELECT encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
+                FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
+                      FROM e) x),
+               (SELECT count(*) FROM (SELECT t.* FROM spoor.%2$I t WHERE t.ts >= $3 AND t.ts < $4
+                                      EXCEPT ALL SELECT * FROM e) d)$q$, v_pack, p_tbl)
+        USING p_day, v_ids, v_lo, v_hi INTO v_prows, v_pdigest, v_diff;
+    IF v_prows IS DISTINCT FROM v_rows OR v_pdigest IS DISTINCT FROM v_digest OR v_diff <> 0 THEN
+        RAISE EXCEPTION 'compact: the packs of % do not give back its rows (% rows, packs %; % differ)',
+                        v_part, v_rows, v_prows, v_diff USING ERRCODE = 'XX001';
+    END IF;
+    EXECUTE format('TRUNCATE spoor.%I', v_part);
+    SELECT coalesce(max(c.round), 0) + 1 INTO v_round FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day;
+    INSERT INTO spoor.compacted (tbl, day, round, rows, packs, bytes_before, pack_bytes, digest, run_now)
+    VALUES (p_tbl, p_day, v_round, v_rows, v_packs, v_before, v_pbytes, v_digest, p_now);
+    v_res := jsonb_build_object('status', 'ok', 'partition', v_part, 'round', v_round, 'rows', v_rows,
+                                'packs', v_packs, 'bytes_before', v_before, 'pack_bytes', v_pbytes,
+                                'digest', v_digest);
+    PERFORM spoor.audit_append('retention.compact', NULL,
+        jsonb_build_object('table', p_tbl, 'partition', v_part, 'day', p_day, 'round', v_round,
+                           'rows', v_rows, 'packs', v_packs, 'bytes_before', v_before,
+                           'pack_bytes', v_pbytes, 'now', p_now),
+        'ok', v_digest);
+    RETURN v_res;
+END
+$function$;
+ALTER FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer) TO spoor_retention;
+
+CREATE OR REPLACE FUNCTION spoor.compact_evidence_day(p_day date, p_level integer, p_now timestamp with time zone)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_part text := 'evidence_block_' || to_char(p_day, 'YYYYMMDD');
+    v_new text := 'evidence_block_' || to_char(p_day, 'YYYYMMDD') || '_new';
+    v_rows bigint;
+    v_digest text;
+    v_nrows bigint;
+    v_ndigest text;
+    v_before bigint;
+    v_after bigint;
+    v_round integer;
+    v_res jsonb;
+BEGIN
+    -- Late blocks for the day wait until the swap is done.
+    EXECUTE format('LOCK TABLE spoor.%I IN EXCLUSIVE MODE', v_part);
+    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
+                    FROM (SELECT int8send(t.block_id) || t.sha256 AS h FROM spoor.%I t) x', v_part)
+        INTO v_rows, v_digest;
+    IF v_rows = 0 THEN
+        RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0);
+    END IF;
+    v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
+    EXECUTE format('CREATE TABLE spoor.%I (LIKE spoor.evidence_block INCLUDING ALL)', v_new);
+    EXECUTE format($q$
+        INSERT INTO spoor.%I (day, block_id, kind, source, part, first_pos, last_pos, n_lines, raw_bytes,
+                              dict_id, sha256, data)
+        SELECT b.day, b.block_id, b.kind, b.source, b.part, b.first_pos, b.last_pos, b.n_lines, b.raw_bytes,
+               b.dict_id, b.sha256,
+               CASE WHEN octet_length(r.data) < octet_length(b.data) THEN r.data ELSE b.data END
+        FROM spoor.%I b LEFT JOIN spoor.evidence_dict d USING (dict_id)
+        CROSS JOIN LATERAL (SELECT spoor.evidence_recompress(b.data, d.dict, b.sha256, $1) AS data) r$q$,
+        v_new, v_part) USING p_level;
+    -- Read back: evidence_line_raw raises unless the block decompresses to its SHA-256.
+    EXECUTE format($q$
+        SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
+        FROM (SELECT int8send(t.block_id) || t.sha256 AS h,
+                     spoor.evidence_line_raw(t.data, d.dict, t.sha256, 0) AS line
+              FROM spoor.%I t LEFT JOIN spoor.evidence_dict d USING (dict_id)) x
+        WHERE x.line IS NOT NULL$q$, v_new) INTO v_nrows, v_ndigest;
+    IF v_nrows IS DISTINCT FROM v_rows OR v_ndigest IS DISTINCT FROM v_digest THEN
+        RAISE EXCEPTION 'compact: the new blocks of % are not the old ones (% blocks, % new)',
+                        v_part, v_rows, v_nrows USING ERRCODE = 'XX001';
+    END IF;
+    EXECUTE format('ALTER TABLE spoor.evidence_block DETACH PARTITION spoor.%I', v_part);
+    EXECUTE format('DROP TABLE spoor.%I', v_part);
+    EXECUTE format('ALTER TABLE spoor.%I RENAME TO %I', v_new, v_part);
+    EXECUTE format('ALTER TABLE spoor.evidence_block ATTACH PARTITION spoor.%I FOR VALUES FROM (%L) TO (%L)',
+                   v_part, p_day, p_day + 1);
+    v_after := pg_total_relation_size(('spoor.' || v_part)::regclass);
+    SELECT coalesce(max(c.round), 0) + 1 INTO v_round FROM spoor.compacted c
+    WHERE c.tbl = 'evidence_block' AND c.day = p_day;
+    INSERT INTO spoor.compacted (tbl, day, round, rows, packs, bytes_before, pack_bytes, digest, run_now)
+    VALUES ('evidence_block', p_day, v_round, v_rows, 0, v_before, v_after, v_digest, p_now);
+    v_res := jsonb_build_object('status', 'ok', 'partition', v_part, 'round', v_round, 'rows', v_rows,
+                                'bytes_before', v_before, 'bytes_after', v_after, 'digest', v_digest);
+    PERFORM spoor.audit_append('retention.compact', NULL,
+        jsonb_build_object('table', 'evidence_block', 'partition', v_part, 'day', p_day, 'round', v_round,
+                           'rows', v_rows, 'bytes_before', v_before, 'bytes_after', v_after,
+                           'level', p_level, 'now', p_now),
+        'ok', v_digest);
+    RETURN v_res;
+END
+$function$;
+ALTER FUNCTION spoor.compact_evidence_day(p_day date, p_level integer, p_now timestamp with time zone) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_evidence_day(p_day date, p_level integer, p_now timestamp with time zone) FROM PUBLIC;
