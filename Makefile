@@ -33,7 +33,7 @@ H2O_LIBS   := $(shell $(PKG_CONFIG) --libs libh2o 2>/dev/null)
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN      = -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -DSPOOR_SQLDIR='"$(PREFIX)/share/spoor/sql"' -Ilib $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -DSPOOR_SQLDIR='"$(PREFIX)/share/spoor/sql"' -Ilib -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS    = $(PKG_LIBS) -lm $(EXTRA_LDFLAGS)
 
 LIB_SRC    := $(filter-out lib/spoor%.c,$(wildcard lib/*.c))
@@ -83,7 +83,14 @@ $(PGEXT): sql/ext/spoor_evidence.c
 	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -fPIC -shared -O2 -g \
 	  -I$(PG_SERVER_INC) $< -o $@ $(shell $(PKG_CONFIG) --libs libzstd)
 
-$(B)/%.o: %.c
+# Constants defined once for C and SQL: the advisory lock keys are
+# spoor.lock_keys() (sql/functions/audit.sql); C gets them generated.
+GEN_HEADERS := $(B)/gen/lock_keys.h
+$(B)/gen/lock_keys.h: sql/functions/audit.sql ops/gen-lock-keys
+	@mkdir -p $(dir $@)
+	ops/gen-lock-keys $< >$@.tmp && mv $@.tmp $@
+
+$(B)/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -117,14 +124,14 @@ TEST_LIBS := $(LIBCOLLECT) $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/check.o $(B)/tests/unit/golden.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -o $@ $^ $(LDLIBS)
-$(B)/tests/unit/%.o: tests/unit/%.c
+$(B)/tests/unit/%.o: tests/unit/%.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
 # Test tools (data generator, golden dumpers, load generators).
 $(B)/tests/%: $(B)/tests/tools/%.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-$(B)/tests/tools/%.o: tests/tools/%.c
+$(B)/tests/tools/%.o: tests/tools/%.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -Ilegal -MMD -MP -c $< -o $@
 

@@ -77,11 +77,12 @@ t_eq "the CLI answers through the two steps" "$(printf '%s' "$out" | jq -r '.ses
 
 # ---- 2. No one can freeze the gate --------------------------------------------------
 reg=$(t_psql -c "select string_agg(name || '=' || key, ' ' order by key) from spoor.lock_keys()")
-hdr=$(sed -n 's/^#define LOCK_KEY_\([A-Z_]*\) "\([0-9]*\)".*/\1=\2/p' lib/lock_keys.h | tr 'A-Z' 'a-z' | tr '\n' ' ' | sed 's/ $//')
-t_eq "one registry of advisory lock keys: lib/lock_keys.h and spoor.lock_keys() agree" "$hdr" "$reg"
+hdr=$(sed -n 's/^#define LOCK_KEY_\([A-Z_]*\) "\([0-9]*\)".*/\1=\2/p' "$B/gen/lock_keys.h" | tr 'A-Z' 'a-z' | sort -t= -k2 | tr '\n' ' ' | sed 's/ $//')
+t_eq "one registry of advisory lock keys: the C header generated from spoor.lock_keys() agrees with the database" "$hdr" "$reg"
+t_eq "…and no C source defines a lock key of its own" "$(grep -rln 'define LOCK_KEY_' collect ingest query legal lib tests/unit tests/tools 2>/dev/null | tr '\n' ' ')" ""
 keys=$(t_psql -c "select string_agg(key::text, '|') from spoor.lock_keys()")
-stray=$(grep -rnoE 'advisory[a-z_]*\((lock|[0-9])[^)]*' sql/*.sql | grep -oE '[0-9]{6,}' | sort -u | grep -vxE "$keys" || true)
-stray_c=$(grep -rnE '"7340[0-9]{3}"' --include=*.c --include=*.h collect ingest query legal lib | grep -v 'lib/lock_keys.h' || true)
+stray=$(grep -rnoE 'advisory[a-z_]*\((lock|[0-9])[^)]*' sql/*.sql sql/functions/*.sql | grep -oE '[0-9]{6,}' | sort -u | grep -vxE "$keys" || true)
+stray_c=$(grep -rnE '"7340[0-9]{3}"' --include=*.c --include=*.h collect ingest query legal lib || true)
 t_eq "no advisory lock key outside the registry" "${stray}${stray_c}" ""
 t_eq "ingest and the audit never share a lock: the audit chain takes a key no ingest function takes" \
   "$(t_psql -c "select count(*) from pg_proc p, spoor.lock_keys() k where k.name = 'audit' and p.proname in ('lease_merge_rows', 'ensure_partitions', 'partition_create') and (p.prosrc like '%' || k.key || '%' or p.prosrc like '%lock_key(''audit'')%')")" 0
