@@ -1,4 +1,5 @@
 #include "tls_stream.h"
+#include "tls_ctx.h"
 #include "mem.h"
 
 #include <openssl/err.h>
@@ -12,15 +13,6 @@ struct tls_stream {
     BIO *rbio, *wbio; /* owned by ssl */
     char subject[256];
 };
-
-static void ssl_reason(const char *what, char *err, size_t errlen) {
-    unsigned long e = ERR_get_error();
-    char r[256] = "unknown error";
-    if (e)
-        ERR_error_string_n(e, r, sizeof r);
-    ERR_clear_error();
-    snprintf(err, errlen, "%s: %s", what, r);
-}
 
 tls_stream *tls_stream_new(SSL_CTX *ctx) {
     tls_stream *t = mem_zalloc(sizeof *t);
@@ -70,7 +62,7 @@ int tls_stream_feed(tls_stream *t, const void *in, size_t n,
                          X509_verify_cert_error_string(v));
                 ERR_clear_error();
             } else
-                ssl_reason("TLS handshake", err, errlen);
+                tls_ctx_reason("TLS handshake", err, errlen);
             return -1;
         }
         X509 *peer = SSL_get_peer_certificate(t->ssl);
@@ -92,7 +84,7 @@ int tls_stream_feed(tls_stream *t, const void *in, size_t n,
             return 0;
         if (e == SSL_ERROR_ZERO_RETURN)
             return 1;
-        ssl_reason("TLS", err, errlen);
+        tls_ctx_reason("TLS", err, errlen);
         return -1;
     }
 }

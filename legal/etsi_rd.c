@@ -130,6 +130,28 @@ static int first_time(render *r, const char *kind, const char *a, const char *b,
     return 1;
 }
 
+/* Opens the next ResponseRecord down to its payload's service usage:
+ * PATH names the elements to open, in order. */
+static void record_open(render *r, const char *const *path) {
+    buf_printf(r->o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n",
+               ++r->no);
+    for (int i = 0; path[i]; i++)
+        buf_printf(r->o, "%*s<%s>\n", 10 + 2 * i, "", path[i]);
+}
+
+static void record_payload_close(render *r, const char *const *path) {
+    int n = 0;
+    while (path[n])
+        n++;
+    for (int i = n - 1; i >= 0; i--)
+        buf_printf(r->o, "%*s</%s>\n", 10 + 2 * i, "", path[i]);
+}
+
+static const char *const na_path[] = {"recordPayload", "networkAccessRecord", "naServiceUsage",
+                                      NULL};
+static const char *const msg_path[] = {"recordPayload", "messageRecord", "msgServiceUsage",
+                                       "msgTransmission", NULL};
+
 static void session_record(render *r, json_t *s, const char *queried) {
     const char *addr = str(s, "framed_ip");
     if (!addr)
@@ -140,14 +162,10 @@ static void session_record(render *r, json_t *s, const char *queried) {
         return;
     buf *o = r->o;
     char g1[20], g2[20], num[32], pt[64];
-    buf_printf(o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n",
-               ++r->no);
-    buf_adds(o, "          <recordPayload>\n            <networkAccessRecord>\n"
-                "              <naServiceUsage>\n");
+    record_open(r, na_path);
     elem(o, 16, "naAccessTime", gtime(str(s, "start"), g1));
     elem(o, 16, "naAuthID", str(s, "user_name"));
-    buf_adds(o, "              </naServiceUsage>\n            </networkAccessRecord>\n"
-                "          </recordPayload>\n");
+    record_payload_close(r, na_path);
     buf info;
     buf_init(&info);
     kv(&info, "Assigned-Address", addr);
@@ -224,10 +242,7 @@ static void submission_record(render *r, json_t *s, const char *msgid) {
     if (fresh) {
         buf *o = r->o;
         char g[20], num[32], srv[64];
-        buf_printf(o, "        <ResponseRecord>\n          <recordNumber>%lld</recordNumber>\n",
-                   ++r->no);
-        buf_adds(o, "          <recordPayload>\n            <messageRecord>\n"
-                    "              <msgServiceUsage>\n                <msgTransmission>\n");
+        record_open(r, msg_path);
         elem(o, 18, "dateTime", gtime(str(s, "time"), g));
         elem(o, 18, "subscriberID", str(s, "sasl_username"));
         elem(o, 18, "senderAddress", str(s, "sender"));
@@ -254,8 +269,7 @@ static void submission_record(render *r, json_t *s, const char *msgid) {
         if (cn && strcmp(cn, "unknown")) /* Postfix's word for "no name": not a name */
             elem(o, 18, "sourceServerName", cn);
         elem(o, 18, "destinationServerName", str(s, "mta_host"));
-        buf_adds(o, "                </msgTransmission>\n              </msgServiceUsage>\n"
-                    "            </messageRecord>\n          </recordPayload>\n");
+        record_payload_close(r, msg_path);
         buf info;
         buf_init(&info);
         kv(&info, "Client-Port", intstr(json_object_get(s, "client_port"), num));

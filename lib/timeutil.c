@@ -476,27 +476,32 @@ static void zone_at(const tz_zone *z, int64_t secs, int32_t *off, int *isdst, co
     *abbr = z->abbrs + z->types[t].abbr;
 }
 
-int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen) {
+/* Offset and abbreviation of ZONE at instant T (microseconds). */
+static int zone_lookup(const char *zone, int64_t t, int32_t *off, const char **abbr, char *err,
+                       size_t errlen) {
     const tz_zone *z = zone_get(zone, err, errlen);
     if (!z)
         return -1;
-    int32_t off;
     int dst;
+    zone_at(z, floordiv(t, TIMEUTIL_US), off, &dst, abbr);
+    return 0;
+}
+
+int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen) {
+    int32_t off;
     const char *abbr;
-    zone_at(z, floordiv(t, TIMEUTIL_US), &off, &dst, &abbr);
+    if (zone_lookup(zone, t, &off, &abbr, err, errlen) < 0)
+        return -1;
     *offset_s = off;
     return 0;
 }
 
 int timeutil_zone_abbrev(const char *zone, int64_t t, char *buf, size_t n, char *err,
                          size_t errlen) {
-    const tz_zone *z = zone_get(zone, err, errlen);
-    if (!z)
-        return -1;
     int32_t off;
-    int dst;
     const char *abbr;
-    zone_at(z, floordiv(t, TIMEUTIL_US), &off, &dst, &abbr);
+    if (zone_lookup(zone, t, &off, &abbr, err, errlen) < 0)
+        return -1;
     snprintf(buf, n, "%s", abbr);
     return 0;
 }

@@ -20,5 +20,8 @@
 
 SSL_CTX *tls_ctx_server(const char *cert_file, const char *key_file, const char *client_ca,
                         char *err, size_t errlen);
+/* "WHAT: OpenSSL's reason" for the oldest error on this thread's queue,
+ * into ERR; the queue is cleared. */
+void tls_ctx_reason(const char *what, char *err, size_t errlen);
 
 #endif

@@ -53,3 +53,22 @@ t_person() {
 
 # as PERSON spoor-arguments...: run spoor as that person.
 as() { local u=$1; shift; PGUSER=$u "$B/spoor" "$@"; }
+
+# t_unit NAME DIR KEY...: ops/systemd/NAME.service has each KEY line (a
+# regular expression anchored at the line start) and, where systemd-analyze
+# exists, it accepts the unit (run from DIR, the programs from $B) and rates
+# its exposure below 2.0 of 10.
+t_unit() {
+  local name=$1 dir=$2 k u out
+  shift 2
+  u=$(cat "ops/systemd/$name.service")
+  for k in "$@"; do t_match "$name's unit is hardened: $k" "$u" "^$k"; done
+  command -v systemd-analyze >/dev/null || return 0
+  mkdir -p "$dir"
+  sed "s|/usr/local/bin/|$(cd "$B" && pwd)/|g" "ops/systemd/$name.service" >"$dir/$name.service"
+  out=$(cd "$dir" && systemd-analyze verify "$name.service" 2>&1 | grep -v 'User=\|Group=\|/var/log/freeradius' || true)
+  t_eq "systemd-analyze accepts $name's unit" "$out" ""
+  t_match "…and rates its exposure low (below 2.0 of 10)" \
+    "$(cd "$dir" && systemd-analyze security --offline=yes "$name.service" 2>&1 | tail -1)" \
+    "exposure level for $name.service: 1\\.[0-9]"
+}

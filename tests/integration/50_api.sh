@@ -277,15 +277,5 @@ t_eq "…a certificate from api.tls_client_ca_file: served" "$(curl -s -m 3 "${R
 kill -TERM $tapi; wait $tapi
 t_eq "api.tls_client_ca_file without a certificate and key: refused at start" \
   "$(printf 'api.listen = 127.0.0.1:%s\napi.tls_client_ca_file = %s\n' "$TPORT" "$W/tls/ca.pem" >"$W/bad.conf"; PGUSER=apid timeout 5 "$B/spoor-api" --config "$W/bad.conf" >/dev/null 2>&1; echo $?)" 1
-u=$(cat ops/systemd/spoor-api.service)
-for k in 'User=spoor-api' 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=$' 'SystemCallFilter=~@privileged$' 'ReadOnlyPaths=/etc/spoor$'; do
-  t_match "spoor-api's unit is hardened: $k" "$u" "^$k"
-done
-if command -v systemd-analyze >/dev/null; then
-  mkdir -p "$W/units"
-  sed "s|/usr/local/bin/|$(cd "$B" && pwd)/|g" ops/systemd/spoor-api.service >"$W/units/spoor-api.service"
-  out=$(cd "$W/units" && systemd-analyze verify spoor-api.service 2>&1 | grep -v 'User=\|Group=' || true)
-  t_eq "systemd-analyze accepts spoor-api's unit" "$out" ""
-  t_match "…and rates its exposure low (below 2.0 of 10)" "$(cd "$W/units" && systemd-analyze security --offline=yes spoor-api.service 2>&1 | tail -1)" 'exposure level for spoor-api.service: 1\.[0-9]'
-fi
+t_unit spoor-api "$W/units" 'User=spoor-api' 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=$' 'SystemCallFilter=~@privileged$' 'ReadOnlyPaths=/etc/spoor$'
 t_done
