@@ -84,11 +84,15 @@ $(PGEXT): sql/ext/spoor_evidence.c
 	  -I$(PG_SERVER_INC) $< -o $@ $(shell $(PKG_CONFIG) --libs libzstd)
 
 # Constants defined once for C and SQL: the advisory lock keys are
-# spoor.lock_keys() (sql/functions/audit.sql); C gets them generated.
-GEN_HEADERS := $(B)/gen/lock_keys.h
-$(B)/gen/lock_keys.h: sql/functions/audit.sql ops/gen-lock-keys
+# spoor.lock_keys() (sql/functions/audit.sql), the SMTP event kinds
+# spoor.smtp_kinds() (sql/functions/ingest.sql); C gets them generated.
+GEN_HEADERS := $(B)/gen/lock_keys.h $(B)/gen/smtp_kinds.h
+$(B)/gen/lock_keys.h: sql/functions/audit.sql ops/gen-constants
 	@mkdir -p $(dir $@)
-	ops/gen-lock-keys $< >$@.tmp && mv $@.tmp $@
+	ops/gen-constants $< lock_keys LOCK_KEY string >$@.tmp && mv $@.tmp $@
+$(B)/gen/smtp_kinds.h: sql/functions/ingest.sql ops/gen-constants
+	@mkdir -p $(dir $@)
+	ops/gen-constants $< smtp_kinds SMTP_KIND >$@.tmp && mv $@.tmp $@
 
 $(B)/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)

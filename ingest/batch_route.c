@@ -1,6 +1,7 @@
 #include "batch_route.h"
 #include "exim.h"
 #include "postfix.h"
+#include "smtp_kinds.h"
 #include "syslog.h"
 
 #include <stdlib.h>
@@ -181,9 +182,10 @@ static smtp_row *smtp_new(batch *b, int64_t ts, const char *host, int kind, int 
 static void add_postfix(batch *b, const postfix_record *p, int64_t ts, const char *host, int src,
                         const batch_input *in, int blk, int idx) {
     static const int kinds[] = {
-        [POSTFIX_CLIENT] = 1,   [POSTFIX_MESSAGE_ID] = 2, [POSTFIX_QMGR_FROM] = 3,
-        [POSTFIX_DELIVERY] = 4, [POSTFIX_REMOVED] = 5,    [POSTFIX_REJECT] = 6,
-        [POSTFIX_BOUNCE] = 7};
+        [POSTFIX_CLIENT] = SMTP_KIND_CLIENT,   [POSTFIX_MESSAGE_ID] = SMTP_KIND_MESSAGE_ID,
+        [POSTFIX_QMGR_FROM] = SMTP_KIND_FROM,  [POSTFIX_DELIVERY] = SMTP_KIND_DELIVERY,
+        [POSTFIX_REMOVED] = SMTP_KIND_REMOVED, [POSTFIX_REJECT] = SMTP_KIND_REJECT,
+        [POSTFIX_BOUNCE] = SMTP_KIND_BOUNCE};
     if (p->kind < POSTFIX_CLIENT || p->kind > POSTFIX_BOUNCE)
         return; /* other Postfix lines are kept as evidence only */
     smtp_row *r = smtp_new(b, ts, host, kinds[p->kind], src, in, blk, idx);
@@ -231,17 +233,17 @@ static void add_exim(batch *b, const exim_record *e, int64_t ts, const char *hos
     int kind;
     switch (e->kind) {
     case EXIM_ARRIVAL:
-        kind = 11;
+        kind = SMTP_KIND_EXIM_ARRIVAL;
         break;
     case EXIM_DELIVERY:
     case EXIM_ADDITIONAL:
     case EXIM_SUPPRESSED:
     case EXIM_BOUNCE:
     case EXIM_DEFER:
-        kind = 12;
+        kind = SMTP_KIND_EXIM_DELIVERY;
         break;
     case EXIM_COMPLETED:
-        kind = 13;
+        kind = SMTP_KIND_EXIM_COMPLETED;
         break;
     default:
         return;
@@ -258,7 +260,7 @@ static void add_exim(batch *b, const exim_record *e, int64_t ts, const char *hos
         r->recipient = e->recipients;
         r->size = e->size;
         r->status = e->flags & EXIM_F_FAKE_REJECT ? "fakereject" : NULL;
-    } else if (kind == 12) {
+    } else if (kind == SMTP_KIND_EXIM_DELIVERY) {
         r->recipient = e->rcpt;
         r->relay = e->host_ip ? e->host_ip : e->transport;
         r->status = exim_kind_name(e->kind);

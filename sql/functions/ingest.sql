@@ -1,3 +1,41 @@
+-- The kinds of SMTP event (smtp_event.kind, and in the packs): their one
+-- definition.  SQL names them with smtp_kind('delivery'), which the planner
+-- folds to the number (it is IMMUTABLE), so plans are as with the literal;
+-- C gets them as SMTP_KIND_* in a header generated from this list
+-- (ops/gen-constants).
+CREATE OR REPLACE FUNCTION spoor.smtp_kinds()
+ RETURNS TABLE(name text, code smallint)
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    VALUES ('client', 1::smallint),          -- Postfix smtpd client= (address, port, SASL user)
+           ('message_id', 2::smallint),      -- Postfix cleanup message-id=
+           ('from', 3::smallint),            -- Postfix qmgr from= (sender, size)
+           ('delivery', 4::smallint),        -- Postfix to=, relay=, status=
+           ('removed', 5::smallint),         -- Postfix qmgr removed
+           ('reject', 6::smallint),          -- Postfix NOQUEUE reject
+           ('bounce', 7::smallint),          -- Postfix bounce notice (sender non-delivery)
+           ('exim_arrival', 11::smallint),   -- Exim <= (sender, client, Message-ID)
+           ('exim_delivery', 12::smallint),  -- Exim => -> ** == (delivery, deferral, bounce)
+           ('exim_completed', 13::smallint)  -- Exim Completed
+$function$;
+ALTER FUNCTION spoor.smtp_kinds() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.smtp_kinds() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.smtp_kinds() TO spoor_admin;
+GRANT EXECUTE ON FUNCTION spoor.smtp_kinds() TO spoor_auditor;
+
+CREATE OR REPLACE FUNCTION spoor.smtp_kind(p_name text)
+ RETURNS smallint
+ LANGUAGE sql
+ IMMUTABLE STRICT
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT k.code FROM spoor.smtp_kinds() k WHERE k.name = p_name
+$function$;
+ALTER FUNCTION spoor.smtp_kind(p_name text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.smtp_kind(p_name text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION spoor.ensure_partitions(p_from date, p_to date)
  RETURNS integer
  LANGUAGE plpgsql

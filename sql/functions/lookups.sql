@@ -277,7 +277,7 @@ BEGIN
     -- A queue a content filter re-queued one of these from ("queued as"):
     -- its lines are read too (its client= is the real client).
     SELECT v_hosts || array_agg(e.host), v_qids || array_agg(e.queue_id) INTO v_hosts, v_qids
-    FROM spoor.smtp_by_next(v_hosts, v_qids, w_lo, w_hi) e WHERE e.kind = 4;
+    FROM spoor.smtp_by_next(v_hosts, v_qids, w_lo, w_hi) e WHERE e.kind = spoor.smtp_kind('delivery');
     WITH ids AS (SELECT * FROM unnest(v_ids)),
     ev AS MATERIALIZED (SELECT * FROM spoor.smtp_by_queue(v_hosts, v_qids, w_lo, w_hi)),
     q AS (         -- each (host, queue): the queue's own lines within two days
@@ -288,7 +288,7 @@ BEGIN
         -- is reported once, as B with its predecessor: not twice.
         WHERE NOT EXISTS (
             SELECT 1 FROM ev d JOIN ids i2 ON i2.host = d.host AND i2.queue_id = d.next_queue_id
-            WHERE d.host = i.host AND d.queue_id = i.queue_id AND d.kind = 4
+            WHERE d.host = i.host AND d.queue_id = i.queue_id AND d.kind = spoor.smtp_kind('delivery')
               AND d.ts BETWEEN i.ts - interval '2 days' AND i.ts + interval '2 days')
     ), sub AS (
         SELECT q.*,
@@ -300,23 +300,23 @@ BEGIN
         FROM q
         LEFT JOIN LATERAL (
             SELECT to_jsonb(e) AS c FROM ev e
-            WHERE e.host = q.host AND e.queue_id = q.queue_id AND e.kind IN (1, 11)
+            WHERE e.host = q.host AND e.queue_id = q.queue_id AND e.kind IN (spoor.smtp_kind('client'), spoor.smtp_kind('exim_arrival'))
               AND e.ts BETWEEN q.id_ts - interval '2 days' AND q.id_ts + interval '2 days'
-              AND (q.id_kind = 11 OR e.kind = 1)
+              AND (q.id_kind = spoor.smtp_kind('exim_arrival') OR e.kind = spoor.smtp_kind('client'))
             ORDER BY e.ts, e.block_id, e.block_idx LIMIT 1) c1 ON true
         LEFT JOIN LATERAL (  -- re-queued by a content filter: "queued as <this queue>"
             SELECT e.queue_id FROM ev e
-            WHERE e.host = q.host AND e.next_queue_id = q.queue_id AND e.kind = 4
+            WHERE e.host = q.host AND e.next_queue_id = q.queue_id AND e.kind = spoor.smtp_kind('delivery')
               AND e.ts BETWEEN q.id_ts - interval '2 days' AND q.id_ts + interval '2 days'
             ORDER BY e.ts DESC, e.block_id DESC, e.block_idx DESC LIMIT 1) prev ON true
         LEFT JOIN LATERAL (
             SELECT to_jsonb(e) AS c FROM ev e
             WHERE prev.queue_id IS NOT NULL AND e.host = q.host AND e.queue_id = prev.queue_id
-              AND e.kind = 1 AND e.ts BETWEEN q.id_ts - interval '2 days' AND q.id_ts
+              AND e.kind = spoor.smtp_kind('client') AND e.ts BETWEEN q.id_ts - interval '2 days' AND q.id_ts
             ORDER BY e.ts, e.block_id, e.block_idx LIMIT 1) c2 ON true
         LEFT JOIN LATERAL (
             SELECT e.sender, e.size FROM ev e
-            WHERE e.host = q.host AND e.queue_id = q.queue_id AND e.kind IN (3, 11)
+            WHERE e.host = q.host AND e.queue_id = q.queue_id AND e.kind IN (spoor.smtp_kind('from'), spoor.smtp_kind('exim_arrival'))
               AND e.ts BETWEEN q.id_ts - interval '2 days' AND q.id_ts + interval '2 days'
             ORDER BY e.ts, e.block_id, e.block_idx LIMIT 1) f ON true
         LEFT JOIN LATERAL (
@@ -325,7 +325,7 @@ BEGIN
                    jsonb_agg(spoor.evidence_of(e.block_id, e.block_idx, e.ts)
                              ORDER BY e.ts, e.block_id, e.block_idx) AS evidence
             FROM ev e
-            WHERE e.host = q.host AND e.queue_id = q.queue_id AND e.kind IN (4, 12)
+            WHERE e.host = q.host AND e.queue_id = q.queue_id AND e.kind IN (spoor.smtp_kind('delivery'), spoor.smtp_kind('exim_delivery'))
               AND e.ts BETWEEN q.id_ts - interval '2 days' AND q.id_ts + interval '2 days') d ON true
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -347,7 +347,7 @@ BEGIN
                'evidence', (SELECT jsonb_agg(x) FROM (
                    SELECT spoor.evidence_of((s.client->>'block_id')::bigint, (s.client->>'block_idx')::integer,
                                             (s.client->>'ts')::timestamptz) AS x WHERE s.client IS NOT NULL
-                   UNION ALL SELECT spoor.evidence_of(s.id_block, s.id_idx, s.id_ts) WHERE s.id_kind = 2
+                   UNION ALL SELECT spoor.evidence_of(s.id_block, s.id_idx, s.id_ts) WHERE s.id_kind = spoor.smtp_kind('message_id')
                    UNION ALL SELECT jsonb_array_elements(coalesce(s.delivery_evidence, '[]'))) ev)
            ) ORDER BY s.id_ts, s.id_block, s.id_idx), '[]'::jsonb)
     INTO v_res
@@ -437,7 +437,7 @@ BEGIN
                coalesce(bool_or(e.message_id = v_id), false) AS msgid_match,
                coalesce(bool_or(e.message_id IS NOT NULL), false) AS msgid_logged,
                jsonb_agg(spoor.evidence_of(e.block_id, e.block_idx, e.ts) ORDER BY e.ts, e.block_id, e.block_idx)
-                   FILTER (WHERE e.kind IN (1, 2, 11)) AS evidence
+                   FILTER (WHERE e.kind IN (spoor.smtp_kind('client'), spoor.smtp_kind('message_id'), spoor.smtp_kind('exim_arrival'))) AS evidence
         FROM spoor.smtp_by_queue(
                  ARRAY(SELECT x FROM jsonb_array_elements_text(h.hop->'hosts') x),
                  ARRAY(SELECT h.hop->>'queue_id' FROM jsonb_array_elements_text(h.hop->'hosts') x),

@@ -50,9 +50,9 @@ AS $function$
 BEGIN
     RETURN QUERY
     SELECT e.* FROM spoor.smtp_event e
-    WHERE e.message_id = p_id AND e.ts BETWEEN p_lo AND p_hi AND e.kind IN (2, 11);
+    WHERE e.message_id = p_id AND e.ts BETWEEN p_lo AND p_hi AND e.kind IN (spoor.smtp_kind('message_id'), spoor.smtp_kind('exim_arrival'));
     RETURN QUERY
-    SELECT e.* FROM spoor.smtp_from_packs(2::smallint, ARRAY[p_id], p_lo, p_hi) e WHERE e.kind IN (2, 11);
+    SELECT e.* FROM spoor.smtp_from_packs(2::smallint, ARRAY[p_id], p_lo, p_hi) e WHERE e.kind IN (spoor.smtp_kind('message_id'), spoor.smtp_kind('exim_arrival'));
 END
 $function$;
 ALTER FUNCTION spoor.smtp_by_msgid(p_id text, p_lo timestamp with time zone, p_hi timestamp with time zone) OWNER TO spoor_owner;
