@@ -86,13 +86,16 @@ $(PGEXT): sql/ext/spoor_evidence.c
 # Constants defined once for C and SQL: the advisory lock keys are
 # spoor.lock_keys() (sql/functions/audit.sql), the SMTP event kinds
 # spoor.smtp_kinds() (sql/functions/ingest.sql); C gets them generated.
-GEN_HEADERS := $(B)/gen/lock_keys.h $(B)/gen/smtp_kinds.h
+GEN_HEADERS := $(B)/gen/lock_keys.h $(B)/gen/smtp_kinds.h $(B)/gen/nat_kinds.h
 $(B)/gen/lock_keys.h: sql/functions/audit.sql ops/gen-constants
 	@mkdir -p $(dir $@)
 	ops/gen-constants $< lock_keys LOCK_KEY string >$@.tmp && mv $@.tmp $@
 $(B)/gen/smtp_kinds.h: sql/functions/ingest.sql ops/gen-constants
 	@mkdir -p $(dir $@)
 	ops/gen-constants $< smtp_kinds SMTP_KIND >$@.tmp && mv $@.tmp $@
+$(B)/gen/nat_kinds.h: sql/functions/nat.sql ops/gen-constants
+	@mkdir -p $(dir $@)
+	ops/gen-constants $< nat_kinds NAT_KIND >$@.tmp && mv $@.tmp $@
 
 $(B)/%.o: %.c | $(GEN_HEADERS)
 	@mkdir -p $(dir $@)

@@ -24,7 +24,7 @@ batch *batch_new(const batch_opts *opts, error *err) {
         return NULL;
     }
     arena_init(&b->mem, 1 << 20);
-    b->horizon[0] = b->horizon[1] = INT64_MIN;
+    b->horizon[0] = b->horizon[1] = b->horizon[2] = INT64_MIN;
     b->cctx = ZSTD_createCCtx();
     buf_init(&b->copy);
     return b;
@@ -37,7 +37,7 @@ void batch_reset(batch *b) {
         free(b->src[i].source);
     b->n_blocks = b->n_src = 0;
     b->n_runs = 0;
-    b->n_smtp = b->n_radius = b->n_quar = 0;
+    b->n_smtp = b->n_radius = b->n_nat = b->n_quar = 0;
     b->n_reasons = 0;
     b->n_records = 0;
     memset(&b->counts, 0, sizeof b->counts);
@@ -53,6 +53,7 @@ void batch_free(batch *b) {
     free(b->inputs);
     free(b->smtp);
     free(b->radius);
+    free(b->nat);
     free(b->quar);
     free(b->src);
     free(b->blocks);
@@ -101,19 +102,20 @@ void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason,
 static void load_horizon(batch *b, PGconn *conn) {
     PGresult *r = PQexec(conn, "SELECT spoor.retention_horizons()");
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) {
-        /* "smtp radius evidence": a record needs its class's day and its
+        /* "smtp radius evidence nat": a record needs its class's day and its
          * evidence line's day, so the later of the two horizons counts. */
-        int64_t h[3] = {INT64_MIN, INT64_MIN, INT64_MIN};
+        int64_t h[4] = {INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN};
         const char *v = PQgetvalue(r, 0, 0);
-        for (int k = 0; k < 3 && v; k++) {
+        for (int k = 0; k < 4 && v; k++) {
             long long d;
             if (sscanf(v, "%lld", &d) == 1) /* "-": no policy for the class */
                 h[k] = d;
             v = strchr(v, ' ');
             v = v ? v + 1 : NULL;
         }
-        for (int k = 0; k < 2; k++)
-            b->horizon[k] = h[k] > h[2] ? h[k] : h[2];
+        b->horizon[0] = h[0] > h[2] ? h[0] : h[2];
+        b->horizon[1] = h[1] > h[2] ? h[1] : h[2];
+        b->horizon[2] = h[3] > h[2] ? h[3] : h[2];
     }
     PQclear(r);
 }
@@ -123,7 +125,8 @@ static void load_horizon(batch *b, PGconn *conn) {
  * blocks are filed under today and never are. */
 static int has_expired(const batch *b) {
     for (int i = 0; i < b->n_blocks; i++) {
-        int k = strcmp(b->blocks[i].kind, "radius") == 0;
+        const char *kd = b->blocks[i].kind;
+        int k = !strcmp(kd, "radius") ? 1 : !strcmp(kd, "nat") ? 2 : 0;
         if (b->horizon[k] != INT64_MIN && b->blocks[i].day < b->horizon[k])
             return 1;
     }

@@ -31,6 +31,7 @@ typedef enum batch_format {
     BATCH_SYSLOG = 1, /* one syslog line from a mail server: Postfix or Exim */
     BATCH_EXIM = 2,   /* one bare Exim mainlog line (file import) */
     BATCH_RADIUS = 3, /* one FreeRADIUS detail record */
+    BATCH_NAT = 4,    /* one carrier-grade NAT log line (syslog, or conntrack -E) */
 } batch_format;
 
 typedef struct batch_input {
@@ -63,7 +64,7 @@ typedef struct batch_opts {
 
 typedef struct batch_counts {
     long consumed, stored, quarantined;
-    long smtp_events, radius_events, blocks;
+    long smtp_events, radius_events, nat_events, blocks;
     size_t raw_bytes, compressed_bytes;
 } batch_counts;
 

@@ -92,6 +92,30 @@ static void copy_radius(batch *b, buf *c, PGconn *conn, int *ok) {
     }
 }
 
+static void copy_nat(batch *b, buf *c, PGconn *conn, int *ok) {
+    for (size_t i = 0; i < b->n_nat; i++) {
+        const nat_row *r = &b->nat[i];
+        const nat_record *x = &r->rec;
+        pgcopy_time(c, r->ts);
+        pgcopy_str(c, r->host);
+        pgcopy_int(c, x->kind);
+        pgcopy_str(c, x->vendor);
+        pgcopy_str(c, x->inside);
+        pgcopy_str(c, x->inside_vrf);
+        copy_opt_int(c, x->inside_port, -1);
+        pgcopy_str(c, x->outside);
+        pgcopy_int(c, x->port_lo);
+        pgcopy_int(c, x->port_hi);
+        copy_opt_int(c, x->proto, -1);
+        pgcopy_str(c, x->pool);
+        pgcopy_int(c, r->pos);
+        pgcopy_int(c, b->blocks[r->block].block_id);
+        pgcopy_int(c, r->idx);
+        pgcopy_end(c);
+        copy_flush(conn, c, ok);
+    }
+}
+
 static void copy_quarantine(batch *b, buf *c) {
     for (size_t i = 0; i < b->n_quar; i++) {
         const quar_row *q = &b->quar[i];
@@ -115,11 +139,14 @@ static int seal_block(batch *b, evidence_block *e, error *err) {
     if (e->z_lines == e->n_lines)
         return 0;
     int k = strcmp(e->kind, "radius") == 0;
+    /* Trained dictionaries exist for mail and RADIUS lines; NAT lines (and
+     * anything else) are compressed without one. */
+    ZSTD_CDict *cd = !strcmp(e->kind, "smtp") || k ? b->cdict[k] : NULL;
     evidence_sha256(e->frame.p, e->frame.len, e->sha);
-    if (evidence_compress(b->cctx, b->cdict[k], b->opts.zstd_level, e->frame.p, e->frame.len, &e->z,
-                          err) < 0)
+    if (evidence_compress(b->cctx, cd, b->opts.zstd_level, e->frame.p, e->frame.len, &e->z, err) <
+        0)
         return -1;
-    e->z_dict = b->cdict[k] ? b->dict_id[k] : -1;
+    e->z_dict = cd ? b->dict_id[k] : -1;
     e->z_lines = e->n_lines;
     return 0;
 }
@@ -341,6 +368,12 @@ int batch_copy_commit(batch *b, PGconn *conn, error *err) {
                                "recipient, status, relay, next_queue_id, orig_queue_id, size, "
                                "pos, block_id, block_idx) FROM STDIN",
                                copy_smtp, &cls, err) < 0)
+        return cls;
+    if (b->n_nat && copy_rows(b, conn, c,
+                              "COPY spoor.nat_event (ts, host, kind, vendor, inside, inside_vrf, "
+                              "inside_port, outside, port_lo, port_hi, proto, pool, pos, "
+                              "block_id, block_idx) FROM STDIN",
+                              copy_nat, &cls, err) < 0)
         return cls;
     if (b->n_runs) {
         /* The peers the lines arrived from, beside their blocks. */

@@ -123,9 +123,9 @@ static int past_retention(batch *b, const batch_input *in, int src, int k, int64
     char d[160], day[16], hz[16];
     batch_day_text(batch_day_of(ts), day, sizeof day);
     batch_day_text(b->horizon[k], hz, sizeof hz);
-    snprintf(d, sizeof d, "day %s is before the %s retention horizon %s", day,
-             k ? "radius" : "smtp", hz);
-    quarantine(b, in, src, k ? "radius" : "smtp", "past_retention", d);
+    static const char *const kinds[] = {"smtp", "radius", "nat"};
+    snprintf(d, sizeof d, "day %s is before the %s retention horizon %s", day, kinds[k], hz);
+    quarantine(b, in, src, kinds[k], "past_retention", d);
     return 1;
 }
 
@@ -400,6 +400,77 @@ static void add_radius(batch *b, const batch_input *in, int src) {
     b->counts.radius_events++;
 }
 
+/* A CGN's log line: its NAT records (several for vendors that pack them),
+ * each a row, all pointing at the line's one evidence entry.  A line that
+ * is no NAT record (a CGN's other messages) is kept as evidence only. */
+static void add_nat(batch *b, const batch_input *in, int src) {
+    const char *problem = text_problem(in->data, in->len);
+    if (problem) {
+        quarantine(b, in, src, "nat", problem, NULL);
+        return;
+    }
+    nat_record recs[NAT_MAX_RECORDS];
+    error e;
+    int n;
+    const char *host;
+    int64_t ts;
+    if (nat_is_conntrack(in->data, in->len)) {
+        /* conntrack -E -o timestamp: no syslog header, the host is the
+         * importer's (or the collector's) */
+        if (!in->host) {
+            quarantine(b, in, src, "nat", "no_host", "a conntrack line names no host");
+            return;
+        }
+        host = arena_strdup(&b->mem, in->host);
+        n = nat_parse_conntrack(in->data, in->len, &b->mem, recs, &e);
+        ts = n > 0 ? recs[0].ts : INT64_MIN;
+    } else {
+        syslog_ctx ctx = {in->ref_us, b->default_zone, batch_route_zone_cb, b};
+        syslog_record sr;
+        if (syslog_parse(in->data, in->len, &ctx, &sr, &e) < 0) {
+            char d[sizeof e.msg + 32];
+            snprintf(d, sizeof d, "byte %zu: %s", e.pos, e.msg);
+            quarantine(b, in, src, "nat", e.code, d);
+            return;
+        }
+        if (sr.host.len == 0 && !in->host) {
+            quarantine(b, in, src, "nat", "no_host", "the line names no host");
+            return;
+        }
+        host = sr.host.len ? sdup(b, sr.host) : arena_strdup(&b->mem, in->host);
+        ts = sr.time_us;
+        nat_line l = {sr.app.p, sr.app.len, sr.msgid.p, sr.msgid.len,
+                      sr.sd.p,  sr.sd.len,  sr.msg.p,   sr.msg.len};
+        n = nat_parse(&l, &b->mem, recs, NAT_MAX_RECORDS, &e);
+    }
+    if (n < 0) {
+        char d[sizeof e.msg + 32];
+        snprintf(d, sizeof d, "byte %zu: %s", e.pos, e.msg);
+        quarantine(b, in, src, "nat", e.code, d);
+        return;
+    }
+    /* The records' own times (the CGN's epoch fields) where they give one. */
+    int64_t t0 = n > 0 && recs[0].ts != INT64_MIN ? recs[0].ts : ts;
+    if (past_retention(b, in, src, 2, t0))
+        return;
+    int blk = block_for(b, "nat", batch_day_of(t0), src);
+    int idx = block_add(b, blk, in);
+    for (int i = 0; i < n; i++) {
+        GROW(b->nat, b->n_nat, b->cap_nat);
+        nat_row *r = &b->nat[b->n_nat++];
+        r->rec = recs[i];
+        r->ts = recs[i].ts != INT64_MIN ? recs[i].ts : ts;
+        r->host = host;
+        r->src = src;
+        r->pos = in->pos;
+        r->block = blk;
+        r->idx = idx;
+        b->counts.nat_events++;
+    }
+    b->src[src].stored++;
+    b->counts.stored++;
+}
+
 /* No lock: the parsers are pure (timeutil's zones are immutable once read),
  * so spoor-ingest fills one batch while its committer rebuilds another. */
 void batch_add(batch *b, const batch_input *in) {
@@ -423,7 +494,9 @@ void batch_route_add(batch *b, const batch_input *in, const char *force_reason,
     s->consumed++;
     b->counts.consumed++;
     b->n_records++;
-    const char *kind = in->format == BATCH_RADIUS ? "radius" : "smtp";
+    const char *kind = in->format == BATCH_RADIUS ? "radius"
+                       : in->format == BATCH_NAT  ? "nat"
+                                                  : "smtp";
     if (force_reason) {
         quarantine(b, in, src, kind, force_reason, force_detail);
         return;
@@ -444,6 +517,8 @@ void batch_route_add(batch *b, const batch_input *in, const char *force_reason,
     }
     if (in->format == BATCH_RADIUS)
         add_radius(b, in, src);
+    else if (in->format == BATCH_NAT)
+        add_nat(b, in, src);
     else
         add_smtp_line(b, in, src);
 }

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "evidence.h"
 #include "mem.h"
+#include "nat.h"
 #include "radius_detail.h"
 #include "timeutil.h"
 
@@ -47,6 +48,16 @@ typedef struct radius_row {
     int block;
     int idx;
 } radius_row;
+
+typedef struct nat_row {
+    nat_record rec; /* its strings in the batch's arena */
+    int64_t ts;
+    const char *host;
+    int src;
+    int64_t pos;
+    int block;
+    int idx;
+} nat_row;
 
 typedef struct quar_row {
     int64_t received;
@@ -90,6 +101,8 @@ struct batch {
     size_t n_smtp, cap_smtp;
     radius_row *radius;
     size_t n_radius, cap_radius;
+    nat_row *nat;
+    size_t n_nat, cap_nat;
     quar_row *quar;
     size_t n_quar, cap_quar;
     source_state *src;
@@ -112,7 +125,7 @@ struct batch {
     int dicts_loaded;
     /* First UTC day still kept per kind (0 smtp, 1 radius), from the
      * retention policy; INT64_MIN until known.  Survives batch_reset. */
-    int64_t horizon[2];
+    int64_t horizon[3]; /* smtp, radius, nat */
     buf copy;
 };
 

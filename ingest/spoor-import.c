@@ -2,7 +2,7 @@
  * spoor-import: load historical log files through the same parsers and the
  * same storage path as spoor-ingest, without Kafka.  Run as `spoor import`.
  *
- *   spoor import --format postfix|exim|radius-detail [--host NAME] [--zone ZONE]
+ *   spoor import --format postfix|exim|radius-detail|nat [--host NAME] [--zone ZONE]
  *                [--reference TIME] FILE...
  *
  * Idempotent: a file is known by the SHA-256 of its (decompressed) content;
@@ -30,17 +30,20 @@ static void stop_cb(int sig) {
 }
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: spoor import --format postfix|exim|radius-detail [--host NAME] [--zone ZONE]\n"
-            "                    [--reference TIME] FILE...\n"
-            "  --format     postfix: syslog lines (Postfix, also Exim via syslog);\n"
-            "               exim: an Exim mainlog; radius-detail: FreeRADIUS detail files\n"
-            "  --host       the host a bare Exim mainlog (or detail file) comes from\n"
-            "  --zone       IANA zone of times written without an offset (default: config)\n"
-            "  --reference  instant used to infer the year of RFC 3164 times\n"
-            "               (default: the file's modification time)\n"
-            "Files may be plain, gzip or zstd compressed.  Importing a file twice stores nothing "
-            "twice.\n");
+    fprintf(
+        out,
+        "usage: spoor import --format postfix|exim|radius-detail|nat [--host NAME] [--zone ZONE]\n"
+        "                    [--reference TIME] FILE...\n"
+        "  --format     postfix: syslog lines (Postfix, also Exim via syslog);\n"
+        "               exim: an Exim mainlog; radius-detail: FreeRADIUS detail files;\n"
+        "               nat: carrier-grade NAT logs (syslog lines of Juniper, Cisco,\n"
+        "               A10, 6WIND, NFWare CGNs, or conntrack -E -o timestamp lines)\n"
+        "  --host       the host a bare Exim mainlog, detail or conntrack file comes from\n"
+        "  --zone       IANA zone of times written without an offset (default: config)\n"
+        "  --reference  instant used to infer the year of RFC 3164 times\n"
+        "               (default: the file's modification time)\n"
+        "Files may be plain, gzip or zstd compressed.  Importing a file twice stores nothing "
+        "twice.\n");
 }
 
 /* Quarantine reasons of one file, added up over its batches. */
@@ -280,8 +283,10 @@ int main(int argc, char **argv) {
         fmt = BATCH_EXIM;
     else if (!strcmp(format, "radius-detail"))
         fmt = BATCH_RADIUS;
+    else if (!strcmp(format, "nat"))
+        fmt = BATCH_NAT;
     else {
-        fprintf(stderr, "spoor import: unknown format '%s' (postfix, exim, radius-detail)\n",
+        fprintf(stderr, "spoor import: unknown format '%s' (postfix, exim, radius-detail, nat)\n",
                 format);
         return 2;
     }

@@ -412,6 +412,8 @@ static rd_kafka_t *consumer_new(ingest *g) {
     rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(2);
     rd_kafka_topic_partition_list_add(tl, g->cfg.kafka_topic_smtp, RD_KAFKA_PARTITION_UA);
     rd_kafka_topic_partition_list_add(tl, g->cfg.kafka_topic_radius, RD_KAFKA_PARTITION_UA);
+    if (*g->cfg.kafka_topic_nat)
+        rd_kafka_topic_partition_list_add(tl, g->cfg.kafka_topic_nat, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, tl);
     rd_kafka_topic_partition_list_destroy(tl);
     if (e)
@@ -453,6 +455,7 @@ static void handle_message(ingest *g, rd_kafka_message_t *m) {
     part_stat *p = part_get(g, topic, m->partition);
     p->eof = 0;
     int radius = strcmp(topic, g->cfg.kafka_topic_radius) == 0;
+    int nat = !radius && *g->cfg.kafka_topic_nat && strcmp(topic, g->cfg.kafka_topic_nat) == 0;
     char host[256];
     const char *hostp = NULL;
     if (m->key && m->key_len && m->key_len < sizeof host) {
@@ -490,7 +493,9 @@ static void handle_message(ingest *g, rd_kafka_message_t *m) {
                       m->partition,
                       m->offset,
                       ts_ms > 0 ? ts_ms * 1000 : 0,
-                      radius ? BATCH_RADIUS : BATCH_SYSLOG,
+                      radius ? BATCH_RADIUS
+                      : nat  ? BATCH_NAT
+                             : BATCH_SYSLOG,
                       m->payload,
                       m->len,
                       hostp,

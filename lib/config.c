@@ -15,6 +15,8 @@ static const conf_def config_defs[] = {
      "libpq connection string (empty: libpq defaults, PG* variables)"},
     {"kafka.brokers", CONF_STR, "127.0.0.1:29092", NOB, F(kafka_brokers), 0, "bootstrap servers"},
     {"kafka.topic.smtp", CONF_STR, "spoor.smtp", NOB, F(kafka_topic_smtp), 0, "mail log topic"},
+    {"kafka.topic.nat", CONF_STR, "spoor.nat", NOB, F(kafka_topic_nat), 0,
+     "carrier-grade NAT log topic"},
     {"kafka.topic.radius", CONF_STR, "spoor.radius", NOB, F(kafka_topic_radius), 0,
      "RADIUS accounting topic"},
     {"kafka.group", CONF_STR, "spoor-ingest", NOB, F(kafka_group), 0,

@@ -22,6 +22,7 @@ typedef struct spoor_config {
     char *kafka_brokers;
     char *kafka_topic_smtp;
     char *kafka_topic_radius;
+    char *kafka_topic_nat;
     char *kafka_group;
     long long ingest_batch_records;
     long long ingest_batch_ms;

@@ -239,7 +239,7 @@ BEGIN
         PERFORM spoor.audit_append('trace.ip', p_request, v_params, 'denied', v_why);
         RETURN jsonb_build_object('status', 'denied', 'reason', v_why);
     END IF;
-    v_res := spoor.lease_at(p_ip, p_at, coalesce(p_tolerance, interval '0'))
+    v_res := spoor.who_at(p_ip, p_port, p_at, coalesce(p_tolerance, interval '0'))
              || jsonb_build_object('status', 'ok', 'request_id', p_request, 'query', v_params);
     PERFORM spoor.audit_append('trace.ip', p_request, v_params, 'ok',
                                encode(sha256(convert_to(v_res::text, 'UTF8')), 'hex'));
@@ -341,9 +341,9 @@ BEGIN
                                                          THEN jsonb_build_array(s.client->>'recipient') END),
                'status', s.status,
                'session_trace', CASE WHEN s.client->>'client_ip' IS NOT NULL
-                   THEN spoor.lease_at((s.client->>'client_ip')::inet,
-                                       coalesce((s.client->>'ts')::timestamptz, s.id_ts),
-                                       coalesce(p_tolerance, interval '0')) END,
+                   THEN spoor.who_at((s.client->>'client_ip')::inet, (s.client->>'client_port')::integer,
+                                     coalesce((s.client->>'ts')::timestamptz, s.id_ts),
+                                     coalesce(p_tolerance, interval '0')) END,
                'evidence', (SELECT jsonb_agg(x) FROM (
                    SELECT spoor.evidence_of((s.client->>'block_id')::bigint, (s.client->>'block_idx')::integer,
                                             (s.client->>'ts')::timestamptz) AS x WHERE s.client IS NOT NULL

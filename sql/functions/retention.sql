@@ -17,7 +17,7 @@ CREATE OR REPLACE FUNCTION spoor.retention_horizons()
 AS $function$
     SELECT string_agg(coalesce((spoor.retention_horizon(c, now()) - date '1970-01-01')::text, '-'), ' '
                       ORDER BY n)
-    FROM unnest(ARRAY['smtp', 'radius', 'evidence']) WITH ORDINALITY AS x(c, n)
+    FROM unnest(ARRAY['smtp', 'radius', 'evidence', 'nat']) WITH ORDINALITY AS x(c, n)
 $function$;
 ALTER FUNCTION spoor.retention_horizons() OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.retention_horizons() FROM PUBLIC;
