@@ -423,7 +423,7 @@ static void add_nat(batch *b, const batch_input *in, int src) {
         }
         host = arena_strdup(&b->mem, in->host);
         n = nat_parse_conntrack(in->data, in->len, &b->mem, recs, &e);
-        ts = n > 0 ? recs[0].ts : INT64_MIN;
+        ts = n >= 0 ? recs[0].ts : INT64_MIN;
     } else {
         syslog_ctx ctx = {in->ref_us, b->default_zone, batch_route_zone_cb, b};
         syslog_record sr;

@@ -501,6 +501,8 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
     int kind = memfind(close, (size_t)(end - close), "[NEW]")       ? NAT_KIND_SESSION_OPEN
                : memfind(close, (size_t)(end - close), "[DESTROY]") ? NAT_KIND_SESSION_CLOSE
                                                                     : 0;
+    out[0] = blank("conntrack", kind);
+    out[0].ts = sec * 1000000 + us; /* the line's time, also when it holds no record */
     if (!kind)
         return 0; /* UPDATE: the session's state changed, not who held it */
     /* "tcp      6 120 SYN_SENT src=... dst=... sport=... dport=... [..] src=..." */

@@ -72,7 +72,8 @@ int nat_parse(const nat_line *l, arena *a, nat_record *out, int max, error *err)
 /* True if LINE looks like a `conntrack -E -o timestamp` event line. */
 int nat_is_conntrack(const char *line, size_t len);
 /* Its record: 1, 0 for an event that is no NAT session start or end (an
- * UPDATE, an untranslated flow), -1 with ERR if malformed. */
+ * UPDATE, an untranslated flow; OUT->ts is the line's time all the same),
+ * -1 with ERR if malformed. */
 int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out, error *err);
 
 #endif

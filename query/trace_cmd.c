@@ -132,12 +132,58 @@ static int run(cli *c, PGconn *conn, const char *sql, int n, const char *const *
     return rc;
 }
 
+/* The carrier-grade NAT step of an answer: the count alone without a port,
+ * else each holding of the port with its log lines, then its session. */
+static int print_cgn(json_t *j, const char *indent) {
+    json_t *cgn = json_object_get(j, "cgn");
+    if (!json_is_object(cgn))
+        return 0;
+    json_t *n = json_object_get(cgn, "subscribers_sharing");
+    if (json_is_integer(n)) {
+        printf("%sverdict: %s\n", indent, headers_check_str(j, "verdict"));
+        printf("%s%s is a shared carrier-grade NAT address: %lld subscriber%s held ports on it "
+               "then.\n%s%s\n",
+               indent, headers_check_str(cgn, "public_ip"), (long long)json_integer_value(n),
+               json_integer_value(n) == 1 ? "" : "s", indent, headers_check_str(cgn, "note"));
+        return 1;
+    }
+    json_t *tr = json_object_get(cgn, "translations");
+    printf("%sverdict: %s\n", indent, headers_check_str(j, "verdict"));
+    printf("%s%s port %lld is behind carrier-grade NAT: %zu holding%s of that port\n", indent,
+           headers_check_str(cgn, "public_ip"),
+           (long long)json_integer_value(json_object_get(cgn, "port")), json_array_size(tr),
+           json_array_size(tr) == 1 ? "" : "s");
+    size_t i;
+    json_t *t;
+    char in2[32];
+    snprintf(in2, sizeof in2, "%s    ", indent);
+    json_array_foreach(tr, i, t) {
+        const char *vrf = headers_check_str(t, "inside_vrf");
+        printf("%s  CGN %s gave ports %lld-%lld to inside address %s%s%s, %s .. %s (%s)%s\n",
+               indent, headers_check_str(t, "cgn"),
+               (long long)json_integer_value(json_object_get(t, "port_lo")),
+               (long long)json_integer_value(json_object_get(t, "port_hi")),
+               headers_check_str(t, "inside_ip"), vrf ? " vrf " : "", vrf ? vrf : "",
+               headers_check_str(t, "start"),
+               headers_check_str(t, "stop") ? headers_check_str(t, "stop") : "-",
+               headers_check_str(t, "stop_reason"),
+               json_is_true(json_object_get(t, "covers_instant")) ? ""
+                                                                  : " (within the tolerance only)");
+        print_evidence(json_object_get(t, "evidence"), in2);
+        printf("%s  inside address %s at that instant:\n", indent,
+               headers_check_str(t, "inside_ip"));
+        print_sessions(json_object_get(t, "session_trace"), in2);
+    }
+    return 1;
+}
+
 static void render_ip(json_t *j) {
     json_t *q = json_object_get(j, "query");
     printf("trace ip %s at %s (tolerance %gs), request %lld\n", headers_check_str(q, "ip"),
            headers_check_str(q, "at"), json_number_value(json_object_get(q, "tolerance_s")),
            (long long)json_integer_value(json_object_get(j, "request_id")));
-    print_sessions(j, "");
+    if (!print_cgn(j, ""))
+        print_sessions(j, "");
 }
 
 static void render_user(json_t *j) {

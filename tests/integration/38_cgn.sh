@@ -1,0 +1,116 @@
+# Carrier-grade NAT: an order names a shared public address, a port and an
+# instant; the CGN's port-block (or session) logs give the inside address,
+# the RADIUS session that held it gives the subscriber.  Without a port,
+# only how many subscribers shared the address, none named.  Lines from
+# each vendor's format, each step with its verbatim evidence, under the
+# legal gate and in the audit trail.
+set -u
+. tests/lib.sh
+S=$B/spoor
+W=$SPOOR_VAR/work-cgn
+rm -rf "$W"; mkdir -p "$W"
+t_scratch_db spoor_cgn
+t_person alice analyst
+t_person bob approver
+
+# 2026-11-21T10:00:00Z = 1795255200
+cat >"$W/cgn.log" <<'LOG'
+<134>1 2026-11-21T10:00:00.123Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.10" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="1795255200"]
+<134>1 2026-11-21T10:02:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.11" reflexive-ip="203.0.113.10" block-port-low="2048" block-port-high="3071" nat-pool-name="pool1" epoch-time-64="1795255320"]
+<134>1 2026-11-21T10:30:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_INTERIM [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.11" reflexive-ip="203.0.113.10" block-port-low="2048" block-port-high="3071" nat-pool-name="pool1" epoch-time-64="1795257000"]
+<134>1 2026-11-21T11:00:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_RELEASE [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.10" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="1795258800"]
+<134>1 2026-11-21T11:05:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.12" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="1795259100"]
+Nov 21 10:00:05 cgn2 NAT44: [UserbasedA - 1 - 100.64.2.20 - 203.0.113.20 - 4096 - 4607][UserbasedA - 1 - 100.64.2.21 - 203.0.113.20 - 4608 - 5119]
+Nov 21 10:30:05 cgn2 NAT44: [UserbasedW - 1 - 100.64.2.20 - 203.0.113.20 - 4096 - 4607]
+Nov 21 10:05:00 cgn3 CEF:0|A10|Thunder Series|4.1.4|NAT-PB|Nat Port Batch Pool Allocated|5|proto=TCP src=100.64.3.30 sourceTranslatedAddress=203.0.113.30 sourceTranslatedPort=1024 cn3=1535 cn3Label=Port Batch End
+Nov 21 10:06:00 cgn3 an unrelated message of the CGN
+Nov 21 10:07:00 cgn4 nfw: A VRF 0 INT 100.64.5.50 EXT 203.0.113.50:2048-2559
+Nov 21 10:08:00 cgn5 cgnat: NEW BLOCK proto 6 inside 100.64.6.60 outside 203.0.113.60 port 3072 - 3583
+Nov 21 10:09:00 cgn2 NAT44: [UserbasedA - 1 - 100.64.2.22 - 203.0.113.20 - not-a-port - 5631]
+LOG
+cat >"$W/conntrack.log" <<'LOG'
+[1795255500.123456]	    [NEW] tcp      6 120 SYN_SENT src=100.64.4.40 dst=93.184.216.34 sport=51234 dport=443 [UNREPLIED] src=93.184.216.34 dst=203.0.113.40 sport=443 dport=61234
+[1795255560.000001]	 [UPDATE] tcp      6 60 SYN_RECV src=100.64.4.40 dst=93.184.216.34 sport=51234 dport=443 src=93.184.216.34 dst=203.0.113.40 sport=443 dport=61234
+[1795256100.500000]	[DESTROY] tcp      6 src=100.64.4.40 dst=93.184.216.34 sport=51234 dport=443 src=93.184.216.34 dst=203.0.113.40 sport=443 dport=61234 [ASSURED]
+LOG
+session() { # ID USER CALLING ADDRESS START STOP
+  printf '%s\n\tAcct-Status-Type = Start\n\tAcct-Session-Id = "%s"\n\tUser-Name = "%s"\n\tCalling-Station-Id = "%s"\n\tNAS-IP-Address = 192.0.2.1\n\tFramed-IP-Address = %s\n\tEvent-Timestamp = %s\n\n' \
+    "$(date -u -d "@$5" '+%a %b %e %H:%M:%S %Y')" "$1" "$2" "$3" "$4" "$5"
+  printf '%s\n\tAcct-Status-Type = Stop\n\tAcct-Session-Id = "%s"\n\tUser-Name = "%s"\n\tCalling-Station-Id = "%s"\n\tNAS-IP-Address = 192.0.2.1\n\tFramed-IP-Address = %s\n\tAcct-Session-Time = %s\n\tEvent-Timestamp = %s\n\n' \
+    "$(date -u -d "@$6" '+%a %b %e %H:%M:%S %Y')" "$1" "$2" "$3" "$4" "$(($6 - $5))" "$6"
+}
+{ session S1 alice@isp.example 0201111111 100.64.1.10 1795251600 1795262400
+  session S2 bob@isp.example 0202222222 100.64.1.11 1795251600 1795262400
+  session S3 carl@isp.example 0203333333 100.64.1.12 1795258000 1795266000
+  session S4 dora@isp.example 0204444444 100.64.2.21 1795251600 1795262400
+  session S5 emil@isp.example 0205555555 100.64.4.40 1795251600 1795262400
+  session S6 fay@isp.example 0206666666 100.64.3.30 1795251600 1795262400; } >"$W/radius.detail"
+
+out=$("$S" import --format nat --reference 2026-11-21T12:00:00Z "$W/cgn.log"); rc=$?
+t_eq "NAT logs import" "$rc" 0
+t_match "…every line stored or quarantined" "$out" '12 records read, 11 stored, 1 quarantined'
+"$S" import --format nat --host gw1 "$W/conntrack.log" >/dev/null
+"$S" import --format radius-detail --zone UTC "$W/radius.detail" >/dev/null
+t_eq "events per vendor (a Cisco message packs two records; conntrack's UPDATE is no event)" \
+  "$(t_psql -c "select string_agg(vendor || '=' || n, ' ' order by vendor) from (select vendor, count(*) n from spoor.nat_event group by 1) x")" \
+  "6wind=1 a10=1 cisco=3 conntrack=2 juniper=5 nfware=1"
+t_match "a malformed record is quarantined with its reason and position" \
+  "$(t_psql -c "select reason || ' ' || detail from spoor.quarantine")" '^bad_nat byte [0-9]+: cisco: no port range'
+t_eq "consumed = stored + quarantined" "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
+t_eq "the CGN's own time (epoch-time-64), not the syslog header's .123" \
+  "$(t_psql -c "select ts from spoor.nat_event where vendor = 'juniper' and inside = '100.64.1.10' and kind = 1")" "2026-11-21 10:00:00+00"
+
+req() { # CASE ARGS...: a request, approved; prints its id
+  local c=$1 r
+  shift
+  r=$(as alice request create --case "$c" --authority "Court" --basis "Order" --from 2026-11-20T00:00:00Z \
+    --to 2026-11-23T00:00:00Z "$@" | sed -n 's/^request \([0-9]*\).*/\1/p')
+  as bob request approve "$r" --note ok >/dev/null
+  echo "$r"
+}
+r1=$(req CGN-1 --ip 203.0.113.10 --port 1500 --ip 203.0.113.20 --port 5000 \
+  --ip 203.0.113.40 --port 61234 --ip 203.0.113.30 --port 1100)
+r3=$(req CGN-3 --ip 203.0.113.10 --port 2500) # an order names one port per address
+j() { as alice --json trace ip "$1" --port "$2" --at "$3" --request "${R:-$r1}" --tolerance "${4:-0}"; }
+out=$(j 203.0.113.10 1500 2026-11-21T10:30:00Z)
+t_eq "Junos block: public 203.0.113.10:1500 at 10:30 -> 100.64.1.10 -> alice" \
+  "$(printf '%s' "$out" | jq -r '[.verdict, .cgn.translations[0].inside_ip, .sessions[0].user_name] | join(" ")')" "exact 100.64.1.10 alice@isp.example"
+t_match "…with the allocation and release lines as evidence" \
+  "$(printf '%s' "$out" | jq -r '.cgn.translations[0].evidence[].line' | tr '\n' ' ')" 'RT_SRC_NAT_PBA_ALLOC .*internal-ip="100.64.1.10".*RT_SRC_NAT_PBA_RELEASE'
+t_eq "…and the subscriber's RADIUS lines" "$(printf '%s' "$out" | jq -r '.sessions[0].evidence | length > 0')" true
+out=$(j 203.0.113.10 1500 2026-11-21T11:30:00Z)
+t_eq "the same block later, given to 100.64.1.12 after its release: carl" \
+  "$(printf '%s' "$out" | jq -r '[.cgn.translations[].inside_ip, .sessions[0].user_name] | join(" ")')" "100.64.1.12 carl@isp.example"
+out=$(R=$r3 j 203.0.113.10 2500 2026-11-22T09:00:00Z)
+t_eq "a block with an interim and no release is held a day after it was last seen: bob" \
+  "$(printf '%s' "$out" | jq -r '[.cgn.translations[0].inside_ip, .cgn.translations[0].stop_reason] | join(" ")')" "100.64.1.11 timeout"
+out=$(R=$r3 j 203.0.113.10 2500 2026-11-22T11:00:00Z)
+t_eq "…and no longer after that (a lost release does not hold for ever)" "$(printf '%s' "$out" | jq -r '.cgn.translations | length')" 0
+out=$(j 203.0.113.20 5000 2026-11-21T10:10:00Z)
+t_eq "IOS XR: the second record of one message (4608-5119 to 100.64.2.21): dora, vrf 1" \
+  "$(printf '%s' "$out" | jq -r '[.cgn.translations[0].inside_ip, .cgn.translations[0].inside_vrf, .sessions[0].user_name] | join(" ")')" "100.64.2.21 1 dora@isp.example"
+out=$(j 203.0.113.40 61234 2026-11-21T10:10:00Z)
+t_eq "conntrack: the session's public port -> 100.64.4.40 -> emil" \
+  "$(printf '%s' "$out" | jq -r '[.cgn.translations[0].inside_ip, .cgn.translations[0].inside_port, .sessions[0].user_name] | join(" ")')" "100.64.4.40 51234 emil@isp.example"
+out=$(j 203.0.113.40 61234 2026-11-21T10:30:00Z)
+t_eq "…and nobody after the session's DESTROY" "$(printf '%s' "$out" | jq -r '.cgn.translations | length')" 0
+out=$(j 203.0.113.30 1100 2026-11-21T10:10:00Z)
+t_eq "A10 CEF port batch: 100.64.3.30 -> fay" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" "fay@isp.example"
+
+# Without a port: how many shared the address, nobody named.
+r2=$(req CGN-2 --ip 203.0.113.10)
+out=$(as alice --json trace ip 203.0.113.10 --at 2026-11-21T10:30:00Z --request "$r2" --tolerance 0)
+t_eq "no port: the count of subscribers sharing the address, and the verdict says so" \
+  "$(printf '%s' "$out" | jq -r '[.verdict, .cgn.subscribers_sharing] | join(" ")')" "shared_address 2"
+t_eq "…naming none of them (no inside address, user or evidence in the answer)" \
+  "$(printf '%s' "$out" | grep -cE '100\.64\.|@isp\.example|evidence')" 0
+t_match "…and the CLI says the order must name the port" \
+  "$(as alice trace ip 203.0.113.10 --at 2026-11-21T10:30:00Z --request "$r2" --tolerance 0)" 'must name the source port'
+
+# The gate: a port the order does not name is refused, and audited.
+out=$(as alice trace ip 203.0.113.10 --port 2999 --at 2026-11-21T10:30:00Z --request "$r1" 2>&1); rc=$?
+t_eq "a port the order does not name: refused" "$rc" 1
+t_eq "every lookup is in the audit trail (the refusal too)" \
+  "$(t_psql -c "select count(*) filter (where outcome = 'ok') || ' ' || count(*) filter (where outcome = 'denied') from spoor.audit where action = 'trace.ip'")" "10 1"
+t_match "the retention policy keeps NAT logs as their own class" "$(as alice --json retention policy 2>/dev/null || t_psql -c "select class from spoor.retention_policy")" 'nat'
+t_done
