@@ -412,7 +412,8 @@ static void add_nat(batch *b, const batch_input *in, int src) {
     nat_record recs[NAT_MAX_RECORDS];
     error e;
     int n;
-    const char *host;
+    const char *host, *rest;
+    size_t hl;
     int64_t ts;
     if (nat_is_conntrack(in->data, in->len)) {
         /* conntrack -E -o timestamp: no syslog header, the host is the
@@ -424,6 +425,11 @@ static void add_nat(batch *b, const batch_input *in, int src) {
         host = arena_strdup(&b->mem, in->host);
         n = nat_parse_conntrack(in->data, in->len, &b->mem, recs, &e);
         ts = n >= 0 ? recs[0].ts : INT64_MIN;
+    } else if (nat_cisco_header(in->data, in->len, &ts, &host, &hl, &rest)) {
+        /* IOS XR's own header (not RFC 5424 nor 3164), its time UTC */
+        host = arena_strndup(&b->mem, host, hl);
+        nat_line l = {NULL, 0, NULL, 0, NULL, 0, rest, (size_t)(in->data + in->len - rest)};
+        n = nat_parse(&l, &b->mem, recs, NAT_MAX_RECORDS, &e);
     } else {
         syslog_ctx ctx = {in->ref_us, b->default_zone, batch_route_zone_cb, b};
         syslog_record sr;

@@ -382,7 +382,7 @@ static void parse_auth(arena *a, const char *s, size_t vs, size_t ve, exim_recor
 static int cut(error *err, const exim_record *out, size_t pos, const char *why) {
     if (out->flags & EXIM_F_SPLIT)
         return 0;
-    return fail(err, "truncated", pos, why);
+    return fail(err, "truncated", pos, "%s", why);
 }
 
 /* Key=value fields after the sender or recipient.  On "**" and "==" lines

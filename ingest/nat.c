@@ -1,5 +1,6 @@
 #include "nat.h"
 #include "nat_kinds.h"
+#include "timeutil.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -70,6 +71,8 @@ static int check(const nat_record *r, size_t pos, error *err) {
     return 0;
 }
 
+static int word(const char **p, const char *end, const char **w, size_t *wl);
+
 /* ---- Juniper: RT_SRC_NAT_PBA_ALLOC / _INTERIM / _RELEASE ---------------- */
 
 /* The value of PARAM="..." in STRUCTURED-DATA (RFC 5424 escapes \" \\ \]
@@ -98,13 +101,82 @@ static int sd_param(const char *sd, size_t len, const char *param, const char **
 }
 
 static int juniper_kind(const char *p, size_t len) {
-    if (memfind(p, len, "RT_SRC_NAT_PBA_ALLOC"))
+    if (memfind(p, len, "RT_SRC_NAT_PBA_ALLOC") ||
+        memfind(p, len, "JSERVICES_NAT_PORT_BLOCK_ALLOC"))
         return NAT_KIND_ALLOCATED;
-    if (memfind(p, len, "RT_SRC_NAT_PBA_INTERIM"))
+    if (memfind(p, len, "RT_SRC_NAT_PBA_INTERIM") ||
+        memfind(p, len, "JSERVICES_NAT_PORT_BLOCK_ACTIVE"))
         return NAT_KIND_INTERIM;
-    if (memfind(p, len, "RT_SRC_NAT_PBA_RELEASE"))
+    if (memfind(p, len, "RT_SRC_NAT_PBA_RELEASE") ||
+        memfind(p, len, "JSERVICES_NAT_PORT_BLOCK_RELEASE"))
         return NAT_KIND_RELEASED;
     return 0;
+}
+
+/* Hex seconds since the epoch (Junos writes epoch-time-64="624b0492" and
+ * "epoch 0x6a44007a"), as microseconds; INT64_MIN if not that. */
+static int64_t hex_epoch(const char *p, size_t len) {
+    if (len > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        p += 2;
+        len -= 2;
+    }
+    if (len == 0 || len > 16)
+        return INT64_MIN;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return INT64_MIN;
+        v = v * 16 + d;
+    }
+    /* seconds: before 2200, after 1990 */
+    return v > 631152000 && v < 7258118400LL ? v * 1000000 : INT64_MIN;
+}
+
+/* "ADDRESS:FIRST-LAST" (an IPv6 address in brackets) into R; 0 if it is not. */
+static int addr_range(arena *a, const char *w, size_t wl, nat_record *r) {
+    const char *colon = w + wl;
+    while (colon > w && colon[-1] != ':')
+        colon--;
+    if (colon == w)
+        return 0;
+    const char *dash = memchr(colon, '-', (size_t)(w + wl - colon));
+    const char *as = w, *ae = colon - 1;
+    if (*as == '[' && ae > as && ae[-1] == ']') {
+        as++;
+        ae--;
+    }
+    const char *ad = addr_dup(a, as, (size_t)(ae - as));
+    int lo = port_of(colon, (size_t)((dash ? dash : w + wl) - colon));
+    int hi = dash ? port_of(dash + 1, (size_t)(w + wl - dash - 1)) : lo;
+    if (!ad || lo < 0 || hi < 0)
+        return 0;
+    r->outside = ad;
+    r->port_lo = lo;
+    r->port_hi = hi;
+    return 1;
+}
+
+/* The next word at *P (before END), without the brackets and punctuation
+ * around it: "[24064-24191]" -> "24064-24191", "1.2.3.4," -> "1.2.3.4". */
+static int token(const char **p, const char *end, const char **w, size_t *wl) {
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    const char *s = *p;
+    while (*p < end && **p != ' ' && **p != '\t')
+        (*p)++;
+    const char *e = *p;
+    while (s < e && (*s == '[' || *s == '(' || *s == '"'))
+        s++;
+    while (e > s && (e[-1] == ']' || e[-1] == ')' || e[-1] == ',' || e[-1] == '"'))
+        e--;
+    *w = s;
+    *wl = (size_t)(e - s);
+    return *p > s || *wl > 0;
 }
 
 static int juniper(const nat_line *l, arena *a, nat_record *out, error *err) {
@@ -129,61 +201,54 @@ static int juniper(const nat_line *l, arena *a, nat_record *out, error *err) {
             r.port_hi = port_of(v, vl);
         if (sd_param(l->sd, l->sd_len, "nat-pool-name", &v, &vl) && vl)
             r.pool = arena_strndup(a, v, vl);
-        if (sd_param(l->sd, l->sd_len, "epoch-time-64", &v, &vl) && vl && vl < 20) {
-            char t[24];
-            memcpy(t, v, vl);
-            t[vl] = '\0';
-            char *end;
-            long long s = strtoll(t, &end, 10);
-            if (*end == '\0' && s > 0)
-                /* seconds (10 digits) or milliseconds (13) since the epoch */
-                r.ts = vl >= 13 ? s * 1000 : s * 1000000;
-        }
+        if (sd_param(l->sd, l->sd_len, "logical-system-id", &v, &vl) && vl &&
+            !(vl == 1 && *v == '0'))
+            r.inside_vrf = arena_strndup(a, v, vl);
+        /* epoch-time-64: the block's allocation time, in hex seconds, UTC
+         * (an interim repeats the allocation's: its own time is the header's). */
+        if (kind != NAT_KIND_INTERIM && sd_param(l->sd, l->sd_len, "epoch-time-64", &v, &vl))
+            r.ts = hex_epoch(v, vl);
         if (check(&r, 0, err) < 0)
             return -1;
         out[0] = r;
         return 1;
     }
-    /* The plain form: "RT_SRC_NAT_PBA_ALLOC: Subscriber 100.64.0.5 used/released
-     * port range 1024-2047 of public IP 203.0.113.10 in pool pool1": the
-     * first address is the subscriber's, the last the public one. */
-    const char *m = l->msg, *end = l->msg + l->msg_len;
-    const char *addrs[2] = {NULL, NULL};
-    for (const char *p = m; p < end;) {
-        while (p < end && !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || *p == ':'))
-            p++;
-        const char *s = p;
-        while (p < end && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
-                           (*p >= 'A' && *p <= 'F') || *p == '.' || *p == ':'))
-            p++;
-        if (p == s) {
-            p++;
+    /* The plain forms: "RT_SRC_NAT_PBA_ALLOC: Subscriber 100.64.60.74
+     * used/maximum [10/15] blocks, allocates port block [24064-24191] from
+     * 203.0.113.100 in source pool POOL lsys_id: 0 epoch 0x6a44007a", and
+     * MX's "JSERVICES_NAT_PORT_BLOCK_ALLOC: 10.0.0.5 -> 203.0.113.5:1024-2047":
+     * the first address is the subscriber's, the next the public one. */
+    const char *m = l->msg, *end = l->msg + l->msg_len, *w;
+    size_t wl;
+    for (const char *p = m; token(&p, end, &w, &wl);) {
+        if (wl == 0)
+            continue;
+        const char *ad = addr_dup(a, w, wl);
+        if (ad) {
+            if (!r.inside)
+                r.inside = ad;
+            else if (!r.outside)
+                r.outside = ad;
             continue;
         }
-        const char *ad = addr_dup(a, s, (size_t)(p - s));
-        if (ad) {
-            if (!addrs[0])
-                addrs[0] = ad;
-            else
-                addrs[1] = ad;
-        } else if (p < end && *p == '-' && r.port_lo < 0) {
-            const char *t = p + 1, *u = t;
-            while (u < end && *u >= '0' && *u <= '9')
-                u++;
-            r.port_lo = port_of(s, (size_t)(p - s));
-            r.port_hi = port_of(t, (size_t)(u - t));
-            p = u;
+        if (r.inside && !r.outside && addr_range(a, w, wl, &r))
+            continue;
+        const char *dash = memchr(w, '-', wl);
+        if (dash && r.port_lo < 0 && port_of(w, (size_t)(dash - w)) >= 0 &&
+            port_of(dash + 1, (size_t)(w + wl - dash - 1)) >= 0) {
+            r.port_lo = port_of(w, (size_t)(dash - w));
+            r.port_hi = port_of(dash + 1, (size_t)(w + wl - dash - 1));
+        } else if (wl == 4 && !memcmp(w, "pool", 4)) {
+            const char *pw;
+            size_t pl;
+            if (token(&p, end, &pw, &pl) && pl)
+                r.pool = arena_strndup(a, pw, pl);
+        } else if (wl == 5 && !memcmp(w, "epoch", 5) && kind != NAT_KIND_INTERIM) {
+            const char *ew;
+            size_t el;
+            if (token(&p, end, &ew, &el))
+                r.ts = hex_epoch(ew, el);
         }
-    }
-    r.inside = addrs[0];
-    r.outside = addrs[1];
-    const char *pool = memfind(m, l->msg_len, " pool ");
-    if (pool) {
-        const char *s = pool + 6, *e = s;
-        while (e < end && *e != ' ')
-            e++;
-        if (e > s)
-            r.pool = arena_strndup(a, s, (size_t)(e - s));
     }
     if (check(&r, 0, err) < 0)
         return -1;
@@ -191,8 +256,12 @@ static int juniper(const nat_line *l, arena *a, nat_record *out, error *err) {
     return 1;
 }
 
-/* ---- Cisco IOS XR CGN: [UserbasedA - VRF - INSIDE - OUTSIDE - LO - HI] -- */
-
+/* ---- Cisco IOS XR CGN: "Userbased" records ------------------------------
+ *
+ * [EVENT L4 INSIDE VRF INSIDE6 OUTSIDE ORIGPORT FIRST LAST DST DSTPORT], the
+ * fields by position, "-" where they do not apply, trailing ones possibly
+ * left out; several records per message, "][" between them (Cisco's CGN
+ * configuration guide, External Logging; its vCGN source for the bytes). */
 static int cisco(const nat_line *l, arena *a, nat_record *out, int max, error *err) {
     const char *m = l->msg, *end = l->msg + l->msg_len;
     int n = 0;
@@ -205,39 +274,70 @@ static int cisco(const nat_line *l, arena *a, nat_record *out, int max, error *e
         char kind = p[10];
         if (kind != 'A' && kind != 'W')
             return fail(err, pos, "%s: neither UserbasedA nor UserbasedW", "cisco");
-        /* Fields separated by " - " after the record type. */
-        const char *f[6];
-        size_t fl[6];
+        const char *f[11];
+        size_t fl[11];
         int nf = 0;
-        const char *s = p + 11;
-        while (s < close && nf < 6) {
-            while (s < close && (*s == ' ' || *s == '-'))
-                s++;
-            const char *e = s;
-            while (e < close && *e != ' ')
-                e++;
-            if (e > s) {
-                f[nf] = s;
-                fl[nf++] = (size_t)(e - s);
-            }
-            s = e;
-        }
-        if (nf != 5)
-            return fail(err, pos, "%s: a record needs VRF, inside, outside and two ports", "cisco");
+        for (const char *q = p + 1; nf < 11 && word(&q, close, &f[nf], &fl[nf]);)
+            nf++;
+        if (nf < 9)
+            return fail(err, pos,
+                        "%s: a record needs its inside and translated addresses and "
+                        "its first and last ports",
+                        "cisco");
         if (n == max)
             return fail(err, pos, "%s: more records in one message than Spoor takes", "cisco");
         nat_record r = blank("cisco", kind == 'A' ? NAT_KIND_ALLOCATED : NAT_KIND_RELEASED);
-        r.inside_vrf = arena_strndup(a, f[0], fl[0]);
-        r.inside = addr_dup(a, f[1], fl[1]);
-        r.outside = addr_dup(a, f[2], fl[2]);
-        r.port_lo = port_of(f[3], fl[3]);
-        r.port_hi = port_of(f[4], fl[4]);
+        /* DS-Lite puts the subscriber's B4 address in INSIDE6 */
+        int v6 = fl[2] == 1 && f[2][0] == '-';
+        r.inside = addr_dup(a, v6 ? f[4] : f[2], v6 ? fl[4] : fl[2]);
+        if (!(fl[3] == 1 && f[3][0] == '-'))
+            r.inside_vrf = arena_strndup(a, f[3], fl[3]);
+        r.outside = addr_dup(a, f[5], fl[5]);
+        r.port_lo = port_of(f[7], fl[7]);
+        r.port_hi = port_of(f[8], fl[8]);
         if (check(&r, pos, err) < 0)
             return -1;
         out[n++] = r;
         p = close;
     }
     return n;
+}
+
+int nat_cisco_header(const char *line, size_t len, int64_t *ts, const char **host, size_t *host_len,
+                     const char **rest) {
+    /* "<134> 1 2011 May 31 10:30:45 HOST - - NAT44 - [..." (UTC) */
+    const char *p = line, *end = line + len, *w;
+    size_t wl;
+    if (p < end && *p == '<') {
+        const char *gt = memchr(p, '>', (size_t)(end - p) < 6 ? (size_t)(end - p) : 6);
+        if (!gt)
+            return 0;
+        p = gt + 1;
+    }
+    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    timeutil_civil c = {0};
+    if (!word(&p, end, &w, &wl) || wl != 1 || *w != '1' || !word(&p, end, &w, &wl) || wl != 4)
+        return 0;
+    c.year = port_of(w, wl);
+    if (c.year < 0 || !word(&p, end, &w, &wl) || wl != 3)
+        return 0;
+    for (int i = 0; i < 12; i++)
+        if (!memcmp(w, mon[i], 3))
+            c.month = i + 1;
+    if (!c.month || !word(&p, end, &w, &wl) || wl > 2 || (c.day = port_of(w, wl)) < 0)
+        return 0;
+    /* port_of reads exactly the digits it is given: the line is not
+     * NUL-terminated, so atoi would read past it */
+    if (!word(&p, end, &w, &wl) || wl != 8 || w[2] != ':' || w[5] != ':' ||
+        (c.hour = port_of(w, 2)) < 0 || (c.minute = port_of(w + 3, 2)) < 0 ||
+        (c.second = port_of(w + 6, 2)) < 0)
+        return 0;
+    char e[100];
+    if (timeutil_civil_to_utc(&c, ts, e, sizeof e) < 0 || !word(&p, end, host, host_len))
+        return 0;
+    *rest = p;
+    return memfind(p, (size_t)(end - p), "[Userbased") != NULL;
 }
 
 /* ---- A10 Thunder CGN, CEF ---------------------------------------------- */
@@ -306,12 +406,16 @@ static int a10(const nat_line *l, arena *a, nat_record *out, error *err) {
     size_t el = (size_t)(end - s);
     const char *name = fld[5];
     size_t nl = fl[5];
-    int kind = memfind(name, nl, "Allocated") ? NAT_KIND_ALLOCATED
-               : memfind(name, nl, "Freed")   ? NAT_KIND_RELEASED
-                                              : 0;
-    if (!kind || !memfind(name, nl, "Port Batch"))
+    /* CGN 106/107 "Nat Port Batch Pool Allocated/Freed": a block (first
+     * port sourceTranslatedPort, last cn3); CGN 100/101 "Nat Port
+     * Allocated/Freed": one port of one inside address and port. */
+    int batch = memfind(name, nl, "Port Batch") != NULL;
+    int port1 = !batch && memfind(name, nl, "Nat Port ") != NULL;
+    int alloc = memfind(name, nl, "Allocated") != NULL, freed = memfind(name, nl, "Freed") != NULL;
+    if ((!batch && !port1) || (!alloc && !freed))
         return 0; /* other A10 events (sessions, alerts): evidence only */
-    nat_record r = blank("a10", kind);
+    nat_record r = blank("a10", batch ? (alloc ? NAT_KIND_ALLOCATED : NAT_KIND_RELEASED)
+                                      : (alloc ? NAT_KIND_SESSION_OPEN : NAT_KIND_SESSION_CLOSE));
     const char *v;
     size_t vl;
     if (cef_value(ext, el, "src", &v, &vl))
@@ -319,9 +423,16 @@ static int a10(const nat_line *l, arena *a, nat_record *out, error *err) {
     if (cef_value(ext, el, "sourceTranslatedAddress", &v, &vl))
         r.outside = addr_dup(a, v, vl);
     if (cef_value(ext, el, "sourceTranslatedPort", &v, &vl))
-        r.port_lo = port_of(v, vl);
-    if (cef_value(ext, el, "cn3", &v, &vl))
+        r.port_lo = r.port_hi = port_of(v, vl);
+    if (batch && cef_value(ext, el, "cn3", &v, &vl))
         r.port_hi = port_of(v, vl);
+    if (!batch && cef_value(ext, el, "spt", &v, &vl))
+        r.inside_port = port_of(v, vl);
+    if (cef_value(ext, el, "proto", &v, &vl))
+        r.proto = vl == 3 && !memcmp(v, "TCP", 3)    ? 6
+                  : vl == 3 && !memcmp(v, "UDP", 3)  ? 17
+                  : vl == 4 && !memcmp(v, "ICMP", 4) ? 1
+                                                     : -1;
     if (cef_value(ext, el, "rt", &v, &vl) && vl == 13) {
         char t[16];
         memcpy(t, v, vl);
@@ -348,89 +459,145 @@ static int word(const char **p, const char *end, const char **w, size_t *wl) {
     return *wl > 0;
 }
 
-/* "A VRF 0 INT 100.64.0.5 EXT 203.0.113.10:1024-1535" (A allocates, D frees) */
+/* NFWare vCGNAT: "A VRF 0 INT 10.0.0.1 EXT 100.64.0.1:1024-1535" (a port
+ * block), "A VRF 0 6 INT 10.0.0.1:57938 EXT 100.64.0.1:28475" (one port),
+ * "A VRF 0 INT 10.0.0.1 EXT 100.64.0.1" (the whole address); A allocates,
+ * D frees (docs.nfware.com, NAT logging). */
 static int nfware(const nat_line *l, arena *a, nat_record *out, error *err) {
     const char *m = l->msg, *end = l->msg + l->msg_len;
-    const char *vrf = memfind(m, l->msg_len, " VRF ");
+    const char *vrf = memfind(m, l->msg_len, "VRF ");
     const char *ext = memfind(m, l->msg_len, " EXT ");
     const char *in = memfind(m, l->msg_len, " INT ");
-    if (!vrf || !ext || !in || vrf == m)
+    if (!vrf || !ext || !in || vrf < m + 2 || vrf[-1] != ' ')
         return 0;
-    char t = vrf[-1];
-    if (t != 'A' && t != 'D' && t != 'F')
+    char t = vrf[-2];
+    if ((t != 'A' && t != 'D') || (vrf > m + 2 && vrf[-3] != ' ' && vrf[-3] != ':'))
         return 0;
-    nat_record r = blank("nfware", t == 'A' ? NAT_KIND_ALLOCATED : NAT_KIND_RELEASED);
-    const char *p = vrf + 5, *w;
+    int alloc = t == 'A';
+    nat_record r = blank("nfware", alloc ? NAT_KIND_ALLOCATED : NAT_KIND_RELEASED);
+    const char *p = vrf + 4, *w;
     size_t wl;
     if (word(&p, end, &w, &wl))
         r.inside_vrf = arena_strndup(a, w, wl);
+    if (word(&p, end, &w, &wl) && w < in && port_of(w, wl) >= 0 && port_of(w, wl) <= 255)
+        r.proto = port_of(w, wl); /* a port map names its protocol */
     p = in + 5;
-    if (word(&p, end, &w, &wl))
-        r.inside = addr_dup(a, w, wl);
-    p = ext + 5;
     if (word(&p, end, &w, &wl)) {
-        /* ADDRESS:FIRST-LAST (an IPv6 address in brackets) */
-        const char *colon = w + wl;
-        while (colon > w && colon[-1] != ':')
-            colon--;
-        const char *dash = colon ? memchr(colon, '-', (size_t)(w + wl - colon)) : NULL;
-        if (colon > w && dash) {
-            const char *as = w, *ae = colon - 1;
-            if (*as == '[' && ae > as && ae[-1] == ']') {
-                as++;
-                ae--;
-            }
-            r.outside = addr_dup(a, as, (size_t)(ae - as));
-            r.port_lo = port_of(colon, (size_t)(dash - colon));
-            r.port_hi = port_of(dash + 1, (size_t)(w + wl - dash - 1));
-        }
+        const char *colon = memchr(w, ':', wl);
+        if (colon && !memchr(colon + 1, ':', (size_t)(w + wl - colon - 1))) { /* IPv4:port */
+            r.inside = addr_dup(a, w, (size_t)(colon - w));
+            r.inside_port = port_of(colon + 1, (size_t)(w + wl - colon - 1));
+        } else
+            r.inside = addr_dup(a, w, wl);
     }
+    p = ext + 5;
+    if (word(&p, end, &w, &wl) && !addr_range(a, w, wl, &r)) {
+        r.outside = addr_dup(a, w, wl); /* the whole address */
+        r.port_lo = 0;
+        r.port_hi = 65535;
+    }
+    if (r.inside_port >= 0 && r.port_lo == r.port_hi)
+        r.kind = alloc ? NAT_KIND_SESSION_OPEN : NAT_KIND_SESSION_CLOSE;
     if (check(&r, (size_t)(ext - m), err) < 0)
         return -1;
     out[0] = r;
     return 1;
 }
 
-/* "NEW BLOCK proto 6 inside 100.64.0.5 outside 203.0.113.10 port 1024 - 1535"
- * and "DEL BLOCK ..." (a word after each field's name). */
+/* 6WIND: "USER 100.64.0.1 (matching rule 1): NEW BLOCK (pool "mypool", ip
+ * public 192.0.2.33, proto 6, port 1 - 512)" and "DESTROY BLOCK (...)";
+ * the range as written (the documentation's examples leave open whether
+ * its end is inclusive: taken as inclusive, a port on the boundary shows
+ * both blocks, never neither).  "NEW CONN: fwd proto 6 IN:P -> DST:P, back
+ * proto 6 DST:P --> PUBLIC:P" and "DESTROY CONN" are single translations
+ * (doc.6wind.com, CG-NAT logging). */
 static int sixwind(const nat_line *l, arena *a, nat_record *out, error *err) {
     const char *m = l->msg, *end = l->msg + l->msg_len;
-    const char *nb = memfind(m, l->msg_len, "NEW BLOCK");
-    const char *db = memfind(m, l->msg_len, "DEL BLOCK");
-    const char *fb = memfind(m, l->msg_len, "FREE BLOCK");
-    if (!nb && !db && !fb)
+    const char *nb = memfind(m, l->msg_len, "NEW BLOCK"),
+               *db = memfind(m, l->msg_len, "DESTROY BLOCK");
+    const char *nc = memfind(m, l->msg_len, "NEW CONN"),
+               *dc = memfind(m, l->msg_len, "DESTROY CONN");
+    if (!nb && !db && !nc && !dc)
         return 0;
-    nat_record r = blank("6wind", nb ? NAT_KIND_ALLOCATED : NAT_KIND_RELEASED);
     const char *w;
     size_t wl;
-    for (const char *p = m; word(&p, end, &w, &wl);) {
-        const char *v;
-        size_t vl;
-        if ((wl == 6 && !memcmp(w, "inside", 6)) || (wl == 3 && !memcmp(w, "src", 3))) {
-            if (word(&p, end, &v, &vl))
-                r.inside = addr_dup(a, v, vl);
-        } else if ((wl == 7 && !memcmp(w, "outside", 7)) || (wl == 3 && !memcmp(w, "nat", 3))) {
-            if (word(&p, end, &v, &vl))
-                r.outside = addr_dup(a, v, vl);
-        } else if (wl == 3 && !memcmp(w, "vrf", 3)) {
-            if (word(&p, end, &v, &vl))
-                r.inside_vrf = arena_strndup(a, v, vl);
-        } else if (wl == 4 && !memcmp(w, "port", 4)) {
-            /* "port 1024 - 1535" or "port 1024-1535" */
-            if (word(&p, end, &v, &vl)) {
-                const char *dash = memchr(v, '-', vl);
-                if (dash) {
-                    r.port_lo = port_of(v, (size_t)(dash - v));
-                    r.port_hi = port_of(dash + 1, (size_t)(v + vl - dash - 1));
-                } else {
-                    r.port_lo = port_of(v, vl);
-                    const char *q = p;
-                    if (word(&q, end, &v, &vl) && vl == 1 && *v == '-' && word(&q, end, &v, &vl)) {
-                        r.port_hi = port_of(v, vl);
-                        p = q;
-                    }
-                }
+    if (nc || dc) {
+        nat_record r = blank("6wind", nc ? NAT_KIND_SESSION_OPEN : NAT_KIND_SESSION_CLOSE);
+        const char *fwd = memfind(m, l->msg_len, "fwd proto ");
+        const char *back = memfind(m, l->msg_len, "back proto ");
+        if (!fwd || !back)
+            return fail(err, 0, "%s: a connection needs its fwd and back parts", "6wind");
+        const char *p = fwd + 10;
+        if (word(&p, end, &w, &wl))
+            r.proto = port_of(w, wl);
+        if (word(&p, end, &w, &wl)) {
+            const char *colon = w + wl;
+            while (colon > w && colon[-1] != ':')
+                colon--;
+            if (colon > w) {
+                r.inside = addr_dup(a, w, (size_t)(colon - 1 - w));
+                r.inside_port = port_of(colon, (size_t)(w + wl - colon));
             }
+        }
+        /* the back direction's destination: the public address and port */
+        const char *arrow = memfind(back, (size_t)(end - back), "-->");
+        if (!arrow)
+            arrow = memfind(back, (size_t)(end - back), "->");
+        if (arrow) {
+            p = arrow + (arrow[1] == '-' ? 3 : 2);
+            if (word(&p, end, &w, &wl)) {
+                while (wl && (w[wl - 1] == ',' || w[wl - 1] == ')'))
+                    wl--;
+                addr_range(a, w, wl, &r);
+            }
+        }
+        if (check(&r, (size_t)(fwd - m), err) < 0)
+            return -1;
+        out[0] = r;
+        return 1;
+    }
+    nat_record r = blank("6wind", nb ? NAT_KIND_ALLOCATED : NAT_KIND_RELEASED);
+    const char *user = memfind(m, l->msg_len, "USER ");
+    if (user) {
+        const char *p = user + 5;
+        if (word(&p, end, &w, &wl))
+            r.inside = addr_dup(a, w, wl);
+    }
+    const char *pool = memfind(m, l->msg_len, "pool \"");
+    if (pool) {
+        const char *s = pool + 6, *e = memchr(s, '"', (size_t)(end - s));
+        if (e && e > s)
+            r.pool = arena_strndup(a, s, (size_t)(e - s));
+    }
+    const char *pub = memfind(m, l->msg_len, "ip public ");
+    if (pub) {
+        const char *p = pub + 10;
+        if (word(&p, end, &w, &wl)) {
+            while (wl && w[wl - 1] == ',')
+                wl--;
+            r.outside = addr_dup(a, w, wl);
+        }
+    }
+    const char *proto = memfind(m, l->msg_len, "proto ");
+    if (proto) {
+        const char *p = proto + 6;
+        if (word(&p, end, &w, &wl)) {
+            while (wl && w[wl - 1] == ',')
+                wl--;
+            r.proto = port_of(w, wl);
+        }
+    }
+    const char *port = memfind(m, l->msg_len, "port ");
+    if (port) {
+        /* "port 1 - 512" */
+        const char *p = port + 5, *w2, *w3;
+        size_t l2, l3;
+        if (word(&p, end, &w, &wl) && word(&p, end, &w2, &l2) && l2 == 1 && *w2 == '-' &&
+            word(&p, end, &w3, &l3)) {
+            while (l3 && (w3[l3 - 1] == ')' || w3[l3 - 1] == ','))
+                l3--;
+            r.port_lo = port_of(w, wl);
+            r.port_hi = port_of(w3, l3);
         }
     }
     if (check(&r, 0, err) < 0)
@@ -485,7 +652,7 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
     long long sec = 0, us = 0;
     const char *p = line + 1;
     int digits = 0;
-    while (p < close && *p >= '0' && *p <= '9') {
+    while (p < close && *p >= '0' && *p <= '9' && digits <= 12) {
         sec = sec * 10 + (*p++ - '0');
         digits++;
     }
@@ -498,6 +665,9 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
         for (; k < 6; k++)
             us *= 10;
     }
+    if (p != close)
+        return error_set(err, "bad_nat", (size_t)(p - line),
+                         "conntrack: the timestamp is not [seconds.micros]");
     int kind = memfind(close, (size_t)(end - close), "[NEW]")       ? NAT_KIND_SESSION_OPEN
                : memfind(close, (size_t)(end - close), "[DESTROY]") ? NAT_KIND_SESSION_CLOSE
                                                                     : 0;
@@ -515,7 +685,13 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
     const char *w;
     size_t wl;
     const char *q = t;
-    if (word(&q, end, &w, &wl) && word(&q, end, &w, &wl))
+    /* -o extended puts "ipv4     2" before "tcp      6" */
+    int have = word(&q, end, &w, &wl);
+    if (have && wl == 4 && (!memcmp(w, "ipv4", 4) || !memcmp(w, "ipv6", 4))) {
+        have = word(&q, end, &w, &wl);         /* the l3 number */
+        have = have && word(&q, end, &w, &wl); /* the l4 name */
+    }
+    if (have && word(&q, end, &w, &wl))
         r.proto = port_of(w, wl) <= 255 ? port_of(w, wl) : -1;
     /* The original tuple, then the reply tuple (from its second "src="). */
     const char *orig = memfind(t, (size_t)(end - t), "src=");
@@ -523,6 +699,9 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
     if (!orig || !reply)
         return error_set(err, "bad_nat", (size_t)(t - line),
                          "conntrack: an event needs its original and reply tuples");
+    size_t sl;
+    if (!tuple_val(orig, reply, "sport=", &sl))
+        return 0; /* ICMP and other protocols without ports: no port to answer for */
     size_t vl;
     const char *v;
     const char *isrc = tuple_val(orig, reply, "src=", &vl);
@@ -533,9 +712,12 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
     size_t odl = vl;
     v = tuple_val(reply, end, "dport=", &vl);
     int oport = v ? port_of(v, vl) : -1;
+    if (!r.inside)
+        return error_set(err, "bad_nat", (size_t)(orig - line),
+                         "conntrack: the original source is not an address");
     /* Not translated (the reply comes back to the inside address itself):
      * no NAT session. */
-    if (!isrc || !odst || (odl == strlen(r.inside) && !memcmp(odst, r.inside, odl)))
+    if (!odst || (odl == strlen(r.inside) && !memcmp(odst, r.inside, odl)))
         return 0;
     r.outside = addr_dup(a, odst, odl);
     r.port_lo = r.port_hi = oport;

@@ -69,6 +69,13 @@ typedef struct nat_line {
  * NAT record, -1 with ERR if it is a malformed one. */
 int nat_parse(const nat_line *l, arena *a, nat_record *out, int max, error *err);
 
+/* Cisco's CGN syslog header, "<PRI> 1 2011 May 31 10:30:45 HOST - - NAT44 -"
+ * (not RFC 5424: a space after <PRI>, and a UTC time without offset):
+ * 1 with the time, the host and the rest after the host when LINE has it
+ * and holds Userbased records; else 0. */
+int nat_cisco_header(const char *line, size_t len, int64_t *ts, const char **host, size_t *host_len,
+                     const char **rest);
+
 /* True if LINE looks like a `conntrack -E -o timestamp` event line. */
 int nat_is_conntrack(const char *line, size_t len);
 /* Its record: 1, 0 for an event that is no NAT session start or end (an

@@ -15,18 +15,18 @@ t_person bob approver
 
 # 2026-11-21T10:00:00Z = 1795255200
 cat >"$W/cgn.log" <<'LOG'
-<134>1 2026-11-21T10:00:00.123Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.10" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="1795255200"]
-<134>1 2026-11-21T10:02:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.11" reflexive-ip="203.0.113.10" block-port-low="2048" block-port-high="3071" nat-pool-name="pool1" epoch-time-64="1795255320"]
-<134>1 2026-11-21T10:30:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_INTERIM [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.11" reflexive-ip="203.0.113.10" block-port-low="2048" block-port-high="3071" nat-pool-name="pool1" epoch-time-64="1795257000"]
-<134>1 2026-11-21T11:00:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_RELEASE [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.10" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="1795258800"]
-<134>1 2026-11-21T11:05:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.12" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="1795259100"]
-Nov 21 10:00:05 cgn2 NAT44: [UserbasedA - 1 - 100.64.2.20 - 203.0.113.20 - 4096 - 4607][UserbasedA - 1 - 100.64.2.21 - 203.0.113.20 - 4608 - 5119]
-Nov 21 10:30:05 cgn2 NAT44: [UserbasedW - 1 - 100.64.2.20 - 203.0.113.20 - 4096 - 4607]
-Nov 21 10:05:00 cgn3 CEF:0|A10|Thunder Series|4.1.4|NAT-PB|Nat Port Batch Pool Allocated|5|proto=TCP src=100.64.3.30 sourceTranslatedAddress=203.0.113.30 sourceTranslatedPort=1024 cn3=1535 cn3Label=Port Batch End
+<134>1 2026-11-21T10:00:00.123Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.10" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="6b016ba0"]
+<134>1 2026-11-21T10:02:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.11" reflexive-ip="203.0.113.10" block-port-low="2048" block-port-high="3071" nat-pool-name="pool1" epoch-time-64="6b016c18"]
+<134>1 2026-11-21T10:30:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_INTERIM [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.11" reflexive-ip="203.0.113.10" block-port-low="2048" block-port-high="3071" nat-pool-name="pool1" epoch-time-64="6b0172a8"]
+<134>1 2026-11-21T11:00:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_RELEASE [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.10" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="6b0179b0"]
+<134>1 2026-11-21T11:05:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 user-name="N/A" internal-ip="100.64.1.12" reflexive-ip="203.0.113.10" block-port-low="1024" block-port-high="2047" nat-pool-name="pool1" epoch-time-64="6b017adc"]
+<134> 1 2026 Nov 21 10:00:05 cgn2 - - NAT44 - [UserbasedA - 100.64.2.20 1 - 203.0.113.20 - 4096 4607 - - ][UserbasedA - 100.64.2.21 1 - 203.0.113.20 - 4608 5119 - - ]
+<134> 1 2026 Nov 21 10:30:05 cgn2 - - NAT44 - [UserbasedW - 100.64.2.20 1 - 203.0.113.20 - 4096 4607 - - ]
+2026-11-21T10:05:00.87+00:00 10.254.254.57 cgn3/cgn  CEF:0|A10|CFW|6.0.0-P1|CGN 106|Nat Port Batch Pool Allocated|5|proto=TCP src=100.64.3.30 sourceTranslatedAddress=203.0.113.30 sourceTranslatedPort=1024 cn3=1535 cn3Label=Last Nat Port
 Nov 21 10:06:00 cgn3 an unrelated message of the CGN
-Nov 21 10:07:00 cgn4 nfw: A VRF 0 INT 100.64.5.50 EXT 203.0.113.50:2048-2559
-Nov 21 10:08:00 cgn5 cgnat: NEW BLOCK proto 6 inside 100.64.6.60 outside 203.0.113.60 port 3072 - 3583
-Nov 21 10:09:00 cgn2 NAT44: [UserbasedA - 1 - 100.64.2.22 - 203.0.113.20 - not-a-port - 5631]
+<134>1 2026-11-21T10:07:00Z cgn4 vcgnat - - - A VRF 0 INT 100.64.5.50 EXT 203.0.113.50:2048-2559
+Nov 21 10:08:00 cgn5 fp-cgnat[4269]: USER 100.64.6.60 (matching rule 1): NEW BLOCK (pool "p1", ip public 203.0.113.60, proto 6, port 3072 - 3583)
+<134> 1 2026 Nov 21 10:09:00 cgn2 - - NAT44 - [UserbasedA - 100.64.2.22 1 - 203.0.113.20 - not-a-port 5631 - - ]
 LOG
 cat >"$W/conntrack.log" <<'LOG'
 [1795255500.123456]	    [NEW] tcp      6 120 SYN_SENT src=100.64.4.40 dst=93.184.216.34 sport=51234 dport=443 [UNREPLIED] src=93.184.216.34 dst=203.0.113.40 sport=443 dport=61234
