@@ -12,8 +12,8 @@
 #include <string.h>
 
 static const char *kind_name(int k) {
-    static const char *const n[] = {"?", "allocated", "interim", "released", "session_open",
-                                    "session_close"};
+    static const char *const n[] = {"?",        "allocated",    "interim",
+                                    "released", "session_open", "session_close"};
     return k >= 1 && k <= 5 ? n[k] : n[0];
 }
 
@@ -98,7 +98,7 @@ static void test_too_many(void) {
     size_t n = (size_t)snprintf(line, sizeof line, "Nov 21 10:00:05 cgn2 NAT44:");
     for (int i = 0; i < 3; i++)
         n += (size_t)snprintf(line + n, sizeof line - n,
-                              "[UserbasedA - 1 - 100.64.2.%d - 203.0.113.20 - %d - %d]", i,
+                              "[UserbasedA - 100.64.2.%d 1 - 203.0.113.20 - %d %d - - ]", i,
                               1024 + i * 512, 1535 + i * 512);
     syslog_ctx ctx = {golden_at_time("2026-11-21T12:00:00Z"), "UTC", NULL, NULL};
     syslog_record sr;
