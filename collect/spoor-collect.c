@@ -118,6 +118,7 @@ typedef struct tcp_conn {
     char peer[64];
     const syslog_source *src; /* what collect.syslog_sources allows this peer */
     tls_stream *tls;          /* syslog over TLS, else NULL */
+    rd_kafka_topic_t *topic;  /* mail logs (kafka.topic.smtp) or CGN logs (kafka.topic.nat) */
     int reading;
     struct tcp_conn *prev, *next;
 } tcp_conn;
@@ -126,15 +127,15 @@ typedef struct collector {
     spoor_config cfg;
     uv_loop_t *loop;
     rd_kafka_t *rk;
-    rd_kafka_topic_t *t_radius, *t_smtp;
+    rd_kafka_topic_t *t_radius, *t_smtp, *t_nat;
     int pipe_fd[2];
     uv_poll_t kpoll;
     uv_timer_t tick;
-    uv_udp_t radius_udp, syslog_udp;
-    uv_tcp_t syslog_tcp, syslog_tls;
+    uv_udp_t radius_udp, syslog_udp, nat_udp;
+    uv_tcp_t syslog_tcp, syslog_tls, nat_tcp;
     SSL_CTX *tls_ctx;
     int have_tls;
-    int have_radius, have_syslog, have_detail;
+    int have_radius, have_syslog, have_detail, have_nat;
     uv_signal_t sigterm, sigint;
     int stopping, fatal;
     nas_client clients[MAX_CLIENTS];
@@ -484,7 +485,13 @@ static void syslog_host(const char *m, size_t n, const char *fallback, char *out
         i++;
     }
     int tok_skip;
-    if (i + 1 < n && m[i] >= '1' && m[i] <= '9' && m[i + 1] == ' ')
+    size_t j = i;
+    while (j < n && m[j] == ' ')
+        j++;
+    if (j + 7 < n && m[j] == '1' && m[j + 1] == ' ' && m[j + 2] >= '0' && m[j + 2] <= '9' &&
+        m[j + 6] == ' ' && m[j + 7] >= 'A' && m[j + 7] <= 'Z')
+        tok_skip = 5; /* IOS XR CGN: "<134> 1 2026 Nov 25 10:00:01 HOSTNAME" */
+    else if (i + 1 < n && m[i] >= '1' && m[i] <= '9' && m[i + 1] == ' ')
         tok_skip = 2; /* RFC 5424: VERSION TIMESTAMP HOSTNAME */
     else if (i < n && m[i] >= '0' && m[i] <= '9')
         tok_skip = 1; /* ISO timestamp (rsyslog's RFC 3339 format): TIMESTAMP HOSTNAME */
@@ -507,7 +514,8 @@ static void syslog_host(const char *m, size_t n, const char *fallback, char *out
         snprintf(out, outn, "%s", fallback);
 }
 
-static void syslog_message(const char *peer, const syslog_source *src, const char *m, size_t n) {
+static void syslog_message(const char *peer, const syslog_source *src, const char *m, size_t n,
+                           rd_kafka_topic_t *topic) {
     while (n && (m[n - 1] == '\n' || m[n - 1] == '\r' || m[n - 1] == '\0'))
         n--;
     if (!n)
@@ -527,7 +535,7 @@ static void syslog_message(const char *peer, const syslog_source *src, const cha
     }
     inflight *f = mem_zalloc(sizeof *f);
     f->kind = REC_SYSLOG;
-    if (produce_h(G.t_smtp, host, m, n, h, f) == 0)
+    if (produce_h(topic, host, m, n, h, f) == 0)
         G.syslog_msgs++;
 }
 
@@ -538,7 +546,7 @@ static void frame_cb(void *arg, const char *msg, size_t len, int flags) {
         G.syslog_truncated++;
         warn_limited("syslog: message from %s longer than %d bytes, cut", c->peer, SYSLOG_MAX_MSG);
     }
-    syslog_message(c->peer, c->src, msg, len);
+    syslog_message(c->peer, c->src, msg, len, c->topic);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
@@ -641,6 +649,7 @@ static void accept_cb(uv_stream_t *server, int status) {
     }
     if (server == (uv_stream_t *)&G.syslog_tls)
         c->tls = tls_stream_new(G.tls_ctx);
+    c->topic = server == (uv_stream_t *)&G.nat_tcp ? G.t_nat : G.t_smtp;
     c->next = G.conns;
     if (G.conns)
         G.conns->prev = c;
@@ -651,7 +660,6 @@ static void accept_cb(uv_stream_t *server, int status) {
 
 static void syslog_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
                           unsigned flags) {
-    (void)h;
     (void)flags;
     if (n > 0 && sa && !G.stopping) {
         char peer[64];
@@ -665,7 +673,7 @@ static void syslog_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struc
             warn_limited("syslog: buffer full, UDP datagram from %s dropped (UDP cannot wait)",
                          peer);
         } else
-            syslog_message(peer, src, b->base, (size_t)n);
+            syslog_message(peer, src, b->base, (size_t)n, h == &G.nat_udp ? G.t_nat : G.t_smtp);
     }
     free(b->base);
 }
@@ -981,9 +989,15 @@ static void signal_cb(uv_signal_t *s, int sig) {
     /* Stop taking input, but answer what Kafka acknowledges while flushing. */
     if (G.have_tls)
         uv_close((uv_handle_t *)&G.syslog_tls, NULL);
-    if (G.have_syslog) {
-        uv_close((uv_handle_t *)&G.syslog_tcp, NULL);
-        uv_close((uv_handle_t *)&G.syslog_udp, NULL);
+    if (G.have_nat) {
+        uv_close((uv_handle_t *)&G.nat_tcp, NULL);
+        uv_close((uv_handle_t *)&G.nat_udp, NULL);
+    }
+    if (G.have_syslog || G.have_nat || G.have_tls) {
+        if (G.have_syslog) {
+            uv_close((uv_handle_t *)&G.syslog_tcp, NULL);
+            uv_close((uv_handle_t *)&G.syslog_udp, NULL);
+        }
         for (tcp_conn *c = G.conns; c;) {
             tcp_conn *n = c->next;
             syslog_frame_finish(&c->fr, frame_cb, c);
@@ -1074,19 +1088,20 @@ int main(int argc, char **argv) {
     log_set_level(lvl);
     G.have_radius = *G.cfg.collect_radius_listen != '\0';
     G.have_syslog = *G.cfg.collect_syslog_listen != '\0';
+    G.have_nat = *G.cfg.collect_nat_listen != '\0';
     G.have_tls = *G.cfg.collect_syslog_tls_listen != '\0';
     G.have_detail = *G.cfg.collect_detail_dir != '\0';
-    if (!G.have_radius && !G.have_syslog && !G.have_detail && !G.have_tls)
-        log_fatal("nothing to collect: set collect.radius_listen, collect.syslog_listen or "
-                  "collect.detail_dir");
+    if (!G.have_radius && !G.have_syslog && !G.have_detail && !G.have_tls && !G.have_nat)
+        log_fatal("nothing to collect: set collect.radius_listen, collect.syslog_listen, "
+                  "collect.nat_listen or collect.detail_dir");
     if (G.have_radius && load_clients(G.cfg.collect_radius_clients, err, sizeof err) < 0)
         log_fatal("%s", err);
     if (G.have_radius && G.n_clients == 0)
         log_fatal("collect.radius_listen is set but collect.radius_clients names no NAS");
-    if ((G.have_syslog || G.have_tls) &&
+    if ((G.have_syslog || G.have_tls || G.have_nat) &&
         syslog_sources_parse(G.cfg.collect_syslog_sources, &G.sources, err, sizeof err) < 0)
         log_fatal("%s", err);
-    if ((G.have_syslog || G.have_tls) && G.sources.n == 0)
+    if ((G.have_syslog || G.have_tls || G.have_nat) && G.sources.n == 0)
         log_fatal("collect.syslog_listen is set but collect.syslog_sources names no peer: list the "
                   "MTAs that may send, ADDRESS[/BITS]=HOST|HOST,... (or =* for any host name)");
     if (G.have_radius && G.cfg.collect_radius_max_skew >= G.cfg.collect_radius_replay_keep)
@@ -1110,6 +1125,9 @@ int main(int argc, char **argv) {
         log_fatal("kafka: %s", err);
     G.t_radius = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_radius, NULL);
     G.t_smtp = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_smtp, NULL);
+    if (G.have_nat && !*G.cfg.kafka_topic_nat)
+        log_fatal("collect.nat_listen is set but kafka.topic.nat is empty");
+    G.t_nat = G.have_nat ? rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_nat, NULL) : NULL;
     G.loop = uv_default_loop();
     /* Delivery reports wake the loop through a pipe (librdkafka's queue IO event). */
     if (pipe2(G.pipe_fd, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -1168,6 +1186,26 @@ int main(int argc, char **argv) {
         uv_udp_recv_start(&G.syslog_udp, alloc_cb, syslog_udp_cb);
         log_info("syslog on tcp and udp %s", G.cfg.collect_syslog_listen);
     }
+    if (G.have_nat) {
+        /* The CGNs' syslog: the same framing and the same peer list, its
+         * lines to kafka.topic.nat. */
+        struct sockaddr_storage ns;
+        if (parse_listen(G.cfg.collect_nat_listen, &ns, err, sizeof err) < 0)
+            log_fatal("collect.nat_listen: %s", err);
+        uv_tcp_init(G.loop, &G.nat_tcp);
+        int rc = uv_tcp_bind(&G.nat_tcp, (struct sockaddr *)&ns, 0);
+        if (rc == 0)
+            rc = uv_listen((uv_stream_t *)&G.nat_tcp, 128, accept_cb);
+        if (rc != 0)
+            log_fatal("nat: listen tcp %s: %s", G.cfg.collect_nat_listen, uv_strerror(rc));
+        uv_udp_init(G.loop, &G.nat_udp);
+        rc = uv_udp_bind(&G.nat_udp, (struct sockaddr *)&ns, 0);
+        if (rc != 0)
+            log_fatal("nat: bind udp %s: %s", G.cfg.collect_nat_listen, uv_strerror(rc));
+        uv_udp_recv_start(&G.nat_udp, alloc_cb, syslog_udp_cb);
+        log_info("CGN syslog on tcp and udp %s, to %s", G.cfg.collect_nat_listen,
+                 G.cfg.kafka_topic_nat);
+    }
     if (G.have_detail) {
         if (mkdir(G.cfg.collect_state_dir, 0700) < 0 && errno != EEXIST)
             log_fatal("collect.state_dir %s: %s", G.cfg.collect_state_dir, strerror(errno));
@@ -1205,6 +1243,8 @@ int main(int argc, char **argv) {
     uv_loop_close(G.loop);
     rd_kafka_topic_destroy(G.t_radius);
     rd_kafka_topic_destroy(G.t_smtp);
+    if (G.t_nat)
+        rd_kafka_topic_destroy(G.t_nat);
     rd_kafka_destroy(G.rk);
     radius_replay_free(G.replay);
     SSL_CTX_free(G.tls_ctx);

@@ -152,7 +152,7 @@ static const char *const na_path[] = {"recordPayload", "networkAccessRecord", "n
 static const char *const msg_path[] = {"recordPayload", "messageRecord", "msgServiceUsage",
                                        "msgTransmission", NULL};
 
-static void session_record(render *r, json_t *s, const char *queried) {
+static void session_record(render *r, json_t *s, const char *queried, json_t *nat) {
     const char *addr = str(s, "framed_ip");
     if (!addr)
         addr = str(s, "framed_ipv6_prefix");
@@ -182,6 +182,20 @@ static void session_record(render *r, json_t *s, const char *queried) {
        detail_attr(json_object_get(s, "evidence"), "NAS-Port-Type", pt, sizeof pt));
     kv(&info, "Acct-Session-Id", str(s, "acct_session_id"));
     kv(&info, "Queried-Address", queried);
+    if (nat) { /* reached through a carrier-grade NAT's port block */
+        char pr[32];
+        snprintf(pr, sizeof pr, "%lld-%lld",
+                 (long long)json_integer_value(json_object_get(nat, "port_lo")),
+                 (long long)json_integer_value(json_object_get(nat, "port_hi")));
+        kv(&info, "NAT-Public-Address", str(nat, "public_ip"));
+        kv(&info, "NAT-Port-Range", pr);
+        kv(&info, "NAT-Inside-Address", str(nat, "inside_ip"));
+        kv(&info, "NAT-Inside-VRF", str(nat, "inside_vrf"));
+        kv(&info, "NAT-Device", str(nat, "cgn"));
+        kv(&info, "NAT-Start", gtime(str(nat, "start"), g1));
+        kv(&info, "NAT-Stop", gtime(str(nat, "stop"), g2));
+        evidence_digests(&info, json_object_get(nat, "evidence"));
+    }
     if (queried)
         kv(&info, "Covers-Instant",
            json_is_true(json_object_get(s, "covers_instant")) ? "yes" : "no");
@@ -193,8 +207,18 @@ static void session_record(render *r, json_t *s, const char *queried) {
 
 static void sessions(render *r, json_t *trace, const char *queried) {
     size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(trace, "sessions"), i, s) session_record(r, s, queried);
+    json_t *s, *t;
+    json_t *tr = json_object_get(json_object_get(trace, "cgn"), "translations");
+    if (json_is_array(tr)) { /* behind carrier-grade NAT: each holding of the port */
+        json_array_foreach(tr, i, t) {
+            size_t k;
+            json_t *ns = json_object_get(json_object_get(t, "session_trace"), "sessions");
+            json_array_foreach(ns, k, s) session_record(r, s, queried, t);
+        }
+        return;
+    }
+    json_array_foreach(json_object_get(trace, "sessions"), i, s)
+        session_record(r, s, queried, NULL);
 }
 
 /* Our MTA's address: the syslog peer its line came from, else the

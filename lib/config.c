@@ -83,6 +83,9 @@ static const conf_def config_defs[] = {
      "UDP ADDR:PORT for RADIUS accounting (empty: off)"},
     {"collect.radius_clients", CONF_STR, "", NOB, F(collect_radius_clients), 0,
      "NAS_ADDRESS=SECRET_FILE,... (each file holds one shared secret)"},
+    {"collect.nat_listen", CONF_STR, "", NOB, F(collect_nat_listen), 0,
+     "syslog TCP+UDP address for carrier-grade NAT logs (peers from collect.syslog_sources), to "
+     "kafka.topic.nat"},
     {"collect.syslog_listen", CONF_STR, "", NOB, F(collect_syslog_listen), 0,
      "ADDR:PORT for syslog over TCP and UDP (empty: off)"},
     {"collect.syslog_tls_listen", CONF_STR, "", NOB, F(collect_syslog_tls_listen), 0,

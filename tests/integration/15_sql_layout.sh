@@ -25,7 +25,7 @@ t_eq "no migration creates a trigger or grants on a function" \
 fresh sqlt_new
 PGDATABASE=sqlt_new "$S" db migrate >"$T/new.out" 2>&1
 t_match "a fresh database: migrations, then the function files" "$(tail -1 "$T/new.out")" \
-  '^17 migrations and [0-9]+ function files applied, database is up to date$'
+  '^[0-9]+ migrations and [0-9]+ function files applied, database is up to date$'
 mkdir -p "$T/old/functions"
 tar -C "$T/old" -xzf tests/fixtures/sql-migrations-5a9e205.tar.gz
 fresh sqlt_old
@@ -33,7 +33,8 @@ PGDATABASE=sqlt_old "$S" --set "sql_dir=$T/old" db migrate >/dev/null 2>&1
 t_eq "the old layout's database has its functions (made by its migrations)" \
   "$(t_psql -d sqlt_old -c "select count(*) > 100 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'spoor'")" t
 out=$(PGDATABASE=sqlt_old "$S" db migrate 2>&1)
-t_match "upgrading: no migration to run, every function file applied" "$out" '0 migrations and [0-9]+ function files applied'
+nmig=$(ls sql/0*.sql | wc -l)
+t_match "upgrading: only the migrations after the fixture's 17, then every function file" "$out" "$((nmig - 17)) migrations? and [0-9]+ function files applied"
 t_eq "…and no warning about changed migrations (their old forms are in sql/superseded.sha256)" \
   "$(printf '%s' "$out" | grep -c 'changed after it was applied')" 0
 dump sqlt_new >"$T/new.sql"

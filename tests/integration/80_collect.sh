@@ -16,7 +16,7 @@ t_scratch_db spoor_collect
 t_person alice analyst
 t_person bob approver
 P_R=$((SPOOR_KAFKA_PORT + 50)); P_S=$((SPOOR_KAFKA_PORT + 51)); P_M=$((SPOOR_KAFKA_PORT + 52))
-P_T=$((SPOOR_KAFKA_PORT + 54))
+P_T=$((SPOOR_KAFKA_PORT + 54)); P_N=$((SPOOR_KAFKA_PORT + 55))
 rp_tls_certs "$W/tls" || t_fail "test certificates made with openssl"
 SECRET=s3cret-nas1
 printf '%s\n' "$SECRET" >"$W/nas1.secret"; chmod 0400 "$W/nas1.secret"
@@ -24,13 +24,15 @@ cat >"$W/spoor.conf" <<CONF
 kafka.brokers = $SPOOR_KAFKA_BROKERS
 kafka.topic.smtp = c80.smtp
 kafka.topic.radius = c80.radius
+kafka.topic.nat = c80.nat
 kafka.group = c80
 ingest.batch_ms = 100
 ingest.metrics_listen = 127.0.0.1:$((SPOOR_KAFKA_PORT + 53))
 collect.radius_listen = 127.0.0.1:$P_R
 collect.radius_clients = 127.0.0.1=$W/nas1.secret
 collect.syslog_listen = 127.0.0.1:$P_S
-collect.syslog_sources = 127.0.0.1=mx1|mx2
+collect.syslog_sources = 127.0.0.1=mx1|mx2|cgn1
+collect.nat_listen = 127.0.0.1:$P_N
 collect.syslog_tls_listen = 127.0.0.1:$P_T
 collect.tls_cert_file = $W/tls/server.pem
 collect.tls_key_file = $W/tls/server.key
@@ -41,7 +43,7 @@ collect.radius_dedup_window = 5s
 collect.radius_max_skew = 1h
 log.level = info
 CONF
-"$B/spoor-topics" --brokers "$SPOOR_KAFKA_BROKERS" --wait 60 --create c80.smtp --create c80.radius >/dev/null
+"$B/spoor-topics" --brokers "$SPOOR_KAFKA_BROKERS" --wait 60 --create c80.smtp --create c80.radius --create c80.nat >/dev/null
 start_collect() { "$B/spoor-collect" --config "$W/spoor.conf" >>"$W/collect.log" 2>&1 & col=$!; sleep 0.5; }
 start_collect
 "$B/spoor-ingest" --config "$W/spoor.conf" >"$W/ingest.log" 2>&1 & ing=$!
@@ -144,6 +146,25 @@ printf '%s' '<22>Nov 25 10:00:07 mx1 postfix/qmgr[106]: 7B7B7B7B7B: removed' | n
 sleep 2
 t_eq "a peer not in collect.syslog_sources is refused: nothing it sent is stored" \
   "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id in ('7A7A7A7A7A', '7B7B7B7B7B')")/$(t_psql -c "select count(*) from spoor.quarantine q where q.detail like '%127.0.0.2%'")" "0/0"
+
+# ---- the carrier-grade NAT's syslog -------------------------------------------------------
+# On its own port (collect.nat_listen), from the same peers, to kafka.topic.nat:
+# a Junos PBA line over TCP, an IOS XR message over UDP, and one naming a
+# host the peer may not speak for.
+printf '%s\n' '<14>1 2026-11-25T10:00:00Z cgn1 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 internal-ip="100.64.9.9" block-used="1" block-max-per-host="4" block-port-low="1024" block-port-high="2047" reflexive-ip="203.0.113.99" nat-pool-name="p" logical-system-id="0" epoch-time-64="6b06b1a0"]' |
+  nc -q 1 127.0.0.1 $P_N
+printf '%s' '<134> 1 2026 Nov 25 10:00:01 cgn1 - - NAT44 - [UserbasedA - 100.64.9.10 1 - 203.0.113.99 - 2048 3071 - - ][UserbasedA - 100.64.9.11 1 - 203.0.113.99 - 3072 4095 - - ]' >/dev/udp/127.0.0.1/$P_N
+printf '%s\n' '<14>1 2026-11-25T10:00:02Z cgn9 RT_NAT - RT_SRC_NAT_PBA_ALLOC [junos@2636.1.1.1.2.129 internal-ip="100.64.9.12" block-port-low="1024" block-port-high="2047" reflexive-ip="203.0.113.98" epoch-time-64="6b06b1a2"]' |
+  nc -q 1 127.0.0.1 $P_N
+for _ in $(seq 1 100); do [ "$(t_psql -c "select count(*) from spoor.nat_event where outside = '203.0.113.99'")" -ge 3 ] && break; sleep 0.2; done
+t_eq "CGN lines over TCP and UDP reach spoor.nat_event through kafka.topic.nat (one packed message: two)" \
+  "$(t_psql -c "select string_agg(vendor || ':' || host(inside), ' ' order by inside) from spoor.nat_event where outside = '203.0.113.99'")" \
+  "juniper:100.64.9.9 cisco:100.64.9.10 cisco:100.64.9.11"
+t_eq "…with the peer they came from in their evidence" \
+  "$(t_psql -c "select string_agg(distinct spoor.evidence_of(e.block_id, e.block_idx, e.ts)->>'peer', ',') from spoor.nat_event e where e.outside = '203.0.113.99'")" 127.0.0.1
+for _ in $(seq 1 50); do [ "$(t_psql -c "select count(*) from spoor.quarantine where detail like '%as host cgn9%'")" -ge 1 ] && break; sleep 0.2; done
+t_eq "a CGN line naming a host its peer may not speak for: quarantined, no event" \
+  "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'host_not_allowed' and detail like '%as host cgn9%'")/$(t_psql -c "select count(*) from spoor.nat_event where outside = '203.0.113.98'")" "1/0"
 
 # ---- syslog over TLS (RFC 5425) with client certificates --------------------------------
 # Debian's rsyslog (its OpenSSL stream driver) follows a log file and sends
