@@ -9,8 +9,13 @@
 UPDATE spoor.retention_policy SET keep = interval '30 years';
 -- A year of daily partitions before it, as a 12-month retention policy keeps
 -- them: a lookup must cost the same whether 3 or 365 days are kept.
-SELECT spoor.ensure_partitions('2025-01-01'::date, '2025-12-31'::date);
-SELECT spoor.ensure_partitions('2026-01-01'::date, ('2026-01-01'::date + (:sessions / :pool / 24 + 2)::int));
+-- A month per transaction: a year of days for every partitioned table in one
+-- would take more locks than max_locks_per_transaction allows.
+SELECT format('SELECT spoor.ensure_partitions(%L, %L)', d::date, least(d::date + 31, '2025-12-31'::date))
+FROM generate_series('2025-01-01'::date, '2025-12-31'::date, interval '32 days') d \gexec
+SELECT format('SELECT spoor.ensure_partitions(%L, %L)', d::date, least(d::date + 31, e))
+FROM (SELECT ('2026-01-01'::date + (:sessions / :pool / 24 + 2)::int) AS e) x,
+     generate_series('2026-01-01'::date, e, interval '32 days') d \gexec
 INSERT INTO spoor.radius_event (ts, received, status, session_key, acct_session_id, user_name,
     calling_station_id, nas_ip, nas_identifier, nas_port, framed_ip, session_time, pos, block_id, block_idx)
 SELECT t0 + k * interval '5 minutes', t0 + k * interval '5 minutes',
