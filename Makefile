@@ -33,7 +33,7 @@ H2O_LIBS   := $(shell $(PKG_CONFIG) --libs libh2o 2>/dev/null)
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
 WARN      = -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -DSPOOR_SQLDIR='"$(PREFIX)/share/spoor/sql"' -Ilib -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(WARN) -D_GNU_SOURCE -DSPOOR_SQLDIR='"$(PREFIX)/share/spoor/sql"' -DSPOOR_WEBDIR='"$(PREFIX)/share/spoor/web"' -Ilib -I$(B)/gen $(PKG_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS    = $(PKG_LIBS) -lm $(EXTRA_LDFLAGS)
 
 LIB_SRC    := $(filter-out lib/spoor%.c,$(wildcard lib/*.c))
@@ -181,6 +181,8 @@ install: all
 	install -m 0644 sql/*.sql sql/superseded.sha256 $(DESTDIR)$(PREFIX)/share/spoor/sql/
 	install -m 0644 sql/functions/*.sql $(DESTDIR)$(PREFIX)/share/spoor/sql/functions/
 	install -m 0644 legal/etsi-102657-spoor.xsd $(DESTDIR)$(PREFIX)/share/spoor/
+	install -d $(DESTDIR)$(PREFIX)/share/spoor/web
+	install -m 0644 web/*.html web/*.css web/*.js web/*.svg $(DESTDIR)$(PREFIX)/share/spoor/web/
 	install -d $(DESTDIR)$$(pg_config --pkglibdir)
 	install -m 0755 $(PGEXT) $(DESTDIR)$$(pg_config --pkglibdir)/
 

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifndef SPOOR_WEBDIR
+#define SPOOR_WEBDIR "/usr/local/share/spoor/web"
+#endif
+
 #define F(field) offsetof(spoor_config, field)
 #define NOB 0, 0
 
@@ -63,6 +67,12 @@ static const conf_def config_defs[] = {
      "spoor-api private key (PEM, readable by spoor-api only)"},
     {"api.tls_client_ca_file", CONF_STR, "", NOB, F(api_tls_client_ca_file), 0,
      "CA whose client certificates spoor-api requires (mutual TLS; empty: none)"},
+    {"api.web_root", CONF_STR, SPOOR_WEBDIR, NOB, F(api_web_root), 0,
+     "folder of the web console's files (empty: no console)"},
+    {"api.session_idle", CONF_DURATION, "15m", 1, 86400, F(api_session_idle), 0,
+     "a console session unused this long is signed out"},
+    {"api.session_max", CONF_DURATION, "12h", 60, 7 * 86400, F(api_session_max), 0,
+     "a console session ends this long after sign-in, used or not"},
     {"legal.signing_key", CONF_STR, "", NOB, F(legal_signing_key), 0,
      "Ed25519 secret key file (mode 0400) that signs disclosure packages"},
     {"legal.csp_id", CONF_STR, "spoor-isp", NOB, F(legal_csp_id), 0,

@@ -18,6 +18,17 @@
  *   POST /v1/trace/headers     {"request_id", "message": raw message or headers}
  *   POST /v1/requests/ID/approve  {"note"?}      (four eyes: not the recorder)
  *   POST /v1/requests/ID/reject   {"note"}
+ *   POST /v1/session  {"token"}   sign in to the console: a session cookie
+ *   GET  /v1/session              who is signed in, the CSRF secret
+ *   POST /v1/session/end          sign out
+ *   GET  /, /NAME                 the web console's files (api.web_root)
+ *
+ * The console (web/) calls the same endpoints with its session cookie
+ * instead of a bearer token (HttpOnly, SameSite=Strict, Secure under TLS;
+ * idle and absolute expiry); every call that changes anything must carry
+ * the session's CSRF secret in X-CSRF-Token (web_session.h).  Behind the
+ * cookie is the person's own token: PostgreSQL checks it on every call as
+ * for any bearer caller, so the console can do nothing the API cannot.
  *
  * Errors are JSON {"status":"error","error":"..."} with 400 (bad request),
  * 401 (no or bad token), 403 (refused by the legal gate), 404, 405, 413
@@ -53,6 +64,8 @@
 #include "timeutil.h"
 #include "tls_ctx.h"
 #include "trace_args.h"
+#include "web_session.h"
+#include "web_static.h"
 
 #include <arpa/inet.h>
 #include <h2o.h>
@@ -67,6 +80,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <uv.h>
+
+#ifndef SPOOR_WEBDIR
+#define SPOOR_WEBDIR "/usr/local/share/spoor/web"
+#endif
 
 /* A token bucket per bearer token (by a hash of it; two tokens sharing a
  * slot share a budget, which only ever slows them down). */
@@ -97,7 +114,9 @@ typedef struct api {
     int n_pool;
     atomic_long requests, errors, refused, unauthorized, conns_refused, rate_limited, timeouts;
     long n_conns, n_calls;
-    conn *conns; /* open connections, to find a request's by its peer */
+    conn *conns;            /* open connections, to find a request's by its peer */
+    web_static *web;        /* the console's files, or NULL */
+    web_sessions *sessions; /* the console's sign-ins */
     int stopping;
     uint64_t stop_started;
 } api;
@@ -125,11 +144,12 @@ typedef struct call {
     char method[8];
     char *path, *query;
     buf auth;
+    char *sid, *csrf, *content_type; /* session cookie, X-CSRF-Token, Content-Type */
     char *body;
     size_t body_len;
     PGconn *pg;
     int have_r, r_status;
-    char *r_type, *r_body;
+    char *r_type, *r_body, *r_cookie;
     size_t r_len;
 } call;
 
@@ -147,8 +167,12 @@ static const char *reason_of(int status) {
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 304:
+        return "Not Modified";
     case 413:
         return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
     case 429:
         return "Too Many Requests";
     case 503:
@@ -342,6 +366,7 @@ static const route routes[] = {
     {"POST", "/v1/admin/changes/%/reject", "admin.decide", "{\"confirm\":false}", {":id", "note"}},
     {"POST", "/v1/trace/user", "trace.user", NULL, {"request_id", "user_name"}},
     {"GET", "/v1/audit", "audit.list", NULL, {"?request"}},
+    {"GET", "/v1/audit/verify", "audit.verify", NULL, {NULL}},
     {"POST", "/v1/subscribers", "subscribers.import", NULL, {"rows", "source"}},
     {"GET", "/v1/retention/policy", "retention.policy_list", NULL, {NULL}},
     {"POST", "/v1/retention/policy", "retention.policy_set", NULL, {"class", "keep", "note"}},
@@ -484,6 +509,127 @@ static char *api_headers_lookup_cb(void *arg, const char *message_id, const char
     return out;
 }
 
+/* ---- the console's sessions (web_session.h) ---- */
+
+#define SESSION_COOKIE "spoor_session"
+
+/* The Set-Cookie value giving session ID ("" ends it). */
+static char *session_cookie(const api *a, const char *id) {
+    buf o;
+    buf_init(&o);
+    buf_printf(&o, SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s", id,
+               *id ? "" : "; Max-Age=0", a->tls ? "; Secure" : "");
+    char *out = mem_strndup(o.p, o.len);
+    buf_close(&o);
+    return out;
+}
+
+/* The session's answer: who, in which groups, the CSRF secret, how long. */
+static void respond_session(call *c, PGconn *pg, const char *token, const char *op,
+                            const char *csrf, uint64_t idle_left) {
+    error err;
+    json_t *none = json_object();
+    char *who = api_op(pg, token, op, none, &err);
+    json_decref(none);
+    json_t *j = who ? json_loads(who, 0, NULL) : NULL;
+    free(who);
+    if (!j) {
+        respond_answer(c, NULL, "console", &err);
+        return;
+    }
+    json_object_set_new(j, "csrf", json_string(csrf));
+    json_object_set_new(j, "idle_seconds", json_integer((json_int_t)idle_left));
+    char *out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    respond(c, 200, "application/json", out, strlen(out));
+    free(out);
+}
+
+/* POST /v1/session {"token"}: sign in; GET /v1/session: who is signed in;
+ * POST /v1/session/end: sign out (with the CSRF secret). */
+static void handle_session(call *c, PGconn *pg, int end) {
+    api *a = c->a;
+    uint64_t now = uv_hrtime() / 1000000000u;
+    if (!strcmp(c->method, "POST") && !end) {
+        /* A cross-site form cannot send JSON without a CORS preflight, which
+         * spoor-api never grants: no one can be signed in behind their back. */
+        if (!c->content_type || strncasecmp(c->content_type, "application/json", 16)) {
+            respond_error(c, 415, "sign-in takes a JSON body (Content-Type: application/json)");
+            return;
+        }
+        json_t *body = json_loadb(c->body, c->body_len, 0, NULL);
+        const char *t = json_is_object(body) ? headers_check_str(body, "token") : NULL;
+        char *person = t && strlen(t) >= 16 && strlen(t) <= 256 ? authenticate(pg, t) : NULL;
+        if (!person) {
+            json_decref(body);
+            a->unauthorized++;
+            respond_error(c, 401, "this token is unknown, expired or revoked");
+            return;
+        }
+        char id[WEB_SESSION_ID_LEN + 1], csrf[WEB_SESSION_ID_LEN + 1];
+        web_session_create(a->sessions, t, person, now, id, csrf);
+        respond_session(c, pg, t, "console.sign_in", csrf,
+                        (uint64_t)(a->cfg.api_session_idle < a->cfg.api_session_max
+                                       ? a->cfg.api_session_idle
+                                       : a->cfg.api_session_max));
+        if (c->r_status == 200)
+            c->r_cookie = session_cookie(a, id);
+        else
+            web_session_end(a->sessions, id);
+        json_decref(body);
+        free(person);
+        return;
+    }
+    if (strcmp(c->method, end ? "POST" : "GET")) {
+        respond_error(c, 405, end ? "use POST" : "use GET or POST");
+        return;
+    }
+    web_session_info si;
+    if (web_session_get(a->sessions, c->sid, now, &si) < 0) {
+        a->unauthorized++;
+        respond_error(c, 401, "not signed in, or the session has ended: sign in again");
+        c->r_cookie = session_cookie(a, "");
+        return;
+    }
+    if (end) {
+        if (!web_session_csrf_ok(&si, c->csrf)) {
+            respond_error(c, 403, "the page's security check (CSRF) failed: reload the page");
+        } else {
+            respond_session(c, pg, si.token, "console.sign_out", "", 0);
+            web_session_end(a->sessions, c->sid);
+            c->r_cookie = session_cookie(a, "");
+        }
+    } else
+        respond_session(c, pg, si.token, "person.whoami", si.csrf, si.idle_left);
+    web_session_info_close(&si);
+}
+
+/* The caller's token: the bearer token, else the console session's (then a
+ * call that changes anything must carry the session's CSRF secret).  NULL
+ * after answering 401 or 403. */
+static char *call_token(call *c) {
+    api *a = c->a;
+    char *token = bearer_token(&c->auth);
+    if (token || !c->sid)
+        return token;
+    web_session_info si;
+    if (web_session_get(a->sessions, c->sid, uv_hrtime() / 1000000000u, &si) < 0) {
+        a->unauthorized++;
+        respond_error(c, 401, "not signed in, or the session has ended: sign in again");
+        c->r_cookie = session_cookie(a, "");
+        return NULL;
+    }
+    if (strcmp(c->method, "GET") && !web_session_csrf_ok(&si, c->csrf)) {
+        respond_error(c, 403, "the page's security check (CSRF) failed: reload the page");
+        web_session_info_close(&si);
+        return NULL;
+    }
+    token = si.token;
+    si.token = NULL;
+    web_session_info_close(&si);
+    return token;
+}
+
 static void handle(call *c) {
     api *a = c->a;
     const char *path = c->path, *query = c->query, *method = c->method;
@@ -502,6 +648,13 @@ static void handle(call *c) {
     const route *rt = NULL;
     const char *other = NULL;
     char rid[32];
+    if (!strcmp(path, "/v1/session") || !strcmp(path, "/v1/session/end")) {
+        if (!c->pg)
+            respond_error(c, 503, "database unavailable");
+        else
+            handle_session(c, c->pg, path[11] != '\0');
+        return;
+    }
     if (!kind) {
         rt = route_find(method, path, rid, sizeof rid, &other);
         if (!rt) {
@@ -521,7 +674,9 @@ static void handle(call *c) {
         respond_error(c, 503, "database unavailable");
         return;
     }
-    char *token = bearer_token(&c->auth);
+    char *token = call_token(c);
+    if (!token && c->have_r)
+        return;
     char *role = token ? authenticate(pg, token) : NULL;
     if (!role) {
         a->unauthorized++;
@@ -641,22 +796,69 @@ static void handle(call *c) {
 
 /* ---- the loop thread: h2o, connections, deadlines ---- */
 
-static void send_answer(h2o_req_t *req, int status, const char *type, const char *body,
-                        size_t len) {
+/* Every answer's security headers.  The console's policy: its own files
+ * only, no inline script or style, no framing, no form posts elsewhere; an
+ * API answer may load nothing at all. */
+#define CSP_CONSOLE                                                                                \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+#define CSP_API "default-src 'none'; frame-ancestors 'none'"
+
+static void add_security_headers(h2o_req_t *req, const char *csp) {
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
+                          NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0,
+                          NULL, csp, strlen(csp));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL,
+                          H2O_STRLIT("DENY"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
+                          H2O_STRLIT("no-referrer"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("cross-origin-opener-policy"),
+                          0, NULL, H2O_STRLIT("same-origin"));
+}
+
+static void send_answer(h2o_req_t *req, int status, const char *type, const char *body, size_t len,
+                        const char *cookie) {
     req->res.status = status;
     req->res.reason = reason_of(status);
     req->res.content_length = len;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
-                          NULL, H2O_STRLIT("nosniff"));
+    add_security_headers(req, CSP_API);
+    if (cookie)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, cookie,
+                       strlen(cookie));
     h2o_send_inline(req, body, len);
+}
+
+/* A console file (GET or HEAD), or 304 if the browser has it already. */
+static void send_file(h2o_req_t *req, const web_file *f) {
+    ssize_t ei = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+    int same = ei >= 0 && h2o_memis(req->headers.entries[ei].value.base,
+                                    req->headers.entries[ei].value.len, f->etag, strlen(f->etag));
+    req->res.status = same ? 304 : 200;
+    req->res.reason = reason_of(req->res.status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, f->type,
+                   strlen(f->type));
+    /* Checked again on every load (cheap with the ETag): a new console
+     * version is never mixed with an old one. */
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-cache"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, f->etag, strlen(f->etag));
+    add_security_headers(req, CSP_CONSOLE);
+    if (same) {
+        req->res.content_length = 0;
+        h2o_send_inline(req, "", 0);
+        return;
+    }
+    req->res.content_length = f->len;
+    h2o_send_inline(req, f->data, f->len);
 }
 
 static void send_error(api *a, h2o_req_t *req, int status, const char *msg) {
     char *s = error_json(msg);
-    send_answer(req, status, "application/json", s, strlen(s));
+    send_answer(req, status, "application/json", s, strlen(s), NULL);
     free(s);
     a->errors++;
 }
@@ -771,6 +973,40 @@ static int rate_take(api *a, const char *auth, size_t len) {
     return 1;
 }
 
+/* A copy of request header NAME (lower case), or NULL. */
+static char *header_copy(h2o_req_t *req, const char *name, size_t len) {
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, len, -1);
+    if (i < 0)
+        return NULL;
+    return mem_strndup(req->headers.entries[i].value.base, req->headers.entries[i].value.len);
+}
+
+/* The console session id in the request's cookies, or NULL.  Only a value
+ * of the right length and alphabet is taken: anything else is no session. */
+static char *cookie_session(h2o_req_t *req) {
+    const size_t nl = sizeof SESSION_COOKIE - 1;
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
+        const char *p = req->headers.entries[i].value.base;
+        const char *e = p + req->headers.entries[i].value.len;
+        while (p < e) {
+            while (p < e && (*p == ' ' || *p == ';'))
+                p++;
+            const char *end = memchr(p, ';', (size_t)(e - p));
+            if (!end)
+                end = e;
+            if ((size_t)(end - p) == nl + 1 + WEB_SESSION_ID_LEN &&
+                !memcmp(p, SESSION_COOKIE, nl) && p[nl] == '=') {
+                char *v = mem_strndup(p + nl + 1, WEB_SESSION_ID_LEN);
+                if (strspn(v, "0123456789abcdef") == WEB_SESSION_ID_LEN)
+                    return v;
+                free(v);
+            }
+            p = end;
+        }
+    }
+    return NULL;
+}
+
 /* h2o let the request go (its client left): the worker's answer is dropped. */
 static void call_req_gone_cb(void *p) {
     call *c = *(call **)p;
@@ -782,7 +1018,11 @@ static void call_free(call *c) {
     free(c->path);
     free(c->query);
     buf_close(&c->auth);
+    free(c->sid);
+    free(c->csrf);
+    free(c->content_type);
     free(c->body);
+    free(c->r_cookie);
     free(c->r_type);
     free(c->r_body);
     free(c);
@@ -807,7 +1047,7 @@ static void after_work_cb(uv_work_t *w, int status) {
     a->n_calls--;
     if (c->req) {
         *c->slot = NULL;
-        send_answer(c->req, c->r_status, c->r_type, c->r_body, c->r_len);
+        send_answer(c->req, c->r_status, c->r_type, c->r_body, c->r_len, c->r_cookie);
     }
     if (c->c) {
         c->c->in_flight--;
@@ -823,7 +1063,7 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
     conn *cn = conn_of(a, req);
     h2o_iovec_t path = req->path_normalized;
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/health"))) {
-        send_answer(req, 200, "application/json", H2O_STRLIT("{\"status\":\"ok\"}"));
+        send_answer(req, 200, "application/json", H2O_STRLIT("{\"status\":\"ok\"}"), NULL);
         if (cn)
             conn_deadline(cn);
         return 0;
@@ -832,15 +1072,32 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
         buf o;
         buf_init(&o);
         render_metrics(a, &o);
-        send_answer(req, 200, "text/plain; version=0.0.4", o.p, o.len);
+        send_answer(req, 200, "text/plain; version=0.0.4", o.p, o.len, NULL);
         buf_close(&o);
+        if (cn)
+            conn_deadline(cn);
+        return 0;
+    }
+    if (!h2o_memis(path.base, path.len > 4 ? 4 : path.len, H2O_STRLIT("/v1/"))) {
+        /* Not the API: the console's files, read at start (web_static.h). */
+        const web_file *f = web_static_find(a->web, path.base, path.len);
+        if (!f)
+            send_error(a, req, 404, "no such page");
+        else if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) &&
+                 !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD")))
+            send_error(a, req, 405, "use GET");
+        else
+            send_file(req, f);
         if (cn)
             conn_deadline(cn);
         return 0;
     }
     ssize_t hi = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     h2o_iovec_t auth = hi >= 0 ? req->headers.entries[hi].value : h2o_iovec_init(NULL, 0);
-    if (!rate_take(a, auth.base, auth.len)) {
+    char *sid = cookie_session(req);
+    /* A console session's calls share its budget as a token's do. */
+    if (!rate_take(a, auth.len ? auth.base : sid, auth.len ? auth.len : sid ? strlen(sid) : 0)) {
+        free(sid);
         a->rate_limited++;
         send_error(a, req, 429, "too many requests for this token (api.rate)");
         if (cn)
@@ -859,6 +1116,9 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
                                          : mem_strdup("");
     buf_init(&c->auth);
     buf_add(&c->auth, auth.base, auth.len);
+    c->sid = sid;
+    c->csrf = header_copy(req, H2O_STRLIT("x-csrf-token"));
+    c->content_type = header_copy(req, H2O_STRLIT("content-type"));
     c->body_len = req->entity.base ? req->entity.len : 0;
     c->body = mem_strndup(req->entity.base ? req->entity.base : "", c->body_len);
     c->slot = h2o_mem_alloc_shared(&req->pool, sizeof *c->slot, call_req_gone_cb);
@@ -1027,6 +1287,17 @@ int main(int argc, char **argv) {
         h2o_ssl_register_alpn_protocols(a->tls, h2o_http2_alpn_protocols);
     } else if (*a->cfg.api_tls_client_ca_file)
         log_fatal("api.tls_client_ca_file needs api.tls_cert_file and api.tls_key_file");
+    if (*a->cfg.api_web_root) {
+        a->web = web_static_new(a->cfg.api_web_root, &err);
+        /* A folder named in the configuration must be there; the built-in
+         * default may be absent (not installed): then there is no console. */
+        if (!a->web && strcmp(a->cfg.api_web_root, SPOOR_WEBDIR))
+            log_fatal("%s", err.msg);
+        else if (!a->web)
+            log_info("no web console: %s", err.msg);
+    }
+    a->sessions =
+        web_session_new((uint64_t)a->cfg.api_session_idle, (uint64_t)a->cfg.api_session_max, 4096);
     a->loop = uv_default_loop();
     char host[128];
     const char *colon = strrchr(a->cfg.api_listen, ':');
@@ -1056,7 +1327,8 @@ int main(int argc, char **argv) {
     uv_signal_start(&a->sigterm, signal_cb, SIGTERM);
     uv_signal_start(&a->sigint, signal_cb, SIGINT);
     pool_put(a, pool_get(a)); /* connect now, so a wrong DSN shows at start */
-    log_info("listening on %s (%s)", a->cfg.api_listen, a->tls ? "HTTPS" : "plain HTTP");
+    log_info("listening on %s (%s), console: %s", a->cfg.api_listen,
+             a->tls ? "HTTPS" : "plain HTTP", a->web ? a->cfg.api_web_root : "none");
     uv_run(a->loop, UV_RUN_DEFAULT);
     /* Stopped: h2o's context and every remaining handle closed, then the loop. */
     h2o_context_dispose(&a->ctx);
@@ -1070,6 +1342,8 @@ int main(int argc, char **argv) {
         PQfinish(a->pool[i]);
     log_info("stopped: %ld requests, %ld errors, %ld refused", (long)a->requests, (long)a->errors,
              (long)a->refused);
+    web_static_free(a->web);
+    web_session_free(a->sessions);
     config_free(&a->cfg);
     free(a);
     return 0;

@@ -176,3 +176,30 @@ GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_analyst
 GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_approver;
 GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_auditor;
 GRANT EXECUTE ON FUNCTION spoor.token_revoke(p_token_id bigint) TO spoor_admin;
+
+-- Who the API's person is and in which of Spoor's groups (the console shows
+-- what they may do; every operation still checks); with an event, that
+-- event (sign-in or sign-out) in the audit trail.
+CREATE OR REPLACE FUNCTION spoor.console_whoami(p_event text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_groups jsonb;
+BEGIN
+    IF p_event IS NOT NULL AND p_event NOT IN ('console.sign_in', 'console.sign_out') THEN
+        RAISE EXCEPTION 'no console event %', p_event USING ERRCODE = '22023';
+    END IF;
+    SELECT coalesce(jsonb_agg(g ORDER BY g), '[]') INTO v_groups
+    FROM unnest(ARRAY['spoor_analyst', 'spoor_approver', 'spoor_auditor', 'spoor_admin']::name[]) g
+    WHERE pg_has_role(spoor.actor(), g, 'MEMBER');
+    IF p_event IS NOT NULL THEN
+        PERFORM spoor.audit_append(p_event, NULL, '{}'::jsonb, 'ok', NULL);
+    END IF;
+    RETURN jsonb_build_object('status', 'ok', 'person', spoor.actor(), 'groups', v_groups);
+END
+$function$;
+ALTER FUNCTION spoor.console_whoami(p_event text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.console_whoami(p_event text) FROM PUBLIC;

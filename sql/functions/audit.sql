@@ -185,3 +185,45 @@ ALTER FUNCTION spoor.actor_is_superuser() OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.actor_is_superuser() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.actor_is_superuser() TO spoor_roleadmin;
 GRANT EXECUTE ON FUNCTION spoor.actor_is_superuser() TO spoor_identity;
+
+-- The chain recomputed inside the database, for the console's audit page:
+-- every entry's prev_hash is the hash before it and its hash recomputes.
+-- It answers "has anyone edited or removed an entry?" at a glance; the
+-- independent check (outside the database, against a signed checkpoint, so
+-- a cut-off tail shows too) stays `spoor audit verify`.
+CREATE OR REPLACE FUNCTION spoor.audit_verify()
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    r spoor.audit;
+    v_prev bytea := '\x'::bytea;
+    v_n bigint := 0;
+    v_bad bigint;
+    v_why text;
+BEGIN
+    FOR r IN SELECT * FROM spoor.audit ORDER BY seq LOOP
+        IF r.seq <> v_n + 1 THEN
+            v_bad := r.seq;
+            v_why := format('entry %s is missing', v_n + 1);
+        ELSIF r.prev_hash IS DISTINCT FROM v_prev THEN
+            v_bad := r.seq;
+            v_why := format('entry %s does not follow the entry before it', r.seq);
+        ELSIF r.hash IS DISTINCT FROM spoor.audit_entry_hash(r.prev_hash, r.seq, r.at, r.actor,
+                r.action, r.request_id, r.params, r.outcome, r.result_digest) THEN
+            v_bad := r.seq;
+            v_why := format('entry %s was changed after it was written', r.seq);
+        END IF;
+        EXIT WHEN v_bad IS NOT NULL;
+        v_prev := r.hash;
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN jsonb_build_object('status', 'ok', 'intact', v_bad IS NULL, 'entries', v_n,
+        'first_broken', v_bad, 'reason', v_why, 'head', encode(v_prev, 'hex'),
+        'checked_at', now());
+END
+$function$;
+ALTER FUNCTION spoor.audit_verify() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.audit_verify() FROM PUBLIC;

@@ -25,7 +25,7 @@ for c in lib/*.c collect/*.c ingest/*.c query/*.c legal/*.c; do
   if [ ! -e "$h" ]; then missing="$missing $h"; elif ! head -1 "$h" | grep -q '^/\*'; then missing="$missing $h(no contract)"; fi
 done
 t_eq "every module has its header, opening with its contract" "${missing# }" ""
-for d in lib collect ingest query legal sql ops tests; do
+for d in lib collect ingest query legal sql ops tests web; do
   [ -s "$d/README.md" ] && t_ok "$d/ has a README" || t_fail "$d/ has a README"
 done
 t_done
