@@ -54,7 +54,9 @@
  * lookup delays nobody else and /health answers at once.
  */
 #include "buf.h"
+#include "audit_chain.h"
 #include "config.h"
+#include "disclosure.h"
 #include "headers_check.h"
 #include "log.h"
 #include "lookup_call.h"
@@ -117,6 +119,8 @@ typedef struct api {
     conn *conns;            /* open connections, to find a request's by its peer */
     web_static *web;        /* the console's files, or NULL */
     web_sessions *sessions; /* the console's sign-ins */
+    unsigned char sk[64];   /* legal.signing_key, if spoor-api has one */
+    int have_sk;
     int stopping;
     uint64_t stop_started;
 } api;
@@ -149,7 +153,7 @@ typedef struct call {
     size_t body_len;
     PGconn *pg;
     int have_r, r_status;
-    char *r_type, *r_body, *r_cookie;
+    char *r_type, *r_body, *r_cookie, *r_disposition;
     size_t r_len;
 } call;
 
@@ -173,6 +177,8 @@ static const char *reason_of(int status) {
         return "Payload Too Large";
     case 415:
         return "Unsupported Media Type";
+    case 501:
+        return "Not Implemented";
     case 429:
         return "Too Many Requests";
     case 503:
@@ -356,6 +362,7 @@ static const route routes[] = {
     {"POST", "/v1/requests/%/close", "request.transition", "{\"to\":\"closed\"}", {":id", "note"}},
     {"POST", "/v1/requests/%/assign", "request.assign", NULL, {":id", "person"}},
     {"GET", "/v1/requests/%/export", "request.export", NULL, {":id"}},
+    {"GET", "/v1/requests/%/package", "request.package", NULL, {":id"}}, /* handle_package */
     {"GET", "/v1/holds", "hold.list", NULL, {NULL}},
     {"POST", "/v1/holds/%/renew", "hold.renew", NULL, {":id", "days", "note"}},
     {"POST", "/v1/holds/%/release", "hold.release", NULL, {":id", "note"}},
@@ -507,6 +514,56 @@ static char *api_headers_lookup_cb(void *arg, const char *message_id, const char
     char *out = api_op_lookup(h->pg, h->token, "trace.headers", args, err);
     json_decref(args);
     return out;
+}
+
+/* GET /v1/requests/ID/package: the signed disclosure package as a tar
+ * archive, made from request.export's answer exactly as `spoor request
+ * export` makes its folder (lib/disclosure.h), signed with spoor-api's
+ * legal.signing_key.  Without a key spoor-api offers none (501): whether the
+ * daemon may sign is the ISP's decision, made by giving it the key file. */
+static void handle_package(call *c, PGconn *pg, const char *token, const char *person,
+                           const char *id) {
+    api *a = c->a;
+    if (!a->have_sk) {
+        respond_error(c, 501,
+                      "spoor-api has no signing key (legal.signing_key): the signed package is "
+                      "made with `spoor request export` where the key is kept");
+        return;
+    }
+    error err;
+    json_t *args = json_pack("{s:I}", "id", (json_int_t)strtoll(id, NULL, 10));
+    char *ans = api_op(pg, token, "request.export", args, &err);
+    json_decref(args);
+    json_t *x = ans ? json_loads(ans, 0, NULL) : NULL;
+    const char *why;
+    if (!ans || !disclosure_ok(x, &why)) {
+        respond_answer(c, ans, person, &err);
+        free(ans);
+        json_decref(x);
+        return;
+    }
+    free(ans);
+    char root[64];
+    snprintf(root, sizeof root, "spoor-request-%s-package", id);
+    buf tar;
+    buf_init(&tar);
+    package p;
+    package_open_tar(&p, root, &tar, timeutil_now() / 1000000);
+    disclosure_opts o = {a->cfg.legal_country, a->cfg.legal_csp_id, a->cfg.legal_mta_addresses};
+    disclosure_stats st;
+    if (disclosure_build(&p, x, &o, a->sk, &st, &err) < 0) {
+        log_warn("package of request %s for %s: %s", id, person, err.msg);
+        respond_error(c, 500, "the package could not be made");
+    } else {
+        package_tar_end(&p);
+        respond(c, 200, "application/x-tar", tar.p, tar.len);
+        char d[128];
+        snprintf(d, sizeof d, "attachment; filename=\"%s.tar\"", root);
+        c->r_disposition = mem_strdup(d);
+    }
+    package_close(&p);
+    buf_close(&tar);
+    json_decref(x);
 }
 
 /* ---- the console's sessions (web_session.h) ---- */
@@ -693,6 +750,13 @@ static void handle(call *c) {
         respond_error(c, 400, "the body must be a JSON object");
         return;
     }
+    if (rt && !strcmp(rt->op, "request.package")) {
+        handle_package(c, pg, token, role, rid);
+        json_decref(body);
+        free(role);
+        free(token);
+        return;
+    }
     if (rt) {
         handle_route(c, rt, rid, query, pg, token, role, body);
         json_decref(body);
@@ -818,7 +882,7 @@ static void add_security_headers(h2o_req_t *req, const char *csp) {
 }
 
 static void send_answer(h2o_req_t *req, int status, const char *type, const char *body, size_t len,
-                        const char *cookie) {
+                        const char *cookie, const char *disposition) {
     req->res.status = status;
     req->res.reason = reason_of(status);
     req->res.content_length = len;
@@ -829,6 +893,9 @@ static void send_answer(h2o_req_t *req, int status, const char *type, const char
     if (cookie)
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_SET_COOKIE, NULL, cookie,
                        strlen(cookie));
+    if (disposition)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_DISPOSITION, NULL,
+                       disposition, strlen(disposition));
     h2o_send_inline(req, body, len);
 }
 
@@ -858,7 +925,7 @@ static void send_file(h2o_req_t *req, const web_file *f) {
 
 static void send_error(api *a, h2o_req_t *req, int status, const char *msg) {
     char *s = error_json(msg);
-    send_answer(req, status, "application/json", s, strlen(s), NULL);
+    send_answer(req, status, "application/json", s, strlen(s), NULL, NULL);
     free(s);
     a->errors++;
 }
@@ -1023,6 +1090,7 @@ static void call_free(call *c) {
     free(c->content_type);
     free(c->body);
     free(c->r_cookie);
+    free(c->r_disposition);
     free(c->r_type);
     free(c->r_body);
     free(c);
@@ -1047,7 +1115,8 @@ static void after_work_cb(uv_work_t *w, int status) {
     a->n_calls--;
     if (c->req) {
         *c->slot = NULL;
-        send_answer(c->req, c->r_status, c->r_type, c->r_body, c->r_len, c->r_cookie);
+        send_answer(c->req, c->r_status, c->r_type, c->r_body, c->r_len, c->r_cookie,
+                    c->r_disposition);
     }
     if (c->c) {
         c->c->in_flight--;
@@ -1063,7 +1132,7 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
     conn *cn = conn_of(a, req);
     h2o_iovec_t path = req->path_normalized;
     if (h2o_memis(path.base, path.len, H2O_STRLIT("/health"))) {
-        send_answer(req, 200, "application/json", H2O_STRLIT("{\"status\":\"ok\"}"), NULL);
+        send_answer(req, 200, "application/json", H2O_STRLIT("{\"status\":\"ok\"}"), NULL, NULL);
         if (cn)
             conn_deadline(cn);
         return 0;
@@ -1072,7 +1141,7 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
         buf o;
         buf_init(&o);
         render_metrics(a, &o);
-        send_answer(req, 200, "text/plain; version=0.0.4", o.p, o.len, NULL);
+        send_answer(req, 200, "text/plain; version=0.0.4", o.p, o.len, NULL, NULL);
         buf_close(&o);
         if (cn)
             conn_deadline(cn);
@@ -1296,6 +1365,15 @@ int main(int argc, char **argv) {
         else if (!a->web)
             log_info("no web console: %s", err.msg);
     }
+    /* The signing key, if the ISP gives spoor-api one: read once, kept in
+     * locked memory, wiped at exit. */
+    if (*a->cfg.legal_signing_key) {
+        if (audit_key_read(a->cfg.legal_signing_key, a->sk, sizeof a->sk, 1, err.msg,
+                           sizeof err.msg) < 0)
+            log_fatal("legal.signing_key: %s", err.msg);
+        sodium_mlock(a->sk, sizeof a->sk);
+        a->have_sk = 1;
+    }
     a->sessions =
         web_session_new((uint64_t)a->cfg.api_session_idle, (uint64_t)a->cfg.api_session_max, 4096);
     a->loop = uv_default_loop();
@@ -1342,6 +1420,7 @@ int main(int argc, char **argv) {
         PQfinish(a->pool[i]);
     log_info("stopped: %ld requests, %ld errors, %ld refused", (long)a->requests, (long)a->errors,
              (long)a->refused);
+    sodium_munlock(a->sk, sizeof a->sk); /* zeroes it too */
     web_static_free(a->web);
     web_session_free(a->sessions);
     config_free(&a->cfg);

@@ -405,14 +405,33 @@ function renderResult(j, quiet) {
   return out;
 }
 
+function download(blob, name) {
+  const a = h('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
 function exportPanel(r) {
   if (!['executed', 'disclosed'].includes(r.state)) return null;
+  const pkg = async () => {
+    let res;
+    try { res = await fetch('/v1/requests/' + r.request_id + '/package', { credentials: 'same-origin' }); } catch (e) {
+      notice('Spoor cannot be reached. Check the network connection and try again.'); return;
+    }
+    if (res.status === 401) { signedOut(explain(401)); return; }
+    if (res.status !== 200) {
+      const j = await res.json().catch(() => null);
+      notice(res.status === 501 ? 'This Spoor installation does not sign packages in the console: ask whoever keeps the signing key to run \u201cspoor request export ' + r.request_id + '\u201d.' : explain(res.status, j));
+      return;
+    }
+    armIdle();
+    download(await res.blob(), 'spoor-request-' + r.request_id + '-package.tar');
+    notice('The signed package was downloaded. Unpack it and check it with \u201cspoor verify-package\u201d and the ISP\u2019s public key; the export is in the audit trail.', true);
+  };
   const go = async () => {
     try {
       const j = await must('GET', '/v1/requests/' + r.request_id + '/export');
-      const blob = new Blob([JSON.stringify(j, null, 2)], { type: 'application/json' });
-      const a = h('a', { href: URL.createObjectURL(blob), download: 'spoor-request-' + r.request_id + '-export.json' });
-      document.body.append(a); a.click(); a.remove();
+      download(new Blob([JSON.stringify(j, null, 2)], { type: 'application/json' }), 'spoor-request-' + r.request_id + '-export.json');
       notice('The export was downloaded. Its contents and this download are in the audit trail.', true);
     } catch (e) { if (e.message) notice(e.message); }
   };
@@ -421,10 +440,10 @@ function exportPanel(r) {
   };
   return h('section.panel', { 'aria-labelledby': 'export-h' },
     h('h2', { id: 'export-h', text: 'Disclosure' }),
-    h('p.hint', {}, 'Download what Spoor kept of this request\u2019s results. The signed package for the court (with the ETSI TS 102 657 XML and an Ed25519 signature) is made with ',
-      h('code', { text: 'spoor request export ' + r.request_id + ' DIR' }), ' where the signing key is kept.'),
+    h('p.hint', { text: 'The signed package for the court: the results, the verbatim evidence lines, the audit entries, the ETSI TS 102 657 XML and a manifest signed with the ISP\u2019s Ed25519 key, as a tar archive. Making it is recorded in the audit trail.' }),
     h('div.actions', {},
-      h('button', { type: 'button', id: 'export', onclick: go, text: 'Download the export' }),
+      h('button', { type: 'button', id: 'package', onclick: pkg, text: 'Download the signed package' }),
+      h('button.secondary', { type: 'button', id: 'export', onclick: go, text: 'Download the results only (JSON)' }),
       r.state === 'executed' && has('spoor_analyst') ? h('button.secondary', { type: 'button', onclick: () => mark('disclosed'), text: 'Mark as disclosed' }) : null,
       has('spoor_approver') ? h('button.secondary', { type: 'button', onclick: () => mark('close'), text: 'Close the case' }) : null));
 }

@@ -240,6 +240,15 @@ def story(d):
         with open(path) as f:
             ok = E["MESSAGE_ID"] in f.read()
     check("the export downloads and holds the result", ok)
+    d.find_element(By.ID, "package").click()
+    path = os.path.join(WORK, "downloads", "spoor-request-%d-package.tar" % rid)
+    for _ in range(50):
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    check("the signed package downloads (checked with spoor verify-package by 55_console)",
+          os.path.exists(path) and text_in(d, "#notice", "signed package was downloaded"))
     sign_out(d)
 
     # 4. The auditor reads the trail of the case.

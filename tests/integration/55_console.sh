@@ -47,6 +47,7 @@ vg=()
 case "$B" in *asan*) ;; *) command -v valgrind >/dev/null &&
   vg=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
       --show-leak-kinds=definite,indirect --log-file="$W/vg.log") ;; esac
+mkdir -p "$W/keys"; as audrey audit keygen "$W/keys" >/dev/null
 api_start() { # PORT IDLE LOG [extra config]
   printf 'api.listen = 127.0.0.1:%s\napi.web_root = %s\napi.session_idle = %s\napi.rate = 200\nlog.level = warn\n%s\n' \
     "$1" "$PWD/web" "$2" "${4:-}" >"$W/api-$1.conf"
@@ -55,7 +56,7 @@ api_start() { # PORT IDLE LOG [extra config]
   for _ in $(seq 1 300); do curl -sk -o /dev/null "http://127.0.0.1:$1/health" && break; sleep 0.1; done
 }
 run=("${vg[@]}")
-api_start $PORT 15m "$W/api.log"; api=$started
+api_start $PORT 15m "$W/api.log" "legal.signing_key = $W/keys/audit.key"; api=$started
 run=()
 api_start $SPORT 3s "$W/api-short.log"; sapi=$started
 U="http://127.0.0.1:$PORT"
@@ -118,6 +119,10 @@ as anna token revoke "$tid" >/dev/null
 t_eq "a revoked token ends its console sessions at once (401)" "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" "$U/v1/requests")" 401
 ta=$(as anna token create | head -1)
 
+t_eq "a spoor-api without legal.signing_key makes no signed package (501)" \
+  "$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $ta" "http://127.0.0.1:$SPORT/v1/requests/1/package")" 501
+t_match "…and says where it is made" "$(cat "$W/body")" 'spoor request export'
+
 # --- under TLS the cookie is Secure ---
 . tests/integration/realpeers.sh
 rp_tls_certs "$W/tls"
@@ -147,7 +152,17 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 
   done <<<"$out"
   t_eq "the browser run ends cleanly" "$rc" 0
   [ "$rc" = 0 ] || tail -20 "$W/browser.err"
-  t_eq "…and played the whole story (every one of its 37 checks passed)" "$(grep -c '^ok ' <<<"$out")" 37
+  t_eq "…and played the whole story (every one of its 38 checks passed)" "$(grep -c '^ok ' <<<"$out")" 38
+  pkg=$(ls "$W"/downloads/spoor-request-*-package.tar 2>/dev/null | head -1)
+  mkdir -p "$W/unpacked"
+  t_run "the package downloaded in the browser is a tar archive" tar -C "$W/unpacked" -xf "$pkg"
+  dir=$(ls -d "$W"/unpacked/spoor-request-*-package 2>/dev/null | head -1)
+  t_match "…which spoor verify-package finds intact and signed by the ISP's key" \
+    "$("$S" verify-package "$dir" --key "$W/keys/audit.pub" 2>&1)" 'intact'
+  t_eq "…and whose ETSI XML validates against the schema" \
+    "$(xmllint --noout --schema legal/etsi-102657-spoor.xsd "$dir/retained-data.xml" 2>&1 | tail -1)" "$dir/retained-data.xml validates"
+  t_match "…and the console's sign-in and the package export are in the audit trail as anna's" \
+    "$(t_psql -c "select string_agg(distinct action, ',') from spoor.audit where actor = 'anna' and action in ('console.sign_in', 'request.export')")" 'console.sign_in,request.export'
 else
   t_fail "Chromium, chromedriver and python3-selenium are installed (ops/setup)"
 fi

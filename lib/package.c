@@ -44,6 +44,77 @@ int package_open(package *p, const char *dir, char *err, size_t errlen) {
     return 0;
 }
 
+void package_open_tar(package *p, const char *root, buf *tar, long long now) {
+    memset(p, 0, sizeof *p);
+    p->dir = mem_strdup(root);
+    p->tar = tar;
+    p->dirs = json_object();
+    p->now = now;
+    p->files = json_array();
+}
+
+/* One ustar header block for NAME (at most 99 bytes), regular file or
+ * folder, then the data padded to 512 bytes. */
+static void tar_entry(buf *t, const char *name, int folder, const void *data, size_t len,
+                      long long now) {
+    unsigned char h[512] = {0};
+    snprintf((char *)h, 100, "%s", name);
+    snprintf((char *)h + 100, 8, "%07o", folder ? 0700 : 0600);
+    snprintf((char *)h + 108, 8, "%07o", 0);
+    snprintf((char *)h + 116, 8, "%07o", 0);
+    snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)(folder ? 0 : len));
+    snprintf((char *)h + 136, 12, "%011llo", (unsigned long long)now);
+    h[156] = folder ? '5' : '0';
+    memcpy(h + 257, "ustar", 6);
+    memcpy(h + 263, "00", 2);
+    memset(h + 148, ' ', 8);
+    unsigned sum = 0;
+    for (int i = 0; i < 512; i++)
+        sum += h[i];
+    snprintf((char *)h + 148, 8, "%06o", sum);
+    h[155] = ' ';
+    buf_add(t, (const char *)h, sizeof h);
+    if (folder || !len)
+        return;
+    buf_add(t, data, len);
+    static const char zero[512];
+    if (len % 512)
+        buf_add(t, zero, 512 - len % 512);
+}
+
+void package_tar_end(package *p) {
+    static const char zero[1024];
+    if (p->tar)
+        buf_add(p->tar, zero, sizeof zero);
+}
+
+/* NAME's bytes into the archive, under the root folder (and its sub-folder,
+ * entered once). */
+static int tar_put(package *p, const char *name, const void *data, size_t len, char *err,
+                   size_t errlen) {
+    char path[512];
+    if (!json_object_get(p->dirs, "")) {
+        snprintf(path, sizeof path, "%s/", p->dir);
+        tar_entry(p->tar, path, 1, NULL, 0, p->now);
+        json_object_set_new(p->dirs, "", json_true());
+    }
+    const char *slash = strchr(name, '/');
+    if (slash) {
+        snprintf(path, sizeof path, "%s/%.*s/", p->dir, (int)(slash - name), name);
+        if (!json_object_get(p->dirs, path)) {
+            tar_entry(p->tar, path, 1, NULL, 0, p->now);
+            json_object_set_new(p->dirs, path, json_true());
+        }
+    }
+    int n = snprintf(path, sizeof path, "%s/%s", p->dir, name);
+    if (n < 0 || n >= 100) {
+        snprintf(err, errlen, "%s: too long a name for the archive", name);
+        return -1;
+    }
+    tar_entry(p->tar, path, 0, data, len, p->now);
+    return 0;
+}
+
 static int write_file(const char *path, const void *data, size_t len, char *err, size_t errlen) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -86,16 +157,21 @@ int package_write(package *p, const char *name, const void *data, size_t len, ch
     }
     char path[4096];
     const char *slash = strchr(name, '/');
-    if (slash) {
+    if (p->tar) {
+        if (tar_put(p, name, data, len, err, errlen) < 0)
+            return -1;
+    } else if (slash) {
         snprintf(path, sizeof path, "%s/%.*s", p->dir, (int)(slash - name), name);
         if (mkdir(path, 0700) < 0 && errno != EEXIST) {
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return -1;
         }
     }
-    snprintf(path, sizeof path, "%s/%s", p->dir, name);
-    if (write_file(path, data, len, err, errlen) < 0)
-        return -1;
+    if (!p->tar) {
+        snprintf(path, sizeof path, "%s/%s", p->dir, name);
+        if (write_file(path, data, len, err, errlen) < 0)
+            return -1;
+    }
     char hex[65];
     sha256_hex(data, len, hex);
     json_array_append_new(p->files, json_pack("{s:s,s:I,s:s}", "name", name, "bytes",
@@ -112,7 +188,8 @@ int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err
     size_t len = strlen(text);
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", p->dir);
-    int rc = write_file(path, text, len, err, errlen);
+    int rc = p->tar ? tar_put(p, "manifest.json", text, len, err, errlen)
+                    : write_file(path, text, len, err, errlen);
     if (rc == 0) {
         unsigned char sig[64];
         char hex[129 + 1];
@@ -120,7 +197,8 @@ int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err
         sodium_bin2hex(hex, 129, sig, 64);
         strcat(hex, "\n");
         snprintf(path, sizeof path, "%s/manifest.sig", p->dir);
-        rc = write_file(path, hex, strlen(hex), err, errlen);
+        rc = p->tar ? tar_put(p, "manifest.sig", hex, strlen(hex), err, errlen)
+                    : write_file(path, hex, strlen(hex), err, errlen);
     }
     free(text);
     return rc;
@@ -129,6 +207,7 @@ int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err
 void package_close(package *p) {
     free(p->dir);
     json_decref(p->files);
+    json_decref(p->dirs);
     memset(p, 0, sizeof *p);
 }
 

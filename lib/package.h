@@ -5,6 +5,11 @@
  * manifest.sig.  Checking it needs only the folder and the public key, so a
  * court or the requesting authority can verify offline.
  *
+ * The same package can instead be written as a tar archive in memory
+ * (package_open_tar: POSIX ustar, everything under one folder ROOT/), for
+ * spoor-api to send to the web console as a download; unpacked, it is the
+ * same folder and verifies the same way.
+ *
  * Ownership: package_open copies DIR; package_write copies nothing it is
  * given; package_close frees everything.  Files are created 0600 in a 0700
  * folder: the package holds personal data.
@@ -24,12 +29,20 @@
 #define PACKAGE_FORMAT "spoor-disclosure-package/1"
 
 typedef struct package {
-    char *dir;
+    char *dir;     /* the folder, or (tar) the archive's root folder name */
+    buf *tar;      /* the archive being written, or NULL */
+    json_t *dirs;  /* (tar) sub-folders already in the archive */
+    long long now; /* (tar) the files' modification time, seconds */
     json_t *files; /* [{"name", "bytes", "sha256"}] in the order written */
 } package;
 
 /* Creates DIR (it must not exist, or be an empty folder). */
 int package_open(package *p, const char *dir, char *err, size_t errlen);
+/* A package written into TAR (initialised by the caller, appended to) under
+ * the folder ROOT (a plain name), files dated NOW (seconds since 1970). */
+void package_open_tar(package *p, const char *root, buf *tar, long long now);
+/* Ends the archive (after package_seal): its two zero blocks. */
+void package_tar_end(package *p);
 /* Writes NAME (a relative path of at most one sub-folder, no "..") with DATA. */
 int package_write(package *p, const char *name, const void *data, size_t len, char *err,
                   size_t errlen);
