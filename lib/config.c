@@ -69,6 +69,8 @@ static const conf_def config_defs[] = {
      "CA whose client certificates spoor-api requires (mutual TLS; empty: none)"},
     {"api.web_root", CONF_STR, SPOOR_WEBDIR, NOB, F(api_web_root), 0,
      "folder of the web console's files (empty: no console)"},
+    {"api.cookie_secure", CONF_BOOL, "no", 0, 1, F(api_cookie_secure), 0,
+     "console cookie Secure and __Host- even without api.tls_cert_file (TLS ends at a proxy)"},
     {"api.session_idle", CONF_DURATION, "15m", 1, 86400, F(api_session_idle), 0,
      "a console session unused this long is signed out"},
     {"api.session_max", CONF_DURATION, "12h", 60, 7 * 86400, F(api_session_max), 0,

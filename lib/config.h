@@ -43,13 +43,14 @@ typedef struct spoor_config {
     long long api_max_connections;
     long long api_rate;
     char *api_tls_cert_file, *api_tls_key_file, *api_tls_client_ca_file;
-    char *api_web_root;         /* the console's files ("" : no console) */
-    long long api_session_idle; /* console session: idle expiry, seconds */
-    long long api_session_max;  /* console session: absolute expiry, seconds */
-    char *legal_signing_key;    /* Ed25519 secret key file (0400) that signs disclosure packages */
-    char *legal_csp_id;         /* our CSP ID in ETSI TS 102 657 answers */
-    char *legal_country;        /* ISO 3166 country code of the requests we answer */
-    char *legal_mta_addresses;  /* HOST=ADDRESS,... for ETSI serverID */
+    char *api_web_root;          /* the console's files ("" : no console) */
+    long long api_cookie_secure; /* console cookie Secure (__Host-) without our own TLS */
+    long long api_session_idle;  /* console session: idle expiry, seconds */
+    long long api_session_max;   /* console session: absolute expiry, seconds */
+    char *legal_signing_key;     /* Ed25519 secret key file (0400) that signs disclosure packages */
+    char *legal_csp_id;          /* our CSP ID in ETSI TS 102 657 answers */
+    char *legal_country;         /* ISO 3166 country code of the requests we answer */
+    char *legal_mta_addresses;   /* HOST=ADDRESS,... for ETSI serverID */
     long long retention_ahead_days;
     long long retention_lock_timeout;
     long long retention_compact_after_days;

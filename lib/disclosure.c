@@ -229,7 +229,7 @@ int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsi
     buf xml;
     buf_init(&xml);
     etsi_rd_header h = {o->country, str(req, "authority"), str(req, "case_ref"),
-                        o->csp_id,  o->mta_addresses, timeutil_now()};
+                        o->csp_id,  o->mta_addresses,      timeutil_now()};
     etsi_rd_render(&xml, &h, parsed);
     int xrc = package_write(p, "retained-data.xml", xml.p, xml.len, e, sizeof e);
     buf_close(&xml);

@@ -188,6 +188,7 @@ int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err
     size_t len = strlen(text);
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", p->dir);
+    sha256_hex(text, len, p->manifest_sha256);
     int rc = p->tar ? tar_put(p, "manifest.json", text, len, err, errlen)
                     : write_file(path, text, len, err, errlen);
     if (rc == 0) {

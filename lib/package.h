@@ -29,11 +29,12 @@
 #define PACKAGE_FORMAT "spoor-disclosure-package/1"
 
 typedef struct package {
-    char *dir;     /* the folder, or (tar) the archive's root folder name */
-    buf *tar;      /* the archive being written, or NULL */
-    json_t *dirs;  /* (tar) sub-folders already in the archive */
-    long long now; /* (tar) the files' modification time, seconds */
-    json_t *files; /* [{"name", "bytes", "sha256"}] in the order written */
+    char *dir;                /* the folder, or (tar) the archive's root folder name */
+    buf *tar;                 /* the archive being written, or NULL */
+    json_t *dirs;             /* (tar) sub-folders already in the archive */
+    long long now;            /* (tar) the files' modification time, seconds */
+    json_t *files;            /* [{"name", "bytes", "sha256"}] in the order written */
+    char manifest_sha256[65]; /* hex, once sealed */
 } package;
 
 /* Creates DIR (it must not exist, or be an empty folder). */

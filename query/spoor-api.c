@@ -121,6 +121,7 @@ typedef struct api {
     web_sessions *sessions; /* the console's sign-ins */
     unsigned char sk[64];   /* legal.signing_key, if spoor-api has one */
     int have_sk;
+    int secure_cookie; /* TLS here or at a proxy: Secure, __Host- */
     int stopping;
     uint64_t stop_started;
 } api;
@@ -149,6 +150,8 @@ typedef struct call {
     char *path, *query;
     buf auth;
     char *sid, *csrf, *content_type; /* session cookie, X-CSRF-Token, Content-Type */
+    char *fetch_site;                /* Sec-Fetch-Site, if the browser sent it */
+    int via_session;                 /* the token is a console session's */
     char *body;
     size_t body_len;
     PGconn *pg;
@@ -229,8 +232,9 @@ static PGconn *pool_get(api *a) {
     pg = pg_connect(a->cfg.dsn, "spoor-api", &err);
     if (!pg)
         log_warn("%s", err.msg);
-    else /* audited calls refuse to run without a bounded statement (sql/013) */
-        PQclear(PQexec(pg, "SET statement_timeout = '60s'"));
+    else /* audited calls refuse to run without a bounded statement (sql/013);
+          * UTC, so an answer (and a package) is the same as the CLI's */
+        PQclear(PQexec(pg, "SET statement_timeout = '60s'; SET TIME ZONE 'UTC'"));
     return pg;
 }
 
@@ -532,7 +536,7 @@ static void handle_package(call *c, PGconn *pg, const char *token, const char *p
     }
     error err;
     json_t *args = json_pack("{s:I}", "id", (json_int_t)strtoll(id, NULL, 10));
-    char *ans = api_op(pg, token, "request.export", args, &err);
+    char *ans = api_op(pg, token, "request.package", args, &err);
     json_decref(args);
     json_t *x = ans ? json_loads(ans, 0, NULL) : NULL;
     const char *why;
@@ -556,6 +560,19 @@ static void handle_package(call *c, PGconn *pg, const char *token, const char *p
         respond_error(c, 500, "the package could not be made");
     } else {
         package_tar_end(&p);
+        /* Which package went out, in the audit trail, before it goes. */
+        json_t *sa = json_pack("{s:I,s:s,s:s}", "id", (json_int_t)strtoll(id, NULL, 10),
+                               "manifest_sha256", p.manifest_sha256, "public_key", st.public_key);
+        char *sealed = api_op(pg, token, "request.package_sealed", sa, &err);
+        json_decref(sa);
+        if (!sealed) {
+            respond_answer(c, NULL, person, &err);
+            package_close(&p);
+            buf_close(&tar);
+            json_decref(x);
+            return;
+        }
+        free(sealed);
         respond(c, 200, "application/x-tar", tar.p, tar.len);
         char d[128];
         snprintf(d, sizeof d, "attachment; filename=\"%s.tar\"", root);
@@ -568,14 +585,22 @@ static void handle_package(call *c, PGconn *pg, const char *token, const char *p
 
 /* ---- the console's sessions (web_session.h) ---- */
 
+/* Under TLS (here or at a proxy) the cookie is __Host-: Secure, for this
+ * host only, Path=/, so no other port or sibling domain can read or plant
+ * it.  Plain HTTP is for loopback only (main refuses the console otherwise). */
 #define SESSION_COOKIE "spoor_session"
+#define SESSION_COOKIE_HOST "__Host-spoor_session"
+
+static const char *cookie_name(const api *a) {
+    return a->secure_cookie ? SESSION_COOKIE_HOST : SESSION_COOKIE;
+}
 
 /* The Set-Cookie value giving session ID ("" ends it). */
 static char *session_cookie(const api *a, const char *id) {
     buf o;
     buf_init(&o);
-    buf_printf(&o, SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s", id,
-               *id ? "" : "; Max-Age=0", a->tls ? "; Secure" : "");
+    buf_printf(&o, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", cookie_name(a), id,
+               *id ? "" : "; Max-Age=0", a->secure_cookie ? "; Secure" : "");
     char *out = mem_strndup(o.p, o.len);
     buf_close(&o);
     return out;
@@ -676,15 +701,28 @@ static char *call_token(call *c) {
         c->r_cookie = session_cookie(a, "");
         return NULL;
     }
-    if (strcmp(c->method, "GET") && !web_session_csrf_ok(&si, c->csrf)) {
+    /* Every call on the cookie carries the session's secret, reads too: a
+     * read of a case or an export is audited under the person's name, so no
+     * other page (another port, a sibling domain, a link) may cause one. */
+    int cross = c->fetch_site && strcmp(c->fetch_site, "same-origin");
+    if (cross || !web_session_csrf_ok(&si, c->csrf)) {
         respond_error(c, 403, "the page's security check (CSRF) failed: reload the page");
         web_session_info_close(&si);
         return NULL;
     }
+    c->via_session = 1;
     token = si.token;
     si.token = NULL;
     web_session_info_close(&si);
     return token;
+}
+
+/* Frees a credential, wiped first. */
+static void token_free(char *t) {
+    if (t) {
+        sodium_memzero(t, strlen(t));
+        free(t);
+    }
 }
 
 static void handle(call *c) {
@@ -737,7 +775,15 @@ static void handle(call *c) {
     char *role = token ? authenticate(pg, token) : NULL;
     if (!role) {
         a->unauthorized++;
-        free(token);
+        token_free(token);
+        /* PostgreSQL no longer takes the session's token (revoked, expired):
+         * the session ends with it. */
+        if (c->via_session) {
+            web_session_end(a->sessions, c->sid);
+            respond_error(c, 401, "your access token was revoked or has expired: sign in again");
+            c->r_cookie = session_cookie(a, "");
+            return;
+        }
         respond_error(c, 401, "missing, unknown, expired or revoked bearer token");
         return;
     }
@@ -746,7 +792,7 @@ static void handle(call *c) {
     if (!json_is_object(body)) {
         json_decref(body);
         free(role);
-        free(token);
+        token_free(token);
         respond_error(c, 400, "the body must be a JSON object");
         return;
     }
@@ -754,14 +800,14 @@ static void handle(call *c) {
         handle_package(c, pg, token, role, rid);
         json_decref(body);
         free(role);
-        free(token);
+        token_free(token);
         return;
     }
     if (rt) {
         handle_route(c, rt, rid, query, pg, token, role, body);
         json_decref(body);
         free(role);
-        free(token);
+        token_free(token);
         return;
     }
     char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX], badbuf[300];
@@ -855,7 +901,7 @@ static void handle(call *c) {
         respond_answer(c, answer, role, &err);
     free(answer);
     free(role);
-    free(token);
+    token_free(token);
 }
 
 /* ---- the loop thread: h2o, connections, deadlines ---- */
@@ -1040,6 +1086,19 @@ static int rate_take(api *a, const char *auth, size_t len) {
     return 1;
 }
 
+/* "peer:ADDRESS" of REQ's client into OUT (empty if unknown). */
+static void peer_key(h2o_req_t *req, char *out, size_t n) {
+    struct sockaddr_storage ss;
+    char a[INET6_ADDRSTRLEN] = "";
+    if (req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss) == 0)
+        return;
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, a, sizeof a);
+    else if (ss.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, a, sizeof a);
+    snprintf(out, n, "peer:%s", a);
+}
+
 /* A copy of request header NAME (lower case), or NULL. */
 static char *header_copy(h2o_req_t *req, const char *name, size_t len) {
     ssize_t i = h2o_find_header_by_str(&req->headers, name, len, -1);
@@ -1050,8 +1109,9 @@ static char *header_copy(h2o_req_t *req, const char *name, size_t len) {
 
 /* The console session id in the request's cookies, or NULL.  Only a value
  * of the right length and alphabet is taken: anything else is no session. */
-static char *cookie_session(h2o_req_t *req) {
-    const size_t nl = sizeof SESSION_COOKIE - 1;
+static char *cookie_session(const api *a, h2o_req_t *req) {
+    const char *name = cookie_name(a);
+    const size_t nl = strlen(name);
     for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
         const char *p = req->headers.entries[i].value.base;
         const char *e = p + req->headers.entries[i].value.len;
@@ -1061,8 +1121,8 @@ static char *cookie_session(h2o_req_t *req) {
             const char *end = memchr(p, ';', (size_t)(e - p));
             if (!end)
                 end = e;
-            if ((size_t)(end - p) == nl + 1 + WEB_SESSION_ID_LEN &&
-                !memcmp(p, SESSION_COOKIE, nl) && p[nl] == '=') {
+            if ((size_t)(end - p) == nl + 1 + WEB_SESSION_ID_LEN && !memcmp(p, name, nl) &&
+                p[nl] == '=') {
                 char *v = mem_strndup(p + nl + 1, WEB_SESSION_ID_LEN);
                 if (strspn(v, "0123456789abcdef") == WEB_SESSION_ID_LEN)
                     return v;
@@ -1084,7 +1144,12 @@ static void call_req_gone_cb(void *p) {
 static void call_free(call *c) {
     free(c->path);
     free(c->query);
+    if (c->auth.p) /* a bearer token, and a sign-in's body, are credentials */
+        sodium_memzero(c->auth.p, c->auth.len);
     buf_close(&c->auth);
+    if (c->body)
+        sodium_memzero(c->body, c->body_len);
+    free(c->fetch_site);
     free(c->sid);
     free(c->csrf);
     free(c->content_type);
@@ -1163,9 +1228,15 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
     }
     ssize_t hi = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     h2o_iovec_t auth = hi >= 0 ? req->headers.entries[hi].value : h2o_iovec_init(NULL, 0);
-    char *sid = cookie_session(req);
-    /* A console session's calls share its budget as a token's do. */
-    if (!rate_take(a, auth.len ? auth.base : sid, auth.len ? auth.len : sid ? strlen(sid) : 0)) {
+    char *sid = cookie_session(a, req);
+    /* A console session's calls share its budget as a token's do; a call
+     * with neither (a sign-in) is counted by its peer's address, so nobody
+     * can try tokens, or flood the workers, faster than api.rate. */
+    char peer[INET6_ADDRSTRLEN + 8] = "";
+    if (!auth.len && !sid)
+        peer_key(req, peer, sizeof peer);
+    const char *rk = auth.len ? auth.base : sid ? sid : peer;
+    if (!rate_take(a, rk, auth.len ? auth.len : strlen(rk))) {
         free(sid);
         a->rate_limited++;
         send_error(a, req, 429, "too many requests for this token (api.rate)");
@@ -1188,6 +1259,7 @@ static int on_req_cb(h2o_handler_t *self, h2o_req_t *req) {
     c->sid = sid;
     c->csrf = header_copy(req, H2O_STRLIT("x-csrf-token"));
     c->content_type = header_copy(req, H2O_STRLIT("content-type"));
+    c->fetch_site = header_copy(req, H2O_STRLIT("sec-fetch-site"));
     c->body_len = req->entity.base ? req->entity.len : 0;
     c->body = mem_strndup(req->entity.base ? req->entity.base : "", c->body_len);
     c->slot = h2o_mem_alloc_shared(&req->pool, sizeof *c->slot, call_req_gone_cb);
@@ -1376,6 +1448,12 @@ int main(int argc, char **argv) {
     }
     a->sessions =
         web_session_new((uint64_t)a->cfg.api_session_idle, (uint64_t)a->cfg.api_session_max, 4096);
+    a->secure_cookie = a->tls || a->cfg.api_cookie_secure;
+    /* Database calls run in libuv's worker threads (4 unless told): enough
+     * that one slow call (an audit verification, a large export) does not
+     * hold everyone else's. */
+    if (!getenv("UV_THREADPOOL_SIZE"))
+        setenv("UV_THREADPOOL_SIZE", "16", 1);
     a->loop = uv_default_loop();
     char host[128];
     const char *colon = strrchr(a->cfg.api_listen, ':');
@@ -1386,6 +1464,12 @@ int main(int argc, char **argv) {
         memmove(host, host + 1, strlen(host));
         host[strlen(host) - 1] = '\0';
     }
+    /* The console's session cookie over plain HTTP is for loopback only. */
+    if (a->web && !a->secure_cookie && strcmp(host, "127.0.0.1") && strcmp(host, "::1") &&
+        strcmp(host, "localhost"))
+        log_fatal("the web console on %s needs TLS: api.tls_cert_file and api.tls_key_file, or "
+                  "api.cookie_secure = yes behind a TLS proxy (plain HTTP is for loopback only)",
+                  a->cfg.api_listen);
     struct sockaddr_storage sa;
     if (uv_ip4_addr(host, atoi(colon + 1), (struct sockaddr_in *)&sa) != 0 &&
         uv_ip6_addr(host, atoi(colon + 1), (struct sockaddr_in6 *)&sa) != 0)

@@ -64,6 +64,17 @@ void web_session_create(web_sessions *w, const char *token, const char *person, 
     for (int i = w->n - 1; i >= 0; i--)
         if (expired(w, &w->s[i], now))
             drop(w, i);
+    /* A person has a few sessions at most (their own oldest goes), so no one
+     * can crowd everyone else out of the store by signing in over and over. */
+    int mine = 0, old_mine = -1;
+    for (int i = 0; i < w->n; i++)
+        if (!strcmp(w->s[i].person, person)) {
+            mine++;
+            if (old_mine < 0 || w->s[i].used < w->s[old_mine].used)
+                old_mine = i;
+        }
+    if (mine >= WEB_SESSION_PER_PERSON)
+        drop(w, old_mine);
     if (w->n == w->cap) { /* full of live sessions: the least recently used goes */
         int old = 0;
         for (int i = 1; i < w->n; i++)

@@ -6,8 +6,9 @@
  * HttpOnly cookie, and spoor-api passes the person's token to PostgreSQL on
  * each call exactly as for a bearer call, so the legal gate, the op table and
  * the audit are the same.  A session ends when signed out, when unused for
- * IDLE seconds, MAX seconds after sign-in, or when PostgreSQL no longer takes
- * the token (revoked or expired: every call checks it there).
+ * IDLE seconds, MAX seconds after sign-in, when PostgreSQL no longer takes
+ * the token (revoked or expired: every call checks it there), or when its
+ * person signs in a ninth time (their least recently used session goes).
  *
  * Each session also has a CSRF secret, given to the page in the sign-in
  * answer (not in a cookie): every state-changing call must echo it in the
@@ -25,7 +26,8 @@
 
 #include <stdint.h>
 
-#define WEB_SESSION_ID_LEN 64 /* hex of 32 bytes */
+#define WEB_SESSION_ID_LEN 64    /* hex of 32 bytes */
+#define WEB_SESSION_PER_PERSON 8 /* more: the person's least recently used goes */
 
 typedef struct web_sessions web_sessions;
 

@@ -16,6 +16,13 @@ INSERT INTO api_op VALUES
   ('console.sign_out', '{spoor_analyst,spoor_approver,spoor_auditor,spoor_admin}',
    $q$SELECT spoor.console_whoami('console.sign_out')$q$),
   ('audit.verify', '{spoor_auditor}',
-   $q$SELECT spoor.audit_verify()$q$);
+   $q$SELECT spoor.audit_verify()$q$),
+  -- The signed package from the console: the people who disclose (not
+  -- auditors, who read); its export is audited as any export, and the
+  -- package itself, sealed, as request.package with its manifest's SHA-256.
+  ('request.package', '{spoor_analyst,spoor_approver}',
+   $q$SELECT spoor.request_export(($1->>'id')::bigint)$q$),
+  ('request.package_sealed', '{spoor_analyst,spoor_approver}',
+   $q$SELECT spoor.request_package_sealed(($1->>'id')::bigint, $1->>'manifest_sha256', $1->>'public_key')$q$);
 
 RESET ROLE;

@@ -66,10 +66,11 @@ class Refusal extends Error {}
 
 /* One call to the API: {http, j}.  A 401 ends the session on the page. */
 async function api(method, path, body) {
-  const opt = { method, credentials: 'same-origin', headers: {} };
+  /* The session's secret goes with every call, reads included: a read of a
+     case is audited under the person's name, so only this page may make one. */
+  const opt = { method, credentials: 'same-origin', headers: { 'X-CSRF-Token': S.csrf } };
   if (method !== 'GET') {
     opt.headers['Content-Type'] = 'application/json';
-    opt.headers['X-CSRF-Token'] = S.csrf;
     opt.body = JSON.stringify(body || {});
   }
   let r;
@@ -103,7 +104,7 @@ async function checkSession() {
 }
 
 function signedOut(msg) {
-  S.person = null; S.groups = []; S.csrf = ''; clearTimeout(S.timer);
+  S.person = null; S.groups = []; S.csrf = ''; S.requests = []; clearTimeout(S.timer);
   $('#nav').hidden = true; $('#signout').hidden = true; $('#who').textContent = '';
   showSignIn(msg);
 }
@@ -415,7 +416,7 @@ function exportPanel(r) {
   if (!['executed', 'disclosed'].includes(r.state)) return null;
   const pkg = async () => {
     let res;
-    try { res = await fetch('/v1/requests/' + r.request_id + '/package', { credentials: 'same-origin' }); } catch (e) {
+    try { res = await fetch('/v1/requests/' + r.request_id + '/package', { credentials: 'same-origin', headers: { 'X-CSRF-Token': S.csrf } }); } catch (e) {
       notice('Spoor cannot be reached. Check the network connection and try again.'); return;
     }
     if (res.status === 401) { signedOut(explain(401)); return; }
@@ -579,15 +580,22 @@ async function pageReport(year) {
     barChart('Requests by authority', f.by_authority), barChart('Requests by legal basis', f.by_legal_basis));
 }
 
+/* The chain's check recomputes every entry: on request, not on every visit. */
+async function verifyChain(slot) {
+  put(slot, h('p', { text: 'Checking the chain…' }));
+  const v = await must('GET', '/v1/audit/verify').catch((e) => ({ error: e.message }));
+  put(slot, v.error ? h('p.refused', { text: v.error })
+    : v.intact ? h('p.good', { id: 'audit-status', text: 'The chain is intact: all ' + v.entries + ' entries recompute and follow each other (head ' + v.head.slice(0, 16) + '…, checked ' + fmtTime(v.checked_at) + ').' })
+      : h('p.refused', { id: 'audit-status', text: 'The chain is BROKEN at entry ' + v.first_broken + ': ' + v.reason + '. Tell the data-protection officer.' }));
+}
+
 async function pageAudit(request) {
-  const [v, j] = await Promise.all([must('GET', '/v1/audit/verify').catch((e) => ({ error: e.message })),
-    must('GET', '/v1/audit' + (request ? '?request=' + request : ''))]);
+  const j = await must('GET', '/v1/audit' + (request ? '?request=' + request : ''));
   const filter = h('input', { id: 'audit-request', type: 'number', min: 1, value: request || '' });
   const form = h('form.row', {}, h('div', {}, h('label', { for: 'audit-request', text: 'Only case number' }), filter), h('div', {}, h('button', { type: 'submit', text: 'Filter' })));
   form.addEventListener('submit', (ev) => { ev.preventDefault(); location.hash = '#/audit' + (filter.value ? '/' + filter.value : ''); });
-  const status = v.error ? h('p.refused', { text: v.error })
-    : v.intact ? h('p.good', { id: 'audit-status', text: 'The chain is intact: all ' + v.entries + ' entries recompute and follow each other (head ' + v.head.slice(0, 16) + '…, checked ' + fmtTime(v.checked_at) + ').' })
-      : h('p.refused', { id: 'audit-status', text: 'The chain is BROKEN at entry ' + v.first_broken + ': ' + v.reason + '. Tell the data-protection officer.' });
+  const status = h('div', { id: 'audit-check', 'aria-live': 'polite' },
+    h('button', { type: 'button', id: 'audit-verify', onclick: () => verifyChain(status), text: 'Verify the chain' }));
   put(main(), h('h1', { text: 'Audit trail' }), status,
     h('p.hint', {}, 'The independent check (outside the database, against the signed checkpoint) is ', h('code', { text: 'spoor audit verify' }), '.'),
     form,
@@ -601,8 +609,20 @@ async function pageAudit(request) {
 
 async function route() {
   if (!S.person) return;
+  if (location.hash && !location.hash.startsWith('#/')) return; /* the skip link */
   const parts = (location.hash || '#/cases').slice(2).split('/');
   const page = parts[0] || 'cases';
+  /* A link from elsewhere that names a case does not open it by itself:
+     opening a case is recorded under the person's name. */
+  if (S.askBeforeOpening && page === 'cases' && parts[1]) {
+    S.askBeforeOpening = false;
+    put(main(), h('div.panel', {}, h('h1', { text: 'Open case #' + Number(parts[1]) + '?' }),
+      h('p', { text: 'You followed a link to this case. Opening it is recorded in the audit trail under your name.' }),
+      h('div.actions', {}, h('button', { type: 'button', id: 'open-case', onclick: route, text: 'Open the case' }),
+        h('a', { href: '#/cases', text: 'Back to the cases' }))));
+    return;
+  }
+  S.askBeforeOpening = false;
   for (const a of document.querySelectorAll('#nav a'))
     a.toggleAttribute('aria-current', a.dataset.page === page) || a.removeAttribute('aria-current');
   for (const a of document.querySelectorAll('#nav a[aria-current]')) a.setAttribute('aria-current', 'page');
@@ -628,6 +648,7 @@ async function start() {
     history.replaceState(null, '', '#/signin');
   });
   window.addEventListener('hashchange', () => { if (!S.flash) notice(''); S.flash = false; route(); });
+  S.askBeforeOpening = true;
   const { http, j } = await api('GET', '/v1/session').catch(() => ({ http: 0 }));
   if (http === 200 && j && j.status === 'ok') { setSession(j); route(); } else showSignIn('');
 }

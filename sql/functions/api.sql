@@ -203,3 +203,30 @@ END
 $function$;
 ALTER FUNCTION spoor.console_whoami(p_event text) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.console_whoami(p_event text) FROM PUBLIC;
+
+-- The console's signed package, sealed by spoor-api: which package (its
+-- manifest's SHA-256, which covers every file) under which key, in the
+-- audit trail, so the copy a court holds can be matched to this entry.
+-- Reached only through spoor.api_call (spoor-api's own route, after
+-- request.package's export for the same person and request).
+CREATE OR REPLACE FUNCTION spoor.request_package_sealed(p_request bigint, p_manifest_sha256 text, p_public_key text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+BEGIN
+    IF p_manifest_sha256 !~ '^[0-9a-f]{64}$' OR p_public_key !~ '^[0-9a-f]{64}$' THEN
+        RAISE EXCEPTION 'a manifest SHA-256 and a public key, both 64 hex digits' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM spoor.request WHERE request_id = p_request) THEN
+        RAISE EXCEPTION 'no request %', p_request USING ERRCODE = '22023';
+    END IF;
+    PERFORM spoor.audit_append('request.package', p_request,
+        jsonb_build_object('manifest_sha256', p_manifest_sha256, 'public_key', p_public_key, 'via', 'console'),
+        'ok', p_manifest_sha256);
+    RETURN jsonb_build_object('status', 'ok', 'request_id', p_request, 'manifest_sha256', p_manifest_sha256);
+END
+$function$;
+ALTER FUNCTION spoor.request_package_sealed(p_request bigint, p_manifest_sha256 text, p_public_key text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.request_package_sealed(p_request bigint, p_manifest_sha256 text, p_public_key text) FROM PUBLIC;

@@ -91,6 +91,28 @@ def sign_in(d, url, token):
     wait(d, EC.visibility_of_element_located((By.CSS_SELECTOR, "main h1")))
 
 
+def hold_action(d, request_id, what, note):
+    """Clicks WHAT (renew or release) on the hold of REQUEST_ID in the holds
+    page, answering its question with NOTE."""
+    d.get(URL + "/#/holds")
+    css(d, "main table")
+    for row in d.find_elements(By.CSS_SELECTOR, "main tbody tr"):
+        if "#%d " % request_id in row.text:
+            row.find_element(By.XPATH, ".//button[normalize-space()='%s']" % what.capitalize()).click()
+            a = wait(d, EC.alert_is_present())
+            a.send_keys(note)
+            a.accept()
+            return
+    print("# no hold row for request %d" % request_id, flush=True)
+
+
+def unlabeled(d):
+    """The form fields of the page without a label (by id, or their HTML)."""
+    return d.execute_script("""
+        return [...document.querySelectorAll('input, select, textarea')].filter(e =>
+          !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.id || e.outerHTML);""")
+
+
 def sign_out(d):
     d.find_element(By.ID, "signout").click()
     css(d, "#token")
@@ -152,6 +174,7 @@ def story(d):
     check("the scope builder refuses a wildcard (a blanket search)", text_in(d, "#notice", "cannot contain wildcards"))
     row_value.clear()
     row_value.send_keys("<" + E["MESSAGE_ID"] + ">")
+    check("every form field on the record page has a label", unlabeled(d), [])
     shot(d, "record")
     d.find_element(By.ID, "create").click()
     check("the request is recorded", text_in(d, "#notice", "was recorded"))
@@ -175,6 +198,11 @@ def story(d):
                                                 "window_lo": E["WINDOW_LO"] + "Z", "window_hi": E["WINDOW_HI"] + "Z",
                                                 "scope": [{"kind": "message_id", "value": "x@y"}]}, csrf=False)
     check("the same call without the CSRF secret is refused (403)", st, 403)
+    st, ans = fetch(d, "POST", "/v1/requests", {
+        "case_ref": "SEED-000-P", "authority": "Court", "legal_basis": "Preservation order", "kind": "preservation",
+        "window_lo": E["WINDOW_LO"] + "Z", "window_hi": E["WINDOW_HI"] + "Z",
+        "scope": [{"kind": "message_id", "value": E["MESSAGE_ID"]}]})
+    rid3 = ans.get("request_id") if isinstance(ans, dict) else None
     sign_out(d)
     check("signed out: the sign-in page again", d.find_element(By.ID, "token").is_displayed())
     d.get(URL + "/#/cases")
@@ -199,13 +227,25 @@ def story(d):
     d.get("file://" + evil)
     time.sleep(1.5)
     d.get(URL + "/#/cases/%d" % rid2)
-    css(d, "main h1")
+    css(d, "#open-case")
+    check("a link to a case from elsewhere asks before opening it (opening is audited)",
+          text_in(d, "main h1", "Open case #%d?" % rid2))
+    d.find_element(By.ID, "open-case").click()
+    css(d, "main h1 .badge")
     check("a cross-site form post did not approve the other request", text_in(d, "main h1", "received"))
+    # The preservation order, approved, becomes a legal hold; its early
+    # release takes two people: the approver asks for it here.
+    st, ans = fetch(d, "POST", "/v1/requests/%d/approve" % rid3, {})
+    hold_action(d, rid3, "release", "the order was withdrawn")
+    check("a hold's release asked for in the console waits for a second person",
+          text_in(d, "#notice", "a second person must confirm"))
     sign_out(d)
 
     # 3. The analyst looks up what the order names, reads the evidence, exports.
     sign_in(d, URL, E["TOKEN_ANNA"])
     d.get(URL + "/#/cases/%d" % rid)
+    css(d, "#lookup-target")
+    check("every form field on the case page has a label", unlabeled(d), [])
     opts = [o.text for o in d.find_elements(By.CSS_SELECTOR, "#lookup-target option")]
     check("the lookup offers only what the order names", opts, ["Message-ID: " + E["MESSAGE_ID"]])
     d.find_element(By.ID, "lookup-run").click()
@@ -249,11 +289,14 @@ def story(d):
     time.sleep(0.5)
     check("the signed package downloads (checked with spoor verify-package by 55_console)",
           os.path.exists(path) and text_in(d, "#notice", "signed package was downloaded"))
+    hold_action(d, rid3, "release", "confirmed: the order was withdrawn")
+    check("…and a second person confirms it: the hold is released", text_in(d, "#notice", "is released"))
     sign_out(d)
 
     # 4. The auditor reads the trail of the case.
     sign_in(d, URL, E["TOKEN_AUDREY"])
     d.get(URL + "/#/audit/%d" % rid)
+    css(d, "#audit-verify").click()
     check("the audit chain verifies on the auditor's page", text_in(d, "#audit-status", "intact"))
     body = d.find_element(By.CSS_SELECTOR, "main table").text
     check("the audit shows the refused self-approval", "request.approve" in body and "denied" in body)
@@ -279,10 +322,10 @@ def story(d):
     check("…and Enter opens it", text_in(d, "main h1", "SEED-000"))
     d.get(URL + "/#/report")
     css(d, "svg.chart")
-    unlabeled = d.execute_script("""
-        return [...document.querySelectorAll('input, select, textarea')].filter(e =>
-          !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.id || e.outerHTML);""")
-    check("every form field on the report page has a label", unlabeled, [])
+    check("every form field on the report page has a label", unlabeled(d), [])
+    d.get(URL + "/#/audit")
+    css(d, "#audit-verify")
+    check("…and on the audit page", unlabeled(d), [])
     sign_out(d)
 
 

@@ -91,7 +91,11 @@ t_match "the person's token becomes a session cookie: HttpOnly, SameSite=Strict"
 csrf=$(jq -r .csrf "$W/body")
 t_match "…the answer names the person and their groups and gives the CSRF secret" "$(jq -c '[.person, .groups, (.csrf | length)]' "$W/body")" '^\["anna",\["spoor_analyst","spoor_approver"\],64\]$'
 t_eq "…the token is not in the answer" "$(grep -c "$ta" "$W/body")" 0
-t_eq "the cookie opens the API (GET /v1/requests)" "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" "$U/v1/requests")" 200
+t_eq "the cookie with the CSRF secret opens the API (GET /v1/requests)" "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" -H "X-CSRF-Token: $csrf" "$U/v1/requests")" 200
+t_eq "…a read with the cookie alone is refused too (reads of a case are audited: no other page may cause one)" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" "$U/v1/requests")" 403
+t_eq "…and so is a call the browser marks as coming from another site, secret or not" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" -H "X-CSRF-Token: $csrf" -H 'Sec-Fetch-Site: same-site' "$U/v1/requests")" 403
 n0=$(t_psql -c "select count(*) from spoor.request")
 req='{"case_ref":"CSRF","authority":"A","legal_basis":"B","window_lo":"2026-11-21T00:00:00Z","window_hi":"2026-11-22T00:00:00Z","scope":[{"kind":"message_id","value":"x@y"}]}'
 t_eq "CSRF: the cookie without the CSRF secret cannot change anything (403)" \
@@ -110,14 +114,29 @@ t_eq "sign-in and sign-out are in the audit trail under the person's name" \
   "$(t_psql -c "select string_agg(action, ',' order by seq) from spoor.audit where actor = 'anna' and action like 'console.%'")" "console.sign_in,console.sign_out"
 h=$(hdr -H 'Content-Type: application/json' -d "{\"token\":\"$ta\"}" "http://127.0.0.1:$SPORT/v1/session")
 scookie=$(printf '%s\n' "$h" | sed -n 's/^set-cookie: \(spoor_session=[0-9a-f]*\);.*/\1/p')
-t_eq "idle expiry: a session in use stays (api.session_idle = 3s)" "$(sleep 2; curl -s -o /dev/null -w '%{http_code}' -b "$scookie" "http://127.0.0.1:$SPORT/v1/requests")" 200
-t_eq "…an unused one ends (401)" "$(sleep 4; curl -s -o /dev/null -w '%{http_code}' -b "$scookie" "http://127.0.0.1:$SPORT/v1/requests")" 401
+scsrf=$(jq -r .csrf "$W/body")
+t_eq "idle expiry: a session in use stays (api.session_idle = 3s)" "$(sleep 2; curl -s -o /dev/null -w '%{http_code}' -b "$scookie" -H "X-CSRF-Token: $scsrf" "http://127.0.0.1:$SPORT/v1/requests")" 200
+t_eq "…an unused one ends (401)" "$(sleep 4; curl -s -o /dev/null -w '%{http_code}' -b "$scookie" -H "X-CSRF-Token: $scsrf" "http://127.0.0.1:$SPORT/v1/requests")" 401
 h=$(hdr -H 'Content-Type: application/json' -d "{\"token\":\"$ta\"}" "$U/v1/session")
 cookie=$(printf '%s\n' "$h" | sed -n 's/^set-cookie: \(spoor_session=[0-9a-f]*\);.*/\1/p')
+csrf=$(jq -r .csrf "$W/body")
 tid=$(t_psql -c "select max(token_id) from spoor.api_token where role = 'anna'")
 as anna token revoke "$tid" >/dev/null
-t_eq "a revoked token ends its console sessions at once (401)" "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" "$U/v1/requests")" 401
+t_eq "a revoked token ends its console sessions at once (401)" "$(curl -s -o /dev/null -w '%{http_code}' -b "$cookie" -H "X-CSRF-Token: $csrf" "$U/v1/requests")" 401
+t_eq "…and the session is gone, not merely refused: the cookie is cleared" \
+  "$(curl -s -D - -o /dev/null -b "$cookie" -H "X-CSRF-Token: $csrf" "$U/v1/requests" | tr -d '\r' | grep -c '^set-cookie: spoor_session=;')" 1
 ta=$(as anna token create | head -1)
+# A person has at most 8 sessions: the ninth sign-in ends their oldest, so
+# no one can crowd the others out of the store.
+first=""
+for i in 1 2 3 4 5 6 7 8 9; do
+  h=$(hdr -H 'Content-Type: application/json' -d "{\"token\":\"$ta\"}" "$U/v1/session")
+  [ -n "$first" ] || { first=$(printf '%s\n' "$h" | sed -n 's/^set-cookie: \(spoor_session=[0-9a-f]*\);.*/\1/p'); fcsrf=$(jq -r .csrf "$W/body"); }
+done
+t_eq "a ninth sign-in of one person ends their oldest session (401)" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -b "$first" -H "X-CSRF-Token: $fcsrf" "$U/v1/requests")" 401
+t_eq "an auditor cannot have a signed package made (it is for those who disclose: 403)" \
+  "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $td" "$U/v1/requests/1/package")" 403
 
 t_eq "a spoor-api without legal.signing_key makes no signed package (501)" \
   "$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $ta" "http://127.0.0.1:$SPORT/v1/requests/1/package")" 501
@@ -132,10 +151,14 @@ printf 'api.listen = 127.0.0.1:%s\napi.web_root = %s\napi.tls_cert_file = %s\nap
 PGUSER=apic "$B/spoor-api" --config "$W/tls.conf" 2>"$W/api-tls.log" & tapi=$!
 R=(--resolve "spoor-collect:$TPORT:127.0.0.1" --cacert "$W/tls/ca.pem")
 for _ in $(seq 1 100); do curl -s -o /dev/null "${R[@]}" "https://spoor-collect:$TPORT/health" && break; sleep 0.1; done
-t_match "under TLS the session cookie is also Secure" \
+t_match "under TLS the session cookie is __Host- and Secure (this host and port only)" \
   "$(curl -s "${R[@]}" -D - -o /dev/null -H 'Content-Type: application/json' -d "{\"token\":\"$tb\"}" "https://spoor-collect:$TPORT/v1/session" | tr -d '\r')" \
-  '^set-cookie: spoor_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure$'
+  '^set-cookie: __Host-spoor_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure$'
 kill -TERM $tapi; wait $tapi 2>/dev/null
+printf 'api.listen = 0.0.0.0:%s\napi.web_root = %s\n' "$TPORT" "$PWD/web" >"$W/open.conf"
+out=$(PGUSER=apic timeout 5 "$B/spoor-api" --config "$W/open.conf" 2>&1); rc=$?
+t_eq "the console on a non-loopback address without TLS: refused at start" "$rc" 1
+t_match "…saying it needs TLS" "$out" 'needs TLS' 
 
 # --- the browser ---
 if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 -c 'import selenium' 2>/dev/null; then
@@ -152,7 +175,7 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 
   done <<<"$out"
   t_eq "the browser run ends cleanly" "$rc" 0
   [ "$rc" = 0 ] || tail -20 "$W/browser.err"
-  t_eq "…and played the whole story (every one of its 38 checks passed)" "$(grep -c '^ok ' <<<"$out")" 38
+  t_eq "…and played the whole story (every one of its 44 checks passed)" "$(grep -c '^ok ' <<<"$out")" 44
   pkg=$(ls "$W"/downloads/spoor-request-*-package.tar 2>/dev/null | head -1)
   mkdir -p "$W/unpacked"
   t_run "the package downloaded in the browser is a tar archive" tar -C "$W/unpacked" -xf "$pkg"
@@ -161,6 +184,9 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 
     "$("$S" verify-package "$dir" --key "$W/keys/audit.pub" 2>&1)" 'intact'
   t_eq "…and whose ETSI XML validates against the schema" \
     "$(xmllint --noout --schema legal/etsi-102657-spoor.xsd "$dir/retained-data.xml" 2>&1 | tail -1)" "$dir/retained-data.xml validates"
+  t_eq "…and the audit trail names that very package (request.package with its manifest's SHA-256)" \
+    "$(t_psql -c "select result_digest from spoor.audit where action = 'request.package' and actor = 'anna'")" \
+    "$(sha256sum "$dir/manifest.json" | cut -d' ' -f1)"
   t_match "…and the console's sign-in and the package export are in the audit trail as anna's" \
     "$(t_psql -c "select string_agg(distinct action, ',') from spoor.audit where actor = 'anna' and action in ('console.sign_in', 'request.export')")" 'console.sign_in,request.export'
 else
