@@ -29,8 +29,8 @@ trap 'kill -9 $(jobs -p) 2>/dev/null' EXIT
 # Data: a synthetic ISP, in four slices so each fault test has fresh input.
 # Slice 3 carries enough mail (about 40k lines) that a database outage falls
 # in the middle of its stream.
-for i in 1 2 3 4 5; do
-  mails=40; [ $i = 3 ] && mails=2500
+for i in 1 2 3 4 5 6; do
+  mails=40; [ $i = 3 ] || [ $i = 6 ] && mails=2500
   "$B/tests/spoor-gen" --out "$W/d$i" --subscribers 150 --hours 3 --seed $i --mails-per-hour $mails \
     --start "2026-11-2${i}T22:00:00Z" --zone Europe/London --malformed-rate 0.002 >/dev/null 2>&1 \
     || t_fail "generator slice $i"
@@ -169,6 +169,29 @@ ingest_bg --once 2>/dev/null; b=$pid
 wait $a; wait $b
 ingest --once 2>/dev/null
 compare "two consumers rebalancing" 1 2 3 4 5
+
+# 6b. Two daemons share the partitions of one group; mid-stream one is
+# killed with -9 and a third joins: the rebalances lose and duplicate
+# nothing (each batch is fenced against the stored positions).
+{ grep -v '^ingest.metrics_listen\|^log.level' "$W/ingest.conf"; printf 'ingest.metrics_listen =\nlog.level = info\n'; } >"$W/group.conf"
+group_bg() { PGUSER=ingestd "$B/spoor-ingest" --config "$W/group.conf" 2>"$W/group-$1.log" & pid=$!; }
+before=$(consumed_now)
+produce 6
+group_bg a; ga=$pid
+group_bg b; gb=$pid
+# Mid-stream: both have stored batches, the slice is not done yet.
+for _ in $(seq 1 600); do [ "$(consumed_now)" -gt $((before + 8000)) ] && break; sleep 0.05; done
+mid=$(consumed_now)
+kill -9 $ga; wait $ga 2>/dev/null
+group_bg c; gc=$pid
+wait_consumed "$(count_of 1 2 3 4 5 6)" || t_fail "two daemons, one killed: caught up" "$(tail -5 "$W"/group-*.log)"
+kill -TERM $gb $gc; wait $gb; rb=$?; wait $gc; rc=$?
+t_match "the kill came mid-stream (stored before it: $((mid - before)) of $(count_of 6))" "$((mid - before))" '^[1-9][0-9]*$'
+t_eq "…the surviving daemons stop cleanly" "$rb:$rc" "0:0"
+t_eq "…the two first daemons shared the partitions (each was assigned some)" \
+  "$(grep -l 'assigned spoor' "$W/group-a.log" "$W/group-b.log" | wc -l)" 2
+t_match "…and the one that joined took partitions over" "$(cat "$W/group-c.log")" 'assigned spoor\.(smtp|radius)\[[0-9]+\], resuming at stored offset'
+compare "two daemons, one killed -9 and one added mid-stream" 1 2 3 4 5 6
 
 # 7. Kafka's retention passed a stored offset: the daemon refuses to skip ahead.
 head -20 "$W/d1/maillog" >"$W/lost.log"
