@@ -227,6 +227,18 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
             done++;
             continue;
         }
+        /* The day's pack partition first, in its own short transaction: made
+         * inside compact_day, its lock on the pack table would hold up every
+         * lookup of a compacted day for the whole day's packing (and could
+         * deadlock with one; sql/functions/compaction.sql). */
+        const char *pv[] = {tbl, day};
+        PGresult *pr = pg_query(c, "SELECT spoor.compact_prepare($1, $2)", 2, pv, NULL, &err);
+        if (!pr) {
+            fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
+            failed++;
+            continue;
+        }
+        PQclear(pr);
         const char *dv[] = {tbl, day, now, age, level};
         PGresult *d =
             pg_query(c, "SELECT spoor.compact_day($1, $2, $3, $4, $5)", 5, dv, NULL, &err);

@@ -70,7 +70,7 @@ web_static *web_static_new(const char *dir, error *err) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         struct stat st;
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) /* no symbolic links out of the folder */
             continue;
         size_t len;
         char why[300];

@@ -251,3 +251,30 @@ END
 $function$;
 ALTER FUNCTION spoor.compact_evidence_day(p_day date, p_level integer, p_now timestamp with time zone) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.compact_evidence_day(p_day date, p_level integer, p_now timestamp with time zone) FROM PUBLIC;
+
+-- The pack partition a day's compaction writes into, made in a transaction
+-- of its own before it.  Making a partition locks its parent table (the
+-- packs every lookup of a compacted day reads) exclusively until commit: in
+-- compact_day's long transaction that stalled lookups, and a lookup that
+-- already held the day's event partition then deadlocked with compact_day's
+-- TRUNCATE (seen in make bench: lookups while compaction runs).  Here the
+-- lock lasts milliseconds.
+CREATE OR REPLACE FUNCTION spoor.compact_prepare(p_tbl text, p_day date)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack' END;
+BEGIN
+    IF v_pack IS NULL OR p_day IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM pg_advisory_xact_lock(spoor.lock_key('partitions'));
+    RETURN spoor.partition_create(v_pack, 'date', p_day);
+END
+$function$;
+ALTER FUNCTION spoor.compact_prepare(p_tbl text, p_day date) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_prepare(p_tbl text, p_day date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.compact_prepare(p_tbl text, p_day date) TO spoor_retention;

@@ -106,6 +106,34 @@ def hold_action(d, request_id, what, note):
     print("# no hold row for request %d" % request_id, flush=True)
 
 
+def low_contrast(d):
+    """Text on the page whose contrast with its background is below WCAG
+    AA (4.5:1; 3:1 for large text), as "text (ratio)"."""
+    return d.execute_script("""
+        const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+        const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+          return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+        const bg = (e) => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+          if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+        const bad = [];
+        for (const e of document.querySelectorAll('body *')) {
+          if (!e.offsetParent && getComputedStyle(e).position !== 'fixed') continue;
+          const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+          if (!own) continue;
+          const st = getComputedStyle(e);
+          const a = lum(rgb(st.color)), b = lum(bg(e));
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          const large = parseFloat(st.fontSize) >= 24 || (parseFloat(st.fontSize) >= 18.66 && parseInt(st.fontWeight) >= 700);
+          if (ratio < (large ? 3 : 4.5)) bad.push(e.textContent.trim().slice(0, 30) + ' (' + ratio.toFixed(2) + ')');
+        }
+        return bad;""")
+
+
+def too_wide(d):
+    """True if the page scrolls sideways (it should fit a laptop screen)."""
+    return d.execute_script("return document.documentElement.scrollWidth > document.documentElement.clientWidth + 1")
+
+
 def unlabeled(d):
     """The form fields of the page without a label (by id, or their HTML)."""
     return d.execute_script("""
@@ -212,6 +240,7 @@ def story(d):
     # 2. A second person approves.
     sign_in(d, URL, E["TOKEN_BERT"])
     shot(d, "cases")
+    check("the cases page has AA contrast and fits the screen", [low_contrast(d), too_wide(d)], [[], False])
     check("the case is in the approver's list", text_in(d, "main table", "SEED-000"))
     d.get(URL + "/#/cases/%d" % rid)
     css(d, "#approve").click()
@@ -246,6 +275,7 @@ def story(d):
     d.get(URL + "/#/cases/%d" % rid)
     css(d, "#lookup-target")
     check("every form field on the case page has a label", unlabeled(d), [])
+    check("…its text has AA contrast (4.5:1)", low_contrast(d), [])
     opts = [o.text for o in d.find_elements(By.CSS_SELECTOR, "#lookup-target option")]
     check("the lookup offers only what the order names", opts, ["Message-ID: " + E["MESSAGE_ID"]])
     d.find_element(By.ID, "lookup-run").click()
@@ -255,6 +285,7 @@ def story(d):
     check("…with the verbatim log lines as evidence (the submission's and the session's)",
           [any("message-id=<" + E["MESSAGE_ID"] + ">" in l for l in lines), any("User-Name = " in l and "Acct-Status-Type" in l for l in lines)],
           [True, True])
+    check("the result fits a 1366-pixel laptop screen (no sideways scrolling)", too_wide(d), False)
     check("…and their block SHA-256", len(d.find_element(By.CSS_SELECTOR, "#result .evidence .meta").text.split("SHA-256 ")[1]), 64)
     check("…and the budget left goes down", d.find_element(By.ID, "budget").text, "19 of 20")
     d.execute_script("document.getElementById('result').scrollIntoView()")
@@ -323,6 +354,7 @@ def story(d):
     d.get(URL + "/#/report")
     css(d, "svg.chart")
     check("every form field on the report page has a label", unlabeled(d), [])
+    check("…its text, chart labels included, has AA contrast", low_contrast(d), [])
     d.get(URL + "/#/audit")
     css(d, "#audit-verify")
     check("…and on the audit page", unlabeled(d), [])

@@ -175,7 +175,7 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && /usr/bin/python3 
   done <<<"$out"
   t_eq "the browser run ends cleanly" "$rc" 0
   [ "$rc" = 0 ] || tail -20 "$W/browser.err"
-  t_eq "…and played the whole story (every one of its 44 checks passed)" "$(grep -c '^ok ' <<<"$out")" 44
+  t_eq "…and played the whole story (every one of its 48 checks passed)" "$(grep -c '^ok ' <<<"$out")" 48
   pkg=$(ls "$W"/downloads/spoor-request-*-package.tar 2>/dev/null | head -1)
   mkdir -p "$W/unpacked"
   t_run "the package downloaded in the browser is a tar archive" tar -C "$W/unpacked" -xf "$pkg"

@@ -83,8 +83,15 @@ static void run(PGconn *c, const char *name, const char *sql, long sessions, lon
         }
         lat[i] = now_ms() - t;
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 ||
-            (kind != 2 && strstr(name, "ip") && !strstr(PQgetvalue(r, 0, 0), "\"exact\"")))
+            (kind != 2 && strstr(name, "ip") && !strstr(PQgetvalue(r, 0, 0), "\"exact\""))) {
+            /* Say why (the first few), so a wrong answer under load is explained. */
+            if (bad < 3)
+                fprintf(stderr, "%s: %s %s: %s\n", name, ip, at,
+                        PQresultStatus(r) != PGRES_TUPLES_OK ? PQresultErrorMessage(r)
+                        : PQntuples(r) < 1                   ? "no row"
+                                                             : PQgetvalue(r, 0, 0));
             bad++;
+        }
         PQclear(r);
     }
     qsort(lat, (size_t)k, sizeof *lat, cmp);
