@@ -170,8 +170,11 @@ int batch_commit(batch *b, PGconn *conn, error *err) {
      * The WAL flush per batch is the cost it saves.  No JIT: the batch's
      * statements are planned for a few thousand rows, where compiling costs
      * more than it saves. */
-    int rc = batch_copy_exec(conn, "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL jit = off",
-                             err);
+    int rc = batch_copy_prepare(b, conn, err);
+    if (rc != PG_OK)
+        return rc;
+    rc = batch_copy_exec(conn, "BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL jit = off",
+                         err);
     if (rc != PG_OK)
         return rc;
     rc = batch_copy_commit(b, conn, err);

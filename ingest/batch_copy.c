@@ -281,6 +281,27 @@ static int record_mta_hosts(batch *b, PGconn *conn, error *err) {
     return PG_OK;
 }
 
+int batch_copy_prepare(batch *b, PGconn *conn, error *err) {
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (int i = 0; i < b->n_blocks; i++) {
+        if (b->blocks[i].day < lo)
+            lo = b->blocks[i].day;
+        if (b->blocks[i].day > hi)
+            hi = b->blocks[i].day;
+    }
+    if (!b->n_blocks)
+        return PG_OK;
+    char dlo[16], dhi[16];
+    batch_day_text(lo, dlo, sizeof dlo);
+    batch_day_text(hi, dhi, sizeof dhi);
+    const char *v[] = {dlo, dhi};
+    PGresult *r = PQexecParams(conn, "SELECT spoor.ingest_prepare($1, $2)", 2, NULL, v, NULL, NULL, 0);
+    if (pg_result_class(conn, r) != PG_OK)
+        return batch_copy_fail(conn, r, err, "ingest_prepare");
+    PQclear(r);
+    return PG_OK;
+}
+
 int batch_copy_commit(batch *b, PGconn *conn, error *err) {
     PGresult *r;
     char a[32], p[16], c1[32], c2[32], c3[32];

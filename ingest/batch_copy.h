@@ -18,6 +18,11 @@
 #include <libpq-fe.h>
 
 /* Everything of B inside the caller's open transaction. */
+/* The partitions the batch needs, made in a transaction of its own before
+ * the batch's (spoor.ingest_prepare): made inside it, their lock on the
+ * parent table would hold every lookup for the whole batch.  PG_OK or a
+ * pg_class code. */
+int batch_copy_prepare(batch *b, PGconn *conn, error *err);
 int batch_copy_commit(batch *b, PGconn *conn, error *err);
 /* The trained dictionaries, once per process (batch_reload_dicts resets). */
 void batch_copy_load_dicts(batch *b, PGconn *conn);

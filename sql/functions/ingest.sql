@@ -281,3 +281,29 @@ GRANT EXECUTE ON FUNCTION spoor.mta_hosts() TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.mta_hosts() TO spoor_approver;
 GRANT EXECUTE ON FUNCTION spoor.mta_hosts() TO spoor_auditor;
 GRANT EXECUTE ON FUNCTION spoor.mta_hosts() TO spoor_admin;
+
+-- The partitions a batch will need, made before the batch's transaction,
+-- in one of their own: its days, and for the lease index every day from the
+-- lease horizon up to them (the day roll inside lease_merge_rows then finds
+-- them made).  Creating a partition locks its parent table against every
+-- reader until commit; inside a batch that stalled lookups, and a lookup
+-- already holding the lease table deadlocked with it, again at every retry
+-- (seen in make bench: lookups under ingest).  At most 400 days back.
+CREATE OR REPLACE FUNCTION spoor.ingest_prepare(p_lo date, p_hi date)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_h date := (SELECT h.day FROM spoor.lease_horizon h);
+BEGIN
+    IF p_lo IS NULL OR p_hi IS NULL OR p_hi < p_lo THEN
+        RETURN 0;
+    END IF;
+    RETURN spoor.ensure_partitions(greatest(least(p_lo, coalesce(v_h + 1, p_lo)), p_hi - 400), p_hi);
+END
+$function$;
+ALTER FUNCTION spoor.ingest_prepare(p_lo date, p_hi date) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.ingest_prepare(p_lo date, p_hi date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.ingest_prepare(p_lo date, p_hi date) TO spoor_ingest;
