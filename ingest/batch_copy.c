@@ -295,7 +295,8 @@ int batch_copy_prepare(batch *b, PGconn *conn, error *err) {
     batch_day_text(lo, dlo, sizeof dlo);
     batch_day_text(hi, dhi, sizeof dhi);
     const char *v[] = {dlo, dhi};
-    PGresult *r = PQexecParams(conn, "SELECT spoor.ingest_prepare($1, $2)", 2, NULL, v, NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(conn, "SELECT spoor.ingest_prepare($1, $2)", 2, NULL, v, NULL, NULL, 0);
     if (pg_result_class(conn, r) != PG_OK)
         return batch_copy_fail(conn, r, err, "ingest_prepare");
     PQclear(r);
