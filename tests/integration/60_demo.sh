@@ -17,4 +17,9 @@ t_match "demo: …the subscriber's session through the inside address" "$out" 'i
 t_match "demo: …and without the port only the count" "$out" 'shared carrier-grade NAT address: 2 subscribers'
 t_match "demo: live ingest progress" "$out" 'records read +100.0%  stored [0-9]+, quarantined [0-9]+'
 t_match "demo: the request marked disclosed" "$out" 'is now disclosed'
+t_match "demo: the web console is served and signs a person in" "$out" 'open http://127\.0\.0\.1:[0-9]+/ and sign in'
+t_match "…with the demo people's tokens" "$out" 'anna \(analyst, approver\) +spoor_[0-9a-f]{64}'
+pidf=$SPOOR_VAR/demo/api.pid
+t_eq "…and the console answers (GET /)" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$((SPOOR_KAFKA_PORT + 50))/")" 200
+[ -f "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
 t_done
