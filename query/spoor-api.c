@@ -337,53 +337,102 @@ static void render_metrics(api *a, buf *o) {
  * person, its parameters taken from the path (":id") or the JSON body (by
  * name; objects and arrays passed as JSON text).  The rules live in the
  * functions; this table only maps HTTP onto them. */
+/* A route whose arguments need more than the table says (a lookup's
+ * validators, the header check, the package): its own function.  ID is the
+ * path's id ("" if none); BODY the request's JSON object. */
+typedef void (*route_fn)(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
+                         const char *id);
+
 typedef struct route {
     const char *method, *path; /* path: literal, with "%" standing for a numeric id */
     const char *op;            /* spoor.api_op */
     const char *fixed;         /* JSON object members the route adds, or NULL */
-    const char *params[12];    /* ":id", "?query", or a body member */
+    const char *params[12];    /* ":id", "?query", a body member, or "!member" (required) */
+    route_fn fn;               /* NULL: the arguments as params says, then op */
 } route;
 
+static void trace_ip_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
+                        const char *id);
+static void trace_message_id_fn(call *c, PGconn *pg, const char *token, const char *person,
+                                json_t *body, const char *id);
+static void trace_headers_fn(call *c, PGconn *pg, const char *token, const char *person,
+                             json_t *body, const char *id);
+static void package_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
+                       const char *id);
+
 static const route routes[] = {
-    {"GET", "/v1/requests", "request.list", NULL, {NULL}},
+    {"POST", "/v1/trace/ip", "trace.ip", NULL, {NULL}, trace_ip_fn},
+    {"POST", "/v1/trace/message-id", "trace.message_id", NULL, {NULL}, trace_message_id_fn},
+    {"POST", "/v1/trace/headers", "trace.headers", NULL, {NULL}, trace_headers_fn},
+    {"POST",
+     "/v1/requests/%/approve",
+     "request.decide",
+     "{\"approve\":true}",
+     {":id", "note"},
+     NULL},
+    {"POST",
+     "/v1/requests/%/reject",
+     "request.decide",
+     "{\"approve\":false}",
+     {":id", "!note"},
+     NULL},
+    {"GET", "/v1/requests", "request.list", NULL, {NULL}, NULL},
     {"POST",
      "/v1/requests",
      "request.create",
      NULL,
      {"case_ref", "authority", "legal_basis", "contact", "kind", "received_at", "deadline",
-      "window_lo", "window_hi", "max_lookups", "scope", "options"}},
-    {"GET", "/v1/requests/%", "request.show", NULL, {":id"}},
+      "window_lo", "window_hi", "max_lookups", "scope", "options"},
+     NULL},
+    {"GET", "/v1/requests/%", "request.show", NULL, {":id"}, NULL},
     {"POST",
      "/v1/requests/%/cancel",
      "request.transition",
      "{\"to\":\"cancelled\"}",
-     {":id", "note"}},
+     {":id", "note"},
+     NULL},
     {"POST",
      "/v1/requests/%/disclosed",
      "request.transition",
      "{\"to\":\"disclosed\"}",
-     {":id", "note"}},
-    {"POST", "/v1/requests/%/close", "request.transition", "{\"to\":\"closed\"}", {":id", "note"}},
-    {"POST", "/v1/requests/%/assign", "request.assign", NULL, {":id", "person"}},
-    {"GET", "/v1/requests/%/export", "request.export", NULL, {":id"}},
-    {"GET", "/v1/requests/%/package", "request.package", NULL, {":id"}}, /* handle_package */
-    {"GET", "/v1/holds", "hold.list", NULL, {NULL}},
-    {"POST", "/v1/holds/%/renew", "hold.renew", NULL, {":id", "days", "note"}},
-    {"POST", "/v1/holds/%/release", "hold.release", NULL, {":id", "note"}},
-    {"GET", "/v1/report", "report", NULL, {"?year"}},
-    {"POST", "/v1/users", "user.add", NULL, {"name", "role"}},
-    {"GET", "/v1/admin/changes", "admin.list", NULL, {NULL}},
-    {"POST", "/v1/admin/changes/%/confirm", "admin.decide", "{\"confirm\":true}", {":id", "note"}},
-    {"POST", "/v1/admin/changes/%/reject", "admin.decide", "{\"confirm\":false}", {":id", "note"}},
-    {"POST", "/v1/trace/user", "trace.user", NULL, {"request_id", "user_name"}},
-    {"GET", "/v1/audit", "audit.list", NULL, {"?request"}},
-    {"GET", "/v1/audit/verify", "audit.verify", NULL, {NULL}},
-    {"POST", "/v1/subscribers", "subscribers.import", NULL, {"rows", "source"}},
-    {"GET", "/v1/retention/policy", "retention.policy_list", NULL, {NULL}},
-    {"POST", "/v1/retention/policy", "retention.policy_set", NULL, {"class", "keep", "note"}},
-    {"GET", "/v1/tokens", "token.list", NULL, {NULL}},
-    {"POST", "/v1/tokens/%/revoke", "token.revoke", NULL, {":id"}},
-    {NULL, NULL, NULL, NULL, {NULL}},
+     {":id", "note"},
+     NULL},
+    {"POST",
+     "/v1/requests/%/close",
+     "request.transition",
+     "{\"to\":\"closed\"}",
+     {":id", "note"},
+     NULL},
+    {"POST", "/v1/requests/%/assign", "request.assign", NULL, {":id", "person"}, NULL},
+    {"GET", "/v1/requests/%/export", "request.export", NULL, {":id"}, NULL},
+    {"GET", "/v1/requests/%/package", "request.package", NULL, {":id"}, package_fn},
+    {"GET", "/v1/holds", "hold.list", NULL, {NULL}, NULL},
+    {"POST", "/v1/holds/%/renew", "hold.renew", NULL, {":id", "days", "note"}, NULL},
+    {"POST", "/v1/holds/%/release", "hold.release", NULL, {":id", "note"}, NULL},
+    {"GET", "/v1/report", "report", NULL, {"?year"}, NULL},
+    {"POST", "/v1/users", "user.add", NULL, {"name", "role"}, NULL},
+    {"GET", "/v1/admin/changes", "admin.list", NULL, {NULL}, NULL},
+    {"POST",
+     "/v1/admin/changes/%/confirm",
+     "admin.decide",
+     "{\"confirm\":true}",
+     {":id", "note"},
+     NULL},
+    {"POST",
+     "/v1/admin/changes/%/reject",
+     "admin.decide",
+     "{\"confirm\":false}",
+     {":id", "note"},
+     NULL},
+    {"POST", "/v1/trace/user", "trace.user", NULL, {"request_id", "user_name"}, NULL},
+    {"GET", "/v1/audit", "audit.list", NULL, {"?request"}, NULL},
+    {"GET", "/v1/audit/verify", "audit.verify", NULL, {NULL}, NULL},
+    {"POST", "/v1/subscribers", "subscribers.import", NULL, {"rows", "source"}, NULL},
+    {"GET", "/v1/retention/policy", "retention.policy_list", NULL, {NULL}, NULL},
+    {"POST", "/v1/retention/policy", "retention.policy_set", NULL, {"class", "keep", "note"}, NULL},
+    {"GET", "/v1/tokens", "token.list", NULL, {NULL}, NULL},
+    {"POST", "/v1/tokens/%/revoke", "token.revoke", NULL, {":id"}, NULL},
+    {NULL, NULL, NULL, NULL, {NULL}, NULL},
 };
 
 /* Matches PATH against PATTERN; a "%" matches a positive decimal id into ID. */
@@ -448,9 +497,17 @@ static void handle_route(call *c, const route *r, const char *id, const char *qu
             if (v)
                 json_object_set_new(args, name + 1, json_string(v));
         } else {
-            json_t *x = json_object_get(body, name);
+            int required = name[0] == '!';
+            json_t *x = json_object_get(body, name + required);
             if (x && !json_is_null(x))
-                json_object_set(args, name, x);
+                json_object_set(args, name + required, x);
+            else if (required) {
+                char m[128];
+                snprintf(m, sizeof m, "%s is required", name + 1);
+                json_decref(args);
+                respond_error(c, 400, m);
+                return;
+            }
         }
     }
     error err;
@@ -725,24 +782,124 @@ static void token_free(char *t) {
     }
 }
 
+/* A lookup's request and tolerance, the rules of trace_args: into IDS and
+ * TOL; 0, or -1 after answering 400. */
+static int trace_common(call *c, json_t *body, char *ids, size_t idsn, char *tol) {
+    error err;
+    json_t *tv = json_object_get(body, "tolerance"), *rv = json_object_get(body, "request_id");
+    if (tv && !json_is_null(tv) && !json_is_integer(tv)) {
+        respond_error(c, 400, "tolerance: a number of seconds from 0 to 3600");
+        return -1;
+    }
+    if (trace_args_tolerance(
+            "tolerance", json_is_integer(tv) ? json_integer_value(tv) : c->a->cfg.trace_tolerance,
+            tol, &err) < 0) {
+        respond_error(c, 400, err.msg);
+        return -1;
+    }
+    if (!json_is_integer(rv)) {
+        respond_error(c, 400, "request_id (an integer) is required");
+        return -1;
+    }
+    snprintf(ids, idsn, "%lld", (long long)json_integer_value(rv));
+    return 0;
+}
+
+static void trace_ip_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
+                        const char *id) {
+    (void)id;
+    char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
+    error err;
+    if (trace_common(c, body, ids, sizeof ids, tol) < 0)
+        return;
+    const char *ip = headers_check_str(body, "ip"), *ats = headers_check_str(body, "at");
+    json_t *pv = json_object_get(body, "port");
+    if (pv && !json_is_null(pv) && !json_is_integer(pv)) {
+        respond_error(c, 400, "port: an integer 0..65535");
+        return;
+    }
+    if (trace_args_address("ip", ip, &err) < 0 ||
+        trace_args_instant("at", ats, NULL, at, &err) < 0 ||
+        (json_is_integer(pv) && trace_args_port("port", json_integer_value(pv), port, &err) < 0)) {
+        respond_error(c, 400, err.msg);
+        return;
+    }
+    json_t *args = json_pack("{s:s,s:s,s:s,s:s?,s:s}", "request_id", ids, "ip", ip, "at", at,
+                             "port", json_is_integer(pv) ? port : NULL, "tolerance", tol);
+    char *answer = api_op_lookup(pg, token, "trace.ip", args, &err);
+    json_decref(args);
+    respond_answer(c, answer, person, &err);
+    free(answer);
+}
+
+static void trace_message_id_fn(call *c, PGconn *pg, const char *token, const char *person,
+                                json_t *body, const char *id) {
+    (void)id;
+    char ids[32], tol[32];
+    error err;
+    if (trace_common(c, body, ids, sizeof ids, tol) < 0)
+        return;
+    const char *mid = headers_check_str(body, "message_id");
+    if (!mid) {
+        respond_error(c, 400, "message_id is required");
+        return;
+    }
+    char *canon = trace_args_msgid("message_id", mid, &err);
+    if (!canon) {
+        respond_error(c, 400, err.msg);
+        return;
+    }
+    json_t *args =
+        json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id", canon, "tolerance", tol);
+    free(canon);
+    char *answer = api_op_lookup(pg, token, "trace.message_id", args, &err);
+    json_decref(args);
+    respond_answer(c, answer, person, &err);
+    free(answer);
+}
+
+static void trace_headers_fn(call *c, PGconn *pg, const char *token, const char *person,
+                             json_t *body, const char *id) {
+    (void)id;
+    char ids[32], tol[32];
+    error err;
+    if (trace_common(c, body, ids, sizeof ids, tol) < 0)
+        return;
+    const char *msg = headers_check_str(body, "message");
+    if (!msg) {
+        respond_error(c, 400, "message: the raw message (or its headers) is required");
+        return;
+    }
+    api_headers ah = {pg, token, ids, tol};
+    headers_check_io io = {api_logged_hosts_cb, api_headers_lookup_cb, &ah};
+    headers_check_info info;
+    json_t *rj =
+        headers_check_run(msg, strlen(msg), c->a->cfg.trace_our_mta_hosts, &io, &info, &err);
+    free(info.hosts);
+    if (!rj && error_is(&err, "bad_message")) {
+        char m[300];
+        snprintf(m, sizeof m, "message: %s", err.msg);
+        respond_error(c, 400, m);
+        return;
+    }
+    char *answer = rj ? json_dumps(rj, JSON_COMPACT) : NULL;
+    json_decref(rj);
+    respond_answer(c, answer, person, &err);
+    free(answer);
+}
+
+static void package_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
+                       const char *id) {
+    (void)body;
+    handle_package(c, pg, token, person, id);
+}
+
+/* One call: the console's session endpoints, else the route table (every
+ * endpoint is a row of it), the caller's token checked by PostgreSQL, then
+ * the route's function or its generic form. */
 static void handle(call *c) {
     api *a = c->a;
     const char *path = c->path, *query = c->query, *method = c->method;
-    long req_id = 0;
-    int kind = 0; /* 1 ip, 2 message-id, 3 approve, 4 reject, 5 headers */
-    char tail[32];
-    if (!strcmp(path, "/v1/trace/ip"))
-        kind = 1;
-    else if (!strcmp(path, "/v1/trace/message-id"))
-        kind = 2;
-    else if (!strcmp(path, "/v1/trace/headers"))
-        kind = 5;
-    else if (sscanf(path, "/v1/requests/%ld/%31s", &req_id, tail) == 2 && req_id > 0 &&
-             (!strcmp(tail, "approve") || !strcmp(tail, "reject")))
-        kind = !strcmp(tail, "approve") ? 3 : 4;
-    const route *rt = NULL;
-    const char *other = NULL;
-    char rid[32];
     if (!strcmp(path, "/v1/session") || !strcmp(path, "/v1/session/end")) {
         if (!c->pg)
             respond_error(c, 503, "database unavailable");
@@ -750,18 +907,14 @@ static void handle(call *c) {
             handle_session(c, c->pg, path[11] != '\0');
         return;
     }
-    if (!kind) {
-        rt = route_find(method, path, rid, sizeof rid, &other);
-        if (!rt) {
-            if (other)
-                respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST");
-            else
-                respond_error(c, 404, "no such endpoint");
-            return;
-        }
-    }
-    if (kind && strcmp(method, "POST")) {
-        respond_error(c, 405, "use POST");
+    const char *other = NULL;
+    char rid[32] = "";
+    const route *rt = route_find(method, path, rid, sizeof rid, &other);
+    if (!rt) {
+        if (other)
+            respond_error(c, 405, !strcmp(other, "GET") ? "use GET" : "use POST");
+        else
+            respond_error(c, 404, "no such endpoint");
         return;
     }
     PGconn *pg = c->pg;
@@ -789,117 +942,13 @@ static void handle(call *c) {
     }
     json_error_t je;
     json_t *body = c->body_len ? json_loadb(c->body, c->body_len, 0, &je) : json_object();
-    if (!json_is_object(body)) {
-        json_decref(body);
-        free(role);
-        token_free(token);
+    if (!json_is_object(body))
         respond_error(c, 400, "the body must be a JSON object");
-        return;
-    }
-    if (rt && !strcmp(rt->op, "request.package")) {
-        handle_package(c, pg, token, role, rid);
-        json_decref(body);
-        free(role);
-        token_free(token);
-        return;
-    }
-    if (rt) {
-        handle_route(c, rt, rid, query, pg, token, role, body);
-        json_decref(body);
-        free(role);
-        token_free(token);
-        return;
-    }
-    char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX], badbuf[300];
-    error err;
-    char *answer = NULL;
-    const char *bad = NULL;
-    json_t *tv = json_object_get(body, "tolerance");
-    if (tv && !json_is_null(tv) && !json_is_integer(tv))
-        bad = "tolerance: a number of seconds from 0 to 3600";
-    else if (trace_args_tolerance(
-                 "tolerance", json_is_integer(tv) ? json_integer_value(tv) : a->cfg.trace_tolerance,
-                 tol, &err) < 0) {
-        snprintf(badbuf, sizeof badbuf, "%s", err.msg);
-        bad = badbuf;
-    }
-    if (kind <= 2 || kind == 5) {
-        json_t *rv = json_object_get(body, "request_id");
-        if (!json_is_integer(rv))
-            bad = "request_id (an integer) is required";
-        else
-            snprintf(ids, sizeof ids, "%lld", (long long)json_integer_value(rv));
-    } else
-        snprintf(ids, sizeof ids, "%ld", req_id);
-    if (!bad && kind == 1) {
-        const char *ip = headers_check_str(body, "ip"), *ats = headers_check_str(body, "at");
-        json_t *pv = json_object_get(body, "port");
-        if (pv && !json_is_null(pv) && !json_is_integer(pv))
-            bad = "port: an integer 0..65535";
-        else if (trace_args_address("ip", ip, &err) < 0 ||
-                 trace_args_instant("at", ats, NULL, at, &err) < 0 ||
-                 (json_is_integer(pv) &&
-                  trace_args_port("port", json_integer_value(pv), port, &err) < 0)) {
-            snprintf(badbuf, sizeof badbuf, "%s", err.msg);
-            bad = badbuf;
-        } else {
-            json_t *args =
-                json_pack("{s:s,s:s,s:s,s:s?,s:s}", "request_id", ids, "ip", ip, "at", at, "port",
-                          json_is_integer(pv) ? port : NULL, "tolerance", tol);
-            answer = api_op_lookup(pg, token, "trace.ip", args, &err);
-            json_decref(args);
-        }
-    } else if (!bad && kind == 2) {
-        const char *mid = headers_check_str(body, "message_id");
-        char *canon = mid ? trace_args_msgid("message_id", mid, &err) : NULL;
-        if (!mid)
-            bad = "message_id is required";
-        else if (!canon) {
-            snprintf(badbuf, sizeof badbuf, "%s", err.msg);
-            bad = badbuf;
-        } else {
-            json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id", canon,
-                                     "tolerance", tol);
-            answer = api_op_lookup(pg, token, "trace.message_id", args, &err);
-            json_decref(args);
-            free(canon);
-        }
-    } else if (!bad && kind == 5) {
-        const char *msg = headers_check_str(body, "message");
-        if (!msg)
-            bad = "message: the raw message (or its headers) is required";
-        else {
-            api_headers ah = {pg, token, ids, tol};
-            headers_check_io io = {api_logged_hosts_cb, api_headers_lookup_cb, &ah};
-            headers_check_info info;
-            json_t *rj =
-                headers_check_run(msg, strlen(msg), a->cfg.trace_our_mta_hosts, &io, &info, &err);
-            free(info.hosts);
-            if (!rj && error_is(&err, "bad_message")) {
-                snprintf(badbuf, sizeof badbuf, "message: %s", err.msg);
-                bad = badbuf;
-            } else if (rj) {
-                answer = json_dumps(rj, JSON_COMPACT);
-                json_decref(rj);
-            }
-        }
-    } else if (!bad) {
-        const char *note = headers_check_str(body, "note");
-        if (kind == 4 && !note)
-            bad = "note: a rejection needs the reason";
-        else {
-            json_t *args = json_pack("{s:I,s:b,s:s?}", "id", (json_int_t)req_id, "approve",
-                                     kind == 3, "note", note);
-            answer = api_op(pg, token, "request.decide", args, &err);
-            json_decref(args);
-        }
-    }
-    json_decref(body);
-    if (bad)
-        respond_error(c, 400, bad);
+    else if (rt->fn)
+        rt->fn(c, pg, token, role, body, rid);
     else
-        respond_answer(c, answer, role, &err);
-    free(answer);
+        handle_route(c, rt, rid, query, pg, token, role, body);
+    json_decref(body);
     free(role);
     token_free(token);
 }
