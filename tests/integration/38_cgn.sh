@@ -70,7 +70,12 @@ req() { # CASE ARGS...: a request, approved; prints its id
 }
 r1=$(req CGN-1 --ip 203.0.113.10 --port 1500 --ip 203.0.113.20 --port 5000 \
   --ip 203.0.113.40 --port 61234 --ip 203.0.113.30 --port 1100)
-r3=$(req CGN-3 --ip 203.0.113.10 --port 2500) # an order names one port per address
+r3=$(req CGN-3 --ip 203.0.113.10 --port 2500)
+# One order, one shared address, several connections (ports): each is in
+# scope (before migration 020 the second port was dropped without a word).
+r6=$(req CGN-6 --ip 203.0.113.10 --port 1500 --ip 203.0.113.10 --port 2500)
+t_eq "an order naming one address with two ports keeps both" \
+  "$(t_psql -c "select string_agg(port::text, ',' order by port) from spoor.request_scope where request_id = $r6")" "1500,2500"
 j() { as alice --json trace ip "$1" --port "$2" --at "$3" --request "${R:-$r1}" --tolerance "${4:-0}"; }
 out=$(j 203.0.113.10 1500 2026-11-21T10:30:00Z)
 t_eq "Junos block: public 203.0.113.10:1500 at 10:30 -> 100.64.1.10 -> alice" \
@@ -112,5 +117,11 @@ out=$(as alice trace ip 203.0.113.10 --port 2999 --at 2026-11-21T10:30:00Z --req
 t_eq "a port the order does not name: refused" "$rc" 1
 t_eq "every lookup is in the audit trail (the refusal too)" \
   "$(t_psql -c "select count(*) filter (where outcome = 'ok') || ' ' || count(*) filter (where outcome = 'denied') from spoor.audit where action = 'trace.ip'")" "10 1"
+out=$(R=$r6 j 203.0.113.10 1500 2026-11-21T10:30:00Z)
+t_eq "one order, two ports of one address: the first answered (alice)" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" alice@isp.example
+out=$(R=$r6 j 203.0.113.10 2500 2026-11-21T10:30:00Z)
+t_eq "…and the second (bob)" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" bob@isp.example
+as alice trace ip 203.0.113.10 --port 2999 --at 2026-11-21T10:30:00Z --request "$r6" >/dev/null 2>&1; rc=$?
+t_eq "…and a third port it does not name still refused" "$rc" 1
 t_match "the retention policy keeps NAT logs as their own class" "$(as alice --json retention policy 2>/dev/null || t_psql -c "select class from spoor.retention_policy")" 'nat'
 t_done
