@@ -156,6 +156,10 @@ function atRisk(r) {
 const badge = (state) => h('span.badge.s-' + state, { text: state });
 
 async function pageCases() {
+  if (!['spoor_analyst', 'spoor_approver', 'spoor_auditor'].some(has)) {
+    put(main(), h('h1', { text: 'Cases' }), h('p.explain', { text: 'Your role (' + S.groups.map((g) => g.replace('spoor_', '')).join(', ') + ') does not work with cases: analysts, approvers and auditors do. Your own tasks are at the terminal (spoor admin, spoor user, spoor retention).' }));
+    return;
+  }
   const j = await must('GET', '/v1/requests');
   const seen = new Set();
   S.requests = (j.requests || []).filter((r) => !seen.has(r.request_id) && seen.add(r.request_id));
@@ -535,8 +539,8 @@ async function pageHolds() {
         h('td', { text: (x.mode === 'days' ? 'whole days ' : 'the records found ') + fmtTime(x.window_lo) + ' to ' + fmtTime(x.window_hi) }),
         h('td', { text: fmtTime(x.expires_at) }),
         h('td', { text: x.state + (x.release_requested_by ? ' (release asked by ' + x.release_requested_by + ', a second person must confirm)' : '') }),
-        h('td', {}, h('div.actions', {}, h('button.secondary', { type: 'button', onclick: () => act(x.hold_id, 'renew'), text: 'Renew' }),
-          h('button.danger', { type: 'button', onclick: () => act(x.hold_id, 'release'), text: 'Release' }))))))) : h('p', { text: 'No legal holds.' }));
+        h('td', {}, ['spoor_analyst', 'spoor_approver'].some(has) ? h('div.actions', {}, h('button.secondary', { type: 'button', onclick: () => act(x.hold_id, 'renew'), text: 'Renew' }),
+          h('button.danger', { type: 'button', onclick: () => act(x.hold_id, 'release'), text: 'Release' })) : null))))) : h('p', { text: 'No legal holds.' }));
 }
 
 function barChart(title, data) {
