@@ -1073,9 +1073,10 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    error cerr;
+    if (config_load(&G.cfg, config_path, &cerr) < 0)
+        log_fatal("%s", cerr.msg);
     char err[1024];
-    if (config_load(&G.cfg, config_path, err, sizeof err) < 0)
-        log_fatal("%s", err);
     if (print_config) {
         config_print(&G.cfg, stdout);
         config_free(&G.cfg);

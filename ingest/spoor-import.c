@@ -292,7 +292,7 @@ int main(int argc, char **argv) {
     }
     spoor_config cfg;
     error err;
-    if (config_load(&cfg, config_path, err.msg, sizeof err.msg) < 0) {
+    if (config_load(&cfg, config_path, &err) < 0) {
         fprintf(stderr, "spoor import: %s\n", err.msg);
         return 1;
     }

@@ -521,7 +521,7 @@ int main(int argc, char **argv) {
         }
     }
     error err;
-    if (config_load(&g->cfg, config_path, err.msg, sizeof err.msg) < 0) {
+    if (config_load(&g->cfg, config_path, &err) < 0) {
         fprintf(stderr, "spoor-ingest: %s\n", err.msg);
         return 1;
     }

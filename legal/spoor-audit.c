@@ -279,7 +279,7 @@ int main(int argc, char **argv) {
     }
     spoor_config cfg;
     error err;
-    if (config_load(&cfg, NULL, err.msg, sizeof err.msg) < 0)
+    if (config_load(&cfg, NULL, &err) < 0)
         return die("%s", err.msg);
     PGconn *c = pg_connect(cfg.dsn, "spoor-audit", &err);
     config_free(&cfg);

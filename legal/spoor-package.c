@@ -234,7 +234,7 @@ int main(int argc, char **argv) {
     }
     spoor_config cfg;
     error err;
-    if (config_load(&cfg, NULL, err.msg, sizeof err.msg) < 0) {
+    if (config_load(&cfg, NULL, &err) < 0) {
         fprintf(stderr, "spoor-package: %s\n", err.msg);
         return 1;
     }

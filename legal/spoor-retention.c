@@ -309,7 +309,7 @@ int main(int argc, char **argv) {
     spoor_config cfg;
     char now[TIMEUTIL_RFC3339_MAX];
     error err;
-    if (config_load(&cfg, config, err.msg, sizeof err.msg) < 0) {
+    if (config_load(&cfg, config, &err) < 0) {
         fprintf(stderr, "spoor-retention: %s\n", err.msg);
         return 2;
     }

@@ -135,7 +135,13 @@ static const conf_def config_defs[] = {
     {NULL, CONF_STR, NULL, 0, 0, 0, 0, NULL},
 };
 
-int config_load(spoor_config *c, const char *path, char *err, size_t errlen) {
+int config_load(spoor_config *c, const char *path, error *e) {
+    error scratch;
+    if (!e)
+        e = &scratch;
+    error_clear(e);
+    char *err = e->msg;
+    size_t errlen = sizeof e->msg;
     memset(c, 0, sizeof *c);
     if (conf_defaults(config_defs, c, err, errlen) < 0)
         goto fail;
@@ -151,11 +157,20 @@ int config_load(spoor_config *c, const char *path, char *err, size_t errlen) {
 fail:
     /* On failure nothing is left for the caller to free. */
     conf_free(config_defs, c);
+    snprintf(e->code, sizeof e->code, "config");
     return -1;
 }
 
-int config_set(spoor_config *c, const char *name, const char *value, char *err, size_t errlen) {
-    return conf_set(config_defs, c, name, value, "command line", err, errlen);
+int config_set(spoor_config *c, const char *name, const char *value, error *e) {
+    error scratch;
+    if (!e)
+        e = &scratch;
+    error_clear(e);
+    if (conf_set(config_defs, c, name, value, "command line", e->msg, sizeof e->msg) < 0) {
+        snprintf(e->code, sizeof e->code, "config");
+        return -1;
+    }
+    return 0;
 }
 
 void config_print(const spoor_config *c, FILE *out) {

@@ -12,6 +12,8 @@
 #ifndef SPOOR_CONFIG_H
 #define SPOOR_CONFIG_H
 
+#include "error.h"
+
 #include <stddef.h>
 #include <stdio.h>
 
@@ -75,9 +77,11 @@ typedef struct spoor_config {
 } spoor_config;
 
 /* Loads defaults, then PATH (NULL: $SPOOR_CONFIG, else the default path if it exists), then
- * the environment.  On failure nothing needs freeing. */
-int config_load(spoor_config *c, const char *path, char *err, size_t errlen);
-int config_set(spoor_config *c, const char *name, const char *value, char *err, size_t errlen);
+ * the environment.  On failure nothing needs freeing; ERR (code "config")
+ * names the file, line or variable and the key. */
+int config_load(spoor_config *c, const char *path, error *err);
+/* Sets NAME to VALUE as if given on the command line; -1 with ERR set. */
+int config_set(spoor_config *c, const char *name, const char *value, error *err);
 void config_print(const spoor_config *c, FILE *out);
 void config_free(spoor_config *c);
 

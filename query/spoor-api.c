@@ -1451,7 +1451,7 @@ int main(int argc, char **argv) {
     pthread_mutex_init(&a->pool_mu, NULL);
     json_object_seed(0); /* before the worker threads: jansson seeds its hashes once */
     error err;
-    if (config_load(&a->cfg, config_path, err.msg, sizeof err.msg) < 0) {
+    if (config_load(&a->cfg, config_path, &err) < 0) {
         fprintf(stderr, "spoor-api: %s\n", err.msg);
         free(a);
         return 1;

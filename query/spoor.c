@@ -127,9 +127,11 @@ int main(int argc, char **argv) {
     for (int j = 1; j < argc && argv[j][0] == '-'; j++)
         if (!strcmp(argv[j], "--config") && j + 1 < argc)
             config_path = argv[++j];
-    char err[1024];
+    error e;
+    char *err = e.msg;
+    const size_t errsz = sizeof e.msg;
     c.config_path = config_path;
-    if (config_load(&c.cfg, config_path, err, sizeof err) < 0) {
+    if (config_load(&c.cfg, config_path, &e) < 0) {
         fprintf(stderr, "spoor: %s\n", err);
         return 1;
     }
@@ -137,16 +139,16 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             i++;
         else if (!strcmp(argv[i], "--dsn") && i + 1 < argc) {
-            if (config_set(&c.cfg, "dsn", argv[++i], err, sizeof err) < 0)
+            if (config_set(&c.cfg, "dsn", argv[++i], &e) < 0)
                 goto bad;
         } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
             char *kv = argv[++i], *eq = strchr(kv, '=');
             if (!eq) {
-                snprintf(err, sizeof err, "--set wants KEY=VALUE, got '%s'", kv);
+                snprintf(err, errsz, "--set wants KEY=VALUE, got '%s'", kv);
                 goto bad;
             }
             *eq = '\0';
-            int r = config_set(&c.cfg, kv, eq + 1, err, sizeof err);
+            int r = config_set(&c.cfg, kv, eq + 1, &e);
             *eq = '=';
             if (r < 0)
                 goto bad;
@@ -157,7 +159,7 @@ int main(int argc, char **argv) {
             config_free(&c.cfg);
             return 0;
         } else {
-            snprintf(err, sizeof err, "unknown option '%s' (try: spoor help)", argv[i]);
+            snprintf(err, errsz, "unknown option '%s' (try: spoor help)", argv[i]);
             goto bad;
         }
     }

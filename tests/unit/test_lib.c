@@ -174,16 +174,17 @@ static void test_redact(void) {
 
 static void test_config_defaults_and_set(void) {
     spoor_config c;
-    char err[256];
+    error cerr;
     unsetenv("SPOOR_TRACE_TOLERANCE");
-    CHECK_INT(config_load(&c, NULL, err, sizeof err), 0);
+    CHECK_INT(config_load(&c, NULL, &cerr), 0);
     CHECK_INT(c.trace_tolerance, 60);
     CHECK_INT(c.evidence_block_bytes, 256 * 1024);
-    CHECK_INT(config_set(&c, "trace.tolerance", "2m", err, sizeof err), 0);
+    CHECK_INT(config_set(&c, "trace.tolerance", "2m", &cerr), 0);
     CHECK_INT(c.trace_tolerance, 120);
-    CHECK_INT(config_set(&c, "trace.tolerance", "2y", err, sizeof err), -1);
-    CHECK_INT(config_set(&c, "no.such", "1", err, sizeof err), -1);
-    CHECK(strstr(err, "unknown setting 'no.such'") != NULL);
+    CHECK_INT(config_set(&c, "trace.tolerance", "2y", &cerr), -1);
+    CHECK_INT(config_set(&c, "no.such", "1", &cerr), -1);
+    CHECK(strstr(cerr.msg, "unknown setting 'no.such'") != NULL);
+    CHECK_STR(cerr.code, "config");
     config_free(&c);
 }
 
