@@ -194,6 +194,13 @@ static void session_record(render *r, json_t *s, const char *queried, json_t *na
         kv(&info, "NAT-Device", str(nat, "cgn"));
         kv(&info, "NAT-Start", gtime(str(nat, "start"), g1));
         kv(&info, "NAT-Stop", gtime(str(nat, "stop"), g2));
+        json_t *conf = json_object_get(nat, "config");
+        if (json_is_object(conf)) { /* deterministic NAT (RFC 7422): no log, a configuration */
+            char id[32];
+            kv(&info, "NAT-Mapping", "deterministic (RFC 7422)");
+            kv(&info, "NAT-Config", intstr(json_object_get(conf, "config_id"), id));
+            kv(&info, "NAT-Config-SHA256", str(conf, "sha256"));
+        }
         evidence_digests(&info, json_object_get(nat, "evidence"));
     }
     if (queried)

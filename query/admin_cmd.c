@@ -8,7 +8,9 @@
 static void usage(FILE *out) {
     fprintf(out, "usage: spoor admin list                    changes waiting for a second admin\n"
                  "       spoor admin confirm ID [--note TEXT] carry out another admin's change\n"
-                 "       spoor admin reject ID --note TEXT    refuse it\n");
+                 "       spoor admin reject ID --note TEXT    refuse it\n"
+                 "(granting a role other than analyst, shortening a retention policy,\n"
+                 " overwriting subscriber identities, a deterministic NAT configuration)\n");
 }
 
 static void row(json_t *j) {

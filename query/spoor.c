@@ -12,6 +12,7 @@
 #include "db.h"
 #include "hold_cmd.h"
 #include "ingest_cmd.h"
+#include "nat_cmd.h"
 #include "report_cmd.h"
 #include "request_cmd.h"
 #include "retention_cmd.h"
@@ -67,6 +68,7 @@ static const cli_command commands[] = {
     {"trace", trace_cmd_run, "ip | message-id: lookups under an approved request"},
     {"user", user_cmd_run, "add NAME --role ROLE: a person in one of Spoor's groups"},
     {"token", token_cmd_run, "create | list | revoke: bearer tokens for spoor-api"},
+    {"nat", nat_cmd_run, "config add | list: deterministic carrier-grade NAT configurations"},
     {"admin", admin_cmd_run, "list | confirm | reject: changes that take two admins"},
     {"import", NULL, "load historical log files (runs spoor-import)"},
     {"audit", NULL, "verify | checkpoint | keygen | list: the audit trail (runs spoor-audit)"},

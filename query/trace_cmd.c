@@ -159,6 +159,41 @@ static int print_cgn(json_t *j, const char *indent) {
     snprintf(in2, sizeof in2, "%s    ", indent);
     json_array_foreach(tr, i, t) {
         const char *vrf = headers_check_str(t, "inside_vrf");
+        json_t *conf = json_object_get(t, "config");
+        if (json_is_object(conf)) { /* deterministic NAT: the configuration is the evidence */
+            const char *until = headers_check_str(conf, "valid_until");
+            const char *by2 = headers_check_str(conf, "confirmed_by");
+            printf("%s  CGN %s maps ports %lld-%lld to inside address %s%s%s deterministically "
+                   "(RFC 7422)%s\n"
+                   "%s    by configuration %lld (%s), in force %s .. %s, sha256 %s,\n"
+                   "%s    recorded by %s at %s, confirmed by %s%s\n",
+                   indent, headers_check_str(t, "cgn"),
+                   (long long)json_integer_value(json_object_get(t, "port_lo")),
+                   (long long)json_integer_value(json_object_get(t, "port_hi")),
+                   headers_check_str(t, "inside_ip"), vrf ? " vrf " : "", vrf ? vrf : "",
+                   json_is_true(json_object_get(t, "covers_instant"))
+                       ? ""
+                       : " (within the tolerance only)",
+                   indent, (long long)json_integer_value(json_object_get(conf, "config_id")),
+                   headers_check_str(conf, "algorithm"), headers_check_str(conf, "valid_from"),
+                   until ? until : "-", headers_check_str(conf, "sha256"), indent,
+                   headers_check_str(conf, "recorded_by"), headers_check_str(conf, "recorded_at"),
+                   by2 ? by2 : "nobody (the database superuser alone)",
+                   json_is_true(json_object_get(conf, "recorded_after_instant"))
+                       ? " (recorded after the instant asked about)"
+                       : "");
+            const char *src = headers_check_str(conf, "source");
+            while (src && *src) {
+                const char *nl = strchr(src, '\n');
+                int len = nl ? (int)(nl - src) : (int)strlen(src);
+                printf("%s      | %.*s\n", indent, len, src);
+                src = nl ? nl + 1 : NULL;
+            }
+            printf("%s  inside address %s at that instant:\n", indent,
+                   headers_check_str(t, "inside_ip"));
+            print_sessions(json_object_get(t, "session_trace"), in2);
+            continue;
+        }
         printf("%s  CGN %s gave ports %lld-%lld to inside address %s%s%s, %s .. %s (%s)%s\n",
                indent, headers_check_str(t, "cgn"),
                (long long)json_integer_value(json_object_get(t, "port_lo")),

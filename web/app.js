@@ -387,7 +387,10 @@ function renderResult(j, quiet) {
     out.append(h('div.panel', {}, h('h3', { text: 'Carrier-grade NAT' }),
       c.subscribers_sharing !== undefined ? h('p', { id: 'cgn-count', text: c.subscribers_sharing + ' subscribers shared ' + c.public_ip + ' at that instant; none is named.' }) : null,
       (c.translations || []).map((t) => h('div', {}, h('p', { text: c.public_ip + ':' + c.port + ' was translated from inside address ' + t.inside_ip + (t.inside_vrf ? ' (VRF ' + t.inside_vrf + ')' : '') }),
-        h('details', {}, h('summary', { text: 'NAT evidence' }), evidence(t.evidence))))));
+        t.config
+          ? h('div.det', {}, h('p', { text: 'Ports ' + t.port_lo + '-' + t.port_hi + ' belong to it by deterministic mapping (RFC 7422): configuration ' + t.config.config_id + ', in force from ' + fmtTime(t.config.valid_from) + (t.config.valid_until ? ' until ' + fmtTime(t.config.valid_until) : '') + ', recorded by ' + t.config.recorded_by + ', confirmed by ' + (t.config.confirmed_by || 'the database superuser alone') + '.' }),
+              h('details', {}, h('summary', { text: 'Configuration (SHA-256 ' + t.config.sha256 + ')' }), h('pre.mono', { text: t.config.source })))
+          : h('details', {}, h('summary', { text: 'NAT evidence' }), evidence(t.evidence))))));
   }
   for (const s of j.submissions || []) {
     out.append(h('div.panel', {}, h('h3', { text: 'Submission at ' + fmtTime(s.time) }),

@@ -167,6 +167,7 @@ CREATE OR REPLACE FUNCTION spoor.who_at(p_ip inet, p_port integer, p_at timestam
 AS $function$
 DECLARE
     v_all jsonb;
+    v_det jsonb;
     v_hold jsonb;
     v_t jsonb;
     v_tr jsonb := '[]'::jsonb;
@@ -174,9 +175,11 @@ DECLARE
 BEGIN
     IF p_port IS NULL THEN
         v_all := spoor.nat_holders(p_ip, NULL, p_at, p_tol);
-        IF v_all IS NULL THEN
+        v_det := spoor.nat_det_holders(p_ip, NULL, p_at, p_tol);
+        IF v_all IS NULL AND v_det IS NULL THEN
             RETURN spoor.lease_at(p_ip, p_at, p_tol);
         END IF;
+        v_all := coalesce(v_all, '[]') || coalesce(v_det, '[]');
         RETURN jsonb_build_object(
             'verdict', 'shared_address',
             'sessions', '[]'::jsonb,
@@ -185,10 +188,14 @@ BEGIN
                 'subscribers_sharing', (SELECT count(DISTINCT (h->>'inside_ip', h->>'inside_vrf')) FROM jsonb_array_elements(v_all) h),
                 'note', 'a shared carrier-grade NAT address: the order must name the source port; no subscriber is named'));
     END IF;
+    -- The logs' holders (dynamic blocks, sessions) and a deterministic
+    -- configuration's (RFC 7422: its dynamic pool is in the logs).
     v_hold := spoor.nat_holders(p_ip, p_port, p_at, p_tol);
-    IF v_hold IS NULL THEN
+    v_det := spoor.nat_det_holders(p_ip, p_port, p_at, p_tol);
+    IF v_hold IS NULL AND v_det IS NULL THEN
         RETURN spoor.lease_at(p_ip, p_at, p_tol);
     END IF;
+    v_hold := coalesce(v_hold, '[]') || coalesce(v_det, '[]');
     FOR v_t IN SELECT x FROM jsonb_array_elements(v_hold) x LOOP
         v_t := v_t || jsonb_build_object('session_trace',
                                          spoor.lease_at((v_t->>'inside_ip')::inet, p_at, p_tol));
@@ -207,3 +214,379 @@ END
 $function$;
 ALTER FUNCTION spoor.who_at(p_ip inet, p_port integer, p_at timestamp with time zone, p_tol interval) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.who_at(p_ip inet, p_port integer, p_at timestamp with time zone, p_tol interval) FROM PUBLIC;
+
+-- Deterministic NAT (RFC 7422; sql/021_nat_config.sql) --------------------
+
+-- Versions of a CGN's deterministic configuration are never changed or
+-- removed: a changed version would move ports between subscribers in every
+-- later answer.
+CREATE OR REPLACE TRIGGER nat_config_append_only BEFORE DELETE OR UPDATE ON spoor.nat_config FOR EACH ROW EXECUTE FUNCTION spoor.audit_refuse();
+CREATE OR REPLACE TRIGGER nat_config_no_truncate BEFORE TRUNCATE ON spoor.nat_config FOR EACH STATEMENT EXECUTE FUNCTION spoor.audit_refuse();
+
+-- An address range written as a prefix (every address in it) or FIRST-LAST.
+CREATE OR REPLACE FUNCTION spoor.nat_config_range(p_key text, p_value text, p_line integer)
+ RETURNS inet[]
+ LANGUAGE plpgsql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+DECLARE
+    m text[];
+    v_lo inet;
+    v_hi inet;
+BEGIN
+    BEGIN
+        m := regexp_match(p_value, '^([0-9a-fA-F.:]+)\s*-\s*([0-9a-fA-F.:]+)$');
+        IF m IS NOT NULL THEN
+            v_lo := m[1]::inet;
+            v_hi := m[2]::inet;
+        ELSE
+            v_lo := host(network(p_value::cidr))::inet;
+            v_hi := host(broadcast(p_value::cidr))::inet;
+        END IF;
+    EXCEPTION WHEN invalid_text_representation OR invalid_binary_representation THEN
+        RAISE EXCEPTION 'line %: %: "%" is neither a prefix nor FIRST-LAST', p_line, p_key, p_value
+            USING ERRCODE = '22023';
+    END;
+    IF family(v_lo) <> family(v_hi) OR v_lo > v_hi THEN
+        RAISE EXCEPTION 'line %: %: % comes after %', p_line, p_key, host(v_lo), host(v_hi)
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN ARRAY[v_lo, v_hi];
+END
+$function$;
+ALTER FUNCTION spoor.nat_config_range(p_key text, p_value text, p_line integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_config_range(p_key text, p_value text, p_line integer) FROM PUBLIC;
+
+-- A deterministic CGN configuration file (the format is in ingest/README's
+-- "Deterministic NAT"): KEY = VALUE lines, # comments, RFC 7422's variables
+-- I, O, C, D, M, A and R by name.  Returns its fields as nat_config's
+-- columns, or raises 22023 naming the line and the key.  One parser, here,
+-- so what is stored is what was checked.
+CREATE OR REPLACE FUNCTION spoor.nat_config_parse(p_source text)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_line text;
+    v_n integer := 0;
+    m text[];
+    k text;
+    v text;
+    c jsonb := '{}';
+    r inet[];
+    v_res int4multirange := '{}';
+    v_avail integer;
+    v_ppu integer;
+    v_ratio integer;
+    v_dyn integer;
+    v_n_in bigint;
+    v_n_out bigint;
+    part text;
+BEGIN
+    IF p_source IS NULL OR length(p_source) > 65536 THEN
+        RAISE EXCEPTION 'a NAT configuration is at most 64 KiB of text' USING ERRCODE = '22023';
+    END IF;
+    FOREACH v_line IN ARRAY string_to_array(replace(p_source, E'\r', ''), E'\n') LOOP
+        v_n := v_n + 1;
+        v_line := btrim(regexp_replace(v_line, '#.*$', ''));
+        CONTINUE WHEN v_line = '';
+        m := regexp_match(v_line, '^([a-z_]+)\s*=\s*(.*)$');
+        IF m IS NULL THEN
+            RAISE EXCEPTION 'line %: expected KEY = VALUE, got "%"', v_n, left(v_line, 80) USING ERRCODE = '22023';
+        END IF;
+        k := m[1];
+        v := btrim(m[2]);
+        IF k NOT IN ('cgn', 'algorithm', 'inside', 'inside_vrf', 'outside', 'reserved', 'ratio',
+                     'dynamic_factor', 'ports_per_user', 'max_ports') THEN
+            RAISE EXCEPTION 'line %: unknown key "%"', v_n, k USING ERRCODE = '22023';
+        END IF;
+        IF c ? k THEN
+            RAISE EXCEPTION 'line %: "%" given twice', v_n, k USING ERRCODE = '22023';
+        END IF;
+        IF v = '' THEN
+            RAISE EXCEPTION 'line %: "%" has no value', v_n, k USING ERRCODE = '22023';
+        END IF;
+        CASE k
+        WHEN 'cgn', 'inside_vrf' THEN
+            IF v !~ '^[A-Za-z0-9._:@/-]{1,255}$' THEN
+                RAISE EXCEPTION 'line %: %: "%" is not a name', v_n, k, left(v, 80) USING ERRCODE = '22023';
+            END IF;
+            c := c || jsonb_build_object(k, v);
+        WHEN 'algorithm' THEN
+            -- RFC 7422 section 2's A: 0 sequential.  Its staggered formula
+            -- is not self-consistent as printed; the others are not modelled.
+            IF v NOT IN ('sequential', '0', 'none') THEN
+                RAISE EXCEPTION 'line %: algorithm: "%" is not sequential (RFC 7422''s 0) or none', v_n, left(v, 80)
+                    USING ERRCODE = '22023';
+            END IF;
+            c := c || jsonb_build_object(k, CASE v WHEN '0' THEN 'sequential' ELSE v END);
+        WHEN 'inside', 'outside' THEN
+            r := spoor.nat_config_range(k, v, v_n);
+            IF k = 'outside' AND family(r[1]) <> 4 THEN
+                RAISE EXCEPTION 'line %: outside: carrier-grade NAT shares IPv4 addresses; % is IPv6', v_n, host(r[1])
+                    USING ERRCODE = '22023';
+            END IF;
+            c := c || jsonb_build_object(k || '_lo', host(r[1]), k || '_hi', host(r[2]));
+        WHEN 'reserved' THEN
+            FOREACH part IN ARRAY string_to_array(v, ',') LOOP
+                m := regexp_match(btrim(part), '^([0-9]{1,5})(?:\s*-\s*([0-9]{1,5}))?$');
+                IF m IS NULL OR m[1]::integer > 65535
+                   OR coalesce(m[2], m[1])::integer NOT BETWEEN m[1]::integer AND 65535 THEN
+                    RAISE EXCEPTION 'line %: reserved: "%" is not a port or LOW-HIGH from 0 to 65535', v_n, btrim(part)
+                        USING ERRCODE = '22023';
+                END IF;
+                v_res := v_res + int4multirange(int4range(m[1]::integer, coalesce(m[2], m[1])::integer, '[]'));
+            END LOOP;
+            c := c || jsonb_build_object(k, v_res::text);
+        WHEN 'ratio', 'dynamic_factor', 'ports_per_user', 'max_ports' THEN
+            IF v !~ '^[0-9]{1,5}$' OR v::integer > 65536 OR (k <> 'dynamic_factor' AND v::integer = 0) THEN
+                RAISE EXCEPTION 'line %: %: "%" is not a number from % to 65536', v_n, k, left(v, 80),
+                    CASE k WHEN 'dynamic_factor' THEN 0 ELSE 1 END USING ERRCODE = '22023';
+            END IF;
+            c := c || jsonb_build_object(k, v::integer);
+        END CASE;
+    END LOOP;
+    FOREACH k IN ARRAY ARRAY['cgn', 'algorithm'] LOOP
+        IF NOT c ? k THEN
+            RAISE EXCEPTION 'the configuration does not say "%"', k USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    IF c->>'algorithm' = 'none' THEN
+        IF c - 'cgn' - 'algorithm' <> '{}' THEN
+            RAISE EXCEPTION 'algorithm none ends deterministic mode: it takes no mapping keys' USING ERRCODE = '22023';
+        END IF;
+        RETURN c || jsonb_build_object('reserved', '{[0,1024)}', 'dynamic_factor', 0);
+    END IF;
+    FOREACH k IN ARRAY ARRAY['inside', 'outside'] LOOP
+        IF NOT c ? (k || '_lo') THEN
+            RAISE EXCEPTION 'the configuration does not say "%"', k USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    IF NOT c ? 'ratio' AND NOT c ? 'ports_per_user' THEN
+        RAISE EXCEPTION 'the configuration says neither ratio (C, inside addresses per outside address) nor ports_per_user'
+            USING ERRCODE = '22023';
+    END IF;
+    -- RFC 7422 section 2: reserved ports (R) leave the candidate list
+    -- (system ports 0-1023 unless the file says otherwise); each inside
+    -- address gets 1/(C+D) of what is left, in port order; what no inside
+    -- address gets is the dynamic pool, whose blocks are logged.
+    IF NOT c ? 'reserved' THEN
+        v_res := '{[0,1024)}';
+    END IF;
+    v_avail := 65536 - coalesce((SELECT sum(upper(x) - lower(x)) FROM unnest(v_res) x), 0);
+    v_dyn := coalesce((c->>'dynamic_factor')::integer, 0);
+    v_n_in := (c->>'inside_hi')::inet - (c->>'inside_lo')::inet + 1;
+    v_n_out := (c->>'outside_hi')::inet - (c->>'outside_lo')::inet + 1;
+    v_ratio := (c->>'ratio')::integer;
+    v_ppu := (c->>'ports_per_user')::integer;
+    IF v_ppu IS NULL THEN
+        v_ppu := v_avail / (v_ratio + v_dyn);
+    ELSIF v_ratio IS NULL THEN
+        v_ratio := v_avail / v_ppu - v_dyn;
+    END IF;
+    IF v_ppu < 1 OR v_ratio < 1 OR v_ppu::bigint * (v_ratio + v_dyn) > v_avail THEN
+        RAISE EXCEPTION '% inside addresses (+ % dynamic shares) of % ports each do not fit the % ports left after the reserved ones',
+            v_ratio, v_dyn, v_ppu, v_avail USING ERRCODE = '22023';
+    END IF;
+    IF v_n_in > v_n_out * v_ratio THEN
+        RAISE EXCEPTION 'the inside range has % addresses, the outside range room for % (% addresses x % each)',
+            v_n_in, v_n_out * v_ratio, v_n_out, v_ratio USING ERRCODE = '22023';
+    END IF;
+    IF (c->>'max_ports')::integer < v_ppu THEN
+        RAISE EXCEPTION 'max_ports (M, %) is less than each inside address''s share (%)', c->>'max_ports', v_ppu
+            USING ERRCODE = '22023';
+    END IF;
+    RETURN c || jsonb_build_object('reserved', v_res::text, 'ratio', v_ratio, 'dynamic_factor', v_dyn,
+                                   'ports_per_user', v_ppu, 'inside_count', v_n_in, 'outside_count', v_n_out);
+END
+$function$;
+ALTER FUNCTION spoor.nat_config_parse(p_source text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_config_parse(p_source text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.nat_config_parse(p_source text) TO spoor_admin;
+GRANT EXECUTE ON FUNCTION spoor.nat_config_parse(p_source text) TO spoor_auditor;
+
+-- Record a version of a CGN's deterministic configuration, in force from
+-- P_VALID_FROM until its next version.  A new version only ever comes
+-- after the CGN's latest one: slipping one in between would rewrite the
+-- answers for a past period.  Two admins (like a retention policy
+-- shortened: an insider could otherwise move a port to another subscriber);
+-- the DBA alone.  The effect is nat_config_apply.
+CREATE OR REPLACE FUNCTION spoor.nat_config_add(p_source text, p_valid_from timestamp with time zone)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    c jsonb := spoor.nat_config_parse(p_source);
+    v_last timestamptz;
+BEGIN
+    IF p_valid_from IS NULL OR p_valid_from = 'infinity' OR p_valid_from = '-infinity' THEN
+        RAISE EXCEPTION 'a configuration version needs the instant it took effect (--valid-from)' USING ERRCODE = '22023';
+    END IF;
+    SELECT max(valid_from) INTO v_last FROM spoor.nat_config WHERE cgn = c->>'cgn';
+    IF v_last >= p_valid_from THEN
+        RAISE EXCEPTION 'CGN %: its latest version is in force from %; a new version comes after it', c->>'cgn', v_last
+            USING ERRCODE = '22023';
+    END IF;
+    IF NOT spoor.actor_is_superuser() THEN
+        RETURN spoor.admin_change_request('nat_config', jsonb_build_object(
+            'cgn', c->>'cgn', 'valid_from', p_valid_from, 'algorithm', c->>'algorithm',
+            'sha256', encode(sha256(convert_to(p_source, 'UTF8')), 'hex'), 'source', p_source));
+    END IF;
+    RETURN spoor.nat_config_apply(p_source, p_valid_from, spoor.actor(), NULL);
+END
+$function$;
+ALTER FUNCTION spoor.nat_config_add(p_source text, p_valid_from timestamp with time zone) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_config_add(p_source text, p_valid_from timestamp with time zone) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.nat_config_add(p_source text, p_valid_from timestamp with time zone) TO spoor_admin;
+
+CREATE OR REPLACE FUNCTION spoor.nat_config_apply(p_source text, p_valid_from timestamp with time zone, p_recorded_by name, p_confirmed_by name)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    c jsonb := spoor.nat_config_parse(p_source);
+    v_id bigint;
+    v_last timestamptz;
+BEGIN
+    -- Checked again when the second admin confirms: another version may
+    -- have been recorded since the first asked.
+    SELECT max(valid_from) INTO v_last FROM spoor.nat_config WHERE cgn = c->>'cgn';
+    IF v_last >= p_valid_from THEN
+        RAISE EXCEPTION 'CGN %: its latest version is in force from %; a new version comes after it', c->>'cgn', v_last
+            USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO spoor.nat_config (cgn, valid_from, algorithm, inside_lo, inside_hi, inside_vrf, outside_lo, outside_hi,
+                                  reserved, ratio, dynamic_factor, ports_per_user, max_ports, source, sha256,
+                                  recorded_by, confirmed_by)
+    VALUES (c->>'cgn', p_valid_from, c->>'algorithm', (c->>'inside_lo')::inet, (c->>'inside_hi')::inet,
+            c->>'inside_vrf', (c->>'outside_lo')::inet, (c->>'outside_hi')::inet, (c->>'reserved')::int4multirange,
+            (c->>'ratio')::integer, (c->>'dynamic_factor')::integer, (c->>'ports_per_user')::integer,
+            (c->>'max_ports')::integer, p_source, sha256(convert_to(p_source, 'UTF8')), p_recorded_by, p_confirmed_by)
+    RETURNING config_id INTO v_id;
+    PERFORM spoor.audit_append('nat.config_add', NULL, jsonb_build_object(
+        'config', v_id, 'cgn', c->>'cgn', 'valid_from', p_valid_from,
+        'sha256', encode(sha256(convert_to(p_source, 'UTF8')), 'hex'),
+        'recorded_by', p_recorded_by, 'confirmed_by', p_confirmed_by), 'ok', NULL);
+    RETURN jsonb_build_object('status', 'ok', 'config_id', v_id, 'cgn', c->>'cgn', 'valid_from', p_valid_from,
+                              'config', c);
+END
+$function$;
+ALTER FUNCTION spoor.nat_config_apply(p_source text, p_valid_from timestamp with time zone, p_recorded_by name, p_confirmed_by name) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_config_apply(p_source text, p_valid_from timestamp with time zone, p_recorded_by name, p_confirmed_by name) FROM PUBLIC;
+
+-- Every version, with the instant the next one took over (admins and
+-- auditors: configurations name no subscriber).
+CREATE OR REPLACE FUNCTION spoor.nat_config_list()
+ RETURNS SETOF jsonb
+ LANGUAGE sql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    SELECT jsonb_build_object('config_id', n.config_id, 'cgn', n.cgn, 'valid_from', n.valid_from,
+               'valid_until', lead(n.valid_from) OVER (PARTITION BY n.cgn ORDER BY n.valid_from),
+               'algorithm', n.algorithm,
+               'inside', CASE WHEN n.inside_lo IS NOT NULL THEN host(n.inside_lo) || '-' || host(n.inside_hi) END,
+               'inside_vrf', n.inside_vrf,
+               'outside', CASE WHEN n.outside_lo IS NOT NULL THEN host(n.outside_lo) || '-' || host(n.outside_hi) END,
+               'reserved', n.reserved::text, 'ratio', n.ratio, 'dynamic_factor', n.dynamic_factor,
+               'ports_per_user', n.ports_per_user, 'max_ports', n.max_ports,
+               'sha256', encode(n.sha256, 'hex'), 'recorded_by', n.recorded_by, 'recorded_at', n.recorded_at,
+               'confirmed_by', n.confirmed_by)
+    FROM spoor.nat_config n ORDER BY n.cgn, n.valid_from
+$function$;
+ALTER FUNCTION spoor.nat_config_list() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_config_list() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.nat_config_list() TO spoor_admin;
+GRANT EXECUTE ON FUNCTION spoor.nat_config_list() TO spoor_auditor;
+
+-- The port of the J-th (from 0) port that is not reserved.
+CREATE OR REPLACE FUNCTION spoor.nat_det_port(p_reserved int4multirange, p_j integer)
+ RETURNS integer
+ LANGUAGE sql
+ IMMUTABLE STRICT
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    WITH u AS (
+        SELECT lower(x) AS lo, upper(x) AS hi,
+               sum(upper(x) - lower(x)) OVER (ORDER BY lower(x)) - (upper(x) - lower(x)) AS before
+        FROM unnest('{[0,65536)}'::int4multirange - p_reserved) x)
+    SELECT lo + (p_j - before)::integer FROM u WHERE p_j >= before AND p_j < before + (hi - lo)
+$function$;
+ALTER FUNCTION spoor.nat_det_port(p_reserved int4multirange, p_j integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_det_port(p_reserved int4multirange, p_j integer) FROM PUBLIC;
+
+-- RFC 7422's function 2 for configuration N: the inside address behind
+-- outside address P_IP and port P_PORT, with the range of ports it owns
+-- (its first and last port: reserved ports within are not its), or no row
+-- when the port is reserved, in the dynamic pool, or in a share no inside
+-- address has.  With P_PORT NULL: every inside address with a share of
+-- P_IP (function 1 read backwards).  Sequential (A = 0): the inside
+-- address at offset i owns the (i mod C)-th share of outside address
+-- i div C, the shares laid out in port order over the ports R leaves.
+CREATE OR REPLACE FUNCTION spoor.nat_det_reverse(n spoor.nat_config, p_ip inet, p_port integer)
+ RETURNS TABLE(inside inet, port_lo integer, port_hi integer)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    WITH o AS (SELECT p_ip - n.outside_lo AS off WHERE n.algorithm = 'sequential' AND p_ip BETWEEN n.outside_lo AND n.outside_hi),
+    s AS (
+        SELECT ((p_port - coalesce((SELECT sum(upper(x) - lower(x))
+                                    FROM unnest(n.reserved * int4multirange(int4range(0, p_port))) x), 0))
+                / n.ports_per_user)::integer AS slot
+        WHERE p_port IS NOT NULL AND NOT n.reserved @> p_port
+        UNION ALL
+        SELECT g FROM generate_series(0, n.ratio - 1) g WHERE p_port IS NULL)
+    SELECT n.inside_lo + (o.off * n.ratio + s.slot),
+           spoor.nat_det_port(n.reserved, s.slot * n.ports_per_user),
+           spoor.nat_det_port(n.reserved, (s.slot + 1) * n.ports_per_user - 1)
+    FROM o, s
+    WHERE s.slot < n.ratio AND o.off * n.ratio + s.slot < (n.inside_hi - n.inside_lo) + 1
+$function$;
+ALTER FUNCTION spoor.nat_det_reverse(n spoor.nat_config, p_ip inet, p_port integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_det_reverse(n spoor.nat_config, p_ip inet, p_port integer) FROM PUBLIC;
+
+-- The deterministic holders of P_IP (port P_PORT, or all with NULL) at
+-- P_AT give or take P_TOL, shaped like nat_holders' (an empty evidence: the
+-- configuration version is the evidence, given whole with its SHA-256, who
+-- recorded it when, and who confirmed it).  NULL when no version in force
+-- then maps P_IP.
+CREATE OR REPLACE FUNCTION spoor.nat_det_holders(p_ip inet, p_port integer, p_at timestamp with time zone, p_tol interval)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    WITH v AS (
+        SELECT n, n.valid_from AS start,
+               (SELECT min(x.valid_from) FROM spoor.nat_config x
+                WHERE x.cgn = n.cgn AND x.valid_from > n.valid_from) AS stop
+        FROM spoor.nat_config n
+        WHERE n.algorithm = 'sequential' AND p_ip BETWEEN n.outside_lo AND n.outside_hi
+          AND n.valid_from <= p_at + p_tol),
+    live AS (SELECT * FROM v WHERE v.stop IS NULL OR v.stop >= p_at - p_tol)
+    SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM live) THEN NULL ELSE
+        coalesce((SELECT jsonb_agg(jsonb_build_object(
+               'cgn', (l.n).cgn, 'public_ip', host(p_ip), 'port_lo', d.port_lo, 'port_hi', d.port_hi,
+               'inside_ip', host(d.inside), 'inside_vrf', (l.n).inside_vrf, 'inside_port', NULL,
+               'start', l.start, 'start_seen', true, 'stop', l.stop,
+               'stop_reason', CASE WHEN l.stop IS NULL THEN 'open' ELSE 'superseded' END,
+               'covers_instant', l.start <= p_at AND (l.stop IS NULL OR l.stop > p_at),
+               'mapping', 'deterministic',
+               'config', jsonb_build_object('config_id', (l.n).config_id, 'algorithm', (l.n).algorithm,
+                   'valid_from', l.start, 'valid_until', l.stop,
+                   'sha256', encode((l.n).sha256, 'hex'), 'recorded_by', (l.n).recorded_by,
+                   'recorded_at', (l.n).recorded_at, 'confirmed_by', (l.n).confirmed_by,
+                   'recorded_after_instant', (l.n).recorded_at > p_at, 'source', (l.n).source),
+               'evidence', '[]'::jsonb) ORDER BY l.start, d.inside)
+            FROM live l CROSS JOIN LATERAL spoor.nat_det_reverse(l.n, p_ip, p_port) d), '[]'::jsonb) END
+$function$;
+ALTER FUNCTION spoor.nat_det_holders(p_ip inet, p_port integer, p_at timestamp with time zone, p_tol interval) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_det_holders(p_ip inet, p_port integer, p_at timestamp with time zone, p_tol interval) FROM PUBLIC;

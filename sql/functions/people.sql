@@ -144,7 +144,9 @@ BEGIN
             WHEN 'grant' THEN spoor.user_grant_apply(c.params->>'user', c.params->>'role')
             WHEN 'policy' THEN spoor.retention_policy_apply(c.params->>'class', (c.params->>'keep')::interval,
                                                             c.params->>'note')
-            WHEN 'identity' THEN spoor_identity.subscriber_apply(p_change) END;
+            WHEN 'identity' THEN spoor_identity.subscriber_apply(p_change)
+            WHEN 'nat_config' THEN spoor.nat_config_apply(c.params->>'source', (c.params->>'valid_from')::timestamptz,
+                                                          c.requested_by, spoor.actor()) END;
     END IF;
     UPDATE spoor.admin_change SET state = CASE WHEN p_confirm THEN 'done' ELSE 'rejected' END,
         decided_by = spoor.actor(), decided_at = now(), note = p_note, outcome = v_out
