@@ -56,6 +56,7 @@
 #include "radius_pkt.h"
 #include "radius_render.h"
 #include "radius_replay.h"
+#include "ipfix.h"
 #include "syslog_frame.h"
 #include "syslog_sources.h"
 #include "tls_ctx.h"
@@ -131,11 +132,15 @@ typedef struct collector {
     int pipe_fd[2];
     uv_poll_t kpoll;
     uv_timer_t tick;
-    uv_udp_t radius_udp, syslog_udp, nat_udp;
+    uv_udp_t radius_udp, syslog_udp, nat_udp, ipfix_udp;
     uv_tcp_t syslog_tcp, syslog_tls, nat_tcp;
     SSL_CTX *tls_ctx;
     int have_tls;
-    int have_radius, have_syslog, have_detail, have_nat;
+    int have_radius, have_syslog, have_detail, have_nat, have_ipfix;
+    ipfix_state *ipfix;
+    ipfix_exporter *exporters;
+    int n_exporters;
+    long long ipfix_refused, ipfix_dropped, ipfix_lines;
     uv_signal_t sigterm, sigint;
     int stopping, fatal;
     nas_client clients[MAX_CLIENTS];
@@ -524,7 +529,15 @@ static void syslog_message(const char *peer, const syslog_source *src, const cha
     syslog_host(m, n, peer, host, sizeof host);
     rd_kafka_headers_t *h = rd_kafka_headers_new(2);
     rd_kafka_header_add(h, "spoor-peer", -1, peer, -1);
-    if (!syslog_sources_may_speak(src, host)) {
+    if (n >= 5 && !memcmp(m, "IPFIX", 5)) {
+        /* Only the IPFIX listener makes such lines, naming the exporter's
+         * CGN; over syslog it would let a peer speak for any CGN. */
+        char why[200];
+        snprintf(why, sizeof why, "peer %s sent an IPFIX line over syslog", peer);
+        rd_kafka_header_add(h, "spoor-refused", -1, why, -1);
+        G.syslog_host_refused++;
+        warn_limited("syslog: %s", why);
+    } else if (!syslog_sources_may_speak(src, host)) {
         /* Produced all the same, marked: ingest quarantines it with the reason. */
         char why[400];
         snprintf(why, sizeof why, "peer %s may not send lines as host %s (collect.syslog_sources)",
@@ -674,6 +687,60 @@ static void syslog_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struc
                          peer);
         } else
             syslog_message(peer, src, b->base, (size_t)n, h == &G.nat_udp ? G.t_nat : G.t_smtp);
+    }
+    free(b->base);
+}
+
+/* IPFIX / NetFlow v9 from an allowed exporter: each NAT data record one
+ * line to kafka.topic.nat (collect/ipfix). */
+typedef struct ipfix_src {
+    const char *addr; /* spoor-peer: the address alone (evidence_peer is an inet) */
+    const ipfix_exporter *ex;
+} ipfix_src;
+
+static void ipfix_produce_cb(void *arg, const char *line, size_t len) {
+    ipfix_src *src = arg;
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    rd_kafka_header_add(h, "spoor-peer", -1, src->addr, -1);
+    inflight *f = mem_zalloc(sizeof *f);
+    f->kind = REC_SYSLOG;
+    if (produce_h(G.t_nat, src->ex->name, line, len, h, f) == 0)
+        G.ipfix_lines++;
+}
+
+static void ipfix_udp_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *sa,
+                         unsigned flags) {
+    (void)h, (void)flags;
+    if (n > 0 && sa && !G.stopping) {
+        /* The exporter is its address and port: templates and sequence
+         * numbers belong to one transport session (RFC 7011 section 10.3). */
+        char peer[80], addr[64];
+        int port;
+        if (sa->sa_family == AF_INET) {
+            uv_ip4_name((const struct sockaddr_in *)sa, addr, sizeof addr);
+            port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+            snprintf(peer, sizeof peer, "%s:%d", addr, port);
+        } else {
+            uv_ip6_name((const struct sockaddr_in6 *)sa, addr, sizeof addr);
+            port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+            snprintf(peer, sizeof peer, "[%s]:%d", addr, port);
+        }
+        const ipfix_exporter *ex = ipfix_exporters_find(G.exporters, G.n_exporters, addr);
+        if (!ex) {
+            G.ipfix_refused++;
+            warn_limited("ipfix: datagram from %s refused (not in collect.ipfix_exporters)", peer);
+        } else if (G.paused) {
+            G.ipfix_dropped++;
+            warn_limited("ipfix: buffer full, datagram from %s dropped (UDP cannot wait)", peer);
+        } else {
+            ipfix_src src = {addr, ex};
+            long long lost = ipfix_state_stats(G.ipfix)->lost;
+            ipfix_decode(G.ipfix, peer, ex->name, ex->profile, (const uint8_t *)b->base, (size_t)n,
+                         ipfix_produce_cb, &src);
+            if (ipfix_state_stats(G.ipfix)->lost > lost)
+                warn_limited("ipfix: %s (%s): %lld records lost by its sequence numbers", peer,
+                             ex->name, ipfix_state_stats(G.ipfix)->lost - lost);
+        }
     }
     free(b->base);
 }
@@ -945,13 +1012,20 @@ static void print_stats(void) {
              "authenticator, %lld malformed, %lld unanswered (buffer full); syslog: %lld "
              "messages, %lld UDP dropped (buffer full), %lld truncated, %lld from refused peers, "
              "%lld naming a host their peer may not, %lld TLS handshakes refused; detail: %lld "
-             "records; "
+             "records; ipfix: %lld messages, %lld NAT records, %lld invalid, %lld without a "
+             "template, %lld lost by sequence, %lld from refused exporters, %lld dropped (buffer "
+             "full); "
              "kafka: %lld acknowledged, %lld failed, %ld in flight",
              G.radius_ok, G.radius_dup, G.radius_replayed, G.radius_stale, G.radius_no_event_ts,
              G.radius_unknown_nas, G.radius_bad_auth, G.radius_malformed, G.radius_backpressure,
              G.syslog_msgs, G.syslog_udp_dropped, G.syslog_truncated, G.syslog_peer_refused,
-             G.syslog_host_refused, G.tls_refused, G.detail_records, G.acks, G.produce_failed,
-             G.inflight_n);
+             G.syslog_host_refused, G.tls_refused, G.detail_records,
+             G.ipfix ? ipfix_state_stats(G.ipfix)->messages : 0,
+             G.ipfix ? ipfix_state_stats(G.ipfix)->nat_records : 0,
+             G.ipfix ? ipfix_state_stats(G.ipfix)->invalid : 0,
+             G.ipfix ? ipfix_state_stats(G.ipfix)->no_template : 0,
+             G.ipfix ? ipfix_state_stats(G.ipfix)->lost : 0, G.ipfix_refused, G.ipfix_dropped,
+             G.acks, G.produce_failed, G.inflight_n);
 }
 
 static void tick_cb(uv_timer_t *t) {
@@ -993,6 +1067,8 @@ static void signal_cb(uv_signal_t *s, int sig) {
         uv_close((uv_handle_t *)&G.nat_tcp, NULL);
         uv_close((uv_handle_t *)&G.nat_udp, NULL);
     }
+    if (G.have_ipfix)
+        uv_close((uv_handle_t *)&G.ipfix_udp, NULL);
     if (G.have_syslog || G.have_nat || G.have_tls) {
         if (G.have_syslog) {
             uv_close((uv_handle_t *)&G.syslog_tcp, NULL);
@@ -1090,11 +1166,22 @@ int main(int argc, char **argv) {
     G.have_radius = *G.cfg.collect_radius_listen != '\0';
     G.have_syslog = *G.cfg.collect_syslog_listen != '\0';
     G.have_nat = *G.cfg.collect_nat_listen != '\0';
+    G.have_ipfix = *G.cfg.collect_ipfix_listen != '\0';
     G.have_tls = *G.cfg.collect_syslog_tls_listen != '\0';
     G.have_detail = *G.cfg.collect_detail_dir != '\0';
-    if (!G.have_radius && !G.have_syslog && !G.have_detail && !G.have_tls && !G.have_nat)
+    if (!G.have_radius && !G.have_syslog && !G.have_detail && !G.have_tls && !G.have_nat &&
+        !G.have_ipfix)
         log_fatal("nothing to collect: set collect.radius_listen, collect.syslog_listen, "
-                  "collect.nat_listen or collect.detail_dir");
+                  "collect.nat_listen, collect.ipfix_listen or collect.detail_dir");
+    if (G.have_ipfix) {
+        if (ipfix_exporters_parse(G.cfg.collect_ipfix_exporters, &G.exporters, &G.n_exporters, err,
+                                  sizeof err) < 0)
+            log_fatal("collect.ipfix_exporters: %s", err);
+        if (G.n_exporters == 0)
+            log_fatal("collect.ipfix_listen is set but collect.ipfix_exporters names no exporter: "
+                      "ADDRESS=CGN_NAME:iana|junos,...");
+        G.ipfix = ipfix_state_new();
+    }
     if (G.have_radius && load_clients(G.cfg.collect_radius_clients, err, sizeof err) < 0)
         log_fatal("%s", err);
     if (G.have_radius && G.n_clients == 0)
@@ -1126,9 +1213,10 @@ int main(int argc, char **argv) {
         log_fatal("kafka: %s", err);
     G.t_radius = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_radius, NULL);
     G.t_smtp = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_smtp, NULL);
-    if (G.have_nat && !*G.cfg.kafka_topic_nat)
-        log_fatal("collect.nat_listen is set but kafka.topic.nat is empty");
-    G.t_nat = G.have_nat ? rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_nat, NULL) : NULL;
+    if ((G.have_nat || G.have_ipfix) && !*G.cfg.kafka_topic_nat)
+        log_fatal("collect.nat_listen or collect.ipfix_listen is set but kafka.topic.nat is empty");
+    G.t_nat =
+        G.have_nat || G.have_ipfix ? rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_nat, NULL) : NULL;
     G.loop = uv_default_loop();
     /* Delivery reports wake the loop through a pipe (librdkafka's queue IO event). */
     if (pipe2(G.pipe_fd, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -1207,6 +1295,23 @@ int main(int argc, char **argv) {
         log_info("CGN syslog on tcp and udp %s, to %s", G.cfg.collect_nat_listen,
                  G.cfg.kafka_topic_nat);
     }
+    if (G.have_ipfix) {
+        struct sockaddr_storage is;
+        if (parse_listen(G.cfg.collect_ipfix_listen, &is, err, sizeof err) < 0)
+            log_fatal("collect.ipfix_listen: %s", err);
+        uv_udp_init(G.loop, &G.ipfix_udp);
+        int rc = uv_udp_bind(&G.ipfix_udp, (struct sockaddr *)&is, 0);
+        if (rc != 0)
+            log_fatal("ipfix: bind udp %s: %s", G.cfg.collect_ipfix_listen, uv_strerror(rc));
+        /* A CGN sends bursts: a receive buffer that holds them while the
+         * loop is busy (the kernel caps it at net.core.rmem_max). */
+        int rcv = 4 << 20;
+        uv_recv_buffer_size((uv_handle_t *)&G.ipfix_udp, &rcv);
+        uv_udp_recv_start(&G.ipfix_udp, alloc_cb, ipfix_udp_cb);
+        log_info("CGN IPFIX / NetFlow v9 on udp %s from %d exporter%s, to %s",
+                 G.cfg.collect_ipfix_listen, G.n_exporters, G.n_exporters == 1 ? "" : "s",
+                 G.cfg.kafka_topic_nat);
+    }
     if (G.have_detail) {
         if (mkdir(G.cfg.collect_state_dir, 0700) < 0 && errno != EEXIST)
             log_fatal("collect.state_dir %s: %s", G.cfg.collect_state_dir, strerror(errno));
@@ -1259,6 +1364,8 @@ int main(int argc, char **argv) {
         }
     free(G.detail_ends);
     free(G.detail_done);
+    ipfix_state_free(G.ipfix);
+    free(G.exporters);
     buf_close(&G.detail_buf);
     config_free(&G.cfg);
     return lost || G.fatal ? 1 : 0;

@@ -425,6 +425,17 @@ static void add_nat(batch *b, const batch_input *in, int src) {
         host = arena_strdup(&b->mem, in->host);
         n = nat_parse_conntrack(in->data, in->len, &b->mem, recs, &e);
         ts = n >= 0 ? recs[0].ts : INT64_MIN;
+    } else if (nat_is_ipfix(in->data, in->len)) {
+        /* spoor-collect's rendering of an IPFIX record: the CGN it names
+         * is the exporter's, from collect.ipfix_exporters */
+        n = nat_parse_ipfix(in->data, in->len, &b->mem, recs, &host, &e);
+        if (!host)
+            host = in->host ? arena_strdup(&b->mem, in->host) : "?";
+        ts = n >= 0 ? recs[0].ts : INT64_MIN;
+        if (n >= 0 && ts == INT64_MIN) {
+            quarantine(b, in, src, "nat", "no_timestamp", "an IPFIX record with no time");
+            return;
+        }
     } else if (nat_cisco_header(in->data, in->len, &ts, &host, &hl, &rest)) {
         /* IOS XR's own header (not RFC 5424 nor 3164), its time UTC */
         host = arena_strndup(&b->mem, host, hl);

@@ -726,3 +726,168 @@ int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out,
     out[0] = r;
     return 1;
 }
+
+/* ---- IPFIX / NetFlow v9 NAT event records, as collect/ipfix renders them - */
+
+int nat_is_ipfix(const char *line, size_t len) {
+    return (len >= 6 && !memcmp(line, "IPFIX ", 6)) ||
+           (len >= 14 && !memcmp(line, "IPFIX-INVALID ", 14));
+}
+
+/* An unsigned decimal of LEN bytes at P (at most 19 digits) into *V. */
+static int u64_of(const char *p, size_t len, unsigned long long *v) {
+    if (len == 0 || len > 19)
+        return -1;
+    unsigned long long x = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        x = x * 10 + (unsigned)(p[i] - '0');
+    }
+    *v = x;
+    return 0;
+}
+
+/* collect/ipfix's \xHH escapes undone (a VRF or pool name). */
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static const char *unescape_dup(arena *a, const char *p, size_t len) {
+    char *o = arena_alloc(a, len + 1), *q = o;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '\\' && i + 3 < len && p[i + 1] == 'x' && hexval(p[i + 2]) >= 0 &&
+            hexval(p[i + 3]) >= 0 && (hexval(p[i + 2]) | hexval(p[i + 3]))) {
+            *q++ = (char)(hexval(p[i + 2]) * 16 + hexval(p[i + 3]));
+            i += 3;
+            continue;
+        }
+        *q++ = p[i];
+    }
+    *q = '\0';
+    return o;
+}
+
+int nat_parse_ipfix(const char *line, size_t len, arena *a, nat_record *out, const char **host,
+                    error *err) {
+    const char *end = line + len, *p = line;
+    *host = NULL;
+    if (len >= 14 && !memcmp(line, "IPFIX-INVALID ", 14)) {
+        const char *r = memfind(line, len, " reason=");
+        int rl = r ? (int)(end - r - 8) : 0;
+        return error_set(err, "bad_ipfix", 0,
+                         "ipfix: the collector could not decode a message: %.*s",
+                         rl > 200 ? 200 : rl, r ? r + 8 : "");
+    }
+    nat_record r = blank("ipfix", 0);
+    const char *ev = NULL;
+    size_t evl = 0;
+    unsigned long long start = 0, stop = 0, num = 0, step = 1, ms = 0, sec = 0, exp = 0, v;
+    int have_start = 0, have_end = 0, have_num = 0, have_ms = 0, have_sec = 0, xport = -1;
+    const char *vrf_name = NULL, *vrf_id = NULL, *pool = NULL;
+    size_t vnl = 0, vil = 0, pl = 0;
+    const char *w;
+    size_t wl;
+    p += 6;
+    while (word(&p, end, &w, &wl)) {
+        const char *eq = memchr(w, '=', wl);
+        if (!eq)
+            continue;
+        size_t kl = (size_t)(eq - w), vl = wl - kl - 1;
+        const char *val = eq + 1;
+        size_t pos = (size_t)(w - line);
+#define KEY(s) (kl == sizeof(s) - 1 && !memcmp(w, s, kl))
+        if (KEY("cgn"))
+            *host = arena_strndup(a, val, vl);
+        else if (KEY("event"))
+            ev = val, evl = vl;
+        else if (KEY("export")) {
+            if (u64_of(val, vl, &exp) < 0)
+                return fail(err, pos, "%s: export time is not a number", "ipfix");
+        } else if (KEY("sourceIPv4Address") || KEY("sourceIPv6Address")) {
+            if (!(r.inside = addr_dup(a, val, vl)))
+                return fail(err, pos, "%s: the inside address is not an address", "ipfix");
+        } else if (KEY("postNATSourceIPv4Address")) {
+            if (!(r.outside = addr_dup(a, val, vl)))
+                return fail(err, pos, "%s: the outside address is not an address", "ipfix");
+        } else if (KEY("sourceTransportPort"))
+            r.inside_port = port_of(val, vl);
+        else if (KEY("postNAPTSourceTransportPort"))
+            xport = port_of(val, vl);
+        else if (KEY("protocolIdentifier"))
+            r.proto = u64_of(val, vl, &v) == 0 && v < 256 ? (int)v : -1;
+        else if (KEY("portRangeStart"))
+            have_start = u64_of(val, vl, &start) == 0;
+        else if (KEY("portRangeEnd"))
+            have_end = u64_of(val, vl, &stop) == 0;
+        else if (KEY("portRangeNumPorts"))
+            have_num = u64_of(val, vl, &num) == 0;
+        else if (KEY("portRangeStepSize")) {
+            if (u64_of(val, vl, &step) < 0)
+                step = 0;
+        } else if (KEY("observationTimeMilliseconds"))
+            have_ms = u64_of(val, vl, &ms) == 0;
+        else if (KEY("observationTimeSeconds"))
+            have_sec = u64_of(val, vl, &sec) == 0;
+        else if (KEY("VRFname"))
+            vrf_name = val, vnl = vl;
+        else if (KEY("ingressVRFID"))
+            vrf_id = val, vil = vl;
+        else if (KEY("natPoolName") || (KEY("natPoolId") && !pool))
+            pool = val, pl = vl;
+#undef KEY
+    }
+    if (!*host)
+        return fail(err, 0, "%s: the line names no CGN (cgn=)", "ipfix");
+    /* The CGN's own time of the event, else the message's export time. */
+    if (have_ms && ms < 253402300800000ULL)
+        r.ts = (int64_t)ms * 1000;
+    else if (have_sec && sec < 253402300800ULL)
+        r.ts = (int64_t)sec * 1000000;
+    else if (exp)
+        r.ts = (int64_t)exp * 1000000;
+    out[0] = r;
+#define EV(s) (evl == sizeof(s) - 1 && !memcmp(ev, s, evl))
+    if (!ev)
+        return fail(err, 0, "%s: no event", "ipfix");
+    if (EV("none"))
+        return fail(
+            err, (size_t)(ev - line),
+            "%s: a NAT record without natEvent (allocation and release cannot be told apart)",
+            "ipfix");
+    r.kind = EV("allocated")       ? NAT_KIND_ALLOCATED
+             : EV("released")      ? NAT_KIND_RELEASED
+             : EV("interim")       ? NAT_KIND_INTERIM
+             : EV("session_open")  ? NAT_KIND_SESSION_OPEN
+             : EV("session_close") ? NAT_KIND_SESSION_CLOSE
+                                   : 0;
+#undef EV
+    if (!r.kind)
+        return 0; /* addresses or ports exhausted, quota...: evidence only */
+    if (have_start) {
+        if (step != 1)
+            return error_set(err, "bad_nat", 0,
+                             "ipfix: a scattered port set (portRangeStepSize %llu) is not modelled",
+                             step);
+        r.port_lo = start <= 65535 ? (int)start : -1;
+        r.port_hi = have_end && stop <= 65535                     ? (int)stop
+                    : have_num && num && start + num - 1 <= 65535 ? (int)(start + num - 1)
+                                                                  : -1;
+    } else if (xport >= 0)
+        r.port_lo = r.port_hi = xport;
+    if (r.kind == NAT_KIND_SESSION_OPEN || r.kind == NAT_KIND_SESSION_CLOSE) {
+        if (xport >= 0)
+            r.port_lo = r.port_hi = xport;
+    } else
+        r.inside_port = -1;
+    if (vrf_name)
+        r.inside_vrf = unescape_dup(a, vrf_name, vnl);
+    else if (vrf_id)
+        r.inside_vrf = arena_strndup(a, vrf_id, vil);
+    if (pool)
+        r.pool = unescape_dup(a, pool, pl);
+    if (check(&r, 0, err) < 0)
+        return -1;
+    out[0] = r;
+    return 1;
+}

@@ -18,6 +18,8 @@
  *   conntrack  `conntrack -E -o timestamp` NEW / DESTROY events of NATed
  *              flows (one session each: the reply tuple's destination is
  *              the public address and port)
+ *   ipfix      IPFIX / NetFlow v9 NAT event records (RFC 8158) as
+ *              spoor-collect renders them (collect/ipfix.h)
  *
  * The syslog header (host, time) is lib/syslog's; nat_parse reads the
  * parts after it.  A record's time is the CGN's own when the line gives one
@@ -82,5 +84,16 @@ int nat_is_conntrack(const char *line, size_t len);
  * UPDATE, an untranslated flow; OUT->ts is the line's time all the same),
  * -1 with ERR if malformed. */
 int nat_parse_conntrack(const char *line, size_t len, arena *a, nat_record *out, error *err);
+
+/* True if LINE is one of collect/ipfix's lines (an IPFIX or NetFlow v9 NAT
+ * data record, or a message it could not decode). */
+int nat_is_ipfix(const char *line, size_t len);
+/* Its record: 1; 0 for an event that is no NAT mapping (addresses
+ * exhausted...; OUT->ts set all the same); -1 with ERR: "bad_ipfix" for a
+ * message the collector could not decode (its reason), "bad_nat" for a
+ * record that is no valid NAT event (no natEvent, a scattered port set, no
+ * addresses).  *HOST: the CGN the collector named (cgn=), in A. */
+int nat_parse_ipfix(const char *line, size_t len, arena *a, nat_record *out, const char **host,
+                    error *err);
 
 #endif

@@ -98,6 +98,12 @@ static const conf_def config_defs[] = {
     {"collect.nat_listen", CONF_STR, "", NOB, F(collect_nat_listen), 0,
      "syslog TCP+UDP address for carrier-grade NAT logs (peers from collect.syslog_sources), to "
      "kafka.topic.nat"},
+    {"collect.ipfix_listen", CONF_STR, "", NOB, F(collect_ipfix_listen), 0,
+     "UDP ADDR:PORT for a CGN's IPFIX or NetFlow v9 NAT event logging (RFC 8158), to "
+     "kafka.topic.nat (empty: off)"},
+    {"collect.ipfix_exporters", CONF_STR, "", NOB, F(collect_ipfix_exporters), 0,
+     "exporters that may send IPFIX: ADDRESS=CGN_NAME:PROFILE,... (PROFILE iana or junos: how "
+     "the CGN numbers natEvent); others refused"},
     {"collect.syslog_listen", CONF_STR, "", NOB, F(collect_syslog_listen), 0,
      "ADDR:PORT for syslog over TCP and UDP (empty: off)"},
     {"collect.syslog_tls_listen", CONF_STR, "", NOB, F(collect_syslog_tls_listen), 0,

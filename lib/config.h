@@ -61,7 +61,9 @@ typedef struct spoor_config {
     char *collect_radius_clients; /* "ADDR=SECRET_FILE,..." per-NAS shared secrets, in files */
     char *collect_syslog_listen;
     char *collect_nat_listen;
-    char *collect_syslog_sources; /* "ADDR[/BITS]=HOST|HOST,...": who may send, as whom */
+    char *collect_ipfix_listen;    /* UDP ADDR:PORT for IPFIX / NetFlow v9 NAT event logging */
+    char *collect_ipfix_exporters; /* "ADDRESS=NAME:PROFILE,...": who may send, as which CGN */
+    char *collect_syslog_sources;  /* "ADDR[/BITS]=HOST|HOST,...": who may send, as whom */
     char *collect_syslog_tls_listen;
     char *collect_tls_cert_file, *collect_tls_key_file, *collect_tls_client_ca_file;
     char *collect_detail_dir;

@@ -9,18 +9,19 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: spoor nat config add FILE --valid-from TIME   record a version of a CGN's\n"
-            "                                                   deterministic configuration (admin;\n"
-            "                                                   a second admin confirms)\n"
-            "       spoor nat config list                       every version (admin, auditor)\n"
-            "\n"
-            "FILE holds KEY = VALUE lines (RFC 7422's variables; see ingest/README.md):\n"
-            "  cgn = NAME            the CGN, named as in its logs\n"
-            "  algorithm = sequential | none\n"
-            "  inside = PREFIX | FIRST-LAST     outside = PREFIX | FIRST-LAST\n"
-            "  ratio = C  [dynamic_factor = D]  or  ports_per_user = N\n"
-            "  [reserved = 0-1023,5060]  [inside_vrf = NAME]  [max_ports = M]\n");
+    fprintf(
+        out,
+        "usage: spoor nat config add FILE --valid-from TIME   record a version of a CGN's\n"
+        "                                                   deterministic configuration (admin;\n"
+        "                                                   a second admin confirms)\n"
+        "       spoor nat config list                       every version (admin, auditor)\n"
+        "\n"
+        "FILE holds KEY = VALUE lines (RFC 7422's variables; see ingest/README.md):\n"
+        "  cgn = NAME            the CGN, named as in its logs\n"
+        "  algorithm = sequential | none\n"
+        "  inside = PREFIX | FIRST-LAST     outside = PREFIX | FIRST-LAST\n"
+        "  ratio = C  [dynamic_factor = D]  or  ports_per_user = N\n"
+        "  [reserved = 0-1023,5060]  [inside_vrf = NAME]  [max_ports = M]\n");
 }
 
 static void row(json_t *j) {
@@ -99,8 +100,8 @@ int nat_cmd_run(cli *c, int argc, char **argv) {
                       row);
     else {
         const char *v[] = {text, valid_from};
-        json_t *j = cli_call(c, conn, "SELECT spoor.nat_config_add($1, $2::timestamptz)", 2, v,
-                             NULL);
+        json_t *j =
+            cli_call(c, conn, "SELECT spoor.nat_config_add($1, $2::timestamptz)", 2, v, NULL);
         rc = j ? 0 : 1;
         if (j && !cli_pending(c, j)) {
             if (c->json)
