@@ -27,7 +27,7 @@ BEGIN
     FOR r IN SELECT pc.relname::text AS t, c.relname::text AS p, to_date(right(c.relname, 8), 'YYYYMMDD') AS d
              FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
              WHERE pc.relnamespace = 'spoor'::regnamespace
-               AND pc.relname IN ('smtp_event', 'radius_event', 'evidence_block')
+               AND pc.relname IN ('smtp_event', 'radius_event', 'nat_event', 'evidence_block')
                AND c.relname ~ '_[0-9]{8}$'
              ORDER BY 3, 1 LOOP
         CONTINUE WHEN r.d > spoor.compact_cutoff(p_now, p_min_age);
@@ -61,7 +61,8 @@ CREATE OR REPLACE FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now times
 AS $function$
 DECLARE
     v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
-    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack' END;
+    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack'
+                              WHEN 'nat_event' THEN 'nat_pack' END;
     v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
     v_keys text;
@@ -80,7 +81,7 @@ BEGIN
     p_now := spoor.retention_now(p_now);
     IF v_pack IS NULL AND p_tbl IS DISTINCT FROM 'evidence_block' THEN
         RETURN jsonb_build_object('status', 'denied', 'reason',
-                                  'only smtp_event, radius_event and evidence_block are compacted');
+                                  'only smtp_event, radius_event, nat_event and evidence_block are compacted');
     END IF;
     IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', 'the minimum age must be 1 .. 365 days');
@@ -119,6 +120,8 @@ BEGIN
                (3::smallint, (t.host || ' ' || t.next_queue_id) COLLATE "C",
                 ROW(t.ts, t.host, t.kind, t.queue_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                     t.next_queue_id, NULL, NULL, t.pos, t.block_id, t.block_idx)::spoor.smtp_event::text)$k$
+        WHEN 'nat_event' THEN
+            $k$(1::smallint, host(t.outside) COLLATE "C", t::text)$k$
         ELSE
             $k$(1::smallint, coalesce(t.session_key, '') COLLATE "C", t::text),
                (2::smallint, CASE WHEN t.status IN (7, 8) THEN host(t.nas_ip) END COLLATE "C", t::text)$k$ END;
@@ -266,7 +269,8 @@ CREATE OR REPLACE FUNCTION spoor.compact_prepare(p_tbl text, p_day date)
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
 DECLARE
-    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack' END;
+    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack'
+                              WHEN 'nat_event' THEN 'nat_pack' END;
 BEGIN
     IF v_pack IS NULL OR p_day IS NULL THEN
         RETURN false;

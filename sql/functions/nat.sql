@@ -68,15 +68,17 @@ DECLARE
     v_max interval := spoor.nat_block_max();
     v_lo timestamptz := p_at - p_tol - v_max;
     v_hi timestamptz := p_at + p_tol + v_max;
+    v_ev spoor.nat_event[];
     v_res jsonb;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM spoor.nat_event e WHERE e.outside = p_ip AND e.ts BETWEEN v_lo AND v_hi) THEN
+    -- Rows and compacted packs alike (readers.sql), read once.
+    v_ev := ARRAY(SELECT e FROM spoor.nat_by_outside(p_ip, v_lo, v_hi) e);
+    IF cardinality(v_ev) = 0 THEN
         RETURN NULL;
     END IF;
     WITH ev AS (
-        SELECT e.* FROM spoor.nat_event e
-        WHERE e.outside = p_ip AND e.ts BETWEEN v_lo AND v_hi
-          AND (p_port IS NULL OR (e.port_lo <= p_port AND e.port_hi >= p_port))
+        SELECT e.* FROM unnest(v_ev) e
+        WHERE p_port IS NULL OR (e.port_lo <= p_port AND e.port_hi >= p_port)
     ), k AS (
         SELECT DISTINCT e.host, e.port_lo, e.port_hi, e.inside, e.inside_vrf, e.inside_port
         FROM ev e

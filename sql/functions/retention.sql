@@ -185,9 +185,10 @@ BEGIN
                        WHEN 'evidence_block' THEN 'int8send(t.block_id) || t.sha256'
                        WHEN 'lease_seg' THEN 'convert_to(t.session_key || '' '' || t.addr::text, ''UTF8'')'
                        ELSE 'int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0))' END,
-                   CASE WHEN p_tbl IN ('smtp_pack', 'radius_pack')
+                   CASE WHEN p_tbl IN ('smtp_pack', 'radius_pack', 'nat_pack')
                        THEN format('spoor.%I p CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) t
-                                    WHERE p.sort = 1', v_part, CASE p_tbl WHEN 'smtp_pack' THEN 'smtp_event' ELSE 'radius_event' END)
+                                    WHERE p.sort = 1', v_part, CASE p_tbl WHEN 'smtp_pack' THEN 'smtp_event'
+                                                                          WHEN 'nat_pack' THEN 'nat_event' ELSE 'radius_event' END)
                        ELSE format('spoor.%I t', v_part) END) INTO v_rows, v_digest;
     EXECUTE format('DROP TABLE spoor.%I', v_part);
     INSERT INTO spoor.retention_dropped (tbl, day, class, rows, digest, run_now)

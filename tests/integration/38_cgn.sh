@@ -123,5 +123,25 @@ out=$(R=$r6 j 203.0.113.10 2500 2026-11-21T10:30:00Z)
 t_eq "…and the second (bob)" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" bob@isp.example
 as alice trace ip 203.0.113.10 --port 2999 --at 2026-11-21T10:30:00Z --request "$r6" >/dev/null 2>&1; rc=$?
 t_eq "…and a third port it does not name still refused" "$rc" 1
+# Compaction: the closed day's NAT events move into packs (sorted by public
+# address); the same lookups give the same answers from them.
+t_person ret retention
+before=$(for p in "1500 2026-11-21T10:30:00Z" "1500 2026-11-21T11:30:00Z"; do
+  set -- $p; as alice --json trace ip 203.0.113.10 --port "$1" --at "$2" --request "$r1" --tolerance 0 2>/dev/null | jq -c '.cgn'; done)
+out=$(PGUSER=ret "$B/spoor-retention" compact --now 2026-11-25T00:00:00Z 2>&1); rc=$?
+t_eq "spoor-retention compact packs the NAT day" "$rc" 0
+t_eq "…nat_event_20261121 is empty, its events in nat_pack" \
+  "$(t_psql -c "select (select count(*) from spoor.nat_event_20261121) || ' ' || (select sum(n) from spoor.nat_pack) || ' ' || (select rows from spoor.compacted where tbl = 'nat_event')")" "0 13 13"
+after=$(for p in "1500 2026-11-21T10:30:00Z" "1500 2026-11-21T11:30:00Z"; do
+  set -- $p; as alice --json trace ip 203.0.113.10 --port "$1" --at "$2" --request "$r1" --tolerance 0 2>/dev/null | jq -c '.cgn'; done)
+t_eq "…and the CGN step of each lookup is the same from the packs (holders, times, evidence lines)" "$after" "$before"
+t_match "…which found the holders" "$(printf '%s' "$after" | tr '\n' ' ')" '100\.64\.1\.10.*100\.64\.1\.12'
+# Retention: past the nat class's 365 days the packs go, with the proof of
+# deletion (the digest of the evidence positions they held).
+digest=$(t_psql -c "select digest from spoor.compacted where tbl = 'nat_event'")
+t_psql -c "update spoor.retention_clock set allow_future = true"
+PGUSER=ret "$B/spoor-retention" run --now 2027-11-23T00:00:00Z >/dev/null
+t_eq "retention drops the NAT packs after a year, with the same digest the compaction recorded" \
+  "$(t_psql -c "select rows || ' ' || (digest = '$digest') from spoor.retention_dropped where tbl = 'nat_pack'") $(t_psql -c "select to_regclass('spoor.nat_pack_20261121') is null")" "13 true t"
 t_match "the retention policy keeps NAT logs as their own class" "$(as alice --json retention policy 2>/dev/null || t_psql -c "select class from spoor.retention_policy")" 'nat'
 t_done
