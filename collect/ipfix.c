@@ -119,8 +119,7 @@ int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, char *
         }
         snprintf(e.name, sizeof e.name, "%s", eq + 1);
         if (ipfix_profile_parse(colon + 1, &e.profile) < 0) {
-            snprintf(err, errlen, "exporter %s: profile '%s' is not iana or junos", tok,
-                     colon + 1);
+            snprintf(err, errlen, "exporter %s: profile '%s' is not iana or junos", tok, colon + 1);
             goto fail;
         }
         if (ipfix_exporters_find(*out, *n, e.addr)) {
@@ -193,8 +192,8 @@ static int tmpl_count(ipfix_state *s, const char *exporter) {
 
 /* Keeps a template (a new definition of the same id replaces the old: RFC
  * 7011 section 8).  0, or -1 when the exporter has too many. */
-static int tmpl_put(ipfix_state *s, const char *exporter, int version, uint32_t domain,
-                    uint16_t id, int options, field *f, int n) {
+static int tmpl_put(ipfix_state *s, const char *exporter, int version, uint32_t domain, uint16_t id,
+                    int options, field *f, int n) {
     tmpl_drop(s, exporter, version, domain, id);
     if (tmpl_count(s, exporter) >= IPFIX_MAX_TEMPLATES) {
         free(f);
@@ -324,26 +323,37 @@ static const char *event_name(ipfix_profile prof, int have, unsigned long long e
         return "none";
     if (prof == IPFIX_PROFILE_JUNOS) {
         switch (ev) {
-        case 14: return "allocated";
-        case 15: return "released";
-        case 16: return "interim";
+        case 14:
+            return "allocated";
+        case 15:
+            return "released";
+        case 16:
+            return "interim";
         case 1:
-        case 4: return "session_open";
+        case 4:
+            return "session_open";
         case 2:
-        case 5: return "session_close";
-        default: return "other";
+        case 5:
+            return "session_close";
+        default:
+            return "other";
         }
     }
     switch (ev) {
-    case 16: return "allocated";
-    case 17: return "released";
+    case 16:
+        return "allocated";
+    case 17:
+        return "released";
     case 1:
     case 4:
-    case 6: return "session_open";
+    case 6:
+        return "session_open";
     case 2:
     case 5:
-    case 7: return "session_close";
-    default: return "other";
+    case 7:
+        return "session_close";
+    default:
+        return "other";
     }
 }
 
@@ -394,8 +404,7 @@ static long record(ctx *c, const tmpl *t, const uint8_t *p, size_t n) {
         return (long)off;
     buf *b = &c->line;
     buf_reset(b);
-    buf_printf(b,
-               "IPFIX v%d cgn=%s exporter=%s domain=%u seq=%u export=%u template=%u event=%s",
+    buf_printf(b, "IPFIX v%d cgn=%s exporter=%s domain=%u seq=%u export=%u template=%u event=%s",
                c->version, c->name, c->exporter, c->domain, c->seq, c->export_time, t->id,
                event_name(c->profile, have_ev, ev));
     size_t o = 0;
@@ -559,8 +568,8 @@ static void invalid(ctx *c, const uint8_t *p, size_t n, const char *why) {
 
 int ipfix_decode(ipfix_state *s, const char *exporter, const char *name, ipfix_profile profile,
                  const uint8_t *p, size_t n, ipfix_line_cb line_cb, void *arg) {
-    ctx c = {.s = s, .exporter = exporter, .name = name, .profile = profile, .cb = line_cb,
-             .arg = arg};
+    ctx c = {
+        .s = s, .exporter = exporter, .name = name, .profile = profile, .cb = line_cb, .arg = arg};
     buf_init(&c.line);
     const char *why = NULL;
     long records = 0;

@@ -86,8 +86,7 @@ typedef struct ipfix_exporter {
 
 /* Parses SPEC into a new array (*OUT, *N; the caller frees it): 0, or -1
  * with ERR naming the entry. */
-int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, char *err,
-                          size_t errlen);
+int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, char *err, size_t errlen);
 /* The exporter whose address is ADDR (a numeric address, no port), or NULL. */
 const ipfix_exporter *ipfix_exporters_find(const ipfix_exporter *e, int n, const char *addr);
 

@@ -32,11 +32,13 @@ ALTER FUNCTION spoor.nat_kind(p_name text) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.nat_kind(p_name text) FROM PUBLIC;
 
 -- How long a block (or session) is taken to stay with its holder after it
--- was last seen (allocated, or in an interim log) when neither its release
--- nor its allocation to someone else is in the logs: a lost release must not
--- extend a holding for ever, nor end it the moment it was last mentioned.
--- CGNs log interims for long-held blocks (Juniper every few hours, when
--- configured); a day covers them.
+-- was last seen in an interim log when neither its release nor its
+-- allocation to someone else is in the logs: a CGN that logs interims for a
+-- block (Juniper every few hours, when configured) and then falls silent
+-- about it has lost its release; a day covers the interim periods in use.
+-- A block without interims (most vendors log none: IOS XR, A10, NFWare)
+-- has no timeout: it is held until its release or its reallocation, as
+-- DSL sessions and their blocks last for days or weeks.
 CREATE OR REPLACE FUNCTION spoor.nat_block_max()
  RETURNS interval
  LANGUAGE sql
@@ -48,6 +50,22 @@ $function$;
 ALTER FUNCTION spoor.nat_block_max() OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.nat_block_max() FROM PUBLIC;
 
+-- How far before the instant a lookup looks for the allocation (or the
+-- interims) of the block that held the port: a block allocated earlier and
+-- never mentioned since is not found.  A month covers the DSL sessions of
+-- the access networks Spoor has met (a BNG's Session-Timeout is 48 h to
+-- some weeks); a longer one costs every lookup an index range that long.
+CREATE OR REPLACE FUNCTION spoor.nat_lookback()
+ RETURNS interval
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT interval '31 days'
+$function$;
+ALTER FUNCTION spoor.nat_lookback() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_lookback() FROM PUBLIC;
+
 -- The holders of public address P_IP (and of port P_PORT, unless NULL) at
 -- P_AT give or take P_TOL: one object per holding, with the inside address,
 -- the block, when it began and ended and why, whether it covers the
@@ -55,8 +73,11 @@ REVOKE ALL ON FUNCTION spoor.nat_block_max() FROM PUBLIC;
 -- the latest allocation at or before the instant (or, when its allocation
 -- is not in the logs, the first interim that shows it), and ends at its
 -- release, else at the allocation of the same block to another address,
--- else nat_block_max() after it was last seen.  NULL when the logs say
--- nothing of P_IP around P_AT: it is not a CGN address (then).
+-- else, when the CGN logged interims for it, nat_block_max() after the last
+-- one; else it is still open.  The allocation is looked for up to
+-- nat_lookback() before the instant, the release up to nat_block_max()
+-- after it.  NULL when the logs say nothing of P_IP then: it is not a CGN
+-- address (then).
 CREATE OR REPLACE FUNCTION spoor.nat_holders(p_ip inet, p_port integer, p_at timestamp with time zone, p_tol interval)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -66,19 +87,22 @@ CREATE OR REPLACE FUNCTION spoor.nat_holders(p_ip inet, p_port integer, p_at tim
 AS $function$
 DECLARE
     v_max interval := spoor.nat_block_max();
-    v_lo timestamptz := p_at - p_tol - v_max;
+    v_lo timestamptz := p_at - p_tol - spoor.nat_lookback();
     v_hi timestamptz := p_at + p_tol + v_max;
     v_ev spoor.nat_event[];
     v_res jsonb;
 BEGIN
     -- Rows and compacted packs alike (readers.sql), read once.
-    v_ev := ARRAY(SELECT e FROM spoor.nat_by_outside(p_ip, v_lo, v_hi) e);
+    -- P_IP is a CGN's address at P_AT when a holding covers the instant,
+    -- or the CGN said something of it within a day (nat_block_max) of it:
+    -- an address that left CGN service is not one for the whole lookback.
+    v_ev := ARRAY(SELECT e FROM spoor.nat_by_outside(p_ip, p_port, v_lo, v_hi) e);
     IF cardinality(v_ev) = 0 THEN
-        RETURN NULL;
+        RETURN CASE WHEN EXISTS (SELECT 1 FROM spoor.nat_by_outside(p_ip, NULL, p_at - p_tol - v_max, v_hi))
+                    THEN '[]'::jsonb END;
     END IF;
     WITH ev AS (
         SELECT e.* FROM unnest(v_ev) e
-        WHERE p_port IS NULL OR (e.port_lo <= p_port AND e.port_hi >= p_port)
     ), k AS (
         SELECT DISTINCT e.host, e.port_lo, e.port_hi, e.inside, e.inside_vrf, e.inside_port
         FROM ev e
@@ -101,7 +125,7 @@ BEGIN
               AND e.inside_port IS NOT DISTINCT FROM k.inside_port
               AND e.kind = spoor.nat_kind('interim') AND e.ts <= p_at + p_tol) f
     ), span AS (
-        SELECT h.*, r.ts AS released, n.ts AS reassigned, s.ts AS last_seen
+        SELECT h.*, r.ts AS released, n.ts AS reassigned, s.ts AS last_seen, i.ts AS last_interim
         FROM hold h
         LEFT JOIN LATERAL (
             SELECT min(e.ts) AS ts FROM ev e
@@ -123,13 +147,19 @@ BEGIN
               AND e.inside_port IS NOT DISTINCT FROM h.inside_port
               AND e.kind IN (spoor.nat_kind('allocated'), spoor.nat_kind('interim'), spoor.nat_kind('session_open'))
               AND e.ts >= h.start AND e.ts <= p_at + p_tol) s ON true
+        LEFT JOIN LATERAL (
+            SELECT max(e.ts) AS ts FROM ev e
+            WHERE e.host = h.host AND e.port_lo = h.port_lo AND e.port_hi = h.port_hi
+              AND e.inside = h.inside AND e.inside_vrf IS NOT DISTINCT FROM h.inside_vrf
+              AND e.kind = spoor.nat_kind('interim') AND e.ts >= h.start AND e.ts <= p_at + p_tol) i ON true
     ), fin AS (
         SELECT s.*,
                CASE WHEN s.released IS NOT NULL AND (s.reassigned IS NULL OR s.released <= s.reassigned) THEN s.released
-                    ELSE least(s.reassigned, s.last_seen + v_max) END AS stop,
+                    ELSE least(s.reassigned, s.last_interim + v_max) END AS stop,
                CASE WHEN s.released IS NOT NULL AND (s.reassigned IS NULL OR s.released <= s.reassigned) THEN 'released'
-                    WHEN s.reassigned IS NOT NULL AND s.reassigned <= s.last_seen + v_max THEN 'reassigned'
-                    WHEN s.last_seen + v_max < now() THEN 'timeout'
+                    WHEN s.reassigned IS NOT NULL AND (s.last_interim IS NULL OR s.reassigned <= s.last_interim + v_max)
+                        THEN 'reassigned'
+                    WHEN s.last_interim IS NOT NULL AND s.last_interim + v_max < now() THEN 'timeout'
                     ELSE 'open' END AS stop_reason
         FROM span s
     )
@@ -137,7 +167,7 @@ BEGIN
                'cgn', f.host, 'public_ip', host(p_ip), 'port_lo', f.port_lo, 'port_hi', f.port_hi,
                'inside_ip', host(f.inside), 'inside_vrf', f.inside_vrf, 'inside_port', f.inside_port,
                'start', f.start, 'start_seen', f.start_seen, 'stop', f.stop, 'stop_reason', f.stop_reason,
-               'covers_instant', f.start <= p_at AND f.stop >= p_at,
+               'covers_instant', f.start <= p_at AND (f.stop IS NULL OR f.stop >= p_at),
                'evidence', (SELECT coalesce(jsonb_agg(spoor.evidence_of(e.block_id, e.block_idx, e.ts)
                                                       ORDER BY e.ts, e.block_id, e.block_idx), '[]')
                             FROM (SELECT DISTINCT x.block_id, x.block_idx, x.ts FROM ev x
@@ -148,7 +178,10 @@ BEGIN
            ORDER BY f.start, f.inside)
     INTO v_res
     FROM fin f
-    WHERE f.start <= p_at + p_tol AND f.stop >= p_at - p_tol;
+    WHERE f.start <= p_at + p_tol AND (f.stop IS NULL OR f.stop >= p_at - p_tol);
+    IF v_res IS NULL AND NOT EXISTS (SELECT 1 FROM spoor.nat_by_outside(p_ip, NULL, p_at - p_tol - v_max, v_hi)) THEN
+        RETURN NULL;
+    END IF;
     RETURN coalesce(v_res, '[]'::jsonb);
 END
 $function$;

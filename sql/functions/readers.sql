@@ -145,10 +145,11 @@ $function$;
 ALTER FUNCTION spoor.radius_reboots(p_nas inet[], p_lo timestamp with time zone, p_hi timestamp with time zone) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.radius_reboots(p_nas inet[], p_lo timestamp with time zone, p_hi timestamp with time zone) FROM PUBLIC;
 
--- Carrier-grade NAT events of public address P_IP between P_LO and P_HI:
--- rows of open days and packs of compacted ones alike (sort 1, keyed by
--- host(outside)).
-CREATE OR REPLACE FUNCTION spoor.nat_by_outside(p_ip inet, p_lo timestamp with time zone, p_hi timestamp with time zone)
+-- Carrier-grade NAT events of public address P_IP (of its port P_PORT, or
+-- all with NULL) between P_LO and P_HI: rows of open days and packs of
+-- compacted ones alike (sort 1, keyed by host(outside)).
+DROP FUNCTION IF EXISTS spoor.nat_by_outside(inet, timestamp with time zone, timestamp with time zone);
+CREATE OR REPLACE FUNCTION spoor.nat_by_outside(p_ip inet, p_port integer, p_lo timestamp with time zone, p_hi timestamp with time zone)
  RETURNS SETOF spoor.nat_event
  LANGUAGE plpgsql
  STABLE
@@ -159,14 +160,16 @@ CREATE OR REPLACE FUNCTION spoor.nat_by_outside(p_ip inet, p_lo timestamp with t
 AS $function$
 BEGIN
     RETURN QUERY
-    SELECT e.* FROM spoor.nat_event e WHERE e.outside = p_ip AND e.ts BETWEEN p_lo AND p_hi;
+    SELECT e.* FROM spoor.nat_event e WHERE e.outside = p_ip AND e.ts BETWEEN p_lo AND p_hi
+        AND (p_port IS NULL OR (e.port_lo <= p_port AND e.port_hi >= p_port));
     RETURN QUERY
     SELECT e.* FROM spoor.nat_pack p
     CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, host(p_ip), NULL::spoor.nat_event) e
     WHERE p.sort = 1 AND p.key_lo <= host(p_ip) COLLATE "C" AND p.key_hi >= host(p_ip) COLLATE "C"
       AND p.day BETWEEN (p_lo AT TIME ZONE 'UTC')::date AND (p_hi AT TIME ZONE 'UTC')::date
-      AND e.outside = p_ip AND e.ts BETWEEN p_lo AND p_hi;
+      AND e.outside = p_ip AND e.ts BETWEEN p_lo AND p_hi
+      AND (p_port IS NULL OR (e.port_lo <= p_port AND e.port_hi >= p_port));
 END
 $function$;
-ALTER FUNCTION spoor.nat_by_outside(p_ip inet, p_lo timestamp with time zone, p_hi timestamp with time zone) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.nat_by_outside(p_ip inet, p_lo timestamp with time zone, p_hi timestamp with time zone) FROM PUBLIC;
+ALTER FUNCTION spoor.nat_by_outside(p_ip inet, p_port integer, p_lo timestamp with time zone, p_hi timestamp with time zone) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_by_outside(p_ip inet, p_port integer, p_lo timestamp with time zone, p_hi timestamp with time zone) FROM PUBLIC;

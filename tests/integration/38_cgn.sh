@@ -102,6 +102,16 @@ t_eq "…and nobody after the session's DESTROY" "$(printf '%s' "$out" | jq -r '
 out=$(j 203.0.113.30 1100 2026-11-21T10:10:00Z)
 t_eq "A10 CEF port batch: 100.64.3.30 -> fay" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" "fay@isp.example"
 
+# A block from a CGN that logs no interims (IOS XR), neither released nor
+# given to anyone else: still held days later (DSL sessions last weeks), not
+# timed out as a Junos block whose interims stopped is.
+r7=$(as alice request create --case CGN-7 --authority "Court" --basis "Order" --from 2026-11-20T00:00:00Z \
+  --to 2026-11-30T00:00:00Z --ip 203.0.113.20 --port 5000 | sed -n 's/^request \([0-9]*\).*/\1/p')
+as bob request approve "$r7" --note ok >/dev/null
+out=$(R=$r7 j 203.0.113.20 5000 2026-11-25T10:00:00Z)
+t_eq "an IOS XR block four days on, no release, no interims: still its holder's (open)" \
+  "$(printf '%s' "$out" | jq -r '[.cgn.translations[0].inside_ip, .cgn.translations[0].stop_reason, .cgn.translations[0].covers_instant] | join(" ")')" "100.64.2.21 open true"
+
 # Without a port: how many shared the address, nobody named.
 r2=$(req CGN-2 --ip 203.0.113.10)
 out=$(as alice --json trace ip 203.0.113.10 --at 2026-11-21T10:30:00Z --request "$r2" --tolerance 0)
@@ -116,7 +126,7 @@ t_match "…and the CLI says the order must name the port" \
 out=$(as alice trace ip 203.0.113.10 --port 2999 --at 2026-11-21T10:30:00Z --request "$r1" 2>&1); rc=$?
 t_eq "a port the order does not name: refused" "$rc" 1
 t_eq "every lookup is in the audit trail (the refusal too)" \
-  "$(t_psql -c "select count(*) filter (where outcome = 'ok') || ' ' || count(*) filter (where outcome = 'denied') from spoor.audit where action = 'trace.ip'")" "10 1"
+  "$(t_psql -c "select count(*) filter (where outcome = 'ok') || ' ' || count(*) filter (where outcome = 'denied') from spoor.audit where action = 'trace.ip'")" "11 1"
 out=$(R=$r6 j 203.0.113.10 1500 2026-11-21T10:30:00Z)
 t_eq "one order, two ports of one address: the first answered (alice)" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" alice@isp.example
 out=$(R=$r6 j 203.0.113.10 2500 2026-11-21T10:30:00Z)

@@ -84,7 +84,7 @@ t_eq "Spoor stored the same events as nfdump decoded: addresses, natEvent, time,
 # Lookups through IPFIX-borne blocks.
 h() { t_psql -c "select string_agg(h->>'inside_ip' || '/' || (h->>'stop_reason'), ' ') from jsonb_array_elements(spoor.nat_holders('$1', $2, '$3', '0')) h"; }
 t_eq "198.51.100.7:1100 at 10:30 -> 100.64.0.10 (IPFIX block, released at 11:00)" "$(h 198.51.100.7 1100 2026-11-21T10:30:00Z)" "100.64.0.10/released"
-t_eq "198.51.100.9:4700 at 10:30 -> 100.64.9.11 (NetFlow v9 block)" "$(h 198.51.100.9 4700 2026-11-21T10:30:00Z)" "100.64.9.11/timeout"
+t_eq "198.51.100.9:4700 at 10:30 -> 100.64.9.11 (NetFlow v9 block; no release, no interims: still held)" "$(h 198.51.100.9 4700 2026-11-21T10:30:00Z)" "100.64.9.11/open"
 t_eq "198.51.100.8:61234 at 10:10 -> 100.64.4.41 (a NAT44 session)" "$(h 198.51.100.8 61234 2026-11-21T10:10:00Z)" "100.64.4.41/released"
 
 kill -TERM $col; wait $col 2>/dev/null

@@ -20,6 +20,13 @@
  *   --mails-per-hour R  mean accepted submissions per hour over the 3 MTAs (default
  *                       max(10, N/4)); follows a day curve in local time
  *   --exim-ids old|new  Exim message-id format: old 6-6-2 (<= 4.96, default) or new 6-11-4
+ *   --cgn               every DSL NAS but the first behind carrier-grade NAT: its
+ *                       subscribers get inside addresses from 100.64.0.0/10, and a CGN
+ *                       per NAS (cgn2, cgn3, ...; Junos structured PBA, IOS XR
+ *                       Userbased and NFWare vCGNAT logs in turn) gives each session a
+ *                       block of 512 ports on a public address in 198.19.240.0/20 while
+ *                       it holds its address; submissions then come from the public
+ *                       address and a port in the block (cgn.log, truth_cgn.tsv)
  *
  * Memory is O(subscribers + lines in flight), not O(output).  Two independent PRNG
  * streams (xoshiro256** seeded by splitmix64) drive the simulation and the malformed
@@ -95,6 +102,12 @@
  *   truth_malformed.tsv  header row, then file, line number (1-based, the first line of
  *                     the broken block), kind: truncated, garbage, no_timestamp,
  *                     overlong (8-32 KiB), nul_byte.
+ *   cgn.log           (--cgn) the CGNs' port-block allocation and release lines, in
+ *                     time order (RFC 5424 / IOS XR headers, UTC).  Sessions open at
+ *                     --start got their blocks when they began: those lines come first.
+ *   truth_cgn.tsv     (--cgn) header row, then one row per block holding: cgn,
+ *                     public_ip, port_lo, port_hi, inside_ip, user_name, start, stop
+ *                     (empty if still held at the end).
  *   summary.txt       "key: value" counts: lines and bytes per file, records, sessions,
  *                     intervals, messages per host, malformed, and the options used.
  *
@@ -182,7 +195,7 @@ static double rng_unit(rng *r) {
 
 /* ------------------------------------------------------------------ types */
 
-enum { F_RADIUS, F_MAILLOG, F_MAINLOG, F_NFILES };
+enum { F_RADIUS, F_MAILLOG, F_MAINLOG, F_NFILES, F_CGN = F_NFILES };
 enum { NT_CISCO, NT_JUNIPER, NT_HUAWEI, NT_DIAL };
 enum { SK_DSL, SK_DIAL };
 enum { RS_START, RS_STOP, RS_INTERIM, RS_ON, RS_OFF };
@@ -252,8 +265,19 @@ typedef struct nas {
     int nsubs, init_online;
     uint32_t *addr4; /* pool addresses */
     ring free4, free6;
-    int v6; /* offers IPv6 */
+    int v6;  /* offers IPv6 */
+    int cgn; /* behind carrier-grade NAT: index into G.cgns, else -1 */
 } nas;
+
+/* A carrier-grade NAT in front of one DSL NAS (--cgn). */
+#define CGN_BLOCK 512
+#define CGN_BLOCKS_PER_ADDR 126 /* ports 1024..65535 */
+typedef struct cgn {
+    char name[16];
+    int vendor; /* 0 Junos structured, 1 IOS XR, 2 NFWare */
+    uint32_t pub0, npub;
+    ring free; /* free block ids, FIFO (a block passes to another subscriber) */
+} cgn;
 
 typedef struct sub {
     uint8_t kind, v6, dsl_name, os;
@@ -274,7 +298,9 @@ typedef struct session {
     int64_t start, ip_since, end, change_at;
     int cause;
     int online_idx;
-    int records; /* accounting records written for it */
+    int records;         /* accounting records written for it */
+    int32_t block;       /* --cgn: its port block, or -1 */
+    int64_t block_since; /* seconds */
     uint32_t nas_port;
     double rate_in, rate_out;
     char uname[40], csid[48], sid[24], uid[36], portid[64], connect_info[40];
@@ -324,8 +350,12 @@ static struct {
     uint64_t seq;
     event *ev;
     size_t nev, cap_ev;
-    outfile out[F_NFILES];
-    FILE *t_sess, *t_mail, *t_mal;
+    outfile out[F_NFILES + 1];
+    FILE *t_sess, *t_mail, *t_mal, *t_cgn;
+    int cgn_on;
+    cgn *cgns;
+    int ncgn;
+    uint64_t cgn_allocs, cgn_releases, cgn_msgs;
     nas *nas;
     int nnas, ndsl_nas, reboot_nas;
     sub *subs;
@@ -777,7 +807,7 @@ static void out_flush(int fi, int64_t until) {
         item it = item_pop(o);
         out_write(o, it.text, it.len, it.nlines);
         o->units++;
-        if (G.mal_rate > 0) {
+        if (G.mal_rate > 0 && fi != F_CGN) {
             double p = G.mal_rate * it.nlines;
             int k = (int)p;
             if (rng_unit(&G.rm) < p - k)
@@ -790,7 +820,7 @@ static void out_flush(int fi, int64_t until) {
 }
 
 static void flush_all(int64_t until) {
-    for (int i = 0; i < F_NFILES; i++)
+    for (int i = 0; i < F_NFILES + G.cgn_on; i++)
         out_flush(i, until);
 }
 
@@ -948,6 +978,83 @@ static void truth_close(const session *ss, int64_t stop, const char *reason, int
         v6_prefix_str(a, 56, addr);
         truth_row(ss, addr, ss->start, stop, reason);
     }
+}
+
+/* ------------------------------------------------------------------ carrier-grade NAT */
+
+static void cgn_block(const cgn *c, int32_t b, uint32_t *pub, int *lo, int *hi) {
+    *pub = c->pub0 + (uint32_t)b / CGN_BLOCKS_PER_ADDR;
+    *lo = 1024 + (b % CGN_BLOCKS_PER_ADDR) * CGN_BLOCK;
+    *hi = *lo + CGN_BLOCK - 1;
+}
+
+/* One allocation (ALLOC) or release line of C's vendor at T (seconds, UTC). */
+static void cgn_log(const cgn *c, int alloc, uint32_t inside, int32_t b, int64_t t) {
+    char in[16], pub_s[16], when[TIMEUTIL_RFC3339_MAX], line[512];
+    uint32_t pub;
+    int lo, hi, n;
+    cgn_block(c, b, &pub, &lo, &hi);
+    ip4_str(inside, in);
+    ip4_str(pub, pub_s);
+    timeutil_format(t * US, when);
+    if (c->vendor == 0)
+        n = snprintf(line, sizeof line,
+                     "<14>1 %s %s RT_NAT - RT_SRC_NAT_PBA_%s [junos@2636.1.1.1.2.129 "
+                     "internal-ip=\"%s\" block-used=\"1\" block-max-per-host=\"4\" "
+                     "block-port-low=\"%d\" block-port-high=\"%d\" reflexive-ip=\"%s\" "
+                     "nat-pool-name=\"cgn\" logical-system-id=\"0\" epoch-time-64=\"%llx\"]\n",
+                     when, c->name, alloc ? "ALLOC" : "RELEASE", in, lo, hi, pub_s,
+                     (unsigned long long)t);
+    else if (c->vendor == 1) {
+        timeutil_civil cv;
+        timeutil_utc_to_civil(t * US, &cv);
+        n = snprintf(line, sizeof line,
+                     "<134> 1 %04d %s %d %02d:%02d:%02d %s - - NAT44 - [Userbased%c - %s 1 - %s - "
+                     "%d %d - - ]\n",
+                     cv.year, MON[cv.month - 1], cv.day, cv.hour, cv.minute, cv.second, c->name,
+                     alloc ? 'A' : 'W', in, pub_s, lo, hi);
+    } else
+        n = snprintf(line, sizeof line, "<134>1 %s %s vcgnat - - - %c VRF 0 INT %s EXT %s:%d-%d\n",
+                     when, c->name, alloc ? 'A' : 'D', in, pub_s, lo, hi);
+    item_push(F_CGN, t * US, line, (size_t)n);
+}
+
+static void cgn_alloc(session *ss, int64_t t) {
+    ss->block = -1;
+    const nas *n = &G.nas[ss->nas];
+    if (n->cgn < 0)
+        return;
+    cgn *c = &G.cgns[n->cgn];
+    if (!c->free.count)
+        die("%s: no free port block (the public pool is too small)", c->name);
+    ss->block = (int32_t)ring_get(&c->free);
+    ss->block_since = t;
+    cgn_log(c, 1, ss->ip, ss->block, t);
+    G.cgn_allocs++;
+}
+
+static void cgn_truth(const session *ss, int64_t stop) {
+    const cgn *c = &G.cgns[G.nas[ss->nas].cgn];
+    uint32_t pub;
+    int lo, hi;
+    char in[16], pub_s[16], a[TIMEUTIL_RFC3339_MAX], b[TIMEUTIL_RFC3339_MAX];
+    cgn_block(c, ss->block, &pub, &lo, &hi);
+    ip4_str(ss->ip, in);
+    ip4_str(pub, pub_s);
+    fprintf(G.t_cgn, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", c->name, pub_s, lo, hi, in, ss->uname,
+            rfc3339(ss->block_since, a), stop >= 0 ? rfc3339(stop, b) : "");
+}
+
+/* The session gives its block back at T (its address ends). */
+static void cgn_release(session *ss, int64_t t) {
+    if (ss->block < 0)
+        return;
+    cgn *c = &G.cgns[G.nas[ss->nas].cgn];
+    cgn_log(c, 0, ss->ip, ss->block, t);
+    cgn_truth(ss, t);
+    ring_put(&c->free, (uint32_t)ss->block);
+    ss->block = -1;
+    G.cgn_releases++;
 }
 
 /* ------------------------------------------------------------------ RADIUS records */
@@ -1344,6 +1451,7 @@ static int session_open(int si, int ni, int64_t start, int pre) {
         ss->end = start + n->sess_timeout;
         ss->cause = TC_SESSTO;
     }
+    cgn_alloc(ss, start);
     ev_push(ss->end * US, EV_STOP, slot, ss->gen);
     if (n->interim) {
         int64_t first = pre ? t0s + rr(1, n->interim) : start + n->interim + rr(-5, 5);
@@ -1435,11 +1543,13 @@ static void on_interim(int slot, uint32_t gen, int64_t t) {
     nas *n = &G.nas[ss->nas];
     if (ss->change_at == t && n->free4.count) {
         truth_close(ss, t, "Address-Change", 1);
+        cgn_release(ss, t);
         uint32_t old = ss->pool4;
         ss->pool4 = ring_get(&n->free4);
         ring_put(&n->free4, old);
         ss->ip = n->addr4[ss->pool4];
         ss->ip_since = t;
+        cgn_alloc(ss, t);
         G.st.ip_changes++;
     }
     if (ss->change_at <= t)
@@ -1454,6 +1564,7 @@ static void on_stop(int slot, uint32_t gen, int64_t t) {
         return;
     radius_emit(&G.nas[ss->nas], ss, RS_STOP, t, ss->cause);
     truth_close(ss, t, TERM_CAUSE[ss->cause], 0);
+    cgn_release(ss, t);
     int si = ss->sub, cause = ss->cause;
     session_free(slot);
     sub_reconnect(si, t, cause);
@@ -1470,6 +1581,7 @@ static void on_acct_off(int ni, int64_t t) {
         if (ss->nas != ni)
             continue;
         truth_close(ss, t, "NAS-Reboot", 0);
+        cgn_release(ss, t);
         int si = ss->sub;
         session_free(slot);
         G.st.reboot_closed++;
@@ -1514,6 +1626,7 @@ static void setup_isp(void) {
             x->ip = ip4(198, 51, 100, 1 + i);
             x->sid_counter =
                 x->type == NT_JUNIPER ? 100000000 + rb(50000000) : 0x10000000 + rb(0x30000000);
+            x->cgn = G.cgn_on && i > 0 ? i - 1 : -1;
         } else {
             int k = i - G.ndsl_nas;
             x->type = NT_DIAL;
@@ -1525,6 +1638,7 @@ static void setup_isp(void) {
             snprintf(x->ident, sizeof x->ident, "ras%d-%s", k + 1, x->city);
             x->ip = ip4(198, 51, 100, 101 + k);
             x->sid_counter = rb(0x10000000);
+            x->cgn = -1;
         }
     }
     G.reboot_nas = 0;
@@ -1563,9 +1677,18 @@ static void setup_isp(void) {
     }
 
     /* pools: DSL fits everyone homed plus a little; dial-in about the busy-hour peak */
-    uint32_t next = ip4(198, 18, 0, 0);
+    uint32_t next = ip4(198, 18, 0, 0), next64 = ip4(100, 64, 0, 0), nextpub = ip4(198, 19, 240, 0);
+    if (G.cgn_on) {
+        G.ncgn = G.ndsl_nas - 1;
+        G.cgns = arena_zalloc(&G.ar, (size_t)G.ncgn * sizeof *G.cgns);
+    }
     for (int i = 0; i < G.nnas; i++) {
         nas *x = &G.nas[i];
+        uint32_t save = next;
+        if (x->cgn >= 0) { /* inside addresses: RFC 6598 shared space */
+            save = next;
+            next = next64;
+        }
         uint32_t size = x->type == NT_DIAL ? (uint32_t)ceil(0.15 * x->nsubs) + 3
                                            : (uint32_t)x->nsubs + 1 + (uint32_t)x->nsubs / 200;
         x->addr4 = arena_alloc(&G.ar, size * sizeof *x->addr4);
@@ -1586,6 +1709,19 @@ static void setup_isp(void) {
             ring_put(&x->free4, perm[k]);
         free(perm);
         next = (next + 255) & ~255u; /* next pool on a fresh /24 */
+        if (x->cgn >= 0) {
+            next64 = next;
+            next = save;
+            cgn *c = &G.cgns[x->cgn];
+            snprintf(c->name, sizeof c->name, "cgn%d", i + 1);
+            c->vendor = x->cgn % 3;
+            c->npub = size / CGN_BLOCKS_PER_ADDR + 2;
+            c->pub0 = nextpub;
+            nextpub += c->npub;
+            ring_init(&c->free, c->npub * CGN_BLOCKS_PER_ADDR);
+            for (uint32_t k = 0; k < c->npub * CGN_BLOCKS_PER_ADDR; k++)
+                ring_put(&c->free, (k * 7919u) % (c->npub * CGN_BLOCKS_PER_ADDR));
+        }
         if (x->v6) {
             ring_init(&x->free6, size);
             for (uint32_t k = 0; k < size; k++)
@@ -1593,8 +1729,10 @@ static void setup_isp(void) {
         } else
             ring_init(&x->free6, 0);
     }
-    if (next > ip4(198, 19, 255, 255))
+    if (next > ip4(198, 19, G.cgn_on ? 239 : 255, 255))
         die("address pools overflow 198.18.0.0/15");
+    if (nextpub > ip4(198, 19, 255, 255))
+        die("CGN public pools overflow 198.19.240.0/20");
 
     G.sess = mem_zalloc((size_t)(n + 8) * sizeof *G.sess);
     G.free_slots = mem_alloc((size_t)(n + 8) * sizeof *G.free_slots);
@@ -1757,6 +1895,14 @@ static int pick_client(msg *m, int64_t t, int for_mail) {
             ip6_str(a, m->ip, sizeof m->ip);
             m->v6 = 1;
             snprintf(m->name, sizeof m->name, "unknown");
+        } else if (ss->block >= 0) { /* behind the CGN: its public address, a port of the block */
+            uint32_t pub;
+            int lo, hi;
+            cgn_block(&G.cgns[G.nas[ss->nas].cgn], ss->block, &pub, &lo, &hi);
+            ip4_str(pub, m->ip);
+            m->port = lo + (int)rb(CGN_BLOCK);
+            snprintf(m->name, sizeof m->name, "unknown");
+            G.cgn_msgs += for_mail;
         } else {
             ip4_str(ss->ip, m->ip);
             if (G.nas[ss->nas].type == NT_DIAL)
@@ -2386,7 +2532,7 @@ static void on_qrun(int64_t t) {
 static void usage(void) {
     fputs("usage: spoor-gen --out DIR --subscribers N --start 2026-11-22T00:00:00Z --hours H\n"
           "                 [--seed S] [--zone Europe/London] [--malformed-rate 0.001]\n"
-          "                 [--mails-per-hour R] [--exim-ids old|new]\n",
+          "                 [--mails-per-hour R] [--exim-ids old|new] [--cgn]\n",
           stderr);
     exit(2);
 }
@@ -2459,6 +2605,13 @@ static void write_summary(double wall) {
             s->msgid_dup, s->noise);
     fprintf(f, "malformed: %" PRIu64 "\n",
             G.out[0].malformed + G.out[1].malformed + G.out[2].malformed);
+    if (G.cgn_on)
+        fprintf(f,
+                "cgn_nases: %d\ncgn_log_lines: %" PRIu64 "\ncgn_log_bytes: %" PRIu64
+                "\ncgn_blocks_allocated: %" PRIu64 "\ncgn_blocks_released: %" PRIu64
+                "\nmessages_via_cgn: %" PRIu64 "\n",
+                G.ncgn, G.out[F_CGN].lines, G.out[F_CGN].bytes, G.cgn_allocs, G.cgn_releases,
+                G.cgn_msgs);
     fclose(f);
 }
 
@@ -2471,6 +2624,10 @@ int main(int argc, char **argv) {
     G.hours = -1;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
+        if (!strcmp(o, "--cgn")) {
+            G.cgn_on = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             usage();
         const char *v = argv[++i];
@@ -2527,6 +2684,12 @@ int main(int argc, char **argv) {
     G.t_sess = open_out("truth_sessions.tsv");
     G.t_mail = open_out("truth_mail.tsv");
     G.t_mal = open_out("truth_malformed.tsv");
+    if (G.cgn_on) {
+        G.out[F_CGN].name = "cgn.log";
+        G.out[F_CGN].f = open_out("cgn.log");
+        G.t_cgn = open_out("truth_cgn.tsv");
+        fputs("cgn\tpublic_ip\tport_lo\tport_hi\tinside_ip\tuser_name\tstart\tstop\n", G.t_cgn);
+    }
     fputs("user_name\tcalling_station_id\tnas_ip\tacct_session_id\taddress_or_prefix\tstart\tstop"
           "\tstop_reason\n",
           G.t_sess);
@@ -2598,6 +2761,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < G.nonline; i++) {
         const session *ss = &G.sess[G.online[i]];
         truth_close(ss, -1, "", 0);
+        if (ss->block >= 0)
+            cgn_truth(ss, -1);
         G.st.unseen_sessions += !ss->records;
     }
     flush_all(INT64_MAX);
@@ -2610,6 +2775,8 @@ int main(int argc, char **argv) {
             die("closing %s: %s", G.out[i].name, strerror(errno));
     if (fclose(G.t_sess) || fclose(G.t_mail) || fclose(G.t_mal))
         die("closing truth files: %s", strerror(errno));
+    if (G.cgn_on && (fclose(G.out[F_CGN].f) || fclose(G.t_cgn)))
+        die("closing cgn files: %s", strerror(errno));
 
     uint64_t lines = 0, bytes = 0;
     for (int i = 0; i < F_NFILES; i++) {

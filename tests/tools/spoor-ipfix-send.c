@@ -140,12 +140,14 @@ int main(int argc, char **argv) {
         else if (!script_path && argv[i][0] != '-')
             script_path = argv[i];
         else {
-            fprintf(stderr, "usage: spoor-ipfix-send SCRIPT [--from ADDR] (--to HOST:PORT ... | --hex)\n");
+            fprintf(stderr,
+                    "usage: spoor-ipfix-send SCRIPT [--from ADDR] (--to HOST:PORT ... | --hex)\n");
             return 2;
         }
     }
     if (!script_path || (!nto && !hex)) {
-        fprintf(stderr, "usage: spoor-ipfix-send SCRIPT [--from ADDR] (--to HOST:PORT ... | --hex)\n");
+        fprintf(stderr,
+                "usage: spoor-ipfix-send SCRIPT [--from ADDR] (--to HOST:PORT ... | --hex)\n");
         return 2;
     }
     FILE *f = fopen(script_path, "r");

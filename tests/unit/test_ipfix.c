@@ -113,9 +113,34 @@ static void test_template_bound(void) {
     unsigned char m[16 + 4 + 8];
     int invalid = 0;
     for (int id = 256; id < 256 + IPFIX_MAX_TEMPLATES + 10; id++) {
-        unsigned char h[] = {0, 10, 0, sizeof m, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-                             0, 2,  0, 12,       (unsigned char)(id >> 8), (unsigned char)id,
-                             0, 1,  0, 8,        0, 4};
+        unsigned char h[] = {0,
+                             10,
+                             0,
+                             sizeof m,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             1,
+                             0,
+                             2,
+                             0,
+                             12,
+                             (unsigned char)(id >> 8),
+                             (unsigned char)id,
+                             0,
+                             1,
+                             0,
+                             8,
+                             0,
+                             4};
         memcpy(m, h, sizeof m);
         ipfix_decode(s, "192.0.2.51:1", "x", IPFIX_PROFILE_IANA, m, sizeof m, ignore_cb, NULL);
         invalid = (int)ipfix_state_stats(s)->invalid;
