@@ -1677,7 +1677,7 @@ static void setup_isp(void) {
     }
 
     /* pools: DSL fits everyone homed plus a little; dial-in about the busy-hour peak */
-    uint32_t next = ip4(198, 18, 0, 0), next64 = ip4(100, 64, 0, 0), nextpub = ip4(198, 19, 240, 0);
+    uint32_t next = ip4(198, 18, 0, 0), next64 = ip4(100, 64, 0, 0), nextpub = ip4(198, 19, 240, 1);
     if (G.cgn_on) {
         G.ncgn = G.ndsl_nas - 1;
         G.cgns = arena_zalloc(&G.ar, (size_t)G.ncgn * sizeof *G.cgns);
