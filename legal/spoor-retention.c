@@ -9,6 +9,11 @@
  *   spoor-retention plan [--now TIME] [--all]       what a run would do, partition by partition
  *   spoor-retention compact [--dry-run] [--now TIME] pack closed days
  * (sql/functions/compaction.sql)
+ *   spoor-retention archive [--dry-run] [--now TIME] move compacted days to the
+ * archive PostgreSQL (sql/functions/archive.sql): retention.archive_after_days
+ * after their end, each partition copied, read back and compared, then
+ * replaced here by a foreign table in the same place of the partition tree,
+ * so lookups, the gate and the audit trail stay here and unchanged.
  *
  * compact turns each closed day (retention.compact_after_days after its end)
  * into its compact form: the day's SMTP and RADIUS events into zstd event
@@ -43,6 +48,7 @@ static void usage(FILE *out) {
                  "       spoor-retention run [--dry-run] [--now TIME]\n"
                  "       spoor-retention plan [--now TIME] [--all]\n"
                  "       spoor-retention compact [--dry-run] [--now TIME]\n"
+                 "       spoor-retention archive [--dry-run] [--now TIME]\n"
                  "Options: --config FILE, --json.  TIME is RFC 3339.\n");
 }
 
@@ -276,6 +282,68 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
     return failed ? 1 : 0;
 }
 
+/* Closed, compacted days to the archive PostgreSQL (sql/functions/archive.sql):
+ * one day a transaction, each partition read back before its local copy goes. */
+static int archive(PGconn *c, const char *now, int dry, const spoor_config *cfg, int json) {
+    char after[32];
+    error err;
+    if (!take_lock(c, cfg->retention_lock_timeout)) {
+        printf("another retention run holds the lock: nothing done\n");
+        return 0;
+    }
+    snprintf(after, sizeof after, "%lld", cfg->retention_archive_after_days);
+    const char *v[] = {now, after};
+    PGresult *r = pg_query(c, "SELECT spoor.archive_plan($1, $2)", 2, v, NULL, &err);
+    if (!r) {
+        PQclear(PQexec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+        return fail("archive plan", err.msg);
+    }
+    long days = 0, parts = 0, failed = 0;
+    long long rows = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *day = PQgetvalue(r, i, 0);
+        if (dry) {
+            printf("%s%s\n", json ? "" : "would archive ", day);
+            days++;
+            continue;
+        }
+        const char *dv[] = {day};
+        PGresult *d = pg_query(c, "SELECT spoor.archive_day($1)", 1, dv, NULL, &err);
+        if (!d) {
+            fprintf(stderr, "spoor-retention: archive %s: %s\n", day, err.msg);
+            failed++;
+            continue;
+        }
+        json_t *j = json_loads(PQgetvalue(d, 0, 0), 0, NULL);
+        const char *st = json_string_value(json_object_get(j, "status"));
+        if (st && !strcmp(st, "ok")) {
+            size_t k;
+            json_t *p;
+            days++;
+            json_array_foreach(json_object_get(j, "partitions"), k, p) {
+                parts++;
+                rows += json_integer_value(json_object_get(p, "rows"));
+                if (!json)
+                    printf("archive %-28s %lld rows, sha256 %s\n",
+                           json_string_value(json_object_get(p, "partition")),
+                           (long long)json_integer_value(json_object_get(p, "rows")),
+                           json_string_value(json_object_get(p, "digest")));
+            }
+            if (json)
+                puts(PQgetvalue(d, 0, 0));
+        } else
+            printf("skip    %-28s %s\n", day, json_string_value(json_object_get(j, "reason")));
+        json_decref(j);
+        PQclear(d);
+    }
+    PQclear(r);
+    if (!json)
+        printf("%s%ld days %s (%ld partitions, %lld rows), %ld failed\n", dry ? "dry run: " : "",
+               days, dry ? "would be archived" : "archived", parts, rows, failed);
+    PQclear(PQexec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK ")"));
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     const char *config = NULL, *now_arg = NULL, *cmd = NULL;
     int dry = 0, all = 0, json = 0;
@@ -302,7 +370,7 @@ int main(int argc, char **argv) {
         }
     }
     if (!cmd || (strcmp(cmd, "maintain") && strcmp(cmd, "run") && strcmp(cmd, "plan") &&
-                 strcmp(cmd, "compact"))) {
+                 strcmp(cmd, "compact") && strcmp(cmd, "archive"))) {
         usage(stderr);
         return 2;
     }
@@ -334,6 +402,8 @@ int main(int argc, char **argv) {
         rc = plan(c, now, all, json);
     else if (!strcmp(cmd, "compact"))
         rc = compact(c, now, dry, &cfg, json);
+    else if (!strcmp(cmd, "archive"))
+        rc = archive(c, now, dry, &cfg, json);
     else
         rc = run(c, now, dry, cfg.retention_lock_timeout, json);
     PQfinish(c);

@@ -91,6 +91,9 @@ static const conf_def config_defs[] = {
      "whole days after its end that a day is closed and compacted"},
     {"retention.compact_level", CONF_INT, "12", 1, 19, F(retention_compact_level), 0,
      "zstd level of event packs and of recompressed evidence"},
+    {"retention.archive_after_days", CONF_INT, "90", 1, 3650, F(retention_archive_after_days), 0,
+     "whole days after its end that a compacted day moves to the archive PostgreSQL (the foreign "
+     "server spoor_archive), with spoor-retention archive"},
     {"collect.radius_listen", CONF_STR, "", NOB, F(collect_radius_listen), 0,
      "UDP ADDR:PORT for RADIUS accounting (empty: off)"},
     {"collect.radius_clients", CONF_STR, "", NOB, F(collect_radius_clients), 0,

@@ -28,7 +28,7 @@ BEGIN
              FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
              WHERE pc.relnamespace = 'spoor'::regnamespace
                AND pc.relname IN ('smtp_event', 'radius_event', 'nat_event', 'evidence_block')
-               AND c.relname ~ '_[0-9]{8}$'
+               AND c.relname ~ '_[0-9]{8}$' AND c.relkind = 'r'   -- archived days are compacted already
              ORDER BY 3, 1 LOOP
         CONTINUE WHEN r.d > spoor.compact_cutoff(p_now, p_min_age);
         IF r.t = 'evidence_block' THEN

@@ -190,7 +190,16 @@ BEGIN
                                     WHERE p.sort = 1', v_part, CASE p_tbl WHEN 'smtp_pack' THEN 'smtp_event'
                                                                           WHEN 'nat_pack' THEN 'nat_event' ELSE 'radius_event' END)
                        ELSE format('spoor.%I t', v_part) END) INTO v_rows, v_digest;
-    EXECUTE format('DROP TABLE spoor.%I', v_part);
+    IF (SELECT k.relkind FROM pg_class k WHERE k.oid = ('spoor.' || v_part)::regclass) = 'f' THEN
+        -- An archived day (archive.sql): the archive drops its partition
+        -- in this transaction, then the foreign table here goes.
+        PERFORM spoor.archive_link();
+        INSERT INTO spoor_archive_stage.archive_request (action, tbl, key_type, day, at)
+        SELECT 'drop', p_tbl, p.key_type, p_day, now() FROM spoor.partitioned p WHERE p.name = p_tbl;
+        EXECUTE format('DROP FOREIGN TABLE spoor.%I', v_part);
+    ELSE
+        EXECUTE format('DROP TABLE spoor.%I', v_part);
+    END IF;
     INSERT INTO spoor.retention_dropped (tbl, day, class, rows, digest, run_now)
     VALUES (p_tbl, p_day, v_class, v_rows, v_digest, p_now)
     ON CONFLICT (tbl, day) DO UPDATE SET rows = spoor.retention_dropped.rows + EXCLUDED.rows,
