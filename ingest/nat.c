@@ -784,6 +784,8 @@ int nat_parse_ipfix(const char *line, size_t len, arena *a, nat_record *out, con
     size_t evl = 0;
     unsigned long long start = 0, stop = 0, num = 0, step = 1, ms = 0, sec = 0, exp = 0, v;
     int have_start = 0, have_end = 0, have_num = 0, have_ms = 0, have_sec = 0, xport = -1;
+    unsigned long long fstart = 0,
+                       fend = 0; /* flowStart/EndMilliseconds, when no observation time */
     const char *vrf_name = NULL, *vrf_id = NULL, *pool = NULL;
     size_t vnl = 0, vil = 0, pl = 0;
     const char *w;
@@ -829,7 +831,13 @@ int nat_parse_ipfix(const char *line, size_t len, arena *a, nat_record *out, con
             have_ms = u64_of(val, vl, &ms) == 0;
         else if (KEY("observationTimeSeconds"))
             have_sec = u64_of(val, vl, &sec) == 0;
-        else if (KEY("VRFname"))
+        else if (KEY("flowStartMilliseconds")) {
+            if (u64_of(val, vl, &fstart) < 0)
+                fstart = 0;
+        } else if (KEY("flowEndMilliseconds")) {
+            if (u64_of(val, vl, &fend) < 0)
+                fend = 0;
+        } else if (KEY("VRFname"))
             vrf_name = val, vnl = vl;
         else if (KEY("ingressVRFID"))
             vrf_id = val, vil = vl;
@@ -844,6 +852,12 @@ int nat_parse_ipfix(const char *line, size_t len, arena *a, nat_record *out, con
         r.ts = (int64_t)ms * 1000;
     else if (have_sec && sec < 253402300800ULL)
         r.ts = (int64_t)sec * 1000000;
+    else if ((fend || fstart) && (fend ? fend : fstart) < 253402300800000ULL)
+        /* A session's create carries its start, its delete its end. */
+        r.ts = (int64_t)(ev && evl >= 13 && !memcmp(ev, "session_close", 13) && fend ? fend
+                         : fstart                                                    ? fstart
+                                                                                     : fend) *
+               1000;
     else if (exp)
         r.ts = (int64_t)exp * 1000000;
     out[0] = r;
