@@ -50,6 +50,30 @@ $function$;
 ALTER FUNCTION spoor.nat_block_max() OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.nat_block_max() FROM PUBLIC;
 
+-- nat_address (sql/024): the public addresses of the rows just stored,
+-- their first and last day, widened only when a day is new for them (one
+-- row update an address a day), in address order so that two ingesters
+-- lock them in the same order.
+CREATE OR REPLACE FUNCTION spoor.nat_address_register()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+BEGIN
+    INSERT INTO spoor.nat_address AS a (outside, first_day, last_day)
+    SELECT n.outside, min((n.ts AT TIME ZONE 'UTC')::date), max((n.ts AT TIME ZONE 'UTC')::date)
+    FROM new_rows n GROUP BY n.outside ORDER BY n.outside
+    ON CONFLICT (outside) DO UPDATE SET first_day = least(a.first_day, EXCLUDED.first_day),
+                                        last_day = greatest(a.last_day, EXCLUDED.last_day)
+    WHERE a.first_day > EXCLUDED.first_day OR a.last_day < EXCLUDED.last_day;
+    RETURN NULL;
+END
+$function$;
+ALTER FUNCTION spoor.nat_address_register() OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_address_register() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER nat_event_register AFTER INSERT ON spoor.nat_event REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION spoor.nat_address_register();
+
 -- How far before the instant a lookup looks for the allocation (or the
 -- interims) of the block that held the port: a block allocated earlier and
 -- never mentioned since is not found.  A month covers the DSL sessions of
@@ -93,10 +117,31 @@ DECLARE
     v_res jsonb;
 BEGIN
     -- Rows and compacted packs alike (readers.sql), read once.
+    -- Not an address any CGN spoke of in the window: one index probe, and
+    -- no month of nat_event partitions read for it.
+    IF NOT EXISTS (SELECT 1 FROM spoor.nat_address a WHERE a.outside = p_ip
+                   AND a.last_day >= (v_lo AT TIME ZONE 'UTC')::date AND a.first_day <= (v_hi AT TIME ZONE 'UTC')::date) THEN
+        RETURN NULL;
+    END IF;
     -- P_IP is a CGN's address at P_AT when a holding covers the instant,
     -- or the CGN said something of it within a day (nat_block_max) of it:
     -- an address that left CGN service is not one for the whole lookback.
     v_ev := ARRAY(SELECT e FROM spoor.nat_by_outside(p_ip, p_port, v_lo, v_hi) e);
+    IF p_port IS NULL THEN
+        -- All the address's blocks (the count of sharers): a block's events
+        -- before its last start at or before the window's beginning belong to
+        -- holdings that ended before the window (or are that one's own
+        -- earlier lines); without them the month's lines of an address are
+        -- a few per block.
+        v_ev := ARRAY(SELECT x.e FROM (
+                          SELECT e, e.ts >= coalesce(max(e.ts) FILTER (
+                                     WHERE e.kind IN (spoor.nat_kind('allocated'), spoor.nat_kind('interim'),
+                                                      spoor.nat_kind('session_open'))
+                                       AND e.ts <= p_at - p_tol) OVER (PARTITION BY e.host, e.port_lo, e.port_hi),
+                                     '-infinity') AS keep
+                          FROM unnest(v_ev) e) x
+                      WHERE x.keep);
+    END IF;
     IF cardinality(v_ev) = 0 THEN
         RETURN CASE WHEN EXISTS (SELECT 1 FROM spoor.nat_by_outside(p_ip, NULL, p_at - p_tol - v_max, v_hi))
                     THEN '[]'::jsonb END;

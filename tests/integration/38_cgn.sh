@@ -57,6 +57,9 @@ t_eq "events per vendor (a Cisco message packs two records; conntrack's UPDATE i
 t_match "a malformed record is quarantined with its reason and position" \
   "$(t_psql -c "select reason || ' ' || detail from spoor.quarantine")" '^bad_nat byte [0-9]+: cisco: no port range'
 t_eq "consumed = stored + quarantined" "$(t_psql -c "select bool_and(consumed = stored + quarantined) from spoor.source_position")" t
+t_eq "every public address the logs name is in the NAT address registry, with its days" \
+  "$(t_psql -c "select count(*) from spoor.nat_address a join (select outside, min(ts)::date f, max(ts)::date l from spoor.nat_event group by 1) e using (outside) where a.first_day = e.f and a.last_day = e.l")" \
+  "$(t_psql -c "select count(distinct outside) from spoor.nat_event")"
 t_eq "the CGN's own time (epoch-time-64), not the syslog header's .123" \
   "$(t_psql -c "select ts from spoor.nat_event where vendor = 'juniper' and inside = '100.64.1.10' and kind = 1")" "2026-11-21 10:00:00+00"
 
