@@ -39,6 +39,7 @@
 #include "metrics.h"
 #include "timeutil.h"
 
+#include <arpa/inet.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <signal.h>
@@ -483,9 +484,16 @@ static void handle_message(ingest *g, rd_kafka_message_t *m) {
         hv && hl > 0 && hl < sizeof peer) {
         memcpy(peer, hv, hl);
         peer[hl] = '\0';
-        /* An address, or nothing: it goes into an inet column. */
-        if (strspn(peer, "0123456789abcdefABCDEF.:") == hl)
+        /* An address, or nothing: it goes into an inet column, and one
+         * value that is not one (say "ADDR:PORT") would fail every batch
+         * it is in, stalling the partition. */
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, peer, bin) == 1 || inet_pton(AF_INET6, peer, bin) == 1)
             peerp = peer;
+        else
+            log_warn("%s[%d] offset %lld: spoor-peer header '%s' is not an address: stored "
+                     "without it",
+                     topic, (int)m->partition, (long long)m->offset, peer);
     }
     rd_kafka_timestamp_type_t tt;
     int64_t ts_ms = rd_kafka_message_timestamp(m, &tt);
