@@ -127,21 +127,19 @@ BEGIN
     -- or the CGN said something of it within a day (nat_block_max) of it:
     -- an address that left CGN service is not one for the whole lookback.
     v_ev := ARRAY(SELECT e FROM spoor.nat_by_outside(p_ip, p_port, v_lo, v_hi) e);
-    IF p_port IS NULL THEN
-        -- All the address's blocks (the count of sharers): a block's events
-        -- before its last start at or before the window's beginning belong to
-        -- holdings that ended before the window (or are that one's own
-        -- earlier lines); without them the month's lines of an address are
-        -- a few per block.
-        v_ev := ARRAY(SELECT x.e FROM (
-                          SELECT e, e.ts >= coalesce(max(e.ts) FILTER (
-                                     WHERE e.kind IN (spoor.nat_kind('allocated'), spoor.nat_kind('interim'),
-                                                      spoor.nat_kind('session_open'))
-                                       AND e.ts <= p_at - p_tol) OVER (PARTITION BY e.host, e.port_lo, e.port_hi),
-                                     '-infinity') AS keep
-                          FROM unnest(v_ev) e) x
-                      WHERE x.keep);
-    END IF;
+    -- A block's events before its last allocation at or before the window's
+    -- beginning belong to holdings that had ended by then (released, or
+    -- reallocated by that allocation): without them a block held many
+    -- times within the lookback is a few lines, and the lookup stays flat
+    -- however long the CGN's history (the count of sharers reads every
+    -- block of the address).
+    v_ev := ARRAY(SELECT x.e FROM (
+                      SELECT e, e.ts >= coalesce(max(e.ts) FILTER (
+                                 WHERE e.kind IN (spoor.nat_kind('allocated'), spoor.nat_kind('session_open'))
+                                   AND e.ts <= p_at - p_tol) OVER (PARTITION BY e.host, e.port_lo, e.port_hi),
+                                 '-infinity') AS keep
+                      FROM unnest(v_ev) e) x
+                  WHERE x.keep);
     IF cardinality(v_ev) = 0 THEN
         RETURN CASE WHEN EXISTS (SELECT 1 FROM spoor.nat_by_outside(p_ip, NULL, p_at - p_tol - v_max, v_hi))
                     THEN '[]'::jsonb END;
