@@ -1,5 +1,6 @@
 #include "csv.h"
 #include "buf.h"
+#include "error.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,16 @@ void csv_init(csv *r, const char *p, size_t len) {
     r->line = 1;
 }
 
-int csv_next(csv *r, arena *a, char ***fields, size_t *n, long *line, char *err, size_t errlen) {
+/* The one error type: code "bad_csv", the byte offset and line of the
+ * fault. */
+static int fail(error *err, const csv *r, long line, const char *what) {
+    error_set(err, "bad_csv", r->pos, "%s", what);
+    if (err)
+        err->line = (int)line;
+    return -1;
+}
+
+int csv_next(csv *r, arena *a, char ***fields, size_t *n, long *line, error *err) {
     /* Blank lines carry no record. */
     while (r->pos < r->len && (r->p[r->pos] == '\n' || r->p[r->pos] == '\r')) {
         if (r->p[r->pos] == '\n')
@@ -33,9 +43,7 @@ int csv_next(csv *r, arena *a, char ***fields, size_t *n, long *line, char *err,
             r->pos++;
             for (;;) {
                 if (r->pos >= r->len) {
-                    snprintf(err, errlen, "line %ld: quoted field opened here is never closed",
-                             opened);
-                    rc = -1;
+                    rc = fail(err, r, opened, "quoted field opened here is never closed");
                     goto done;
                 }
                 char ch = r->p[r->pos++];
@@ -50,8 +58,7 @@ int csv_next(csv *r, arena *a, char ***fields, size_t *n, long *line, char *err,
                 if (ch == '\n')
                     r->line++;
                 if (ch == '\0') {
-                    snprintf(err, errlen, "line %ld: NUL byte in a field", r->line);
-                    rc = -1;
+                    rc = fail(err, r, r->line, "NUL byte in a field");
                     goto done;
                 }
                 buf_addc(&f, ch);
@@ -61,9 +68,9 @@ int csv_next(csv *r, arena *a, char ***fields, size_t *n, long *line, char *err,
                    r->p[r->pos] != '\r') {
                 char ch = r->p[r->pos];
                 if (ch == '"' || ch == '\0') {
-                    snprintf(err, errlen, "line %ld: %s inside an unquoted field", r->line,
-                             ch ? "a quote" : "a NUL byte");
-                    rc = -1;
+                    rc = fail(err, r, r->line,
+                              ch ? "a quote inside an unquoted field"
+                                 : "a NUL byte inside an unquoted field");
                     goto done;
                 }
                 buf_addc(&f, ch);
@@ -91,8 +98,7 @@ int csv_next(csv *r, arena *a, char ***fields, size_t *n, long *line, char *err,
             r->line++;
             break;
         }
-        snprintf(err, errlen, "line %ld: text after a closing quote", r->line);
-        rc = -1;
+        rc = fail(err, r, r->line, "text after a closing quote");
         goto done;
     }
     *fields = out;

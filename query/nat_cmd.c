@@ -16,7 +16,7 @@ static void usage(FILE *out) {
         "                                                   a second admin confirms)\n"
         "       spoor nat config list                       every version (admin, auditor)\n"
         "\n"
-        "FILE holds KEY = VALUE lines (RFC 7422's variables; see ingest/README.md):\n"
+        "FILE holds KEY = VALUE lines (RFC 7422's variables; README.md, Carrier-grade NAT):\n"
         "  cgn = NAME            the CGN, named as in its logs\n"
         "  algorithm = sequential | none\n"
         "  inside = PREFIX | FIRST-LAST     outside = PREFIX | FIRST-LAST\n"

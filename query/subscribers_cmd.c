@@ -89,9 +89,15 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
     size_t ncols = 0;
     json_t *rows = json_array(), *seen = json_object();
     PGconn *conn = NULL;
-    int got = csv_next(&r, &a, &f, &n, &line, err, sizeof err);
-    if (got <= 0) {
-        cli_error(c, "%s: %s", path, got < 0 ? err : "empty file (a header row is required)");
+    error ce;
+    error_clear(&ce);
+    int got = csv_next(&r, &a, &f, &n, &line, &ce);
+    if (got < 0) {
+        cli_error(c, "%s:%d: %s", path, ce.line, ce.msg);
+        goto out;
+    }
+    if (got == 0) {
+        cli_error(c, "%s: empty file (a header row is required)", path);
         goto out;
     }
     /* The header names the columns, in any order. */
@@ -126,7 +132,7 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
      * calls run on their own, never inside BEGIN ... COMMIT (sql/013).  One
      * call takes up to 1 GB of JSON, some five million subscribers. */
     long long total = 0;
-    while ((got = csv_next(&r, &a, &f, &n, &line, err, sizeof err)) > 0) {
+    while ((got = csv_next(&r, &a, &f, &n, &line, &ce)) > 0) {
         if (n != ncols) {
             cli_error(c, "%s:%ld: %zu fields, the header has %zu", path, line, n, ncols);
             goto out;
@@ -153,7 +159,7 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
         arena_reset(&a);
     }
     if (got < 0) {
-        cli_error(c, "%s: %s", path, err);
+        cli_error(c, "%s:%d: %s", path, ce.line, ce.msg);
         goto out;
     }
     if (json_array_size(rows) && send_chunk(c, conn, rows, sha, path, &total) < 0)

@@ -336,8 +336,8 @@ $function$;
 ALTER FUNCTION spoor.nat_config_range(p_key text, p_value text, p_line integer) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.nat_config_range(p_key text, p_value text, p_line integer) FROM PUBLIC;
 
--- A deterministic CGN configuration file (the format is in ingest/README's
--- "Deterministic NAT"): KEY = VALUE lines, # comments, RFC 7422's variables
+-- A deterministic CGN configuration file (the format is in README.md's
+-- "Carrier-grade NAT"): KEY = VALUE lines, # comments, RFC 7422's variables
 -- I, O, C, D, M, A and R by name.  Returns its fields as nat_config's
 -- columns, or raises 22023 naming the line and the key.  One parser, here,
 -- so what is stored is what was checked.
@@ -486,6 +486,29 @@ REVOKE ALL ON FUNCTION spoor.nat_config_parse(p_source text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.nat_config_parse(p_source text) TO spoor_admin;
 GRANT EXECUTE ON FUNCTION spoor.nat_config_parse(p_source text) TO spoor_auditor;
 
+-- A new version of CGN P_CGN's configuration starts after its latest one,
+-- or is refused: one slipped in between would rewrite the answers for a
+-- past period.  Checked when an admin asks and again when the second
+-- confirms (another version may have come in between).
+CREATE OR REPLACE FUNCTION spoor.nat_config_after_latest(p_cgn text, p_valid_from timestamp with time zone)
+ RETURNS void
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_last timestamptz;
+BEGIN
+    SELECT max(n.valid_from) INTO v_last FROM spoor.nat_config n WHERE n.cgn = p_cgn;
+    IF v_last >= p_valid_from THEN
+        RAISE EXCEPTION 'CGN %: its latest version is in force from %; a new version comes after it', p_cgn, v_last
+            USING ERRCODE = '22023';
+    END IF;
+END
+$function$;
+ALTER FUNCTION spoor.nat_config_after_latest(p_cgn text, p_valid_from timestamp with time zone) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.nat_config_after_latest(p_cgn text, p_valid_from timestamp with time zone) FROM PUBLIC;
+
 -- Record a version of a CGN's deterministic configuration, in force from
 -- P_VALID_FROM until its next version.  A new version only ever comes
 -- after the CGN's latest one: slipping one in between would rewrite the
@@ -500,16 +523,11 @@ CREATE OR REPLACE FUNCTION spoor.nat_config_add(p_source text, p_valid_from time
 AS $function$
 DECLARE
     c jsonb := spoor.nat_config_parse(p_source);
-    v_last timestamptz;
 BEGIN
     IF p_valid_from IS NULL OR p_valid_from = 'infinity' OR p_valid_from = '-infinity' THEN
         RAISE EXCEPTION 'a configuration version needs the instant it took effect (--valid-from)' USING ERRCODE = '22023';
     END IF;
-    SELECT max(valid_from) INTO v_last FROM spoor.nat_config WHERE cgn = c->>'cgn';
-    IF v_last >= p_valid_from THEN
-        RAISE EXCEPTION 'CGN %: its latest version is in force from %; a new version comes after it', c->>'cgn', v_last
-            USING ERRCODE = '22023';
-    END IF;
+    PERFORM spoor.nat_config_after_latest(c->>'cgn', p_valid_from);
     IF NOT spoor.actor_is_superuser() THEN
         RETURN spoor.admin_change_request('nat_config', jsonb_build_object(
             'cgn', c->>'cgn', 'valid_from', p_valid_from, 'algorithm', c->>'algorithm',
@@ -531,15 +549,10 @@ AS $function$
 DECLARE
     c jsonb := spoor.nat_config_parse(p_source);
     v_id bigint;
-    v_last timestamptz;
 BEGIN
     -- Checked again when the second admin confirms: another version may
     -- have been recorded since the first asked.
-    SELECT max(valid_from) INTO v_last FROM spoor.nat_config WHERE cgn = c->>'cgn';
-    IF v_last >= p_valid_from THEN
-        RAISE EXCEPTION 'CGN %: its latest version is in force from %; a new version comes after it', c->>'cgn', v_last
-            USING ERRCODE = '22023';
-    END IF;
+    PERFORM spoor.nat_config_after_latest(c->>'cgn', p_valid_from);
     INSERT INTO spoor.nat_config (cgn, valid_from, algorithm, inside_lo, inside_hi, inside_vrf, outside_lo, outside_hi,
                                   reserved, ratio, dynamic_factor, ports_per_user, max_ports, source, sha256,
                                   recorded_by, confirmed_by)

@@ -42,7 +42,7 @@ t_eq "an unknown column is refused" "$rc" 1
 t_match "…naming file, line and column" "$out" 'bad1.csv:1: unknown column .nickname.'
 printf 'account,full_name\na,"unterminated\n' >"$W/bad2.csv"
 out=$(as adm subscribers import "$W/bad2.csv" 2>&1)
-t_match "a broken quote is refused with its line" "$out" 'bad2.csv: line 2: quoted field'
+t_match "a broken quote is refused with its line" "$out" 'bad2.csv:2: quoted field opened here is never closed'
 printf 'account,full_name\ndup,A\ndup,B\n' >"$W/bad3.csv"
 out=$(as adm subscribers import "$W/bad3.csv" 2>&1)
 t_match "a duplicate account is refused, naming both lines" "$out" 'bad3.csv:3: account .dup. appears twice \(first on line 2\)'

@@ -226,20 +226,22 @@ static void test_csv(void) {
         {"\"Doe, Jane\",\"say \"\"hi\"\"\"\n", "Doe, Jane|say \"hi\"/", NULL}, /* quotes */
         {"\"line1\nline2\",x\n", "line1\nline2|x/", NULL}, /* newline in a field */
         {"a,,c\n,\n", "a||c/|/", NULL},                    /* empty fields */
-        {"a,b\"c\n", NULL, "line 1: a quote inside an unquoted field"},
-        {"x\n\"abc\n", NULL, "line 2: quoted field opened here is never closed"},
-        {"\"a\"b,c\n", NULL, "line 1: text after a closing quote"},
+        {"a,b\"c\n", NULL, "bad_csv line 1: a quote inside an unquoted field"},
+        {"x\n\"abc\n", NULL, "bad_csv line 2: quoted field opened here is never closed"},
+        {"\"a\"b,c\n", NULL, "bad_csv line 1: text after a closing quote"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         arena a;
         arena_init(&a, 0);
         csv r;
         csv_init(&r, cases[i].in, strlen(cases[i].in));
-        char got[256] = "", err[128] = "", **f;
+        char got[256] = "", errs[400] = "", **f;
+        error err;
+        error_clear(&err);
         size_t n;
         long line;
         int rc;
-        while ((rc = csv_next(&r, &a, &f, &n, &line, err, sizeof err)) > 0) {
+        while ((rc = csv_next(&r, &a, &f, &n, &line, &err)) > 0) {
             for (size_t k = 0; k < n; k++) {
                 strcat(got, f[k]);
                 strcat(got, k + 1 < n ? "|" : "/");
@@ -250,7 +252,8 @@ static void test_csv(void) {
             CHECK_STR(got, cases[i].want);
         } else {
             CHECK_INT(rc, -1);
-            CHECK_STR(err, cases[i].err);
+            snprintf(errs, sizeof errs, "%s line %d: %s", err.code, err.line, err.msg);
+            CHECK_STR(errs, cases[i].err);
         }
         arena_close(&a);
     }
