@@ -183,10 +183,19 @@ static void tmpl_drop(ipfix_state *s, const char *exporter, int version, uint32_
     }
 }
 
+/* The exporter's address, without its port: "ADDR:PORT" or "[ADDR]:PORT". */
+static size_t addr_len(const char *exporter) {
+    const char *c = strrchr(exporter, ':');
+    return c ? (size_t)(c - exporter) : strlen(exporter);
+}
+
+/* Templates of every transport session from EXPORTER's address: the bound
+ * holds per address, so a peer cannot grow it by changing source ports. */
 static int tmpl_count(ipfix_state *s, const char *exporter) {
     int n = 0;
+    size_t al = addr_len(exporter);
     for (tmpl *t = s->tmpls; t; t = t->next)
-        n += !strcmp(t->exporter, exporter);
+        n += addr_len(t->exporter) == al && !strncmp(t->exporter, exporter, al);
     return n;
 }
 
@@ -221,6 +230,18 @@ static void seq_check(ipfix_state *s, const char *exporter, int version, uint32_
         if (q->domain == domain && q->version == version && !strcmp(q->exporter, exporter))
             break;
     if (!q) {
+        /* Bounded like the templates: past IPFIX_MAX_SEQ sessions the
+         * oldest one's count is forgotten (its next message starts it
+         * again, and no loss is counted for it). */
+        int k = 0;
+        for (seqstate **pp = &s->seqs; *pp; k++) {
+            if (k >= IPFIX_MAX_SEQ - 1) {
+                seqstate *old = *pp;
+                *pp = old->next;
+                free(old);
+            } else
+                pp = &(*pp)->next;
+        }
         q = mem_zalloc(sizeof *q);
         snprintf(q->exporter, sizeof q->exporter, "%s", exporter);
         q->version = version;

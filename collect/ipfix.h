@@ -21,9 +21,10 @@
  * Any other value is event=other (kept as evidence, no NAT record); a
  * record with no natEvent is event=none.
  *
- * Templates (and options templates) are kept per exporter, version,
- * observation domain (v9: source id) and template id, at most
- * IPFIX_MAX_TEMPLATES per exporter; a data set whose template is not known
+ * Templates (and options templates) are kept per exporter (address and
+ * port: a transport session), version, observation domain (v9: source id)
+ * and template id, at most IPFIX_MAX_TEMPLATES per exporter address however
+ * many source ports it uses; a data set whose template is not known
  * (yet) is counted, not guessed.  Sequence numbers are followed per
  * exporter and domain: IPFIX counts data records, v9 counts packets; a
  * gap is counted as lost.
@@ -42,7 +43,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPFIX_MAX_TEMPLATES 1024 /* per exporter: a bound on what a peer can make us keep */
+#define IPFIX_MAX_TEMPLATES 1024 /* per exporter address: a bound on what a peer can make us keep  \
+                                  */
+#define IPFIX_MAX_SEQ 4096       /* transport sessions whose sequence numbers are followed */
 
 typedef enum { IPFIX_PROFILE_IANA, IPFIX_PROFILE_JUNOS } ipfix_profile;
 

@@ -152,6 +152,24 @@ static void test_template_bound(void) {
     ipfix_state_free(s);
 }
 
+/* …nor by sending from ever new source ports. */
+static void test_template_bound_ports(void) {
+    ipfix_state *s = ipfix_state_new();
+    unsigned char m[16 + 4 + 8];
+    for (int port = 1; port <= IPFIX_MAX_TEMPLATES + 10; port++) {
+        char ex[32];
+        snprintf(ex, sizeof ex, "192.0.2.52:%d", port);
+        unsigned char h[] = {0, 10, 0, sizeof m, 0, 0,  0, 0, 0, 0, 0, 0, 0, 0,
+                             0, 1,  0, 2,        0, 12, 1, 0, 0, 1, 0, 8, 0, 4};
+        memcpy(m, h, sizeof m);
+        ipfix_decode(s, ex, "x", IPFIX_PROFILE_IANA, m, sizeof m, ignore_cb, NULL);
+    }
+    /* every template read; each one past the bound refused as invalid */
+    CHECK_INT((int)ipfix_state_stats(s)->templates, IPFIX_MAX_TEMPLATES + 10);
+    CHECK_INT((int)ipfix_state_stats(s)->invalid, 10);
+    ipfix_state_free(s);
+}
+
 static void test_exporters(void) {
     ipfix_exporter *e;
     int n;
@@ -175,6 +193,7 @@ static void test_exporters(void) {
 static const check_test tests[] = {
     {"golden", test_golden},
     {"template_bound", test_template_bound},
+    {"template_bound_ports", test_template_bound_ports},
     {"exporters", test_exporters},
     {0},
 };
