@@ -43,9 +43,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPFIX_MAX_TEMPLATES 1024 /* per exporter address: a bound on what a peer can make us keep  \
-                                  */
-#define IPFIX_MAX_SEQ 4096       /* transport sessions whose sequence numbers are followed */
+#define IPFIX_MAX_TEMPLATES                                                                        \
+    1024                   /* per exporter address: a bound on what a peer can make us keep        \
+                            */
+#define IPFIX_MAX_SEQ 4096 /* transport sessions whose sequence numbers are followed */
 
 typedef enum { IPFIX_PROFILE_IANA, IPFIX_PROFILE_JUNOS } ipfix_profile;
 

@@ -852,14 +852,15 @@ int nat_parse_ipfix(const char *line, size_t len, arena *a, nat_record *out, con
         r.ts = (int64_t)ms * 1000;
     else if (have_sec && sec < 253402300800ULL)
         r.ts = (int64_t)sec * 1000000;
-    else if ((fend || fstart) && (fend ? fend : fstart) < 253402300800000ULL)
+    else {
         /* A session's create carries its start, its delete its end. */
-        r.ts = (int64_t)(ev && evl >= 13 && !memcmp(ev, "session_close", 13) && fend ? fend
-                         : fstart                                                    ? fstart
-                                                                                     : fend) *
-               1000;
-    else if (exp)
-        r.ts = (int64_t)exp * 1000000;
+        int closing = ev && evl >= 13 && !memcmp(ev, "session_close", 13);
+        unsigned long long f = closing && fend ? fend : fstart ? fstart : fend;
+        if (f && f < 253402300800000ULL)
+            r.ts = (int64_t)f * 1000;
+        else if (exp && exp < 253402300800ULL)
+            r.ts = (int64_t)exp * 1000000;
+    }
     out[0] = r;
 #define EV(s) (evl == sizeof(s) - 1 && !memcmp(ev, s, evl))
     if (!ev)
