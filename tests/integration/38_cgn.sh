@@ -136,6 +136,29 @@ out=$(R=$r6 j 203.0.113.10 2500 2026-11-21T10:30:00Z)
 t_eq "…and the second (bob)" "$(printf '%s' "$out" | jq -r '.sessions[0].user_name')" bob@isp.example
 as alice trace ip 203.0.113.10 --port 2999 --at 2026-11-21T10:30:00Z --request "$r6" >/dev/null 2>&1; rc=$?
 t_eq "…and a third port it does not name still refused" "$rc" 1
+# Over HTTP (spoor-api), the same: the person's bearer token, the same gate,
+# the same audit trail.
+t_person apid api
+APORT=$((SPOOR_KAFKA_PORT + 57))
+printf 'api.listen = 127.0.0.1:%s\nlog.level = warn\n' "$APORT" >"$W/api.conf"
+PGUSER=apid "$B/spoor-api" --config "$W/api.conf" 2>"$W/api.log" & api=$!
+trap 'kill $api 2>/dev/null' EXIT
+for _ in $(seq 1 100); do curl -s "http://127.0.0.1:$APORT/health" >/dev/null && break; sleep 0.1; done
+tok=$(as alice token create | head -1)
+n0=$(t_psql -c "select count(*) from spoor.audit where action = 'trace.ip' and actor = 'alice'")
+post() { curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $tok" -d "$1" "http://127.0.0.1:$APORT/v1/trace/ip"; }
+t_eq "HTTP: public address and port behind the CGN -> 100.64.1.10 -> alice" \
+  "$(post "{\"request_id\":$r1,\"ip\":\"203.0.113.10\",\"port\":1500,\"at\":\"2026-11-21T10:30:00Z\",\"tolerance\":0}") $(jq -r '[.cgn.translations[0].inside_ip, .sessions[0].user_name, (.cgn.translations[0].evidence | length > 0)] | join(" ")' "$W/body")" \
+  "200 100.64.1.10 alice@isp.example true"
+t_eq "HTTP: without a port, the count and nobody named" \
+  "$(post "{\"request_id\":$r2,\"ip\":\"203.0.113.10\",\"at\":\"2026-11-21T10:30:00Z\",\"tolerance\":0}") $(jq -r '[.verdict, .cgn.subscribers_sharing] | join(" ")' "$W/body") $(grep -cE '100\.64\.|@isp\.example' "$W/body")" \
+  "200 shared_address 2 0"
+t_eq "HTTP: a port the order does not name is refused by the gate (403)" \
+  "$(post "{\"request_id\":$r1,\"ip\":\"203.0.113.10\",\"port\":2999,\"at\":\"2026-11-21T10:30:00Z\"}")" 403
+t_eq "…the three HTTP lookups audited under alice's name (two answered, one refused)" \
+  "$(t_psql -c "select count(*) from spoor.audit where action = 'trace.ip' and actor = 'alice'") - $n0" "$((n0 + 3)) - $n0"
+kill $api 2>/dev/null; wait $api 2>/dev/null
+
 # Compaction: the closed day's NAT events move into packs (sorted by public
 # address); the same lookups give the same answers from them.
 t_person ret retention
