@@ -392,33 +392,45 @@ typedef struct ctx {
 
 /* One data record of template T at P (at most N bytes): its length, or -1
  * if it does not fit.  Rendered when it is a NAT record. */
+/* Field F's value in the record at P (N bytes), from *OFF: its bytes and
+ * length, *OFF moved past it; -1 if it runs past the record's set. */
+static int field_at(const field *f, const uint8_t *p, size_t n, size_t *off, const uint8_t **v,
+                    size_t *len) {
+    size_t o = *off, l = f->len;
+    if (l == 65535) { /* variable length: RFC 7011 section 7 */
+        if (o + 1 > n)
+            return -1;
+        l = p[o++];
+        if (l == 255) {
+            if (o + 2 > n)
+                return -1;
+            l = be16(p + o);
+            o += 2;
+        }
+    }
+    if (o + l > n)
+        return -1;
+    *v = p + o;
+    *len = l;
+    *off = o + l;
+    return 0;
+}
+
 static long record(ctx *c, const tmpl *t, const uint8_t *p, size_t n) {
-    size_t off = 0;
+    size_t off = 0, len;
+    const uint8_t *v;
     int nat = 0, have_ev = 0;
     unsigned long long ev = 0;
     /* First pass: the record's length, and whether it is a NAT event. */
     for (int i = 0; i < t->n; i++) {
-        size_t len = t->f[i].len;
-        if (len == 65535) { /* variable length: RFC 7011 section 7 */
-            if (off + 1 > n)
-                return -1;
-            len = p[off++];
-            if (len == 255) {
-                if (off + 2 > n)
-                    return -1;
-                len = be16(p + off);
-                off += 2;
-            }
-        }
-        if (off + len > n)
+        if (field_at(&t->f[i], p, n, &off, &v, &len) < 0)
             return -1;
         if (!t->f[i].pen) {
             uint16_t id = t->f[i].id;
-            if (id == 230 && value_u(p + off, len, &ev) == 0)
+            if (id == 230 && value_u(v, len, &ev) == 0)
                 have_ev = 1;
             nat |= id == 230 || id == 225 || id == 227 || id == 361;
         }
-        off += len;
     }
     c->s->st.records++;
     if (!nat || t->options)
@@ -430,16 +442,7 @@ static long record(ctx *c, const tmpl *t, const uint8_t *p, size_t n) {
                event_name(c->profile, have_ev, ev));
     size_t o = 0;
     for (int i = 0; i < t->n; i++) {
-        size_t len = t->f[i].len;
-        if (len == 65535) {
-            len = p[o++];
-            if (len == 255) {
-                len = be16(p + o);
-                o += 2;
-            }
-        }
-        const uint8_t *v = p + o;
-        o += len;
+        field_at(&t->f[i], p, n, &o, &v, &len); /* fits: the first pass said so */
         const struct ie *ie = ie_find(t->f[i].id, t->f[i].pen);
         unsigned long long u;
         char a[INET6_ADDRSTRLEN];

@@ -50,6 +50,23 @@ $function$;
 ALTER FUNCTION spoor.archive_link() OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.archive_link() FROM PUBLIC;
 
+-- Ask the archive to make day P_DAY's partition of P_TBL, empty
+-- ('prepare'), or to drop it ('drop'): a row in its archive_request, in this
+-- transaction (postgres_fdw commits it with ours).
+CREATE OR REPLACE FUNCTION spoor.archive_ask(p_action text, p_tbl text, p_day date)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+BEGIN
+    PERFORM spoor.archive_link();
+    INSERT INTO spoor_archive_stage.archive_request (action, tbl, key_type, day, at)
+    SELECT p_action, p.name, p.key_type, p_day, now() FROM spoor.partitioned p WHERE p.name = p_tbl;
+END
+$function$;
+ALTER FUNCTION spoor.archive_ask(p_action text, p_tbl text, p_day date) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.archive_ask(p_action text, p_tbl text, p_day date) FROM PUBLIC;
+
 -- On the archive: carry out a primary's request (the table's trigger).
 -- partition_create refuses a day retention dropped here; the archive is
 -- Spoor's schema, its own retention_dropped says so.
@@ -77,33 +94,6 @@ $function$;
 ALTER FUNCTION spoor.archive_request_apply() OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.archive_request_apply() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER archive_request_apply BEFORE INSERT ON spoor.archive_request FOR EACH ROW EXECUTE FUNCTION spoor.archive_request_apply();
-
--- The retention digest of partition P_PART of P_TBL (what retention_drop
--- records): count and SHA-256 over its sorted evidence positions, or for
--- evidence blocks their ids and content SHA-256s.
-CREATE OR REPLACE FUNCTION spoor.partition_digest(p_tbl text, p_part text)
- RETURNS TABLE(n bigint, digest text)
- LANGUAGE plpgsql
- STABLE
- SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
- SET "DateStyle" TO 'ISO, YMD'
- SET "TimeZone" TO 'UTC'
-AS $function$
-BEGIN
-    RETURN QUERY EXECUTE format(
-        'SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
-         FROM (SELECT %s AS h FROM %s) x',
-        CASE p_tbl
-            WHEN 'evidence_block' THEN 'int8send(t.block_id) || t.sha256'
-            ELSE 'int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0))' END,
-        CASE WHEN p_tbl IN ('smtp_pack', 'radius_pack', 'nat_pack')
-            THEN format('spoor.%I p CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) t
-                         WHERE p.sort = 1', p_part, replace(p_tbl, '_pack', '_event'))
-            ELSE format('spoor.%I t', p_part) END);
-END
-$function$;
-ALTER FUNCTION spoor.partition_digest(p_tbl text, p_part text) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.partition_digest(p_tbl text, p_part text) FROM PUBLIC;
 
 -- Move day P_DAY to the archive: for each of its partitions, make the same
 -- partition there (dblink: spoor.partition_create, in the archive's own
@@ -148,8 +138,7 @@ BEGIN
         WHERE k.relname = v_part AND k.relnamespace = 'spoor'::regnamespace;
         -- The archive's partition, empty (a failed earlier attempt may have
         -- left rows there).
-        INSERT INTO spoor_archive_stage.archive_request (action, tbl, key_type, day, at)
-        VALUES ('prepare', t.name, t.key_type, p_day, now());
+        PERFORM spoor.archive_ask('prepare', t.name, p_day);
         EXECUTE format('DROP FOREIGN TABLE IF EXISTS spoor_archive_stage.%I', v_part);
         EXECUTE format('IMPORT FOREIGN SCHEMA spoor LIMIT TO (%I) FROM SERVER spoor_archive INTO spoor_archive_stage', v_part);
         -- The parent's CHECK constraints, declared on the foreign table as

@@ -1,3 +1,16 @@
+-- The pack table a compacted event table's days go into (NULL: none).
+CREATE OR REPLACE FUNCTION spoor.compact_pack(p_tbl text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack'
+                      WHEN 'nat_event' THEN 'nat_pack' END
+$function$;
+ALTER FUNCTION spoor.compact_pack(p_tbl text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_pack(p_tbl text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION spoor.compact_cutoff(p_now timestamp with time zone, p_min_age integer)
  RETURNS date
  LANGUAGE sql
@@ -61,8 +74,7 @@ CREATE OR REPLACE FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now times
 AS $function$
 DECLARE
     v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
-    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack'
-                              WHEN 'nat_event' THEN 'nat_pack' END;
+    v_pack text := spoor.compact_pack(p_tbl);
     v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
     v_keys text;
@@ -102,9 +114,7 @@ BEGIN
     -- Nothing is stored into the day while it is packed: the rows counted
     -- are the rows removed.
     EXECUTE format('LOCK TABLE spoor.%I IN EXCLUSIVE MODE', v_part);
-    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
-                    FROM (SELECT int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0)) AS h
-                          FROM spoor.%I t) x', v_part) INTO v_rows, v_digest;
+    SELECT x.n, x.digest INTO v_rows, v_digest FROM spoor.partition_digest(p_tbl, v_part) x;
     IF v_rows = 0 THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
@@ -269,8 +279,7 @@ CREATE OR REPLACE FUNCTION spoor.compact_prepare(p_tbl text, p_day date)
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
 DECLARE
-    v_pack text := CASE p_tbl WHEN 'smtp_event' THEN 'smtp_pack' WHEN 'radius_event' THEN 'radius_pack'
-                              WHEN 'nat_event' THEN 'nat_pack' END;
+    v_pack text := spoor.compact_pack(p_tbl);
 BEGIN
     IF v_pack IS NULL OR p_day IS NULL THEN
         RETURN false;

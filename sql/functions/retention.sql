@@ -143,6 +143,40 @@ GRANT EXECUTE ON FUNCTION spoor.retention_plan(p_now timestamp with time zone, p
 GRANT EXECUTE ON FUNCTION spoor.retention_plan(p_now timestamp with time zone, p_all boolean) TO spoor_admin;
 GRANT EXECUTE ON FUNCTION spoor.retention_plan(p_now timestamp with time zone, p_all boolean) TO spoor_auditor;
 
+-- The retention digest of partition P_PART of P_TBL: count and a SHA-256
+-- that commits to what it holds, cheaply enough to run on every partition:
+-- for events and quarantine (rows or packs), over the sorted (block id,
+-- line index) pairs of the evidence lines the rows were made from; for
+-- evidence blocks, over their ids and content SHA-256s (which commit to
+-- every byte of those lines); for the derived lease segments, over their
+-- session keys and addresses.  Reproducible from a backup.  Recorded when
+-- retention drops a partition, when compaction packs one, and when the
+-- archive takes one (read back there before the local copy goes).
+CREATE OR REPLACE FUNCTION spoor.partition_digest(p_tbl text, p_part text)
+ RETURNS TABLE(n bigint, digest text)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+ SET "DateStyle" TO 'ISO, YMD'
+ SET "TimeZone" TO 'UTC'
+AS $function$
+BEGIN
+    RETURN QUERY EXECUTE format(
+        'SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
+         FROM (SELECT %s AS h FROM %s) x',
+        CASE p_tbl
+            WHEN 'evidence_block' THEN 'int8send(t.block_id) || t.sha256'
+            WHEN 'lease_seg' THEN 'convert_to(t.session_key || '' '' || t.addr::text, ''UTF8'')'
+            ELSE 'int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0))' END,
+        CASE WHEN p_tbl IN ('smtp_pack', 'radius_pack', 'nat_pack')
+            THEN format('spoor.%I p CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) t
+                         WHERE p.sort = 1', p_part, replace(p_tbl, '_pack', '_event'))
+            ELSE format('spoor.%I t', p_part) END);
+END
+$function$;
+ALTER FUNCTION spoor.partition_digest(p_tbl text, p_part text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.partition_digest(p_tbl text, p_part text) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION spoor.retention_drop(p_tbl text, p_day date, p_now timestamp with time zone)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -173,29 +207,12 @@ BEGIN
         RETURN jsonb_build_object('status', 'denied', 'reason', v_part || ' is under legal hold',
                                   'holds', to_jsonb(v_held));
     END IF;
-    -- The digest commits to what is deleted, cheaply enough to run on every
-    -- partition: for events and quarantine, SHA-256 over the sorted (block id,
-    -- line index) pairs of the evidence lines the rows were made from; for
-    -- evidence blocks, over their ids and content SHA-256s (which commit to
-    -- every byte of those lines); for the derived lease segments, over their
-    -- session keys and addresses.  Reproducible from a backup.
-    EXECUTE format('SELECT count(*), encode(sha256(coalesce(string_agg(h, ''''::bytea ORDER BY h), ''''::bytea)), ''hex'')
-                    FROM (SELECT %s AS h FROM %s) x',
-                   CASE p_tbl
-                       WHEN 'evidence_block' THEN 'int8send(t.block_id) || t.sha256'
-                       WHEN 'lease_seg' THEN 'convert_to(t.session_key || '' '' || t.addr::text, ''UTF8'')'
-                       ELSE 'int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0))' END,
-                   CASE WHEN p_tbl IN ('smtp_pack', 'radius_pack', 'nat_pack')
-                       THEN format('spoor.%I p CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) t
-                                    WHERE p.sort = 1', v_part, CASE p_tbl WHEN 'smtp_pack' THEN 'smtp_event'
-                                                                          WHEN 'nat_pack' THEN 'nat_event' ELSE 'radius_event' END)
-                       ELSE format('spoor.%I t', v_part) END) INTO v_rows, v_digest;
+    -- The proof of deletion: what the partition held (partition_digest).
+    SELECT x.n, x.digest INTO v_rows, v_digest FROM spoor.partition_digest(p_tbl, v_part) x;
     IF (SELECT k.relkind FROM pg_class k WHERE k.oid = ('spoor.' || v_part)::regclass) = 'f' THEN
         -- An archived day (archive.sql): the archive drops its partition
         -- in this transaction, then the foreign table here goes.
-        PERFORM spoor.archive_link();
-        INSERT INTO spoor_archive_stage.archive_request (action, tbl, key_type, day, at)
-        SELECT 'drop', p_tbl, p.key_type, p_day, now() FROM spoor.partitioned p WHERE p.name = p_tbl;
+        PERFORM spoor.archive_ask('drop', p_tbl, p_day);
         EXECUTE format('DROP FOREIGN TABLE spoor.%I', v_part);
     ELSE
         EXECUTE format('DROP TABLE spoor.%I', v_part);
