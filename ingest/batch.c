@@ -51,6 +51,7 @@ void batch_free(batch *b) {
     batch_reset(b);
     arena_close(&b->mem);
     free(b->inputs);
+    free(b->line_block);
     free(b->smtp);
     free(b->radius);
     free(b->nat);
@@ -120,46 +121,15 @@ static void load_horizon(batch *b, PGconn *conn) {
     PQclear(r);
 }
 
-/* True if B holds evidence for a day before its kind's horizon (records
- * added before the horizon was known, or before it moved); quarantine
- * blocks are filed under today and never are. */
-static int has_expired(const batch *b) {
-    for (int i = 0; i < b->n_blocks; i++) {
-        const char *kd = b->blocks[i].kind;
-        int k = !strcmp(kd, "radius") ? 1 : !strcmp(kd, "nat") ? 2 : 0;
-        if (b->horizon[k] != INT64_MIN && b->blocks[i].day < b->horizon[k])
-            return 1;
-    }
-    return 0;
+int batch_fenced(const error *err) {
+    return error_is(err, BATCH_FENCE_CODE);
 }
 
-/* Adds every record again (now under the known horizon). */
-static void rebuild(batch *b) {
-    arena keep;
-    arena_init(&keep, 1 << 20);
-    size_t n = b->n_records;
-    batch_input *in = mem_alloc((n ? n : 1) * sizeof *in);
-    for (size_t i = 0; i < n; i++) {
-        in[i] = b->inputs[i];
-        in[i].source = arena_strdup(&keep, b->inputs[i].source);
-        in[i].data = arena_strndup(&keep, b->inputs[i].data, b->inputs[i].len);
-        in[i].host = b->inputs[i].host ? arena_strdup(&keep, b->inputs[i].host) : NULL;
-        in[i].refused = b->inputs[i].refused ? arena_strdup(&keep, b->inputs[i].refused) : NULL;
-        in[i].peer = b->inputs[i].peer ? arena_strdup(&keep, b->inputs[i].peer) : NULL;
-    }
-    batch_reset(b);
-    for (size_t i = 0; i < n; i++)
-        batch_route_add(b, &in[i], NULL, NULL);
-    free(in);
-    arena_close(&keep);
-}
-
-int batch_commit(batch *b, PGconn *conn, error *err) {
+pg_class batch_commit(batch *b, PGconn *conn, error *err) {
     if (b->n_records == 0)
         return PG_OK;
     load_horizon(b, conn);
-    if (has_expired(b))
-        rebuild(b);
+    batch_route_expire(b);
     b->counts.raw_bytes = b->counts.compressed_bytes = 0;
     b->counts.blocks = b->n_blocks;
     batch_copy_load_dicts(b, conn);
@@ -189,7 +159,7 @@ int batch_commit(batch *b, PGconn *conn, error *err) {
  * did not foresee) must not stop the pipeline: store its records one by one,
  * and quarantine each one that is still refused, with PostgreSQL's reason.
  * Positions stay contiguous, so the fence holds throughout. */
-int batch_salvage(batch *b, PGconn *conn, error *err) {
+pg_class batch_salvage(batch *b, PGconn *conn, error *err) {
     error e1;
     batch *one = batch_new(&b->opts, &e1);
     if (!one) {
@@ -206,7 +176,7 @@ int batch_salvage(batch *b, PGconn *conn, error *err) {
         batch_reset(one);
         batch_route_add(one, &b->inputs[i], NULL, NULL);
         rc = batch_commit(one, conn, &e1);
-        if (rc == PG_FATAL) {
+        if (rc == PG_FATAL && !batch_fenced(&e1)) {
             batch_reset(one);
             batch_route_add(one, &b->inputs[i], "db_rejected", e1.msg);
             rc = batch_commit(one, conn, err);

@@ -11,10 +11,11 @@
  * batch_commit writes everything or nothing.  Before writing, it checks under
  * a row lock that each source's stored position equals the position this
  * batch starts at; if not (another consumer took the partition over and
- * moved on, or this batch was already stored), it fails with BATCH_FENCED
- * and writes nothing: a write from a consumer that lost its partition fails
- * instead of duplicating.  Other failures carry their pg_class (retry,
- * reconnect, fatal).  Memory: one arena per batch, reset by batch_reset.
+ * moved on, or this batch was already stored), it fails with PG_FATAL and
+ * the error code "fenced" (batch_fenced), and writes nothing: a write from a
+ * consumer that lost its partition fails instead of duplicating.  Other
+ * failures carry their pg_class (retry, reconnect, fatal) and SQLSTATE.  Memory: one arena per
+ * batch, reset by batch_reset.
  *
  * Threads: one batch is used by one thread at a time; different batches may
  * be used concurrently (spoor-ingest fills one while another commits).
@@ -68,7 +69,8 @@ typedef struct batch_counts {
     size_t raw_bytes, compressed_bytes;
 } batch_counts;
 
-enum { BATCH_FENCED = 100 }; /* returned by batch_commit in place of a pg_class */
+/* The code of a fenced commit's error (see above). */
+#define BATCH_FENCE_CODE "fenced"
 
 typedef struct batch batch;
 
@@ -93,14 +95,18 @@ void batch_source(const batch *b, int i, const char **source, int *part, int64_t
 
 /* After batch_commit returned PG_FATAL: stores the records one by one and
  * quarantines, with reason "db_rejected", each that PostgreSQL still refuses.
- * Returns PG_OK, or a pg_class / BATCH_FENCED as batch_commit does. */
-int batch_salvage(batch *b, PGconn *conn, error *err);
+ * Returns a pg_class as batch_commit does. */
+pg_class batch_salvage(batch *b, PGconn *conn, error *err);
 
 /* Makes the next commit load the newest zstd dictionaries again (SIGHUP). */
 void batch_reload_dicts(batch *b);
 
-/* Returns PG_OK, a pg_class, or BATCH_FENCED; ERR says what failed. */
-int batch_commit(batch *b, PGconn *conn, error *err);
+/* Returns PG_OK, or the pg_class of the failure with ERR set (its code the
+ * SQLSTATE, or BATCH_FENCE_CODE). */
+pg_class batch_commit(batch *b, PGconn *conn, error *err);
+
+/* True if ERR is a fenced commit's. */
+int batch_fenced(const error *err);
 
 /* The quarantine reason counts of the last batch, for metrics: calls FN per reason. */
 void batch_each_reason(const batch *b, void (*fn)(void *arg, const char *reason, long n),

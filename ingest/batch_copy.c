@@ -328,11 +328,11 @@ int batch_copy_commit(batch *b, PGconn *conn, error *err) {
         long long stored = atoll(PQgetvalue(r, 0, 0));
         PQclear(r);
         if (stored != s->first) {
-            error_set(err, "fenced", 0,
+            error_set(err, BATCH_FENCE_CODE, 0,
                       "%s[%d]: stored position is %lld but this batch starts at %lld "
                       "(partition taken over, or batch already stored)",
                       s->source, s->part, stored, (long long)s->first);
-            return BATCH_FENCED;
+            return PG_FATAL;
         }
     }
     /* 2. Partitions for every day the batch touches. */

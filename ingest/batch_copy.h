@@ -6,8 +6,8 @@
  * the MTA hosts recorded, the lease merge called (batch_lease).
  *
  * Ownership: borrows the batch and the connection.  Errors: a pg_class
- * (PG_OK, PG_RETRY, PG_RECONNECT, PG_FATAL) or BATCH_FENCED, with ERR set:
- * its code the SQLSTATE PostgreSQL reported ("fenced" for a fence).
+ * (PG_OK, PG_RETRY, PG_RECONNECT, PG_FATAL), with ERR set: its code the
+ * SQLSTATE PostgreSQL reported, or BATCH_FENCE_CODE for a fence (PG_FATAL).
  */
 #ifndef SPOOR_BATCH_COPY_H
 #define SPOOR_BATCH_COPY_H

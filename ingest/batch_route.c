@@ -74,6 +74,7 @@ static int block_for(batch *b, const char *kind, int64_t day, int src) {
 static int block_add(batch *b, int blk, const batch_input *in) {
     evidence_block *e = &b->blocks[blk];
     int idx = evidence_block_add(e, in->data, in->len, in->pos);
+    b->line_block[b->cur_input] = blk;
     const char *peer = in->peer && *in->peer ? in->peer : NULL;
     if (peer ? !e->peer || strcmp(e->peer, peer) : e->peer != NULL) {
         e->peer = peer ? arena_strdup(&b->mem, peer) : NULL;
@@ -115,18 +116,102 @@ static void quarantine(batch *b, const batch_input *in, int src, const char *kin
     batch_route_count_reason(b, reason);
 }
 
+static const char *const horizon_kinds[] = {"smtp", "radius", "nat"};
+
+/* Quarantines IN (of source SRC) as past_retention: its DAY is before the
+ * horizon of kind K. */
+static void quarantine_expired(batch *b, const batch_input *in, int src, int k, int64_t day) {
+    char d[160], dt[16], hz[16];
+    batch_day_text(day, dt, sizeof dt);
+    batch_day_text(b->horizon[k], hz, sizeof hz);
+    snprintf(d, sizeof d, "day %s is before the %s retention horizon %s", dt, horizon_kinds[k], hz);
+    quarantine(b, in, src, horizon_kinds[k], "past_retention", d);
+}
+
 /* A record of a day already past its retention is quarantined, never stored
  * (sql/functions/retention.sql): its partition is gone, or about to go. */
 static int past_retention(batch *b, const batch_input *in, int src, int k, int64_t ts) {
     if (b->horizon[k] == INT64_MIN || ts == INT64_MIN || batch_day_of(ts) >= b->horizon[k])
         return 0;
-    char d[160], day[16], hz[16];
-    batch_day_text(batch_day_of(ts), day, sizeof day);
-    batch_day_text(b->horizon[k], hz, sizeof hz);
-    static const char *const kinds[] = {"smtp", "radius", "nat"};
-    snprintf(d, sizeof d, "day %s is before the %s retention horizon %s", day, kinds[k], hz);
-    quarantine(b, in, src, kinds[k], "past_retention", d);
+    quarantine_expired(b, in, src, k, batch_day_of(ts));
     return 1;
+}
+
+static int horizon_kind(const char *kind) {
+    return !strcmp(kind, "radius") ? 1 : !strcmp(kind, "nat") ? 2 : 0;
+}
+
+/* Today's blocks never expire: quarantined lines are filed under today. */
+static int block_expired(const batch *b, const evidence_block *e, int64_t today) {
+    int k = horizon_kind(e->kind);
+    return b->horizon[k] != INT64_MIN && e->day < b->horizon[k] && e->day < today;
+}
+
+/* Drops the rows that point into a block NEW_OF maps to -1 (counting them
+ * off), and renumbers the rest. */
+#define EXPIRE_ROWS(arr, n, counter)                                                               \
+    do {                                                                                           \
+        size_t w_ = 0;                                                                             \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                                      \
+            if (new_of[(arr)[i_].block] < 0) {                                                     \
+                counter;                                                                           \
+                continue;                                                                          \
+            }                                                                                      \
+            (arr)[w_] = (arr)[i_];                                                                 \
+            (arr)[w_++].block = new_of[(arr)[i_].block];                                           \
+        }                                                                                          \
+        (n) = w_;                                                                                  \
+    } while (0)
+
+int batch_route_expire(batch *b) {
+    int64_t today = batch_day_of(timeutil_now());
+    int any = 0;
+    for (int i = 0; i < b->n_blocks && !any; i++)
+        any = block_expired(b, &b->blocks[i], today);
+    if (!any)
+        return 0;
+    /* Which blocks go: decided before any line moves, since the moved lines
+     * land in today's blocks (perhaps new ones), which never expire. */
+    int n_old = b->n_blocks;
+    int *new_of = mem_alloc(sizeof *new_of * (size_t)(n_old ? n_old : 1));
+    for (int i = 0; i < n_old; i++)
+        new_of[i] = block_expired(b, &b->blocks[i], today) ? -1 : 0;
+    int moved = 0;
+    for (size_t i = 0; i < b->n_records; i++) {
+        int blk = b->line_block[i];
+        if (blk >= n_old || new_of[blk] >= 0)
+            continue;
+        const batch_input *in = &b->inputs[i];
+        int src = source_index(b, in);
+        b->src[src].stored--;
+        b->counts.stored--;
+        b->cur_input = i;
+        quarantine_expired(b, in, src, horizon_kind(b->blocks[blk].kind), b->blocks[blk].day);
+        moved++;
+    }
+    /* Renumber the blocks that stay (the new ones at the end included). */
+    new_of = mem_realloc(new_of, sizeof *new_of * (size_t)b->n_blocks);
+    int w = 0;
+    for (int i = 0; i < b->n_blocks; i++) {
+        if (i < n_old && new_of[i] < 0) {
+            evidence_block_close(&b->blocks[i]);
+            continue;
+        }
+        new_of[i] = w;
+        if (w != i)
+            b->blocks[w] = b->blocks[i];
+        w++;
+    }
+    b->n_blocks = w;
+    EXPIRE_ROWS(b->smtp, b->n_smtp, b->counts.smtp_events--);
+    EXPIRE_ROWS(b->radius, b->n_radius, b->counts.radius_events--);
+    EXPIRE_ROWS(b->nat, b->n_nat, b->counts.nat_events--);
+    EXPIRE_ROWS(b->quar, b->n_quar, (void)0);
+    EXPIRE_ROWS(b->runs, b->n_runs, (void)0);
+    for (size_t i = 0; i < b->n_records; i++)
+        b->line_block[i] = new_of[b->line_block[i]];
+    free(new_of);
+    return moved;
 }
 
 static const char *sdup(batch *b, syslog_slice s) {
@@ -489,14 +574,19 @@ static void add_nat(batch *b, const batch_input *in, int src) {
 }
 
 /* No lock: the parsers are pure (timeutil's zones are immutable once read),
- * so spoor-ingest fills one batch while its committer rebuilds another. */
+ * so spoor-ingest fills one batch while its committer stores another. */
 void batch_add(batch *b, const batch_input *in) {
     batch_route_add(b, in, NULL, NULL);
 }
 
 void batch_route_add(batch *b, const batch_input *in, const char *force_reason,
                      const char *force_detail) {
-    GROW(b->inputs, b->n_records, b->cap_inputs);
+    if (b->n_records == b->cap_inputs) {
+        b->cap_inputs = b->cap_inputs ? b->cap_inputs * 2 : 64;
+        b->inputs = mem_realloc(b->inputs, sizeof *b->inputs * b->cap_inputs);
+        b->line_block = mem_realloc(b->line_block, sizeof *b->line_block * b->cap_inputs);
+    }
+    b->cur_input = b->n_records;
     batch_input *keep = &b->inputs[b->n_records];
     *keep = *in;
     keep->source = arena_strdup(&b->mem, in->source);

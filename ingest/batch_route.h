@@ -20,6 +20,11 @@
  * (FORCE_DETAIL beside it) whatever it holds. */
 void batch_route_add(batch *b, const batch_input *in, const char *force_reason,
                      const char *force_detail);
+/* Moves every line of a block now before its kind's retention horizon
+ * (learnt at the commit, or moved since the line was added) to quarantine as
+ * past_retention, and drops the block and the rows that pointed into it; no
+ * record is parsed again.  Returns the number of records moved. */
+int batch_route_expire(batch *b);
 /* Counts one more quarantined record for REASON. */
 void batch_route_count_reason(batch *b, const char *reason);
 /* ingest.host_zones ("host=Zone,...") into B's table; -1 + ERR if bad. */

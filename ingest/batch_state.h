@@ -116,7 +116,9 @@ struct batch {
     batch_counts counts;
     size_t n_records;
     batch_input *inputs; /* copies of what was added, for batch_salvage */
+    int *line_block;     /* per input: the block its line went to */
     size_t cap_inputs;
+    size_t cur_input; /* the input being routed (its line_block entry) */
     ZSTD_CCtx *cctx;
     /* The newest trained dictionary per kind (0 smtp, 1 radius), loaded at
      * the first commit and again after batch_reload_dicts. */

@@ -44,7 +44,7 @@ int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
             log_warn("batch refused (%s); storing its records one by one", err->msg);
             rc = batch_salvage(b, *conn, err);
         }
-        if (rc == PG_OK || rc == PG_FATAL || rc == BATCH_FENCED)
+        if (rc == PG_OK || rc == PG_FATAL)
             return rc;
         if (rc == PG_RETRY && ++retries < 10) {
             log_info("transient database error, retrying: %s", err->msg);

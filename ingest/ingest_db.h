@@ -6,7 +6,8 @@
  * batch is returned to the caller, never retried blindly.
  *
  * *CONN may be replaced by a new connection (the old one is finished).
- * Returns PG_OK, PG_FATAL, BATCH_FENCED, or -1 if *STOP was set while waiting.
+ * Returns PG_OK, PG_FATAL (batch_fenced tells a fence), or -1 if *STOP was
+ * set while waiting.
  */
 #ifndef SPOOR_INGEST_DB_H
 #define SPOOR_INGEST_DB_H

@@ -84,7 +84,7 @@ typedef struct ingest {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     batch *job;
-    int job_done, job_rc, quit;
+    int job_done, job_rc, job_fenced, quit;
     int64_t job_t0;
     char job_err[2048];
     part_stat parts[256];
@@ -195,6 +195,7 @@ static void *committer_main(void *arg) {
         pthread_mutex_lock(&g->mu);
         snprintf(g->job_err, sizeof g->job_err, "%s", err.msg);
         g->job_rc = rc;
+        g->job_fenced = rc == PG_FATAL && batch_fenced(&err);
         g->job_done = 1;
         g->job = NULL;
         pthread_cond_broadcast(&g->cv);
@@ -214,11 +215,11 @@ static int drain(ingest *g) {
     pthread_mutex_lock(&g->mu);
     while (!g->job_done)
         pthread_cond_wait(&g->cv, &g->mu);
-    int rc = g->job_rc;
+    int rc = g->job_rc, fenced = g->job_fenced;
     pthread_mutex_unlock(&g->mu);
     g->inflight = NULL;
     const char *err = g->job_err;
-    if (rc == BATCH_FENCED) {
+    if (fenced) {
         g->fenced++;
         log_warn("batch not stored: %s", err);
         /* The batch being filled continues where the refused one ends: it

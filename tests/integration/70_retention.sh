@@ -78,6 +78,33 @@ t_match "late lines for a day past retention are quarantined" \
   "$(t_psql -c "select reason || ': ' || detail from spoor.quarantine where reason = 'past_retention' limit 1")" \
   'past_retention: day 2026-11-21 is before the smtp retention horizon'
 t_eq "…all 40 of them, none stored" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'past_retention'")/$(t_psql -c "select count(*) from spoor.smtp_event")" "40/$before"
+# One batch with late lines and today's: the late ones move to quarantine at
+# the commit (the horizon is learnt there) without being parsed again; today's
+# stay stored, their evidence intact, and no block is written for the late day.
+as postgres retention policy set smtp '2 days' >/dev/null
+blocks21=$(t_psql -c "select count(*) from spoor.evidence_block where day = '2026-11-21'")
+now_iso=$(date -u +%FT%T.000000+00:00)
+{ sed -n 41,60p "$W/d/maillog"
+  printf '%s mx9 postfix/smtpd[4242]: 7A1B2C3D4E: client=mail.example.net[192.0.2.77]\n' "$now_iso"
+  printf '%s mx9 dovecot[77]: imap-login: Login: user=<carol>\n' "$now_iso"
+  printf '%s mx9 postfix/smtpd[4242]: 7A1B2C3D4F: client=mail.example.net[192.0.2.78]\n' "$now_iso"
+} >"$W/mixed.log"
+out=$("$S" import --format postfix --reference 2026-11-21T12:00:00Z "$W/mixed.log" 2>&1); rc=$?
+t_eq "a batch of late and current lines is imported" "$rc" 0
+t_match "…23 consumed, 3 stored, 20 quarantined" "$out" "23 records read, 3 stored, 20 quarantined"
+t_eq "…the 20 late ones as past_retention" "$(t_psql -c "select count(*) from spoor.quarantine where reason = 'past_retention'")" 60
+t_eq "…today's two submissions stored" "$(t_psql -c "select count(*) from spoor.smtp_event where host = 'mx9' and client_ip in ('192.0.2.77', '192.0.2.78')")" 2
+t_eq "…no evidence block written for the late day" "$(t_psql -c "select count(*) from spoor.evidence_block where day = '2026-11-21'")" "$blocks21"
+src="file:$(sha256sum "$W/mixed.log" | cut -d' ' -f1)"
+t_eq "…each moved line kept verbatim in quarantine's evidence, at its position" \
+  "$(t_psql -c "select string_agg(q.pos || ' ' || convert_from(spoor.evidence_line_raw(b.data, d.dict, b.sha256, q.block_idx), 'UTF8'), E'\n' order by q.pos)
+                from spoor.quarantine q join spoor.evidence_block b using (block_id)
+                left join spoor.evidence_dict d using (dict_id)
+                where q.source = '$src'")" \
+  "$(sed -n 41,60p "$W/d/maillog" | awk '{ print NR - 1 " " $0 }')"
+today_lines=$(t_psql -c "select count(*) from spoor.smtp_event e join spoor.evidence_block b using (block_id) left join spoor.evidence_dict d using (dict_id) where e.host = 'mx9' and convert_from(spoor.evidence_line_raw(b.data, d.dict, b.sha256, e.block_idx), 'UTF8') like '%mx9 postfix/smtpd[4242]%'")
+t_eq "…and today's rows point at their own lines" "$today_lines" 2
+as adm retention policy set smtp '183 days' >/dev/null
 # A preservation order on the first sender's address: a legal hold.
 p=$(as alice request create --case PRES-1 --kind preservation --authority Police --basis '2703(f)' \
   --from 2026-11-21T08:00:00Z --to 2026-11-21T10:00:00Z --ip "$ip" --message-id "$mid" | sed -n 's/^request \([0-9]*\).*/\1/p')
