@@ -38,10 +38,6 @@ int admin_cmd_run(cli *c, int argc, char **argv) {
     for (int i = 3; i + 1 < argc; i++)
         if (!strcmp(argv[i], "--note"))
             note = argv[++i];
-    if (reject && !note) {
-        cli_error(c, "a rejection needs --note with the reason");
-        return 2;
-    }
     PGconn *conn = cli_connect(c);
     if (!conn)
         return 1;
@@ -50,9 +46,9 @@ int admin_cmd_run(cli *c, int argc, char **argv) {
         rc = cli_rows(c, conn, "SELECT spoor.admin_changes()",
                       "id    kind      state     asked by       what\n", row);
     else {
-        const char *v[] = {argv[2], confirm ? "true" : "false", note};
-        json_t *j = cli_call(c, conn, "SELECT spoor.admin_decide($1, $2, $3)", 3, v, NULL);
-        rc = j ? 0 : 1;
+        json_t *j = cli_op_call(
+            c, conn, "admin.decide",
+            json_pack("{s:s,s:b,s:s?}", "id", argv[2], "confirm", confirm, "note", note), &rc);
         if (j && c->json)
             cli_print_json(j);
         else if (j)

@@ -63,6 +63,27 @@ json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const
     return j;
 }
 
+int cli_op_check(cli *c, ops_call *k, const char *op, json_t *args, const char *zone) {
+    error err;
+    if (ops_call_init(k, op, args, OPS_CLI, zone, &err) < 0) {
+        cli_error(c, "%s", err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+json_t *cli_op_call(cli *c, PGconn *conn, const char *op, json_t *args, int *rc) {
+    ops_call k;
+    *rc = cli_op_check(c, &k, op, args, NULL);
+    json_decref(args);
+    if (*rc)
+        return NULL;
+    json_t *j = cli_call(c, conn, k.op->sql, k.op->n_args, k.v, NULL);
+    ops_call_close(&k);
+    *rc = j ? 0 : 1;
+    return j;
+}
+
 int cli_pending(const cli *c, const json_t *j) {
     const char *st = json_string_value(json_object_get(j, "status"));
     if (!st || strcmp(st, "pending"))

@@ -13,6 +13,7 @@
 #define SPOOR_CLI_H
 
 #include "config.h"
+#include "ops.h"
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -46,6 +47,15 @@ json_t *cli_call(cli *c, PGconn *conn, const char *sql, int n, const char *const
  * sql/015): then it has said so ("change N recorded: REASON", or J itself
  * with --json) and the caller prints nothing more. */
 int cli_pending(const cli *c, const json_t *j);
+/* Checks ARGS (borrowed) for operation OP (query/ops: the rules the API
+ * uses too) into K, local times in ZONE (or NULL): 0, or 2 (the usage exit
+ * status) after printing why.  The caller runs K->op->sql with K->v and
+ * closes K (ops_call_close). */
+int cli_op_check(cli *c, ops_call *k, const char *op, json_t *args, const char *zone);
+/* cli_op_check, then cli_call with the operation's SQL call: the answer,
+ * or NULL with *RC the exit status (2 a bad argument, 1 a failure or a
+ * refusal, printed).  ARGS is taken. */
+json_t *cli_op_call(cli *c, PGconn *conn, const char *op, json_t *args, int *rc);
 /* Prints J as one line of compact JSON. */
 void cli_print_json(const json_t *j);
 /* Prints the rows of SQL (a set of jsonb): a JSON array with --json, else

@@ -71,15 +71,15 @@ int hold_cmd_run(cli *c, int argc, char **argv) {
         rc = list(c, conn);
     else {
         json_t *j;
-        if (!strcmp(sub, "renew")) {
-            const char *v[] = {argv[2], days, note};
-            j = cli_call(c, conn, "SELECT spoor.hold_renew($1, $2, $3)", 3, v, NULL);
-        } else {
-            const char *v[] = {argv[2], note};
-            j = cli_call(c, conn, "SELECT spoor.hold_release($1, $2)", 2, v, NULL);
-        }
+        if (!strcmp(sub, "renew"))
+            j = cli_op_call(c, conn, "hold.renew",
+                            json_pack("{s:s,s:s?,s:s?}", "id", argv[2], "days", days, "note", note),
+                            &rc);
+        else
+            j = cli_op_call(c, conn, "hold.release",
+                            json_pack("{s:s,s:s?}", "id", argv[2], "note", note), &rc);
         if (!j)
-            rc = 1;
+            ;
         else if (c->json)
             cli_print_json(j);
         else if (!strcmp(sub, "renew"))

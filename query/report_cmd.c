@@ -21,8 +21,7 @@ static void print_counts(const char *title, json_t *obj) {
 }
 
 int report_cmd_run(cli *c, int argc, char **argv) {
-    const char *year = NULL;
-    char risk[32] = "3 days", warn[32] = "14 days";
+    json_t *args = json_object();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
@@ -32,25 +31,29 @@ int report_cmd_run(cli *c, int argc, char **argv) {
             continue;
         if (i + 1 >= argc) {
             cli_error(c, "%s needs a value", argv[i]);
+            json_decref(args);
             return 2;
         }
         const char *v = argv[++i];
-        if (!strcmp(argv[i - 1], "--year"))
-            year = v;
-        else if (!strcmp(argv[i - 1], "--risk-days"))
-            snprintf(risk, sizeof risk, "%d days", atoi(v));
-        else if (!strcmp(argv[i - 1], "--hold-warn-days"))
-            snprintf(warn, sizeof warn, "%d days", atoi(v));
-        else {
+        const char *member = !strcmp(argv[i - 1], "--year")             ? "year"
+                             : !strcmp(argv[i - 1], "--risk-days")      ? "risk_days"
+                             : !strcmp(argv[i - 1], "--hold-warn-days") ? "hold_warn_days"
+                                                                        : NULL;
+        if (!member) {
             cli_error(c, "unknown option '%s'", argv[i - 1]);
+            json_decref(args);
             return 2;
         }
+        json_object_set_new(args, member, json_string(v));
     }
+    ops_call k;
+    int rc = cli_op_check(c, &k, "report", args, NULL);
+    json_decref(args);
+    if (rc)
+        return rc;
     PGconn *conn = cli_connect(c);
-    if (!conn)
-        return 1;
-    const char *v[] = {year, risk, warn};
-    json_t *j = cli_call(c, conn, "SELECT spoor.report($1, $2, $3)", 3, v, NULL);
+    json_t *j = conn ? cli_call(c, conn, k.op->sql, k.op->n_args, k.v, NULL) : NULL;
+    ops_call_close(&k);
     PQfinish(conn);
     if (!j)
         return 1;
@@ -92,9 +95,9 @@ int report_cmd_run(cli *c, int argc, char **argv) {
            (long long)json_integer_value(json_object_get(j, "year")));
     const char *keys[] = {"received",  "approved", "rejected",       "cancelled",         "expired",
                           "disclosed", "lookups",  "lookups_denied", "subscriber_reveals"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-        printf("  %-42s %lld\n", keys[k],
-               (long long)json_integer_value(json_object_get(f, keys[k])));
+    for (size_t n = 0; n < sizeof keys / sizeof keys[0]; n++)
+        printf("  %-42s %lld\n", keys[n],
+               (long long)json_integer_value(json_object_get(f, keys[n])));
     print_counts("by authority", json_object_get(f, "by_authority"));
     print_counts("by kind", json_object_get(f, "by_kind"));
     print_counts("by legal basis", json_object_get(f, "by_legal_basis"));

@@ -32,18 +32,6 @@ static void usage(FILE *out) {
             "(--hold-days, default 90; --hold-mode days holds whole days).\n");
 }
 
-/* Parses TIME (RFC 3339, or local in ZONE) into OUT as RFC 3339 UTC text. */
-static int time_arg(cli *c, const char *opt, const char *s, const char *zone, char *out) {
-    int64_t t;
-    error err;
-    if (timeutil_parse(s, zone, &t, err.msg, sizeof err.msg) < 0) {
-        cli_error(c, "%s: %s", opt, err.msg);
-        return -1;
-    }
-    timeutil_format(t, out);
-    return 0;
-}
-
 static int print_status(cli *c, const char *text) {
     json_error_t je;
     json_t *j = json_loads(text, 0, &je);
@@ -62,48 +50,43 @@ static int print_status(cli *c, const char *text) {
     return ok ? 0 : 1;
 }
 
+/* The options of `request create` and their members in query/ops's
+ * request.create. */
+static const char *const create_opts[][2] = {
+    {"--case", "case_ref"},     {"--authority", "authority"},
+    {"--basis", "legal_basis"}, {"--contact", "contact"},
+    {"--kind", "kind"},         {"--from", "window_lo"},
+    {"--to", "window_hi"},      {"--received", "received_at"},
+    {"--deadline", "deadline"}, {"--max-lookups", "max_lookups"},
+};
+
 static int create(cli *c, PGconn *conn, int argc, char **argv) {
-    const char *ref = NULL, *auth = NULL, *basis = NULL, *contact = NULL, *kind = "disclosure";
-    const char *from = NULL, *to = NULL, *received = NULL, *deadline = NULL, *zone = NULL;
-    int max_lookups = 20;
-    json_t *scope = json_array(), *opts = json_object();
+    const char *zone = NULL;
+    json_t *args = json_object(), *scope = json_array(), *opts = json_object();
+    json_object_set(args, "scope", scope);
+    json_object_set(args, "options", opts);
+    int rc = 2;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--subscriber-data")) {
             json_object_set_new(opts, "subscriber_data", json_true());
             continue;
         }
-        if (!v && strcmp(a, "--json")) {
-            cli_error(c, "%s needs a value", a);
-            json_decref(scope);
-            json_decref(opts);
-            return 2;
-        }
         if (!strcmp(a, "--json"))
             continue;
+        if (!v) {
+            cli_error(c, "%s needs a value", a);
+            goto out;
+        }
         i++;
-        if (!strcmp(a, "--case"))
-            ref = v;
-        else if (!strcmp(a, "--authority"))
-            auth = v;
-        else if (!strcmp(a, "--basis"))
-            basis = v;
-        else if (!strcmp(a, "--contact"))
-            contact = v;
-        else if (!strcmp(a, "--kind"))
-            kind = v;
-        else if (!strcmp(a, "--from"))
-            from = v;
-        else if (!strcmp(a, "--to"))
-            to = v;
-        else if (!strcmp(a, "--received"))
-            received = v;
-        else if (!strcmp(a, "--deadline"))
-            deadline = v;
+        const char *member = NULL;
+        for (size_t k = 0; k < sizeof create_opts / sizeof create_opts[0] && !member; k++)
+            if (!strcmp(a, create_opts[k][0]))
+                member = create_opts[k][1];
+        if (member)
+            json_object_set_new(args, member, json_string(v));
         else if (!strcmp(a, "--zone"))
             zone = v;
-        else if (!strcmp(a, "--max-lookups"))
-            max_lookups = atoi(v);
         else if (!strcmp(a, "--hold-mode"))
             json_object_set_new(opts, "hold_mode", json_string(v));
         else if (!strcmp(a, "--hold-days"))
@@ -114,9 +97,7 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
             json_t *last = json_array_get(scope, json_array_size(scope) - 1);
             if (!last || strcmp(json_string_value(json_object_get(last, "kind")), "ip")) {
                 cli_error(c, "--port belongs after an --ip");
-                json_decref(scope);
-                json_decref(opts);
-                return 2;
+                goto out;
             }
             json_object_set_new(last, "port", json_integer(atoi(v)));
         } else if (!strcmp(a, "--message-id"))
@@ -125,43 +106,19 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
             json_array_append_new(scope, json_pack("{s:s,s:s}", "kind", "user_name", "value", v));
         else {
             cli_error(c, "unknown option '%s'", a);
-            json_decref(scope);
-            json_decref(opts);
-            return 2;
+            goto out;
         }
     }
-    if (!ref || !auth || !basis || !from || !to) {
-        cli_error(c, "--case, --authority, --basis, --from and --to are required");
-        json_decref(scope);
-        json_decref(opts);
-        return 2;
-    }
-    char tf[TIMEUTIL_RFC3339_MAX], tt[TIMEUTIL_RFC3339_MAX], tr[TIMEUTIL_RFC3339_MAX],
-        td[TIMEUTIL_RFC3339_MAX], ml[16];
-    if (time_arg(c, "--from", from, zone, tf) || time_arg(c, "--to", to, zone, tt) ||
-        (received && time_arg(c, "--received", received, zone, tr)) ||
-        (deadline && time_arg(c, "--deadline", deadline, zone, td))) {
-        json_decref(scope);
-        json_decref(opts);
-        return 2;
-    }
-    if (!received)
-        timeutil_format(timeutil_now(), tr);
-    snprintf(ml, sizeof ml, "%d", max_lookups);
-    char *sj = json_dumps(scope, JSON_COMPACT), *oj = json_dumps(opts, JSON_COMPACT);
-    json_decref(scope);
-    json_decref(opts);
-    const char *v[] = {ref, auth, basis, contact, kind, tr, deadline ? td : NULL,
-                       tf,  tt,   ml,    sj,      oj};
+    ops_call k;
+    if ((rc = cli_op_check(c, &k, "request.create", args, zone)))
+        goto out;
     error err;
-    PGresult *r = pg_query(
-        conn, "SELECT spoor.request_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", 12,
-        v, NULL, &err);
-    free(sj);
-    free(oj);
+    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
+    ops_call_close(&k);
+    rc = 1;
     if (!r) {
         cli_error(c, "%s", err.msg);
-        return 1;
+        goto out;
     }
     if (c->json)
         printf("{\"request_id\":%s,\"state\":\"received\"}\n", PQgetvalue(r, 0, 0));
@@ -169,7 +126,42 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
         printf("request %s recorded (state received); it needs approval by another person\n",
                PQgetvalue(r, 0, 0));
     PQclear(r);
-    return 0;
+    rc = 0;
+out:
+    json_decref(scope);
+    json_decref(opts);
+    json_decref(args);
+    return rc;
+}
+
+/* Runs operation OP with ARGS (taken), checked as query/ops says; prints the
+ * answer with PRINT.  The exit status. */
+static int call_op(cli *c, PGconn *conn, const char *op, json_t *args,
+                   int (*print)(cli *c, const char *text)) {
+    ops_call k;
+    int rc = cli_op_check(c, &k, op, args, NULL);
+    json_decref(args);
+    if (rc)
+        return rc;
+    error err;
+    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
+    ops_call_close(&k);
+    if (!r) {
+        cli_error(c, "%s", err.msg);
+        return 1;
+    }
+    rc = print(c, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
+}
+
+/* The --note of ARGV[FIRST..]. */
+static const char *note_of(int argc, char **argv, int first) {
+    const char *note = NULL;
+    for (int i = first; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--note"))
+            note = argv[++i];
+    return note;
 }
 
 static int decide(cli *c, PGconn *conn, int argc, char **argv, int approve) {
@@ -177,24 +169,9 @@ static int decide(cli *c, PGconn *conn, int argc, char **argv, int approve) {
         usage(stderr);
         return 2;
     }
-    const char *note = NULL;
-    for (int i = 3; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--note"))
-            note = argv[++i];
-    if (!approve && !note) {
-        cli_error(c, "a rejection needs --note with the reason");
-        return 2;
-    }
-    const char *v[] = {argv[2], approve ? "true" : "false", note};
-    error err;
-    PGresult *r = pg_query(conn, "SELECT spoor.request_decide($1, $2, $3)", 3, v, NULL, &err);
-    if (!r) {
-        cli_error(c, "%s", err.msg);
-        return 1;
-    }
-    int rc = print_status(c, PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return rc;
+    json_t *args = json_pack("{s:s,s:b,s:s?}", "id", argv[2], "approve", approve, "note",
+                             note_of(argc, argv, 3));
+    return call_op(c, conn, "request.decide", args, print_status);
 }
 
 static void list_row(json_t *j) {
@@ -225,23 +202,12 @@ static int transition(cli *c, PGconn *conn, int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    const char *note = NULL;
-    for (int i = 3; i + 1 < argc; i++)
-        if (!strcmp(argv[i], "--note"))
-            note = argv[++i];
     const char *to = !strcmp(argv[1], "cancel")  ? "cancelled"
                      : !strcmp(argv[1], "close") ? "closed"
                                                  : argv[1];
-    const char *v[] = {argv[2], to, note};
-    error err;
-    PGresult *r = pg_query(conn, "SELECT spoor.request_transition($1, $2, $3)", 3, v, NULL, &err);
-    if (!r) {
-        cli_error(c, "%s", err.msg);
-        return 1;
-    }
-    int rc = print_status(c, PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return rc;
+    json_t *args =
+        json_pack("{s:s,s:s,s:s?}", "id", argv[2], "to", to, "note", note_of(argc, argv, 3));
+    return call_op(c, conn, "request.transition", args, print_status);
 }
 
 /* spoor request assign ID PERSON: the approver puts an analyst on the case. */
@@ -250,8 +216,14 @@ static int assign(cli *c, PGconn *conn, int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    const char *v[] = {argv[2], argv[3]};
-    json_t *j = cli_call(c, conn, "SELECT spoor.request_assign($1, $2)", 2, v, NULL);
+    ops_call k;
+    json_t *args = json_pack("{s:s,s:s}", "id", argv[2], "person", argv[3]);
+    int rc = cli_op_check(c, &k, "request.assign", args, NULL);
+    json_decref(args);
+    if (rc)
+        return rc;
+    json_t *j = cli_call(c, conn, k.op->sql, k.op->n_args, k.v, NULL);
+    ops_call_close(&k);
     if (!j)
         return 1;
     if (c->json)
@@ -267,14 +239,19 @@ static int show(cli *c, PGconn *conn, int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    const char *v[] = {argv[2]};
+    ops_call k;
+    json_t *args = json_pack("{s:s}", "id", argv[2]);
+    int rc = cli_op_check(c, &k, "request.show", args, NULL);
+    json_decref(args);
+    if (rc)
+        return rc;
     error err;
-    PGresult *r = pg_query(conn, "SELECT spoor.request_show($1)", 1, v, NULL, &err);
+    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
+    ops_call_close(&k);
     if (!r) {
         cli_error(c, "%s", err.msg);
         return 1;
     }
-    int rc = 0;
     if (PQgetisnull(r, 0, 0)) {
         cli_error(c, "no request %s", argv[2]);
         rc = 1;
@@ -286,12 +263,12 @@ static int show(cli *c, PGconn *conn, int argc, char **argv) {
                               "authority",   "legal_basis", "contact",    "received_at",
                               "deadline",    "window_lo",   "window_hi",  "lookups_done",
                               "max_lookups", "created_by",  "decided_by", "decided_at"};
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            json_t *x = json_object_get(j, keys[k]);
+        for (size_t n = 0; n < sizeof keys / sizeof keys[0]; n++) {
+            json_t *x = json_object_get(j, keys[n]);
             if (json_is_string(x))
-                printf("%-14s %s\n", keys[k], json_string_value(x));
+                printf("%-14s %s\n", keys[n], json_string_value(x));
             else if (json_is_integer(x))
-                printf("%-14s %lld\n", keys[k], (long long)json_integer_value(x));
+                printf("%-14s %lld\n", keys[n], (long long)json_integer_value(x));
         }
         size_t i;
         json_t *e;

@@ -79,11 +79,11 @@ int retention_cmd_run(cli *c, int argc, char **argv) {
     if (!set)
         rc = show(c, conn);
     else {
-        const char *v[] = {argv[3], argv[4], note};
-        json_t *j = cli_call(c, conn, "SELECT spoor.retention_policy_set($1, $2::interval, $3)", 3,
-                             v, NULL);
+        json_t *j = cli_op_call(
+            c, conn, "retention.policy_set",
+            json_pack("{s:s,s:s,s:s?}", "class", argv[3], "keep", argv[4], "note", note), &rc);
         if (!j)
-            rc = 1;
+            ;
         else if (!cli_pending(c, j)) /* shortening takes two admins */
             printf("%s data is now kept for %s\n", argv[3],
                    json_string_value(json_object_get(j, "keep")));

@@ -60,6 +60,7 @@
 #include "headers_check.h"
 #include "log.h"
 #include "lookup_call.h"
+#include "ops.h"
 #include "mem.h"
 #include "msgid.h"
 #include "pg.h"
@@ -347,22 +348,28 @@ typedef struct route {
     const char *method, *path; /* path: literal, with "%" standing for a numeric id */
     const char *op;            /* spoor.api_op */
     const char *fixed;         /* JSON object members the route adds, or NULL */
-    const char *params[12];    /* ":id", "?query", a body member, or "!member" (required) */
+    const char *params[12];    /* ":id", "?query", or a body member */
     route_fn fn;               /* NULL: the arguments as params says, then op */
 } route;
 
-static void trace_ip_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
-                        const char *id);
-static void trace_message_id_fn(call *c, PGconn *pg, const char *token, const char *person,
-                                json_t *body, const char *id);
 static void trace_headers_fn(call *c, PGconn *pg, const char *token, const char *person,
                              json_t *body, const char *id);
 static void package_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
                        const char *id);
 
 static const route routes[] = {
-    {"POST", "/v1/trace/ip", "trace.ip", NULL, {NULL}, trace_ip_fn},
-    {"POST", "/v1/trace/message-id", "trace.message_id", NULL, {NULL}, trace_message_id_fn},
+    {"POST",
+     "/v1/trace/ip",
+     "trace.ip",
+     NULL,
+     {"request_id", "ip", "at", "port", "tolerance"},
+     NULL},
+    {"POST",
+     "/v1/trace/message-id",
+     "trace.message_id",
+     NULL,
+     {"request_id", "message_id", "tolerance"},
+     NULL},
     {"POST", "/v1/trace/headers", "trace.headers", NULL, {NULL}, trace_headers_fn},
     {"POST",
      "/v1/requests/%/approve",
@@ -374,7 +381,7 @@ static const route routes[] = {
      "/v1/requests/%/reject",
      "request.decide",
      "{\"approve\":false}",
-     {":id", "!note"},
+     {":id", "note"},
      NULL},
     {"GET", "/v1/requests", "request.list", NULL, {NULL}, NULL},
     {"POST",
@@ -491,30 +498,31 @@ static void handle_route(call *c, const route *r, const char *id, const char *qu
     for (int n = 0; n < 12 && r->params[n]; n++) {
         const char *name = r->params[n];
         if (!strcmp(name, ":id"))
-            json_object_set_new(args, "id", json_integer(strtoll(id, NULL, 10)));
+            json_object_set_new(args, "id", json_string(id));
         else if (name[0] == '?') {
             const char *v = query_param(query, name + 1, qv, sizeof qv);
             if (v)
                 json_object_set_new(args, name + 1, json_string(v));
         } else {
-            int required = name[0] == '!';
-            json_t *x = json_object_get(body, name + required);
+            json_t *x = json_object_get(body, name);
             if (x && !json_is_null(x))
-                json_object_set(args, name + required, x);
-            else if (required) {
-                char m[128];
-                snprintf(m, sizeof m, "%s is required", name + 1);
-                json_decref(args);
-                respond_error(c, 400, m);
-                return;
-            }
+                json_object_set(args, name, x);
         }
     }
+    ops_defaults(r->op, args, c->a->cfg.trace_tolerance);
+    /* The arguments' rules are query/ops's, the CLI's too. */
+    ops_call k;
     error err;
-    /* A gated lookup answers in two steps; the rest in one. */
-    char *answer = !strncmp(r->op, "trace.", 6) ? api_op_lookup(pg, token, r->op, args, &err)
-                                                : api_op(pg, token, r->op, args, &err);
+    if (ops_call_init(&k, r->op, args, OPS_API, NULL, &err) < 0) {
+        json_decref(args);
+        respond_error(c, 400, err.msg);
+        return;
+    }
     json_decref(args);
+    /* A gated lookup answers in two steps; the rest in one. */
+    char *answer = !strncmp(r->op, "trace.", 6) ? api_op_lookup(pg, token, r->op, k.checked, &err)
+                                                : api_op(pg, token, r->op, k.checked, &err);
+    ops_call_close(&k);
     respond_answer(c, answer, person, &err);
     free(answer);
 }
@@ -551,7 +559,8 @@ static void respond_answer(call *c, char *answer, const char *role, const error 
  * token's person. */
 typedef struct api_headers {
     PGconn *pg;
-    const char *token, *request, *tolerance;
+    const char *token;
+    json_t *args; /* the caller's: request_id, tolerance */
 } api_headers;
 
 static char *api_logged_hosts_cb(void *arg, error *err) {
@@ -569,11 +578,11 @@ static char *api_logged_hosts_cb(void *arg, error *err) {
 static char *api_headers_lookup_cb(void *arg, const char *message_id, const char *hops,
                                    error *err) {
     api_headers *h = arg;
-    json_t *args = json_pack("{s:s,s:s,s:s}", "request_id", h->request, "message_id", message_id,
-                             "tolerance", h->tolerance);
-    json_object_set_new(args, "hops", json_loads(hops, 0, NULL));
-    char *out = api_op_lookup(h->pg, h->token, "trace.headers", args, err);
-    json_decref(args);
+    ops_call k;
+    if (ops_headers_call(&k, h->args, message_id, hops, OPS_API, err) < 0)
+        return NULL;
+    char *out = api_op_lookup(h->pg, h->token, "trace.headers", k.checked, err);
+    ops_call_close(&k);
     return out;
 }
 
@@ -782,100 +791,39 @@ static void token_free(char *t) {
     }
 }
 
-/* A lookup's request and tolerance, the rules of trace_args: into IDS and
- * TOL; 0, or -1 after answering 400. */
-static int trace_common(call *c, json_t *body, char *ids, size_t idsn, char *tol) {
-    error err;
-    json_t *tv = json_object_get(body, "tolerance"), *rv = json_object_get(body, "request_id");
-    if (tv && !json_is_null(tv) && !json_is_integer(tv)) {
-        respond_error(c, 400, "tolerance: a number of seconds from 0 to 3600");
-        return -1;
-    }
-    if (trace_args_tolerance(
-            "tolerance", json_is_integer(tv) ? json_integer_value(tv) : c->a->cfg.trace_tolerance,
-            tol, &err) < 0) {
-        respond_error(c, 400, err.msg);
-        return -1;
-    }
-    if (!json_is_integer(rv)) {
-        respond_error(c, 400, "request_id (an integer) is required");
-        return -1;
-    }
-    snprintf(ids, idsn, "%lld", (long long)json_integer_value(rv));
-    return 0;
-}
-
-static void trace_ip_fn(call *c, PGconn *pg, const char *token, const char *person, json_t *body,
-                        const char *id) {
-    (void)id;
-    char ids[32], tol[32], port[16], at[TIMEUTIL_RFC3339_MAX];
-    error err;
-    if (trace_common(c, body, ids, sizeof ids, tol) < 0)
-        return;
-    const char *ip = headers_check_str(body, "ip"), *ats = headers_check_str(body, "at");
-    json_t *pv = json_object_get(body, "port");
-    if (pv && !json_is_null(pv) && !json_is_integer(pv)) {
-        respond_error(c, 400, "port: an integer 0..65535");
-        return;
-    }
-    if (trace_args_address("ip", ip, &err) < 0 ||
-        trace_args_instant("at", ats, NULL, at, &err) < 0 ||
-        (json_is_integer(pv) && trace_args_port("port", json_integer_value(pv), port, &err) < 0)) {
-        respond_error(c, 400, err.msg);
-        return;
-    }
-    json_t *args = json_pack("{s:s,s:s,s:s,s:s?,s:s}", "request_id", ids, "ip", ip, "at", at,
-                             "port", json_is_integer(pv) ? port : NULL, "tolerance", tol);
-    char *answer = api_op_lookup(pg, token, "trace.ip", args, &err);
-    json_decref(args);
-    respond_answer(c, answer, person, &err);
-    free(answer);
-}
-
-static void trace_message_id_fn(call *c, PGconn *pg, const char *token, const char *person,
-                                json_t *body, const char *id) {
-    (void)id;
-    char ids[32], tol[32];
-    error err;
-    if (trace_common(c, body, ids, sizeof ids, tol) < 0)
-        return;
-    const char *mid = headers_check_str(body, "message_id");
-    if (!mid) {
-        respond_error(c, 400, "message_id is required");
-        return;
-    }
-    char *canon = trace_args_msgid("message_id", mid, &err);
-    if (!canon) {
-        respond_error(c, 400, err.msg);
-        return;
-    }
-    json_t *args =
-        json_pack("{s:s,s:s,s:s}", "request_id", ids, "message_id", canon, "tolerance", tol);
-    free(canon);
-    char *answer = api_op_lookup(pg, token, "trace.message_id", args, &err);
-    json_decref(args);
-    respond_answer(c, answer, person, &err);
-    free(answer);
-}
-
 static void trace_headers_fn(call *c, PGconn *pg, const char *token, const char *person,
                              json_t *body, const char *id) {
     (void)id;
-    char ids[32], tol[32];
     error err;
-    if (trace_common(c, body, ids, sizeof ids, tol) < 0)
+    json_t *args = json_object();
+    const char *keep[] = {"request_id", "tolerance"};
+    for (int i = 0; i < 2; i++) {
+        json_t *x = json_object_get(body, keep[i]);
+        if (x && !json_is_null(x))
+            json_object_set(args, keep[i], x);
+    }
+    ops_defaults("trace.headers", args, c->a->cfg.trace_tolerance);
+    /* The caller's arguments first; the message's own per lookup. */
+    ops_call k;
+    if (ops_headers_call(&k, args, "stand-in@check", "[]", OPS_API, &err) < 0) {
+        json_decref(args);
+        respond_error(c, 400, err.msg);
         return;
+    }
+    ops_call_close(&k);
     const char *msg = headers_check_str(body, "message");
     if (!msg) {
+        json_decref(args);
         respond_error(c, 400, "message: the raw message (or its headers) is required");
         return;
     }
-    api_headers ah = {pg, token, ids, tol};
+    api_headers ah = {pg, token, args};
     headers_check_io io = {api_logged_hosts_cb, api_headers_lookup_cb, &ah};
     headers_check_info info;
     json_t *rj =
         headers_check_run(msg, strlen(msg), c->a->cfg.trace_our_mta_hosts, &io, &info, &err);
     free(info.hosts);
+    json_decref(args);
     if (!rj && error_is(&err, "bad_message")) {
         char m[300];
         snprintf(m, sizeof m, "message: %s", err.msg);

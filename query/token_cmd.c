@@ -34,11 +34,11 @@ static int token_revoke(cli *c, const char *id) {
     PGconn *conn = cli_connect(c);
     if (!conn)
         return 1;
-    const char *v[] = {id};
-    json_t *j = cli_call(c, conn, "SELECT spoor.token_revoke($1)", 1, v, NULL);
+    int rc;
+    json_t *j = cli_op_call(c, conn, "token.revoke", json_pack("{s:s}", "id", id), &rc);
     PQfinish(conn);
     if (!j)
-        return 1;
+        return rc;
     if (c->json)
         cli_print_json(j);
     else

@@ -281,8 +281,10 @@ static void render_msgid(json_t *j) {
     }
 }
 
-static int parse_common(cli *c, int argc, char **argv, int first, const char **request,
-                        const char **at, const char **zone, const char **port, long *tol) {
+/* The options of a lookup into ARGS (JSON members as query/ops names them;
+ * ZONE apart, it is the call's, not an argument); -1 after printing why. */
+static int parse_common(cli *c, int argc, char **argv, int first, json_t *args, int ip,
+                        const char **zone) {
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--json"))
@@ -292,34 +294,19 @@ static int parse_common(cli *c, int argc, char **argv, int first, const char **r
             return -1;
         }
         const char *v = argv[++i];
-        if (!strcmp(a, "--request"))
-            *request = v;
-        else if (!strcmp(a, "--at") && at)
-            *at = v;
-        else if (!strcmp(a, "--zone") && zone)
+        const char *member = !strcmp(a, "--request")      ? "request_id"
+                             : !strcmp(a, "--tolerance")  ? "tolerance"
+                             : ip && !strcmp(a, "--at")   ? "at"
+                             : ip && !strcmp(a, "--port") ? "port"
+                                                          : NULL;
+        if (member)
+            json_object_set_new(args, member, json_string(v));
+        else if (ip && !strcmp(a, "--zone"))
             *zone = v;
-        else if (!strcmp(a, "--port") && port)
-            *port = v;
-        else if (!strcmp(a, "--tolerance")) {
-            char *end, out[32];
-            error err;
-            *tol = strtol(v, &end, 10);
-            if (*end || end == v) {
-                cli_error(c, "--tolerance: '%s' is not a number of seconds", v);
-                return -1;
-            }
-            if (trace_args_tolerance("--tolerance", *tol, out, &err) < 0) {
-                cli_error(c, "%s", err.msg);
-                return -1;
-            }
-        } else {
+        else {
             cli_error(c, "unknown option '%s' (try: spoor trace --help)", a);
             return -1;
         }
-    }
-    if (!*request) {
-        cli_error(c, "--request ID is required: every lookup runs under an approved legal request");
-        return -1;
     }
     return 0;
 }
@@ -329,7 +316,7 @@ static int parse_common(cli *c, int argc, char **argv, int first, const char **r
 /* The CLI's side of headers_check_run: SQL as the person. */
 typedef struct cli_headers {
     PGconn *conn;
-    const char *request, *tolerance;
+    json_t *args; /* the person's: request_id, tolerance */
 } cli_headers;
 
 static char *logged_hosts_cb(void *arg, error *err) {
@@ -344,14 +331,32 @@ static char *logged_hosts_cb(void *arg, error *err) {
 
 static char *headers_lookup_cb(void *arg, const char *message_id, const char *hops, error *err) {
     cli_headers *h = arg;
-    const char *v[] = {h->request, message_id, hops, h->tolerance};
-    return lookup_call(h->conn, "SELECT spoor.trace_headers($1, $2, $3, $4)", 4, v, err);
+    ops_call k;
+    if (ops_headers_call(&k, h->args, message_id, hops, OPS_CLI, err) < 0)
+        return NULL;
+    char *out = lookup_call(h->conn, k.op->sql, k.op->n_args, k.v, err);
+    ops_call_close(&k);
+    return out;
 }
 
-static int trace_headers(cli *c, const char *path, const char *request, long tol) {
+/* ARGS (taken) holds the person's arguments. */
+static int trace_headers(cli *c, const char *path, json_t *args) {
+    /* The person's arguments are checked before the file is read; the
+     * message's own are filled in per lookup (a stand-in here). */
+    ops_call k;
+    error err;
+    if (ops_headers_call(&k, args, "stand-in@check", "[]", OPS_CLI, &err) < 0) {
+        cli_error(c, "%s", err.msg);
+        json_decref(args);
+        return 2;
+    }
+    char request[32];
+    snprintf(request, sizeof request, "%s", k.v[0]);
+    ops_call_close(&k);
     FILE *f = fopen(path, "rb");
     if (!f) {
         cli_error(c, "%s: cannot read", path);
+        json_decref(args);
         return 1;
     }
     size_t cap = 1 << 16, len = 0;
@@ -364,6 +369,7 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
                 cli_error(c, "%s: larger than 16 MiB", path);
                 fclose(f);
                 free(buf);
+                json_decref(args);
                 return 1;
             }
             buf = mem_realloc(buf, cap *= 2);
@@ -373,14 +379,12 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     PGconn *conn = cli_connect(c);
     if (!conn) {
         free(buf);
+        json_decref(args);
         return 1;
     }
-    char tols[32];
-    snprintf(tols, sizeof tols, "%ld seconds", tol);
-    cli_headers io_arg = {conn, request, tols};
+    cli_headers io_arg = {conn, args};
     headers_check_io io = {logged_hosts_cb, headers_lookup_cb, &io_arg};
     headers_check_info info;
-    error err;
     json_t *j = headers_check_run(buf, len, c->cfg.trace_our_mta_hosts, &io, &info, &err);
     PQfinish(conn);
     free(buf);
@@ -448,6 +452,26 @@ static int trace_headers(cli *c, const char *path, const char *request, long tol
     rc = 0;
 out:
     free(info.hosts);
+    json_decref(args);
+    return rc;
+}
+
+/* Checks ARGS for lookup OP (query/ops), then runs it and renders the answer. */
+static int lookup(cli *c, const char *op, json_t *args, const char *zone,
+                  void (*render)(json_t *)) {
+    ops_call k;
+    int rc = cli_op_check(c, &k, op, args, zone);
+    json_decref(args);
+    if (rc)
+        return rc;
+    PGconn *conn = cli_connect(c);
+    if (!conn) {
+        ops_call_close(&k);
+        return 1;
+    }
+    rc = run(c, conn, k.op->sql, k.op->n_args, k.v, render);
+    ops_call_close(&k);
+    PQfinish(conn);
     return rc;
 }
 
@@ -456,74 +480,32 @@ int trace_cmd_run(cli *c, int argc, char **argv) {
         usage(argc < 2 || !cli_is_help(argv[1]) ? stderr : stdout);
         return argc >= 2 && cli_is_help(argv[1]) ? 0 : 2;
     }
-    const char *request = NULL, *at = NULL, *zone = NULL, *port = NULL;
-    long tol = c->cfg.trace_tolerance;
-    char tols[32];
-    if (!strcmp(argv[1], "ip")) {
-        if (parse_common(c, argc, argv, 3, &request, &at, &zone, &port, &tol) < 0)
-            return 2;
-        char ts[TIMEUTIL_RFC3339_MAX], ports[8];
-        error err;
-        if (!at) {
-            cli_error(c, "--at TIME is required");
-            return 2;
-        }
-        char *pend = NULL;
-        long long pv = port ? strtoll(port, &pend, 10) : 0;
-        if (trace_args_address("address", argv[2], &err) < 0 ||
-            trace_args_instant("--at", at, zone, ts, &err) < 0 ||
-            (port && (*pend || pend == port
-                          ? error_set(&err, "bad_argument", 0, "--port: '%s' is not a number", port)
-                          : trace_args_port("--port", pv, ports, &err)) < 0) ||
-            trace_args_tolerance("--tolerance", tol, tols, &err) < 0) {
-            cli_error(c, "%s", err.msg);
-            return 2;
-        }
-        PGconn *conn = cli_connect(c);
-        if (!conn)
-            return 1;
-        const char *v[] = {request, argv[2], ts, port ? ports : NULL, tols};
-        int rc = run(c, conn, "SELECT spoor.trace_ip($1, $2, $3, $4, $5)", 5, v, render_ip);
-        PQfinish(conn);
-        return rc;
+    const char *zone = NULL;
+    int ip = !strcmp(argv[1], "ip");
+    const char *op = ip                               ? "trace.ip"
+                     : !strcmp(argv[1], "message-id") ? "trace.message_id"
+                     : !strcmp(argv[1], "user")       ? "trace.user"
+                     : !strcmp(argv[1], "headers")    ? "trace.headers"
+                                                      : NULL;
+    if (!op) {
+        cli_error(c, "unknown lookup '%s' (ip, message-id, headers, user)", argv[1]);
+        return 2;
     }
-    if (!strcmp(argv[1], "message-id")) {
-        if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
-            return 2;
-        error err;
-        char *id = trace_args_msgid("message-id", argv[2], &err);
-        if (!id || trace_args_tolerance("--tolerance", tol, tols, &err) < 0) {
-            cli_error(c, "%s", err.msg);
-            free(id);
-            return 2;
-        }
-        PGconn *conn = cli_connect(c);
-        if (!conn) {
-            free(id);
-            return 1;
-        }
-        const char *v[] = {request, id, tols};
-        int rc = run(c, conn, "SELECT spoor.trace_message_id($1, $2, $3)", 3, v, render_msgid);
-        free(id);
-        PQfinish(conn);
-        return rc;
+    json_t *args = json_object();
+    if (parse_common(c, argc, argv, 3, args, ip, &zone) < 0) {
+        json_decref(args);
+        return 2;
     }
-    if (!strcmp(argv[1], "user")) {
-        if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
-            return 2;
-        PGconn *conn = cli_connect(c);
-        if (!conn)
-            return 1;
-        const char *v[] = {request, argv[2]};
-        int rc = run(c, conn, "SELECT spoor.trace_user($1, $2)", 2, v, render_user);
-        PQfinish(conn);
-        return rc;
-    }
-    if (!strcmp(argv[1], "headers")) {
-        if (parse_common(c, argc, argv, 3, &request, NULL, NULL, NULL, &tol) < 0)
-            return 2;
-        return trace_headers(c, argv[2], request, tol);
-    }
-    cli_error(c, "unknown lookup '%s' (ip, message-id, headers, user)", argv[1]);
-    return 2;
+    ops_defaults(op, args, c->cfg.trace_tolerance);
+    if (!strcmp(op, "trace.headers"))
+        return trace_headers(c, argv[2], args);
+    json_object_set_new(args,
+                        ip                          ? "ip"
+                        : !strcmp(op, "trace.user") ? "user_name"
+                                                    : "message_id",
+                        json_string(argv[2]));
+    return lookup(c, op, args, zone,
+                  ip                          ? render_ip
+                  : !strcmp(op, "trace.user") ? render_user
+                                              : render_msgid);
 }

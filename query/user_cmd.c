@@ -20,9 +20,9 @@ int user_cmd_run(cli *c, int argc, char **argv) {
     PGconn *conn = cli_connect(c);
     if (!conn)
         return 1;
-    const char *v[] = {argv[2], role};
-    json_t *j = cli_call(c, conn, "SELECT spoor.user_add($1, $2)", 2, v, NULL);
-    int rc = j ? 0 : 1;
+    int rc;
+    json_t *j = cli_op_call(c, conn, "user.add",
+                            json_pack("{s:s,s:s}", "name", argv[2], "role", role), &rc);
     if (j && !cli_pending(c, j)) { /* pending: two admins, a second one confirms */
         if (c->json)
             cli_print_json(j);
