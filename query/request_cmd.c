@@ -36,7 +36,7 @@ static void usage(FILE *out) {
 static int time_arg(cli *c, const char *opt, const char *s, const char *zone, char *out) {
     int64_t t;
     error err;
-    if (timeutil_parse(s, zone, &t, err.msg, sizeof err.msg) < 0) {
+    if (timeutil_parse(s, zone, &t, &err) < 0) {
         cli_error(c, "%s: %s", opt, err.msg);
         return -1;
     }
