@@ -81,8 +81,7 @@ static int norm_addr(const char *in, char *out, size_t n) {
     return -1;
 }
 
-int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, char *err,
-                          size_t errlen) {
+int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, error *err) {
     *out = NULL;
     *n = 0;
     char *copy = mem_strdup(spec), *save = NULL;
@@ -97,33 +96,34 @@ int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, char *
             continue;
         char *eq = strchr(tok, '='), *colon = eq ? strrchr(eq, ':') : NULL;
         if (!eq || !colon || colon == eq + 1) {
-            snprintf(err, errlen, "'%s': expected ADDRESS=NAME:PROFILE", tok);
+            error_set(err, "bad_entry", 0, "'%s': expected ADDRESS=NAME:PROFILE", tok);
             goto fail;
         }
         *eq = *colon = '\0';
         ipfix_exporter e;
         memset(&e, 0, sizeof e);
         if (norm_addr(tok, e.addr, sizeof e.addr) < 0) {
-            snprintf(err, errlen, "'%s' is not a numeric address", tok);
+            error_set(err, "bad_address", 0, "'%s' is not a numeric address", tok);
             goto fail;
         }
         for (const char *q = eq + 1; *q; q++)
             if (!(*q >= 'a' && *q <= 'z') && !(*q >= 'A' && *q <= 'Z') &&
                 !(*q >= '0' && *q <= '9') && !strchr(".-_", *q)) {
-                snprintf(err, errlen, "exporter %s: '%s' is not a host name", tok, eq + 1);
+                error_set(err, "bad_name", 0, "exporter %s: '%s' is not a host name", tok, eq + 1);
                 goto fail;
             }
         if (strlen(eq + 1) >= sizeof e.name) {
-            snprintf(err, errlen, "exporter %s: name too long", tok);
+            error_set(err, "too_long", 0, "exporter %s: name too long", tok);
             goto fail;
         }
         snprintf(e.name, sizeof e.name, "%s", eq + 1);
         if (ipfix_profile_parse(colon + 1, &e.profile) < 0) {
-            snprintf(err, errlen, "exporter %s: profile '%s' is not iana or junos", tok, colon + 1);
+            error_set(err, "bad_profile", 0, "exporter %s: profile '%s' is not iana or junos", tok,
+                      colon + 1);
             goto fail;
         }
         if (ipfix_exporters_find(*out, *n, e.addr)) {
-            snprintf(err, errlen, "exporter %s named twice", e.addr);
+            error_set(err, "duplicate", 0, "exporter %s named twice", e.addr);
             goto fail;
         }
         if (*n == cap) {

@@ -36,9 +36,14 @@
  *
  * Ownership: the state owns its templates; lines passed to the callback
  * are valid during the call only.  Not thread-safe (one state per loop).
+ * Errors (ipfix_exporters_parse) come in an error (lib/error.h): a code
+ * ("bad_entry", "bad_address", "bad_name", "too_long", "bad_profile",
+ * "duplicate") and a message naming the entry.
  */
 #ifndef SPOOR_IPFIX_H
 #define SPOOR_IPFIX_H
+
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -90,7 +95,7 @@ typedef struct ipfix_exporter {
 
 /* Parses SPEC into a new array (*OUT, *N; the caller frees it): 0, or -1
  * with ERR naming the entry. */
-int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, char *err, size_t errlen);
+int ipfix_exporters_parse(const char *spec, ipfix_exporter **out, int *n, error *err);
 /* The exporter whose address is ADDR (a numeric address, no port), or NULL. */
 const ipfix_exporter *ipfix_exporters_find(const ipfix_exporter *e, int n, const char *addr);
 

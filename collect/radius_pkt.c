@@ -3,20 +3,18 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static radius_pkt_err fail(char *err, size_t errlen, radius_pkt_err e, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static radius_pkt_err fail(error *err, radius_pkt_err e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static radius_pkt_err fail(char *err, size_t errlen, radius_pkt_err e, const char *fmt, ...) {
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+/* ERR gets E's stable name (radius_pkt_reason) as its code. */
+static radius_pkt_err fail(error *err, radius_pkt_err e, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    error_setv(err, radius_pkt_reason(e), 0, fmt, ap);
+    va_end(ap);
     return e;
 }
 
@@ -44,45 +42,43 @@ static unsigned get16(const uint8_t *p) {
     return (unsigned)p[0] << 8 | p[1];
 }
 
-radius_pkt_err radius_pkt_parse(const uint8_t *p, size_t n, radius_pkt *out, char *err,
-                                size_t errlen) {
+radius_pkt_err radius_pkt_parse(const uint8_t *p, size_t n, radius_pkt *out, error *err) {
     memset(out, 0, sizeof *out);
-    if (err && errlen)
-        err[0] = '\0';
+    error_clear(err);
     if (n < RADIUS_PKT_HDR)
-        return fail(err, errlen, RADIUS_PKT_E_SHORT,
+        return fail(err, RADIUS_PKT_E_SHORT,
                     "datagram of %zu bytes is shorter than the %d-byte RADIUS header", n,
                     RADIUS_PKT_HDR);
     unsigned len = get16(p + 2);
     if (p[0] != RADIUS_ACCOUNTING_REQUEST && p[0] != RADIUS_ACCOUNTING_RESPONSE)
-        return fail(err, errlen, RADIUS_PKT_E_CODE,
+        return fail(err, RADIUS_PKT_E_CODE,
                     "code %u is not Accounting-Request (4) or Accounting-Response (5)", p[0]);
     if (len < RADIUS_PKT_HDR || len > RADIUS_PKT_MAX)
-        return fail(err, errlen, RADIUS_PKT_E_LENGTH, "Length field %u is outside %d..%d", len,
+        return fail(err, RADIUS_PKT_E_LENGTH, "Length field %u is outside %d..%d", len,
                     RADIUS_PKT_HDR, RADIUS_PKT_MAX);
     if (len > n)
-        return fail(err, errlen, RADIUS_PKT_E_LENGTH,
+        return fail(err, RADIUS_PKT_E_LENGTH,
                     "Length field %u exceeds the %zu-byte datagram (truncated)", len, n);
     size_t count = 0;
     for (size_t off = RADIUS_PKT_HDR; off < len;) {
         if (len - off < 2)
-            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+            return fail(err, RADIUS_PKT_E_ATTR,
                         "attribute at offset %zu: 1 byte left, a header needs 2", off);
         unsigned alen = p[off + 1];
         if (alen < 2)
-            return fail(err, errlen, RADIUS_PKT_E_ATTR,
-                        "attribute %u at offset %zu has length %u (< 2)", p[off], off, alen);
+            return fail(err, RADIUS_PKT_E_ATTR, "attribute %u at offset %zu has length %u (< 2)",
+                        p[off], off, alen);
         if (alen > len - off)
-            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+            return fail(err, RADIUS_PKT_E_ATTR,
                         "attribute %u at offset %zu has length %u, past the packet's %u bytes",
                         p[off], off, alen, len);
         /* As FreeRADIUS's rad_packet_ok, which drops such packets: type 0 is
          * not an attribute (RFC 2865 §5), and a Message-Authenticator is 16
          * octets (RFC 3579 §3.2). */
         if (p[off] == 0)
-            return fail(err, errlen, RADIUS_PKT_E_ATTR, "attribute type 0 at offset %zu", off);
+            return fail(err, RADIUS_PKT_E_ATTR, "attribute type 0 at offset %zu", off);
         if (p[off] == RADIUS_ATTR_MESSAGE_AUTHENTICATOR && alen != 2 + RADIUS_AUTH_LEN)
-            return fail(err, errlen, RADIUS_PKT_E_ATTR,
+            return fail(err, RADIUS_PKT_E_ATTR,
                         "Message-Authenticator at offset %zu has length %u (not 18)", off, alen);
         off += alen;
         count++;

@@ -10,8 +10,9 @@
  *
  * Errors: radius_pkt_parse and radius_pkt_verify_acct return RADIUS_PKT_OK
  * (0) or a stable reason code (RADIUS_PKT_E_*, named by radius_pkt_reason()
- * for quarantine and metrics) and write a human message into the caller's
- * ERR buffer (printable ASCII only: input bytes appear as \xHH).
+ * for quarantine and metrics); radius_pkt_parse also fills the caller's
+ * error (lib/error.h): that name as its code and a human message (printable
+ * ASCII only: input bytes appear as \xHH).
  *
  * Decisions:
  *  - Length (RFC 2865 §3): 20..4096, and not more than the datagram
@@ -42,6 +43,8 @@
 #ifndef SPOOR_RADIUS_PKT_H
 #define SPOOR_RADIUS_PKT_H
 
+#include "error.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,8 +55,7 @@
 #define RADIUS_ACCOUNTING_RESPONSE 5
 #define RADIUS_ATTR_VENDOR_SPECIFIC 26
 #define RADIUS_ATTR_MESSAGE_AUTHENTICATOR 80
-#define RADIUS_VSA_MAX 125     /* (253 - 4) / 2 sub-attributes at most */
-#define RADIUS_PKT_ERR_MAX 160 /* a sufficient ERR buffer */
+#define RADIUS_VSA_MAX 125 /* (253 - 4) / 2 sub-attributes at most */
 
 typedef enum radius_pkt_err {
     RADIUS_PKT_OK = 0,
@@ -96,8 +98,7 @@ const char *radius_pkt_reason(radius_pkt_err e);
 
 /* Validates the datagram [P, P + N) and fills *OUT.  Returns RADIUS_PKT_OK,
  * or a reason code with a message in ERR (*OUT then unspecified). */
-radius_pkt_err radius_pkt_parse(const uint8_t *p, size_t n, radius_pkt *out, char *err,
-                                size_t errlen);
+radius_pkt_err radius_pkt_parse(const uint8_t *p, size_t n, radius_pkt *out, error *err);
 
 /* Walks the attributes of a parsed packet: *POS starts at 0; returns 1 with
  * *A filled and *POS advanced, or 0 after the last one. */

@@ -142,10 +142,9 @@ static int put_value(buf *b, const radius_dict_attr *a, const uint8_t *p, size_t
         if (n != 4)
             return -1;
         uint32_t v = get32(p);
-        char d[64], e[128];
-        if (o->dates_as_integer ||
-            timeutil_strftime(o->zone, (int64_t)v * TIMEUTIL_US, "%b %e %Y %H:%M:%S %Z", d,
-                              sizeof d, e, sizeof e) < 0)
+        char d[64];
+        if (o->dates_as_integer || timeutil_strftime(o->zone, (int64_t)v * TIMEUTIL_US,
+                                                     "%b %e %Y %H:%M:%S %Z", d, sizeof d, NULL) < 0)
             buf_printf(b, "%" PRIu32, v);
         else
             buf_printf(b, "\"%s\"", d);
@@ -261,14 +260,13 @@ static void put_src(buf *b, const struct sockaddr *src) {
 }
 
 int radius_render_detail(const radius_pkt *pk, int64_t received, const struct sockaddr *src,
-                         const radius_render_opts *opts, buf *out, char *err, size_t errlen) {
+                         const radius_render_opts *opts, buf *out, error *err) {
     if (pk->code != RADIUS_ACCOUNTING_REQUEST) {
-        snprintf(err, errlen, "packet code %u is not an Accounting-Request", pk->code);
+        error_set(err, "bad_code", 0, "packet code %u is not an Accounting-Request", pk->code);
         return -1;
     }
     char hdr[64];
-    if (timeutil_strftime(opts->zone, received, "%a %b %e %H:%M:%S %Y", hdr, sizeof hdr, err,
-                          errlen) < 0)
+    if (timeutil_strftime(opts->zone, received, "%a %b %e %H:%M:%S %Y", hdr, sizeof hdr, err) < 0)
         return -1;
     buf_adds(out, hdr);
     buf_addc(out, '\n');

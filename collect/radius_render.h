@@ -6,9 +6,10 @@
  *
  * Ownership: pure apart from timeutil's zone switching (not thread-safe, see
  * timeutil.h).  The record is appended to the caller's buf; nothing else is
- * allocated.  Errors: radius_render_detail returns 0, or -1 with a message in
- * ERR and OUT left as it was (an unknown zone, a packet that is not an
- * Accounting-Request).  Running out of memory aborts (mem.h).
+ * allocated.  Errors: radius_render_detail returns 0, or -1 with an error
+ * (lib/error.h: code "bad_code" for a packet that is not an
+ * Accounting-Request, timeutil's code for an unknown zone, and the message)
+ * and OUT left as it was.  Running out of memory aborts (mem.h).
  *
  * The record (what radius_detail.h documents as the format):
  *
@@ -70,13 +71,12 @@
 #define SPOOR_RADIUS_RENDER_H
 
 #include "buf.h"
+#include "error.h"
 #include "radius_pkt.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-
-#define RADIUS_RENDER_ERR_MAX 160
 
 typedef struct radius_render_opts {
     const char *zone;     /* IANA zone of the ctime header and quoted dates ("UTC") */
@@ -89,6 +89,6 @@ typedef struct radius_render_opts {
  * sockaddr; NULL or another family: no Packet-Src line), to OUT.
  */
 int radius_render_detail(const radius_pkt *pk, int64_t received, const struct sockaddr *src,
-                         const radius_render_opts *opts, buf *out, char *err, size_t errlen);
+                         const radius_render_opts *opts, buf *out, error *err);
 
 #endif

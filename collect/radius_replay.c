@@ -103,8 +103,7 @@ static int write_rec(FILE *f, const uint8_t *key, int64_t t) {
     return fwrite(rec, 1, REC_LEN, f) == REC_LEN ? 0 : -1;
 }
 
-radius_replay *radius_replay_open(const char *path, int64_t keep_us, int64_t now_us, char *err,
-                                  size_t errlen) {
+radius_replay *radius_replay_open(const char *path, int64_t keep_us, int64_t now_us, error *err) {
     radius_replay *r = mem_zalloc(sizeof *r);
     r->path = mem_strdup(path);
     r->keep = keep_us;
@@ -112,7 +111,7 @@ radius_replay *radius_replay_open(const char *path, int64_t keep_us, int64_t now
     r->tab = mem_zalloc(r->cap * sizeof *r->tab);
     FILE *in = fopen(path, "rb");
     if (!in && errno != ENOENT) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        error_set(err, "io", 0, "%s: %s", path, strerror(errno));
         radius_replay_free(r);
         return NULL;
     }
@@ -139,14 +138,14 @@ radius_replay *radius_replay_open(const char *path, int64_t keep_us, int64_t now
         ok = fclose(out) == 0 && ok;
     }
     if (!ok || rename(tmp, path) < 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+        error_set(err, "io", 0, "%s: cannot write: %s", tmp, strerror(errno));
         unlink(tmp);
         radius_replay_free(r);
         return NULL;
     }
     r->f = fopen(path, "ab");
     if (!r->f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        error_set(err, "io", 0, "%s: %s", path, strerror(errno));
         radius_replay_free(r);
         return NULL;
     }

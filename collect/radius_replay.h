@@ -22,13 +22,15 @@
  *
  * Ownership: radius_replay_open returns a store the caller frees with
  * radius_replay_free; addresses and authenticators are borrowed.  Errors:
- * open returns NULL with a message naming the file; an append that fails is
+ * open returns NULL with an error (lib/error.h: code "io", a message naming
+ * the file); an append that fails is
  * reported by radius_replay_add (-1, errno kept) and the entry stays in
  * memory.  Allocation failure aborts.
  */
 #ifndef SPOOR_RADIUS_REPLAY_H
 #define SPOOR_RADIUS_REPLAY_H
 
+#include "error.h"
 #include "radius_pkt.h"
 
 #include <stddef.h>
@@ -39,8 +41,7 @@ typedef struct radius_replay radius_replay;
 
 /* Loads PATH (created if absent), keeping the entries younger than KEEP_US
  * at NOW_US, and rewrites it with only those. */
-radius_replay *radius_replay_open(const char *path, int64_t keep_us, int64_t now_us, char *err,
-                                  size_t errlen);
+radius_replay *radius_replay_open(const char *path, int64_t keep_us, int64_t now_us, error *err);
 void radius_replay_free(radius_replay *r);
 
 /* Has NAS sent a request with authenticator AUTH in the last KEEP_US? */

@@ -218,14 +218,15 @@ static size_t sa_len(const struct sockaddr *sa) {
 }
 
 /* "ADDR=FILE,ADDR=FILE": each file holds one shared secret (a trailing newline is dropped). */
-static int load_clients(const char *spec, char *err, size_t errlen) {
+static int load_clients(const char *spec, error *err) {
     char *copy = mem_strdup(spec), *save = NULL;
     for (char *item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
         while (*item == ' ')
             item++;
         char *eq = strchr(item, '=');
         if (!eq || G.n_clients == MAX_CLIENTS) {
-            snprintf(err, errlen, "collect.radius_clients: '%s' is not ADDRESS=SECRET_FILE", item);
+            error_set(err, "bad_entry", 0,
+                      "collect.radius_clients: '%s' is not ADDRESS=SECRET_FILE", item);
             free(copy);
             return -1;
         }
@@ -239,24 +240,25 @@ static int load_clients(const char *spec, char *err, size_t errlen) {
         else if (inet_pton(AF_INET6, item, &s6->sin6_addr) == 1)
             s6->sin6_family = AF_INET6;
         else {
-            snprintf(err, errlen, "collect.radius_clients: '%s' is not an IP address", item);
+            error_set(err, "bad_address", 0, "collect.radius_clients: '%s' is not an IP address",
+                      item);
             free(copy);
             return -1;
         }
         int fd = open(eq + 1, O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
-            snprintf(err, errlen, "collect.radius_clients: %s: %s", eq + 1, strerror(errno));
+            error_set(err, "io", 0, "collect.radius_clients: %s: %s", eq + 1, strerror(errno));
             if (fd >= 0)
                 close(fd);
             free(copy);
             return -1;
         }
         if (st.st_mode & 077) {
-            snprintf(err, errlen,
-                     "%s: a secret file must not be readable by group or others "
-                     "(chmod 0400)",
-                     eq + 1);
+            error_set(err, "key_mode", 0,
+                      "%s: a secret file must not be readable by group or others "
+                      "(chmod 0400)",
+                      eq + 1);
             close(fd);
             free(copy);
             return -1;
@@ -266,7 +268,7 @@ static int load_clients(const char *spec, char *err, size_t errlen) {
         while (r > 0 && (c->secret[r - 1] == '\n' || c->secret[r - 1] == '\r'))
             r--;
         if (r <= 0 || (size_t)r >= sizeof c->secret) {
-            snprintf(err, errlen, "%s: empty or longer than 127 bytes", eq + 1);
+            error_set(err, "bad_key", 0, "%s: empty or longer than 127 bytes", eq + 1);
             free(copy);
             return -1;
         }
@@ -398,16 +400,17 @@ static void radius_recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const stru
         return;
     }
     const uint8_t *p = (const uint8_t *)b->base;
-    char peer[64], err[256];
+    char peer[64];
+    error err;
     addr_text(sa, peer, sizeof peer);
     const nas_client *c = client_for(sa);
     radius_pkt pk;
     if (!c) {
         G.radius_unknown_nas++;
         warn_limited("radius: packet from unknown NAS %s dropped", peer);
-    } else if (radius_pkt_parse(p, (size_t)n, &pk, err, sizeof err) != RADIUS_PKT_OK) {
+    } else if (radius_pkt_parse(p, (size_t)n, &pk, &err) != RADIUS_PKT_OK) {
         G.radius_malformed++;
-        warn_limited("radius: malformed packet from %s dropped: %s", peer, err);
+        warn_limited("radius: malformed packet from %s dropped: %s", peer, err.msg);
     } else if (pk.code != 4) {
         G.radius_malformed++;
         warn_limited("radius: code %d from %s is not an Accounting-Request", pk.code, peer);
@@ -453,9 +456,9 @@ static void radius_recv_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const stru
             buf out;
             buf_init(&out);
             radius_render_opts ro = {G.cfg.ingest_default_zone, 1};
-            if (radius_render_detail(&pk, timeutil_now(), sa, &ro, &out, err, sizeof err) < 0) {
+            if (radius_render_detail(&pk, timeutil_now(), sa, &ro, &out, &err) < 0) {
                 G.radius_malformed++;
-                warn_limited("radius: cannot render the request from %s: %s", peer, err);
+                warn_limited("radius: cannot render the request from %s: %s", peer, err.msg);
             } else {
                 d = mem_zalloc(sizeof *d);
                 memcpy(&d->peer, sa, sa_len(sa));
@@ -607,9 +610,8 @@ static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     if (n > 0 && c->tls) {
         buf out;
         buf_init(&out);
-        char err[512];
-        int rc =
-            tls_stream_feed(c->tls, b->base, (size_t)n, tls_plain_cb, c, &out, err, sizeof err);
+        error err;
+        int rc = tls_stream_feed(c->tls, b->base, (size_t)n, tls_plain_cb, c, &out, &err);
         if (out.len && !uv_is_closing((uv_handle_t *)&c->h)) {
             tls_write *w = mem_alloc(sizeof *w + out.len);
             memcpy(w->data, out.p, out.len);
@@ -620,7 +622,7 @@ static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
         buf_close(&out);
         if (rc < 0) {
             G.tls_refused++;
-            warn_limited("syslog: TLS connection from %s closed: %s", c->peer, err);
+            warn_limited("syslog: TLS connection from %s closed: %s", c->peer, err.msg);
             conn_close(c);
         } else if (rc > 0) {
             syslog_frame_finish(&c->fr, frame_cb, c);
@@ -1087,11 +1089,11 @@ static void signal_cb(uv_signal_t *s, int sig) {
 /* ---- start
  * ---------------------------------------------------------------------------------------- */
 
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, char *err, size_t errlen) {
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, error *err) {
     char host[256];
     const char *colon = strrchr(spec, ':');
     if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host) {
-        snprintf(err, errlen, "'%s' is not ADDRESS:PORT", spec);
+        error_set(err, "bad_address", 0, "'%s' is not ADDRESS:PORT", spec);
         return -1;
     }
     snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
@@ -1104,13 +1106,14 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, char *err
     if (port <= 0 || port > 65535 ||
         (uv_ip4_addr(h, port, (struct sockaddr_in *)ss) != 0 &&
          uv_ip6_addr(h, port, (struct sockaddr_in6 *)ss) != 0)) {
-        snprintf(err, errlen, "'%s' is not ADDRESS:PORT", spec);
+        error_set(err, "bad_address", 0, "'%s' is not ADDRESS:PORT", spec);
         return -1;
     }
     return 0;
 }
 
-static rd_kafka_t *make_producer(char *err, size_t errlen) {
+static rd_kafka_t *make_producer(error *err) {
+    char e[1024]; /* librdkafka's message */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char kb[32];
     /* librdkafka's own queue must never refuse before our bound does. */
@@ -1127,13 +1130,17 @@ static rd_kafka_t *make_producer(char *err, size_t errlen) {
         {"compression.codec", "zstd"},
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
-        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, errlen) != RD_KAFKA_CONF_OK) {
+        if (rd_kafka_conf_set(conf, kv[i][0], kv[i][1], e, sizeof e) != RD_KAFKA_CONF_OK) {
             rd_kafka_conf_destroy(conf);
+            error_set(err, "kafka", 0, "%s", e);
             return NULL;
         }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    return rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof e);
+    if (!rk)
+        error_set(err, "kafka", 0, "%s", e);
+    return rk;
 }
 
 int main(int argc, char **argv) {
@@ -1152,7 +1159,7 @@ int main(int argc, char **argv) {
     error cerr;
     if (config_load(&G.cfg, config_path, &cerr) < 0)
         log_fatal("%s", cerr.msg);
-    char err[1024];
+    error err;
     if (print_config) {
         config_print(&G.cfg, stdout);
         config_free(&G.cfg);
@@ -1174,21 +1181,21 @@ int main(int argc, char **argv) {
         log_fatal("nothing to collect: set collect.radius_listen, collect.syslog_listen, "
                   "collect.nat_listen, collect.ipfix_listen or collect.detail_dir");
     if (G.have_ipfix) {
-        if (ipfix_exporters_parse(G.cfg.collect_ipfix_exporters, &G.exporters, &G.n_exporters, err,
-                                  sizeof err) < 0)
-            log_fatal("collect.ipfix_exporters: %s", err);
+        if (ipfix_exporters_parse(G.cfg.collect_ipfix_exporters, &G.exporters, &G.n_exporters,
+                                  &err) < 0)
+            log_fatal("collect.ipfix_exporters: %s", err.msg);
         if (G.n_exporters == 0)
             log_fatal("collect.ipfix_listen is set but collect.ipfix_exporters names no exporter: "
                       "ADDRESS=CGN_NAME:iana|junos,...");
         G.ipfix = ipfix_state_new();
     }
-    if (G.have_radius && load_clients(G.cfg.collect_radius_clients, err, sizeof err) < 0)
-        log_fatal("%s", err);
+    if (G.have_radius && load_clients(G.cfg.collect_radius_clients, &err) < 0)
+        log_fatal("%s", err.msg);
     if (G.have_radius && G.n_clients == 0)
         log_fatal("collect.radius_listen is set but collect.radius_clients names no NAS");
     if ((G.have_syslog || G.have_tls || G.have_nat) &&
-        syslog_sources_parse(G.cfg.collect_syslog_sources, &G.sources, err, sizeof err) < 0)
-        log_fatal("%s", err);
+        syslog_sources_parse(G.cfg.collect_syslog_sources, &G.sources, &err) < 0)
+        log_fatal("%s", err.msg);
     if ((G.have_syslog || G.have_tls || G.have_nat) && G.sources.n == 0)
         log_fatal("collect.syslog_listen is set but collect.syslog_sources names no peer: list the "
                   "MTAs that may send, ADDRESS[/BITS]=HOST|HOST,... (or =* for any host name)");
@@ -1202,15 +1209,15 @@ int main(int argc, char **argv) {
         char rp[4200];
         snprintf(rp, sizeof rp, "%s/radius-seen", G.cfg.collect_state_dir);
         G.replay = radius_replay_open(rp, G.cfg.collect_radius_replay_keep * 1000000LL,
-                                      timeutil_now(), err, sizeof err);
+                                      timeutil_now(), &err);
         if (!G.replay)
-            log_fatal("radius replay record: %s (collect.state_dir must be writable)", err);
+            log_fatal("radius replay record: %s (collect.state_dir must be writable)", err.msg);
         log_info("radius: %zu requests of the last %lld s remembered against replays",
                  radius_replay_count(G.replay), G.cfg.collect_radius_replay_keep);
     }
-    G.rk = make_producer(err, sizeof err);
+    G.rk = make_producer(&err);
     if (!G.rk)
-        log_fatal("kafka: %s", err);
+        log_fatal("kafka: %s", err.msg);
     G.t_radius = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_radius, NULL);
     G.t_smtp = rd_kafka_topic_new(G.rk, G.cfg.kafka_topic_smtp, NULL);
     if ((G.have_nat || G.have_ipfix) && !*G.cfg.kafka_topic_nat)
@@ -1228,8 +1235,8 @@ int main(int argc, char **argv) {
     uv_poll_start(&G.kpoll, UV_READABLE, kpoll_cb);
     struct sockaddr_storage ss;
     if (G.have_radius) {
-        if (parse_listen(G.cfg.collect_radius_listen, &ss, err, sizeof err) < 0)
-            log_fatal("collect.radius_listen: %s", err);
+        if (parse_listen(G.cfg.collect_radius_listen, &ss, &err) < 0)
+            log_fatal("collect.radius_listen: %s", err.msg);
         uv_udp_init(G.loop, &G.radius_udp);
         int rc = uv_udp_bind(&G.radius_udp, (struct sockaddr *)&ss, 0);
         if (rc < 0)
@@ -1244,11 +1251,11 @@ int main(int argc, char **argv) {
             log_fatal("collect.syslog_tls_listen needs collect.tls_cert_file, collect.tls_key_file "
                       "and collect.tls_client_ca_file (senders must present a certificate)");
         G.tls_ctx = tls_ctx_server(G.cfg.collect_tls_cert_file, G.cfg.collect_tls_key_file,
-                                   G.cfg.collect_tls_client_ca_file, err, sizeof err);
+                                   G.cfg.collect_tls_client_ca_file, &err);
         if (!G.tls_ctx)
-            log_fatal("syslog over TLS: %s", err);
-        if (parse_listen(G.cfg.collect_syslog_tls_listen, &ss, err, sizeof err) < 0)
-            log_fatal("collect.syslog_tls_listen: %s", err);
+            log_fatal("syslog over TLS: %s", err.msg);
+        if (parse_listen(G.cfg.collect_syslog_tls_listen, &ss, &err) < 0)
+            log_fatal("collect.syslog_tls_listen: %s", err.msg);
         uv_tcp_init(G.loop, &G.syslog_tls);
         int rc = uv_tcp_bind(&G.syslog_tls, (struct sockaddr *)&ss, 0);
         if (rc == 0)
@@ -1260,8 +1267,8 @@ int main(int argc, char **argv) {
                  G.cfg.collect_syslog_tls_listen, G.cfg.collect_tls_client_ca_file);
     }
     if (G.have_syslog) {
-        if (parse_listen(G.cfg.collect_syslog_listen, &ss, err, sizeof err) < 0)
-            log_fatal("collect.syslog_listen: %s", err);
+        if (parse_listen(G.cfg.collect_syslog_listen, &ss, &err) < 0)
+            log_fatal("collect.syslog_listen: %s", err.msg);
         uv_tcp_init(G.loop, &G.syslog_tcp);
         int rc = uv_tcp_bind(&G.syslog_tcp, (struct sockaddr *)&ss, 0);
         if (rc == 0)
@@ -1279,8 +1286,8 @@ int main(int argc, char **argv) {
         /* The CGNs' syslog: the same framing and the same peer list, its
          * lines to kafka.topic.nat. */
         struct sockaddr_storage ns;
-        if (parse_listen(G.cfg.collect_nat_listen, &ns, err, sizeof err) < 0)
-            log_fatal("collect.nat_listen: %s", err);
+        if (parse_listen(G.cfg.collect_nat_listen, &ns, &err) < 0)
+            log_fatal("collect.nat_listen: %s", err.msg);
         uv_tcp_init(G.loop, &G.nat_tcp);
         int rc = uv_tcp_bind(&G.nat_tcp, (struct sockaddr *)&ns, 0);
         if (rc == 0)
@@ -1297,8 +1304,8 @@ int main(int argc, char **argv) {
     }
     if (G.have_ipfix) {
         struct sockaddr_storage is;
-        if (parse_listen(G.cfg.collect_ipfix_listen, &is, err, sizeof err) < 0)
-            log_fatal("collect.ipfix_listen: %s", err);
+        if (parse_listen(G.cfg.collect_ipfix_listen, &is, &err) < 0)
+            log_fatal("collect.ipfix_listen: %s", err.msg);
         uv_udp_init(G.loop, &G.ipfix_udp);
         int rc = uv_udp_bind(&G.ipfix_udp, (struct sockaddr *)&is, 0);
         if (rc != 0)

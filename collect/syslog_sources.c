@@ -51,7 +51,7 @@ static int parse_prefix(const char *text, uint8_t *addr, int *bits) {
     return 0;
 }
 
-int syslog_sources_parse(const char *spec, syslog_sources *out, char *err, size_t errlen) {
+int syslog_sources_parse(const char *spec, syslog_sources *out, error *err) {
     memset(out, 0, sizeof *out);
     const char *p = spec ? spec : "";
     while (*p) {
@@ -59,7 +59,7 @@ int syslog_sources_parse(const char *spec, syslog_sources *out, char *err, size_
         char item[1024];
         size_t n = (size_t)(end - p);
         if (n >= sizeof item) {
-            snprintf(err, errlen, "collect.syslog_sources: entry too long");
+            error_set(err, "too_long", 0, "collect.syslog_sources: entry too long");
             return -1;
         }
         memcpy(item, p, n);
@@ -72,8 +72,8 @@ int syslog_sources_parse(const char *spec, syslog_sources *out, char *err, size_
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            snprintf(err, errlen,
-                     "collect.syslog_sources: '%s' is not ADDRESS[/BITS]=HOST|HOST... or =*", s);
+            error_set(err, "bad_entry", 0,
+                      "collect.syslog_sources: '%s' is not ADDRESS[/BITS]=HOST|HOST... or =*", s);
             return -1;
         }
         *eq = '\0';
@@ -81,14 +81,14 @@ int syslog_sources_parse(const char *spec, syslog_sources *out, char *err, size_
         trim(&as, &ae);
         *ae = '\0';
         if (out->n == SYSLOG_SOURCES_MAX) {
-            snprintf(err, errlen, "collect.syslog_sources: more than %d entries",
-                     SYSLOG_SOURCES_MAX);
+            error_set(err, "too_many", 0, "collect.syslog_sources: more than %d entries",
+                      SYSLOG_SOURCES_MAX);
             return -1;
         }
         syslog_source *src = &out->s[out->n];
         if (parse_prefix(as, src->addr, &src->bits) < 0) {
-            snprintf(err, errlen, "collect.syslog_sources: '%s' is not an address or CIDR prefix",
-                     as);
+            error_set(err, "bad_address", 0,
+                      "collect.syslog_sources: '%s' is not an address or CIDR prefix", as);
             return -1;
         }
         char *names = eq + 1, *save = NULL;
@@ -103,14 +103,15 @@ int syslog_sources_parse(const char *spec, syslog_sources *out, char *err, size_
                 continue;
             }
             if (src->n_names == SYSLOG_SOURCES_NAMES || strlen(ts) >= sizeof src->names[0]) {
-                snprintf(err, errlen, "collect.syslog_sources: %s: too many or too long host names",
-                         as);
+                error_set(err, "bad_names", 0,
+                          "collect.syslog_sources: %s: too many or too long host names", as);
                 return -1;
             }
             snprintf(src->names[src->n_names++], sizeof src->names[0], "%s", ts);
         }
         if (!src->any && src->n_names == 0) {
-            snprintf(err, errlen, "collect.syslog_sources: %s names no host (use * for any)", as);
+            error_set(err, "no_host", 0, "collect.syslog_sources: %s names no host (use * for any)",
+                      as);
             return -1;
         }
         out->n++;

@@ -12,11 +12,15 @@
  * matches smtp1.isp.example and the other way round).  The first entry
  * whose prefix holds the peer applies.
  *
- * Ownership: syslog_sources_parse fills a caller-owned table (no heap);
- * errors name the entry.  Pure: no I/O, no globals.
+ * Ownership: syslog_sources_parse fills a caller-owned table (no heap).
+ * Errors come in an error (lib/error.h): a code ("too_long", "bad_entry",
+ * "too_many", "bad_address", "bad_names", "no_host") and a message naming
+ * the entry.  Pure: no I/O, no globals.
  */
 #ifndef SPOOR_SYSLOG_SOURCES_H
 #define SPOOR_SYSLOG_SOURCES_H
+
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,7 +43,7 @@ typedef struct syslog_sources {
 } syslog_sources;
 
 /* Parses SPEC into OUT; 0, or -1 with a message naming the bad entry. */
-int syslog_sources_parse(const char *spec, syslog_sources *out, char *err, size_t errlen);
+int syslog_sources_parse(const char *spec, syslog_sources *out, error *err);
 /* The entry for PEER, or NULL: a peer that may not send at all. */
 const syslog_source *syslog_sources_find(const syslog_sources *s, const struct sockaddr *peer);
 /* May SRC send lines naming HOST (NULL or empty: a line naming none)? */

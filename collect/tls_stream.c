@@ -44,9 +44,9 @@ static void drain(tls_stream *t, buf *out) {
 
 int tls_stream_feed(tls_stream *t, const void *in, size_t n,
                     void (*plain_cb)(void *arg, const char *p, size_t n), void *arg, buf *out,
-                    char *err, size_t errlen) {
+                    error *err) {
     if (n && BIO_write(t->rbio, in, (int)n) != (int)n) {
-        snprintf(err, errlen, "TLS: cannot buffer %zu bytes", n);
+        error_set(err, "tls", 0, "TLS: cannot buffer %zu bytes", n);
         return -1;
     }
     if (!SSL_is_init_finished(t->ssl)) {
@@ -58,11 +58,11 @@ int tls_stream_feed(tls_stream *t, const void *in, size_t n,
                 return 0;
             long v = SSL_get_verify_result(t->ssl);
             if (v != X509_V_OK) {
-                snprintf(err, errlen, "TLS handshake: client certificate refused: %s",
-                         X509_verify_cert_error_string(v));
+                error_set(err, "tls", 0, "TLS handshake: client certificate refused: %s",
+                          X509_verify_cert_error_string(v));
                 ERR_clear_error();
             } else
-                tls_ctx_reason("TLS handshake", err, errlen);
+                tls_ctx_reason("TLS handshake", err);
             return -1;
         }
         X509 *peer = SSL_get_peer_certificate(t->ssl);
@@ -84,7 +84,7 @@ int tls_stream_feed(tls_stream *t, const void *in, size_t n,
             return 0;
         if (e == SSL_ERROR_ZERO_RETURN)
             return 1;
-        tls_ctx_reason("TLS", err, errlen);
+        tls_ctx_reason("TLS", err);
         return -1;
     }
 }

@@ -7,12 +7,14 @@
  * The server context comes from lib/tls_ctx.h (mutual TLS for syslog).
  *
  * Ownership: streams are the caller's (tls_stream_free); arguments are borrowed.  Errors: functions
- * that fail return NULL or -1 with a message (OpenSSL's reason included) in ERR.
+ * that fail return NULL or -1 with an error (lib/error.h: code "tls", a message with OpenSSL's
+ * reason included) in ERR.
  */
 #ifndef SPOOR_TLS_STREAM_H
 #define SPOOR_TLS_STREAM_H
 
 #include "buf.h"
+#include "error.h"
 
 #include <openssl/ssl.h>
 #include <stddef.h>
@@ -28,7 +30,7 @@ void tls_stream_free(tls_stream *t);
  * failed handshake: no client certificate, one that does not verify). */
 int tls_stream_feed(tls_stream *t, const void *in, size_t n,
                     void (*plain_cb)(void *arg, const char *p, size_t n), void *arg, buf *out,
-                    char *err, size_t errlen);
+                    error *err);
 /* After the handshake: the client certificate's subject, one line. */
 const char *tls_stream_peer_subject(const tls_stream *t);
 

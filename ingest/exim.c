@@ -161,10 +161,9 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
     if (c.year < 1900 || c.day < 1 || c.day > days_in_month(c.year, c.month) || c.hour > 23 ||
         c.minute > 59 || c.second > 60)
         return fail(err, "bad_timestamp", *i, "timestamp has an impossible date or time");
-    char e[128];
     if (has_off) {
         int64_t t;
-        if (timeutil_civil_to_utc(&c, &t, e, sizeof e) < 0)
+        if (timeutil_civil_to_utc(&c, &t, NULL) < 0)
             return fail(err, "bad_timestamp", *i, "timestamp out of range");
         out->time_us = t - (int64_t)off * TIMEUTIL_US;
         out->flags |= EXIM_F_OFFSET;
@@ -172,7 +171,7 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
         const char *zone = ctx && ctx->zone ? ctx->zone : "UTC";
         int64_t ref = ctx ? ctx->ref_us : 0;
         timeutil_local l;
-        if (timeutil_local_to_utc(zone, &c, &l, e, sizeof e) < 0)
+        if (timeutil_local_to_utc(zone, &c, &l, NULL) < 0)
             return fail(err, "bad_zone", 0, "cannot convert time in zone '%.64s'", zone);
         out->flags |= EXIM_F_LOCAL_TIME;
         out->time_us = l.cand[0];

@@ -11,28 +11,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int metrics_open(metrics *m, const char *listen_addr, char *err, size_t errlen) {
+int metrics_open(metrics *m, const char *listen_addr, error *err) {
     m->fd = -1;
     if (!listen_addr || !*listen_addr)
         return 0;
     char host[64];
     const char *colon = strrchr(listen_addr, ':');
     if (!colon || (size_t)(colon - listen_addr) >= sizeof host) {
-        snprintf(err, errlen, "metrics address '%s' is not HOST:PORT", listen_addr);
+        error_set(err, "bad_address", 0, "metrics address '%s' is not HOST:PORT", listen_addr);
         return -1;
     }
     memcpy(host, listen_addr, (size_t)(colon - listen_addr));
     host[colon - listen_addr] = '\0';
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(colon + 1))};
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "metrics address '%s': not an IPv4 address", listen_addr);
+        error_set(err, "bad_address", 0, "metrics address '%s': not an IPv4 address", listen_addr);
         return -1;
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 16) < 0) {
-        snprintf(err, errlen, "metrics address %s: %s", listen_addr, strerror(errno));
+        error_set(err, "io", 0, "metrics address %s: %s", listen_addr, strerror(errno));
         close(fd);
         return -1;
     }

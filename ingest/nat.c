@@ -333,8 +333,7 @@ int nat_cisco_header(const char *line, size_t len, int64_t *ts, const char **hos
         (c.hour = port_of(w, 2)) < 0 || (c.minute = port_of(w + 3, 2)) < 0 ||
         (c.second = port_of(w + 6, 2)) < 0)
         return 0;
-    char e[100];
-    if (timeutil_civil_to_utc(&c, ts, e, sizeof e) < 0 || !word(&p, end, host, host_len))
+    if (timeutil_civil_to_utc(&c, ts, NULL) < 0 || !word(&p, end, host, host_len))
         return 0;
     *rest = p;
     return memfind(p, (size_t)(end - p), "[Userbased") != NULL;

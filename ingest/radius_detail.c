@@ -501,8 +501,7 @@ static int parse_ifid(const char *v, val *out) {
 
 /* The abbreviation ZONE uses at instant T. */
 static int zone_abbrev(const char *zone, int64_t t, char *buf, size_t n) {
-    char e[128];
-    return timeutil_zone_abbrev(zone, t, buf, n, e, sizeof e);
+    return timeutil_zone_abbrev(zone, t, buf, n, NULL);
 }
 
 #define MAX_UNIX_S 253402300799ULL /* 9999-12-31T23:59:59Z, timeutil's range */
@@ -511,7 +510,8 @@ static int zone_abbrev(const char *zone, int64_t t, char *buf, size_t n) {
  * hh:mm:ss ZONE" (strftime "%b %e %Y %H:%M:%S %Z", local time of the server). */
 static int parse_event_ts(const radius_detail_attr *at, const char *zone, int64_t *out,
                           error *err) {
-    char ex[EXCERPT_BUF], m[128];
+    char ex[EXCERPT_BUF];
+    error m;
     const char *v = at->value;
     size_t n = at->value_len;
     uint64_t secs;
@@ -531,8 +531,8 @@ static int parse_event_ts(const radius_detail_attr *at, const char *zone, int64_
                     "Event-Timestamp: %s is neither unix seconds nor \"Mon DD YYYY hh:mm:ss ZONE\"",
                     excerpt(v, n, ex));
     int64_t raw;
-    if (timeutil_civil_to_utc(&c, &raw, m, sizeof m) < 0)
-        return fail(err, RADIUS_DETAIL_E_BAD_ATTRIBUTE, at->line, "Event-Timestamp: %s", m);
+    if (timeutil_civil_to_utc(&c, &raw, &m) < 0)
+        return fail(err, RADIUS_DETAIL_E_BAD_ATTRIBUTE, at->line, "Event-Timestamp: %s", m.msg);
 
     const tok *z = nt == 5 ? &t[4] : NULL;
     if (z && ((z->n == 3 && (!strncmp(z->s, "UTC", 3) || !strncmp(z->s, "GMT", 3) ||
@@ -558,8 +558,8 @@ static int parse_event_ts(const radius_detail_attr *at, const char *zone, int64_
         return 0;
     }
     timeutil_local l;
-    if (timeutil_local_to_utc(zone, &c, &l, m, sizeof m) < 0)
-        return fail(err, RADIUS_DETAIL_E_BAD_ATTRIBUTE, at->line, "Event-Timestamp: %s", m);
+    if (timeutil_local_to_utc(zone, &c, &l, &m) < 0)
+        return fail(err, RADIUS_DETAIL_E_BAD_ATTRIBUTE, at->line, "Event-Timestamp: %s", m.msg);
     int64_t cand[2];
     int nc = l.n == 1 ? 1 : l.n == 2 ? 2 : 0;
     cand[0] = l.cand[0];
@@ -679,7 +679,8 @@ static int parse_known(const spec *sp, const radius_detail_attr *at, const char 
 
 /* "Www Mmm dd hh:mm:ss yyyy" (ctime; the day may be space-padded). */
 static int parse_header(const char *s, const char *e, timeutil_civil *c, error *err, int line) {
-    char ex[EXCERPT_BUF], m[128];
+    char ex[EXCERPT_BUF];
+    error m;
     tok t[6];
     int nt = tokenize(s, e, t, 5);
     int wd;
@@ -690,8 +691,8 @@ static int parse_header(const char *s, const char *e, timeutil_civil *c, error *
                     "first line %s is not a ctime date like \"Wed Nov 25 12:00:00 2026\"",
                     excerpt(s, (size_t)(e - s), ex));
     int64_t t0;
-    if (timeutil_civil_to_utc(c, &t0, m, sizeof m) < 0)
-        return fail(err, RADIUS_DETAIL_E_BAD_CTIME, line, "header: %s", m);
+    if (timeutil_civil_to_utc(c, &t0, &m) < 0)
+        return fail(err, RADIUS_DETAIL_E_BAD_CTIME, line, "header: %s", m.msg);
     int64_t days = timeutil_days_from_civil(c->year, c->month, c->day);
     int real = (int)(((days % 7) + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
     if (real != wd)
@@ -786,7 +787,8 @@ static int parse_attr_line(arena *a, const char *s, const char *e, radius_detail
 
 int radius_detail_parse(const char *buf, size_t len, const char *zone, arena *a,
                         radius_detail_rec *out, error *err) {
-    char ex[EXCERPT_BUF], m[128];
+    char ex[EXCERPT_BUF];
+    error m;
     memset(err, 0, sizeof *err);
     rec_init(out);
     if (len > RADIUS_DETAIL_MAX_RECORD)
@@ -796,7 +798,7 @@ int radius_detail_parse(const char *buf, size_t len, const char *zone, arena *a,
      * it has loaded, so steady-state parsing does no filesystem access
      * (timeutil_zone_valid would stat() the tz file for every record). */
     int zoff;
-    if (!zone || timeutil_zone_offset(zone, 0, &zoff, m, sizeof m) < 0)
+    if (!zone || timeutil_zone_offset(zone, 0, &zoff, &m) < 0)
         return fail(err, RADIUS_DETAIL_E_BAD_ZONE, 0, "unknown time zone %s",
                     zone ? excerpt(zone, strlen(zone), ex) : "(null)");
     size_t at_off;
@@ -945,8 +947,8 @@ int radius_detail_parse(const char *buf, size_t len, const char *zone, arena *a,
      * Timestamp must agree with it. */
     int64_t delay = out->delay_time == RADIUS_DETAIL_ABSENT ? 0 : out->delay_time * TIMEUTIL_US;
     timeutil_local l;
-    if (timeutil_local_to_utc(zone, &hc, &l, m, sizeof m) < 0)
-        return fail(err, RADIUS_DETAIL_E_BAD_CTIME, 1, "header: %s", m);
+    if (timeutil_local_to_utc(zone, &hc, &l, &m) < 0)
+        return fail(err, RADIUS_DETAIL_E_BAD_CTIME, 1, "header: %s", m.msg);
     int nc = l.n == 1 ? 1 : l.n == 2 ? 2 : 0;
     const int64_t tol = (int64_t)RADIUS_DETAIL_CTIME_TOLERANCE_S * TIMEUTIL_US;
     if (out->timestamp != RADIUS_DETAIL_ABSENT) {

@@ -303,7 +303,7 @@ int main(int argc, char **argv) {
         return rc;
     }
     int64_t ref = 0;
-    if (reference && timeutil_parse(reference, NULL, &ref, err.msg, sizeof err.msg) < 0) {
+    if (reference && timeutil_parse(reference, NULL, &ref, &err) < 0) {
         fprintf(stderr, "spoor import: --reference: %s\n", err.msg);
         config_free(&cfg);
         return 2;

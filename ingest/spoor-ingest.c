@@ -555,7 +555,7 @@ int main(int argc, char **argv) {
             log_fatal("%s", err.msg);
     }
     g->cur = g->bs[0];
-    if (metrics_open(&g->m, g->cfg.ingest_metrics_listen, err.msg, sizeof err.msg) < 0)
+    if (metrics_open(&g->m, g->cfg.ingest_metrics_listen, &err) < 0)
         log_fatal("%s", err.msg);
     struct sigaction sa = {0};
     sa.sa_handler = stop_cb;

@@ -118,9 +118,8 @@ static int64_t distance(int64_t a, int64_t b) {
  * so a failure here can only be the zone. */
 static int local_instant(const char *zone, const timeutil_civil *c, int64_t ref, int64_t *out,
                          unsigned *flags) {
-    char e[128];
     timeutil_local l;
-    if (timeutil_local_to_utc(zone, c, &l, e, sizeof e) < 0)
+    if (timeutil_local_to_utc(zone, c, &l, NULL) < 0)
         return -1;
     *flags = SYSLOG_F_LOCAL_TIME;
     if (l.n == 1) {
@@ -244,8 +243,7 @@ static int resolve_time(const syslog_ctx *ctx, syslog_record *out, int bsd, time
     }
     if (has_off) {
         int64_t t;
-        char e[128];
-        if (timeutil_civil_to_utc(c, &t, e, sizeof e) < 0)
+        if (timeutil_civil_to_utc(c, &t, NULL) < 0)
             return fail(err, "bad_timestamp", tpos, "invalid date or time");
         out->time_us = t - (int64_t)off_s * TIMEUTIL_US;
         return 0;

@@ -91,7 +91,7 @@ static int verify(PGconn *c, const char *cp_path, const char *key_path) {
     audit_entry *e = entries(r, &n);
     error err;
     int rc = 0;
-    if (audit_chain_verify(e, n, err.msg, sizeof err.msg) < 0) {
+    if (audit_chain_verify(e, n, &err) < 0) {
         fprintf(stderr, "spoor audit: BROKEN: %s\n", err.msg);
         rc = 1;
     } else if (cp_path) {
@@ -107,7 +107,7 @@ static int verify(PGconn *c, const char *cp_path, const char *key_path) {
             sodium_hex2bin(sig, 64, sh, strlen(sh), NULL, &l2, NULL) || l2 != 64) {
             fprintf(stderr, "spoor audit: %s: not a checkpoint\n", cp_path);
             rc = 1;
-        } else if (audit_key_read(key_path, pk, sizeof pk, 0, err.msg, sizeof err.msg) < 0) {
+        } else if (audit_key_read(key_path, pk, sizeof pk, 0, &err) < 0) {
             fprintf(stderr, "spoor audit: %s\n", err.msg);
             rc = 1;
         } else {
@@ -144,7 +144,7 @@ static int verify(PGconn *c, const char *cp_path, const char *key_path) {
 static int checkpoint(PGconn *c, const char *key_path, const char *out_path) {
     unsigned char sk[crypto_sign_SECRETKEYBYTES], pk[crypto_sign_PUBLICKEYBYTES];
     error err;
-    if (audit_key_read(key_path, sk, sizeof sk, 1, err.msg, sizeof err.msg) < 0)
+    if (audit_key_read(key_path, sk, sizeof sk, 1, &err) < 0)
         return die("%s", err.msg);
     crypto_sign_ed25519_sk_to_pk(pk, sk);
     PGresult *r = load(c, NULL);
@@ -155,7 +155,7 @@ static int checkpoint(PGconn *c, const char *key_path, const char *out_path) {
     int rc = 1;
     if (n == 0)
         fprintf(stderr, "spoor audit: the trail is empty\n");
-    else if (audit_chain_verify(e, n, err.msg, sizeof err.msg) < 0)
+    else if (audit_chain_verify(e, n, &err) < 0)
         fprintf(stderr, "spoor audit: refusing to sign a broken trail: %s\n", err.msg);
     else {
         char msg[200], hh[65], sh[129], ph[65];

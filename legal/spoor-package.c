@@ -56,7 +56,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
                         "legal.signing_key in spoor.conf)\n");
         return 2;
     }
-    if (audit_key_read(key_path, sk, sizeof sk, 1, err.msg, sizeof err.msg) < 0) {
+    if (audit_key_read(key_path, sk, sizeof sk, 1, &err) < 0) {
         fprintf(stderr, "spoor request export: %s\n", err.msg);
         return 1;
     }
@@ -88,7 +88,7 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
         return 1;
     }
     package p;
-    if (package_open(&p, dir, err.msg, sizeof err.msg) < 0) {
+    if (package_open(&p, dir, &err) < 0) {
         fprintf(stderr, "spoor request export: %s\n", err.msg);
         json_decref(x);
         sodium_memzero(sk, sizeof sk);
@@ -114,7 +114,7 @@ static int verify_contents(const char *dir, json_t *manifest, buf *problems, siz
     error err;
     size_t len;
     int n = 0;
-    char *text = package_read(dir, "audit.json", &len, err.msg, sizeof err.msg);
+    char *text = package_read(dir, "audit.json", &len, &err);
     json_t *audit = text ? json_loadb(text, len, 0, NULL) : NULL;
     free(text);
     if (!json_is_array(audit)) {
@@ -171,7 +171,7 @@ static int verify_contents(const char *dir, json_t *manifest, buf *problems, siz
         char key[32];
         snprintf(key, sizeof key, "%lld", seq);
         const char *want = json_string_value(json_object_get(digests, key));
-        char *d = package_read(dir, name, &len, err.msg, sizeof err.msg);
+        char *d = package_read(dir, name, &len, &err);
         if (!d)
             continue; /* already reported as missing */
         unsigned char hb[32];
@@ -198,7 +198,7 @@ static int verify(const char *dir, const char *key_path) {
         fprintf(stderr, "spoor verify-package: --key PUBLIC_KEY_FILE is required\n");
         return 2;
     }
-    if (audit_key_read(key_path, pk, sizeof pk, 0, err.msg, sizeof err.msg) < 0) {
+    if (audit_key_read(key_path, pk, sizeof pk, 0, &err) < 0) {
         fprintf(stderr, "spoor verify-package: %s\n", err.msg);
         return 2;
     }

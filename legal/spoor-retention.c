@@ -382,7 +382,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     int64_t t = timeutil_now();
-    if (now_arg && timeutil_parse(now_arg, NULL, &t, err.msg, sizeof err.msg) < 0) {
+    if (now_arg && timeutil_parse(now_arg, NULL, &t, &err) < 0) {
         fprintf(stderr, "spoor-retention: --now: %s\n", err.msg);
         config_free(&cfg);
         return 2;

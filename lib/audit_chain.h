@@ -13,10 +13,14 @@
  * v1 SEQ HASHHEX", made with a secret key file (mode 0400, never in the
  * database or argv).  Verification against a checkpoint detects an entry
  * altered at or before it, and a trail cut off before it.
- * Errors: -1 with a message naming the first broken link.
+ * Errors: -1 with the failure in an error (lib/error.h): a code (the chain:
+ * "bad_seq", "bad_link", "altered"; a key file: "io", "key_mode", "bad_key")
+ * and a message naming the first broken link or the key file.
  */
 #ifndef SPOOR_AUDIT_CHAIN_H
 #define SPOOR_AUDIT_CHAIN_H
+
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +39,7 @@ void audit_chain_hash(const audit_entry *e, const unsigned char *prev, size_t pr
 
 /* Checks N entries in sequence order.  Returns 0, or -1 with the first broken
  * link described in ERR. */
-int audit_chain_verify(const audit_entry *e, size_t n, char *err, size_t errlen);
+int audit_chain_verify(const audit_entry *e, size_t n, error *err);
 
 typedef struct audit_checkpoint {
     long long seq;
@@ -44,7 +48,6 @@ typedef struct audit_checkpoint {
 } audit_checkpoint;
 
 void audit_checkpoint_message(long long seq, const unsigned char hash[32], char *out, size_t n);
-int audit_key_read(const char *path, unsigned char *key, size_t keylen, int secret, char *err,
-                   size_t errlen);
+int audit_key_read(const char *path, unsigned char *key, size_t keylen, int secret, error *err);
 
 #endif

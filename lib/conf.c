@@ -13,13 +13,12 @@ static const conf_def *conf_find(const conf_def *defs, const char *name) {
     return NULL;
 }
 
-static int parse_number(const conf_def *d, const char *v, long long *out, char *err,
-                        size_t errlen) {
+static int parse_number(const conf_def *d, const char *v, long long *out, error *err) {
     errno = 0;
     char *end;
     long long x = strtoll(v, &end, 10);
     if (end == v || errno) {
-        snprintf(err, errlen, "%s: '%s' is not a number", d->name, v);
+        error_set(err, "bad_config", 0, "%s: '%s' is not a number", d->name, v);
         return -1;
     }
     long long mult = 1;
@@ -65,19 +64,20 @@ static int parse_number(const conf_def *d, const char *v, long long *out, char *
             end++;
     }
     if (*end || mult == 0) {
-        snprintf(err, errlen, "%s: '%s' has an unknown unit", d->name, v);
+        error_set(err, "bad_config", 0, "%s: '%s' has an unknown unit", d->name, v);
         return -1;
     }
     x *= mult;
     if (x < d->min || x > d->max) {
-        snprintf(err, errlen, "%s: %s is out of bounds [%lld, %lld]", d->name, v, d->min, d->max);
+        error_set(err, "bad_config", 0, "%s: %s is out of bounds [%lld, %lld]", d->name, v, d->min,
+                  d->max);
         return -1;
     }
     *out = x;
     return 0;
 }
 
-static int conf_apply(const conf_def *d, void *obj, const char *v, char *err, size_t errlen) {
+static int conf_apply(const conf_def *d, void *obj, const char *v, error *err) {
     char *field = (char *)obj + d->offset;
     switch (d->type) {
     case CONF_STR: {
@@ -93,34 +93,34 @@ static int conf_apply(const conf_def *d, void *obj, const char *v, char *err, si
         else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
             b = 0;
         else {
-            snprintf(err, errlen, "%s: '%s' is not yes or no", d->name, v);
+            error_set(err, "bad_config", 0, "%s: '%s' is not yes or no", d->name, v);
             return -1;
         }
         *(int *)field = b;
         return 0;
     }
     default:
-        return parse_number(d, v, (long long *)field, err, errlen);
+        return parse_number(d, v, (long long *)field, err);
     }
 }
 
-int conf_defaults(const conf_def *defs, void *obj, char *err, size_t errlen) {
+int conf_defaults(const conf_def *defs, void *obj, error *err) {
     for (const conf_def *d = defs; d->name; d++)
-        if (conf_apply(d, obj, d->def, err, errlen) < 0)
+        if (conf_apply(d, obj, d->def, err) < 0)
             return -1;
     return 0;
 }
 
 int conf_set(const conf_def *defs, void *obj, const char *name, const char *value,
-             const char *where, char *err, size_t errlen) {
+             const char *where, error *err) {
     const conf_def *d = conf_find(defs, name);
     if (!d) {
-        snprintf(err, errlen, "%s: unknown setting '%s'", where, name);
+        error_set(err, "bad_config", 0, "%s: unknown setting '%s'", where, name);
         return -1;
     }
-    char e[256];
-    if (conf_apply(d, obj, value, e, sizeof e) < 0) {
-        snprintf(err, errlen, "%s: %s", where, e);
+    error e;
+    if (conf_apply(d, obj, value, &e) < 0) {
+        error_set(err, e.code, 0, "%s: %s", where, e.msg);
         return -1;
     }
     return 0;
@@ -135,10 +135,10 @@ static char *trim(char *s) {
     return s;
 }
 
-int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err, size_t errlen) {
+int conf_load_file(const conf_def *defs, void *obj, const char *path, error *err) {
     FILE *f = fopen(path, "r");
     if (!f) {
-        snprintf(err, errlen, "cannot read configuration %s: %s", path, strerror(errno));
+        error_set(err, "io", 0, "cannot read configuration %s: %s", path, strerror(errno));
         return -1;
     }
     char line[4096], where[4200];
@@ -147,7 +147,7 @@ int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err,
         lineno++;
         snprintf(where, sizeof where, "%s:%d", path, lineno);
         if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s: line too long", where);
+            error_set(err, "bad_config", 0, "%s: line too long", where);
             rc = -1;
             break;
         }
@@ -156,7 +156,7 @@ int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err,
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            snprintf(err, errlen, "%s: expected 'key = value'", where);
+            error_set(err, "bad_config", 0, "%s: expected 'key = value'", where);
             rc = -1;
             break;
         }
@@ -167,7 +167,7 @@ int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err,
             val[vl - 1] = '\0';
             val++;
         }
-        if (conf_set(defs, obj, key, val, where, err, errlen) < 0) {
+        if (conf_set(defs, obj, key, val, where, err) < 0) {
             rc = -1;
             break;
         }
@@ -176,7 +176,7 @@ int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err,
     return rc;
 }
 
-int conf_load_env(const conf_def *defs, void *obj, char *err, size_t errlen) {
+int conf_load_env(const conf_def *defs, void *obj, error *err) {
     for (const conf_def *d = defs; d->name; d++) {
         char env[128] = "SPOOR_";
         size_t n = strlen(env);
@@ -184,7 +184,7 @@ int conf_load_env(const conf_def *defs, void *obj, char *err, size_t errlen) {
             env[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
         env[n] = '\0';
         const char *v = getenv(env);
-        if (v && conf_set(defs, obj, d->name, v, env, err, errlen) < 0)
+        if (v && conf_set(defs, obj, d->name, v, env, err) < 0)
             return -1;
     }
     return 0;

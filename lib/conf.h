@@ -11,11 +11,14 @@
  * k/M/G (stored as bytes).
  *
  * Ownership: string values are heap copies owned by the caller's struct and
- * released by conf_free().  All functions return 0 or -1 with a message in
- * ERR.
+ * released by conf_free().  All functions return 0 or -1 with the failure in
+ * an error (lib/error.h: code "bad_config", or "io" for a file that cannot be
+ * read, and the message).
  */
 #ifndef SPOOR_CONF_H
 #define SPOOR_CONF_H
+
+#include "error.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -32,12 +35,12 @@ typedef struct conf_def {
     const char *help;
 } conf_def;
 
-int conf_defaults(const conf_def *defs, void *obj, char *err, size_t errlen);
+int conf_defaults(const conf_def *defs, void *obj, error *err);
 int conf_set(const conf_def *defs, void *obj, const char *name, const char *value,
-             const char *where, char *err, size_t errlen);
-int conf_load_file(const conf_def *defs, void *obj, const char *path, char *err, size_t errlen);
+             const char *where, error *err);
+int conf_load_file(const conf_def *defs, void *obj, const char *path, error *err);
 /* Applies SPOOR_<NAME> environment variables (dots become underscores, upper case). */
-int conf_load_env(const conf_def *defs, void *obj, char *err, size_t errlen);
+int conf_load_env(const conf_def *defs, void *obj, error *err);
 void conf_print(const conf_def *defs, const void *obj, FILE *out);
 void conf_free(const conf_def *defs, void *obj);
 

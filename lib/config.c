@@ -149,18 +149,16 @@ int config_load(spoor_config *c, const char *path, error *e) {
     if (!e)
         e = &scratch;
     error_clear(e);
-    char *err = e->msg;
-    size_t errlen = sizeof e->msg;
     memset(c, 0, sizeof *c);
-    if (conf_defaults(config_defs, c, err, errlen) < 0)
+    if (conf_defaults(config_defs, c, e) < 0)
         goto fail;
     if (!path && getenv("SPOOR_CONFIG") && *getenv("SPOOR_CONFIG"))
         path = getenv("SPOOR_CONFIG"); /* set by `spoor` for the programs it runs */
     if (!path && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
         path = CONFIG_DEFAULT_PATH;
-    if (path && conf_load_file(config_defs, c, path, err, errlen) < 0)
+    if (path && conf_load_file(config_defs, c, path, e) < 0)
         goto fail;
-    if (conf_load_env(config_defs, c, err, errlen) < 0)
+    if (conf_load_env(config_defs, c, e) < 0)
         goto fail;
     return 0;
 fail:
@@ -175,7 +173,7 @@ int config_set(spoor_config *c, const char *name, const char *value, error *e) {
     if (!e)
         e = &scratch;
     error_clear(e);
-    if (conf_set(config_defs, c, name, value, "command line", e->msg, sizeof e->msg) < 0) {
+    if (conf_set(config_defs, c, name, value, "command line", e) < 0) {
         snprintf(e->code, sizeof e->code, "config");
         return -1;
     }

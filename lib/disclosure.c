@@ -147,12 +147,12 @@ static void collect_evidence(json_t *x, json_t *seen, json_t *out) {
     }
 }
 
-static int put_json(package *p, const char *name, json_t *j, char *err, size_t errlen) {
+static int put_json(package *p, const char *name, json_t *j, error *err) {
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
     size_t n = strlen(s);
     s = mem_realloc(s, n + 2);
     s[n++] = '\n';
-    int rc = package_write(p, name, s, n, err, errlen);
+    int rc = package_write(p, name, s, n, err);
     free(s);
     return rc;
 }
@@ -167,7 +167,8 @@ int disclosure_ok(json_t *x, const char **reason) {
 
 int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsigned char sk[64],
                      disclosure_stats *st, error *err) {
-    char e[256] = "";
+    error e;
+    error_clear(&e);
     int rc = -1;
     json_error_t je;
     json_t *req = json_object_get(x, "request");
@@ -178,7 +179,7 @@ int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsi
     buf_init(&csv);
     for (size_t i = 0; i < NCSV; i++)
         csv_field(&csv, csv_cols[i], i + 1 == NCSV);
-    if (put_json(p, "request.json", rq, e, sizeof e) < 0)
+    if (put_json(p, "request.json", rq, &e) < 0)
         goto out;
     size_t i;
     json_t *res;
@@ -189,7 +190,7 @@ int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsi
         snprintf(name, sizeof name, "results/%06lld-%s.json", seq, action);
         snprintf(seqs, sizeof seqs, "%lld", seq);
         /* Byte for byte what the digest in audit entry SEQ was taken over. */
-        if (package_write(p, name, text, strlen(text), e, sizeof e) < 0)
+        if (package_write(p, name, text, strlen(text), &e) < 0)
             goto out;
         json_t *doc = json_loads(text, 0, &je);
         if (!doc)
@@ -222,16 +223,16 @@ int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsi
         }
         json_decref(doc);
     }
-    if (package_write(p, "results.csv", csv.p, csv.len, e, sizeof e) < 0 ||
-        put_json(p, "evidence.json", evidence, e, sizeof e) < 0 ||
-        put_json(p, "audit.json", json_object_get(x, "audit"), e, sizeof e) < 0)
+    if (package_write(p, "results.csv", csv.p, csv.len, &e) < 0 ||
+        put_json(p, "evidence.json", evidence, &e) < 0 ||
+        put_json(p, "audit.json", json_object_get(x, "audit"), &e) < 0)
         goto out;
     buf xml;
     buf_init(&xml);
     etsi_rd_header h = {o->country, str(req, "authority"), str(req, "case_ref"),
                         o->csp_id,  o->mta_addresses,      timeutil_now()};
     etsi_rd_render(&xml, &h, parsed);
-    int xrc = package_write(p, "retained-data.xml", xml.p, xml.len, e, sizeof e);
+    int xrc = package_write(p, "retained-data.xml", xml.p, xml.len, &e);
     buf_close(&xml);
     if (xrc < 0)
         goto out;
@@ -244,7 +245,7 @@ int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsi
         json_pack("{s:O,s:O,s:s,s:s,s:s}", "request_id", json_object_get(req, "request_id"),
                   "case_ref", json_object_get(req, "case_ref"), "created_at", now, "created_by",
                   str(x, "exported_by"), "public_key", pkhex);
-    int src = package_seal(p, meta, sk, e, sizeof e);
+    int src = package_seal(p, meta, sk, &e);
     json_decref(meta);
     if (src < 0)
         goto out;
@@ -255,7 +256,7 @@ int disclosure_build(package *p, json_t *x, const disclosure_opts *o, const unsi
     rc = 0;
 out:
     if (rc)
-        error_set(err, "package", 0, "%s", e);
+        error_set(err, "package", 0, "%s", e.msg);
     buf_close(&csv);
     json_decref(rq);
     json_decref(parsed);

@@ -33,8 +33,7 @@ static void elem(buf *o, int ind, const char *name, const char *v) {
  * form readers of national exports accept). */
 static const char *gtime(const char *rfc3339, char out[20]) {
     int64_t t;
-    char err[200];
-    if (!rfc3339 || timeutil_parse(rfc3339, "UTC", &t, err, sizeof err) < 0)
+    if (!rfc3339 || timeutil_parse(rfc3339, "UTC", &t, NULL) < 0)
         return NULL;
     char s[TIMEUTIL_RFC3339_MAX];
     timeutil_format(t, s); /* YYYY-MM-DDTHH:MM:SS...Z */

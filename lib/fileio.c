@@ -9,12 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-char *fileio_read(const char *path, int flags, size_t *len, char *err, size_t errlen) {
+char *fileio_read(const char *path, int flags, size_t *len, error *err) {
     int fd = open(path,
                   O_RDONLY | O_NONBLOCK | O_CLOEXEC | ((flags & FILEIO_NOFOLLOW) ? O_NOFOLLOW : 0));
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
+        error_set(err, "io", 0, "%s: %s", path, fd < 0 ? strerror(errno) : "not a regular file");
         if (fd >= 0)
             close(fd);
         return NULL;
@@ -31,7 +31,7 @@ char *fileio_read(const char *path, int flags, size_t *len, char *err, size_t er
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            error_set(err, "io", 0, "%s: %s", path, strerror(errno));
             close(fd);
             free(d);
             return NULL;

@@ -7,16 +7,18 @@
  *
  * Ownership: the returned buffer is the caller's (free()), NUL-terminated
  * one byte past *LEN so text can be read as a string.
- * Errors: NULL with "PATH: why" in ERR (errno's text, or "not a regular
- * file").
+ * Errors: NULL with the failure in an error (lib/error.h): code "io", message
+ * "PATH: why" (errno's text, or "not a regular file").
  */
 #ifndef SPOOR_FILEIO_H
 #define SPOOR_FILEIO_H
+
+#include "error.h"
 
 #include <stddef.h>
 
 enum { FILEIO_NOFOLLOW = 1 };
 
-char *fileio_read(const char *path, int flags, size_t *len, char *err, size_t errlen);
+char *fileio_read(const char *path, int flags, size_t *len, error *err);
 
 #endif

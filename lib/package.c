@@ -19,7 +19,7 @@ static int name_ok(const char *name) {
     return !slash || (slash != name && !strchr(slash + 1, '/') && slash[1]);
 }
 
-int package_open(package *p, const char *dir, char *err, size_t errlen) {
+int package_open(package *p, const char *dir, error *err) {
     memset(p, 0, sizeof *p);
     if (mkdir(dir, 0700) < 0) {
         DIR *d = errno == EEXIST ? opendir(dir) : NULL;
@@ -33,9 +33,9 @@ int package_open(package *p, const char *dir, char *err, size_t errlen) {
             closedir(d);
         }
         if (!empty) {
-            snprintf(err, errlen, "%s: %s", dir,
-                     d ? "exists and is not empty (a package is never written over)"
-                       : strerror(errno));
+            error_set(err, d ? "exists" : "io", 0, "%s: %s", dir,
+                      d ? "exists and is not empty (a package is never written over)"
+                        : strerror(errno));
             return -1;
         }
     }
@@ -90,8 +90,7 @@ void package_tar_end(package *p) {
 
 /* NAME's bytes into the archive, under the root folder (and its sub-folder,
  * entered once). */
-static int tar_put(package *p, const char *name, const void *data, size_t len, char *err,
-                   size_t errlen) {
+static int tar_put(package *p, const char *name, const void *data, size_t len, error *err) {
     char path[512];
     if (!json_object_get(p->dirs, "")) {
         snprintf(path, sizeof path, "%s/", p->dir);
@@ -108,17 +107,17 @@ static int tar_put(package *p, const char *name, const void *data, size_t len, c
     }
     int n = snprintf(path, sizeof path, "%s/%s", p->dir, name);
     if (n < 0 || n >= 100) {
-        snprintf(err, errlen, "%s: too long a name for the archive", name);
+        error_set(err, "too_long", 0, "%s: too long a name for the archive", name);
         return -1;
     }
     tar_entry(p->tar, path, 0, data, len, p->now);
     return 0;
 }
 
-static int write_file(const char *path, const void *data, size_t len, char *err, size_t errlen) {
+static int write_file(const char *path, const void *data, size_t len, error *err) {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        error_set(err, "io", 0, "%s: %s", path, strerror(errno));
         return -1;
     }
     const char *q = data;
@@ -128,7 +127,7 @@ static int write_file(const char *path, const void *data, size_t len, char *err,
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            error_set(err, "io", 0, "%s: %s", path, strerror(errno));
             close(fd);
             return -1;
         }
@@ -137,7 +136,7 @@ static int write_file(const char *path, const void *data, size_t len, char *err,
     }
     /* The package is evidence: it is on disk before we say it is written. */
     if (fsync(fd) < 0 || close(fd) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        error_set(err, "io", 0, "%s: %s", path, strerror(errno));
         return -1;
     }
     return 0;
@@ -149,27 +148,26 @@ static void sha256_hex(const void *data, size_t len, char hex[65]) {
     sodium_bin2hex(hex, 65, h, 32);
 }
 
-int package_write(package *p, const char *name, const void *data, size_t len, char *err,
-                  size_t errlen) {
+int package_write(package *p, const char *name, const void *data, size_t len, error *err) {
     if (!name_ok(name)) {
-        snprintf(err, errlen, "%s: not a valid package file name", name);
+        error_set(err, "bad_name", 0, "%s: not a valid package file name", name);
         return -1;
     }
     char path[4096];
     const char *slash = strchr(name, '/');
     if (p->tar) {
-        if (tar_put(p, name, data, len, err, errlen) < 0)
+        if (tar_put(p, name, data, len, err) < 0)
             return -1;
     } else if (slash) {
         snprintf(path, sizeof path, "%s/%.*s", p->dir, (int)(slash - name), name);
         if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            error_set(err, "io", 0, "%s: %s", path, strerror(errno));
             return -1;
         }
     }
     if (!p->tar) {
         snprintf(path, sizeof path, "%s/%s", p->dir, name);
-        if (write_file(path, data, len, err, errlen) < 0)
+        if (write_file(path, data, len, err) < 0)
             return -1;
     }
     char hex[65];
@@ -179,7 +177,7 @@ int package_write(package *p, const char *name, const void *data, size_t len, ch
     return 0;
 }
 
-int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err, size_t errlen) {
+int package_seal(package *p, json_t *meta, const unsigned char sk[64], error *err) {
     json_t *m = json_deep_copy(meta);
     json_object_set_new(m, "format", json_string(PACKAGE_FORMAT));
     json_object_set(m, "files", p->files);
@@ -189,8 +187,8 @@ int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err
     char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", p->dir);
     sha256_hex(text, len, p->manifest_sha256);
-    int rc = p->tar ? tar_put(p, "manifest.json", text, len, err, errlen)
-                    : write_file(path, text, len, err, errlen);
+    int rc =
+        p->tar ? tar_put(p, "manifest.json", text, len, err) : write_file(path, text, len, err);
     if (rc == 0) {
         unsigned char sig[64];
         char hex[129 + 1];
@@ -198,8 +196,8 @@ int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err
         sodium_bin2hex(hex, 129, sig, 64);
         strcat(hex, "\n");
         snprintf(path, sizeof path, "%s/manifest.sig", p->dir);
-        rc = p->tar ? tar_put(p, "manifest.sig", hex, strlen(hex), err, errlen)
-                    : write_file(path, hex, strlen(hex), err, errlen);
+        rc = p->tar ? tar_put(p, "manifest.sig", hex, strlen(hex), err)
+                    : write_file(path, hex, strlen(hex), err);
     }
     free(text);
     return rc;
@@ -212,15 +210,15 @@ void package_close(package *p) {
     memset(p, 0, sizeof *p);
 }
 
-char *package_read(const char *dir, const char *name, size_t *len, char *err, size_t errlen) {
+char *package_read(const char *dir, const char *name, size_t *len, error *err) {
     if (!name_ok(name)) {
-        snprintf(err, errlen, "%s: not a valid package file name", name);
+        error_set(err, "bad_name", 0, "%s: not a valid package file name", name);
         return NULL;
     }
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     /* Never follow a link out of the package. */
-    return fileio_read(path, FILEIO_NOFOLLOW, len, err, errlen);
+    return fileio_read(path, FILEIO_NOFOLLOW, len, err);
 }
 
 /* Lists every regular file under DIR (one sub-folder deep) not in LISTED. */
@@ -257,15 +255,15 @@ static int unlisted(const char *dir, const char *sub, json_t *listed, buf *probl
 }
 
 int package_verify(const char *dir, const unsigned char pk[32], json_t **manifest, buf *problems) {
-    char err[512];
+    error err;
     size_t mlen, slen;
     int n = 0;
     if (manifest)
         *manifest = NULL;
-    char *m = package_read(dir, "manifest.json", &mlen, err, sizeof err);
-    char *s = m ? package_read(dir, "manifest.sig", &slen, err, sizeof err) : NULL;
+    char *m = package_read(dir, "manifest.json", &mlen, &err);
+    char *s = m ? package_read(dir, "manifest.sig", &slen, &err) : NULL;
     if (!m || !s) {
-        buf_printf(problems, "%s\n", err);
+        buf_printf(problems, "%s\n", err.msg);
         free(m);
         return 1;
     }
@@ -302,9 +300,9 @@ int package_verify(const char *dir, const unsigned char pk[32], json_t **manifes
         }
         json_object_set_new(listed, name, json_true());
         size_t len;
-        char *d = package_read(dir, name, &len, err, sizeof err);
+        char *d = package_read(dir, name, &len, &err);
         if (!d) {
-            buf_printf(problems, "%s: missing (%s)\n", name, err);
+            buf_printf(problems, "%s: missing (%s)\n", name, err.msg);
             n++;
             continue;
         }

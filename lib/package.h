@@ -14,7 +14,9 @@
  * given; package_close frees everything.  Files are created 0600 in a 0700
  * folder: the package holds personal data.
  *
- * Errors: functions return 0, or -1 with "path: what" in ERR.
+ * Errors: functions return 0, or -1 with the failure in an error
+ * (lib/error.h): a code ("io", "exists", "bad_name", "too_long") and the
+ * message "path: what".
  * package_verify returns the number of problems found (0: intact) and writes
  * one line per problem, naming the file, into PROBLEMS.
  */
@@ -22,6 +24,7 @@
 #define SPOOR_PACKAGE_H
 
 #include "buf.h"
+#include "error.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -38,25 +41,24 @@ typedef struct package {
 } package;
 
 /* Creates DIR (it must not exist, or be an empty folder). */
-int package_open(package *p, const char *dir, char *err, size_t errlen);
+int package_open(package *p, const char *dir, error *err);
 /* A package written into TAR (initialised by the caller, appended to) under
  * the folder ROOT (a plain name), files dated NOW (seconds since 1970). */
 void package_open_tar(package *p, const char *root, buf *tar, long long now);
 /* Ends the archive (after package_seal): its two zero blocks. */
 void package_tar_end(package *p);
 /* Writes NAME (a relative path of at most one sub-folder, no "..") with DATA. */
-int package_write(package *p, const char *name, const void *data, size_t len, char *err,
-                  size_t errlen);
+int package_write(package *p, const char *name, const void *data, size_t len, error *err);
 /* Writes manifest.json (META's members plus "format" and "files") and
  * manifest.sig, signed with the 64-byte Ed25519 secret key SK. */
-int package_seal(package *p, json_t *meta, const unsigned char sk[64], char *err, size_t errlen);
+int package_seal(package *p, json_t *meta, const unsigned char sk[64], error *err);
 void package_close(package *p);
 
 /* Checks DIR against its manifest and PK: the signature, every file's size
  * and SHA-256, missing files and files the manifest does not list.  On
  * success *MANIFEST (if not NULL) gets the parsed manifest (caller decrefs). */
 int package_verify(const char *dir, const unsigned char pk[32], json_t **manifest, buf *problems);
-/* Reads DIR/NAME whole (NUL-terminated); NULL with ERR on failure.  Caller frees. */
-char *package_read(const char *dir, const char *name, size_t *len, char *err, size_t errlen);
+/* Reads DIR/NAME whole (NUL-terminated); NULL with ERR set on failure.  Caller frees. */
+char *package_read(const char *dir, const char *name, size_t *len, error *err);
 
 #endif

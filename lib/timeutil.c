@@ -39,12 +39,12 @@ static int days_in_month(int y, int m) {
     return dm[m - 1];
 }
 
-static int civil_check(const timeutil_civil *c, char *err, size_t errlen) {
+static int civil_check(const timeutil_civil *c, error *err) {
     if (c->year < 1900 || c->year > 9999 || c->month < 1 || c->month > 12 || c->day < 1 ||
         c->day > days_in_month(c->year, c->month) || c->hour < 0 || c->hour > 23 || c->minute < 0 ||
         c->minute > 59 || c->second < 0 || c->second > 60 || c->usec < 0 || c->usec > 999999) {
-        snprintf(err, errlen, "invalid date or time %04d-%02d-%02d %02d:%02d:%02d", c->year,
-                 c->month, c->day, c->hour, c->minute, c->second);
+        error_set(err, "bad_time", 0, "invalid date or time %04d-%02d-%02d %02d:%02d:%02d", c->year,
+                  c->month, c->day, c->hour, c->minute, c->second);
         return -1;
     }
     return 0;
@@ -57,8 +57,8 @@ static int64_t civil_raw(const timeutil_civil *c) {
     return s * TIMEUTIL_US + c->usec;
 }
 
-int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, char *err, size_t errlen) {
-    if (civil_check(c, err, errlen) < 0)
+int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, error *err) {
+    if (civil_check(c, err) < 0)
         return -1;
     *out = civil_raw(c);
     return 0;
@@ -302,10 +302,10 @@ static void rule_at(const tz_rule *r, int64_t secs, int32_t *off, int *isdst, co
 }
 
 /* Reads a TZif file (version 1 to 4) into Z; 0 on success. */
-static int zone_read(const char *path, tz_zone *z, char *err, size_t errlen) {
+static int zone_read(const char *path, tz_zone *z, error *err) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "cannot read %s", path);
+        error_set(err, "bad_zone", 0, "cannot read %s", path);
         return -1;
     }
     unsigned char *d = NULL;
@@ -324,7 +324,7 @@ static int zone_read(const char *path, tz_zone *z, char *err, size_t errlen) {
     int rc = -1;
     const unsigned char *p = d, *end = d + len;
     if (len < 44 || memcmp(p, "TZif", 4)) {
-        snprintf(err, errlen, "%s: not a TZif file", path);
+        error_set(err, "bad_zone", 0, "%s: not a TZif file", path);
         goto out;
     }
     int version = p[4] ? p[4] - '0' : 1;
@@ -379,7 +379,7 @@ static int zone_read(const char *path, tz_zone *z, char *err, size_t errlen) {
             char tz[128];
             snprintf(tz, sizeof tz, "%.*s", (int)(nl - p - 1), (const char *)p + 1);
             if (rule_parse(tz, &z->rule) < 0) {
-                snprintf(err, errlen, "%s: footer rule '%s' not understood", path, tz);
+                error_set(err, "bad_zone", 0, "%s: footer rule '%s' not understood", path, tz);
                 goto out;
             }
         }
@@ -387,7 +387,7 @@ static int zone_read(const char *path, tz_zone *z, char *err, size_t errlen) {
     rc = 0;
     goto out;
 bad:
-    snprintf(err, errlen, "%s: malformed TZif data", path);
+    error_set(err, "bad_zone", 0, "%s: malformed TZif data", path);
 out:
     free(d);
     return rc;
@@ -409,7 +409,7 @@ static const tz_zone *zone_find(const char *zone) {
     return NULL;
 }
 
-static const tz_zone *zone_get(const char *zone, char *err, size_t errlen) {
+static const tz_zone *zone_get(const char *zone, error *err) {
     if (!strcmp(zone, "UTC"))
         return &utc_zone;
     /* The zone of this thread's last conversion, without walking the list. */
@@ -419,7 +419,7 @@ static const tz_zone *zone_get(const char *zone, char *err, size_t errlen) {
     const tz_zone *z = zone_find(zone);
     if (!z) {
         if (!timeutil_zone_valid(zone)) {
-            snprintf(err, errlen, "unknown time zone '%s'", zone);
+            error_set(err, "bad_zone", 0, "unknown time zone '%s'", zone);
             return NULL;
         }
         pthread_mutex_lock(&zones_mu);
@@ -431,7 +431,7 @@ static const tz_zone *zone_get(const char *zone, char *err, size_t errlen) {
             snprintf(n->z.name, sizeof n->z.name, "%s", zone);
             char path[256];
             snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", zone);
-            if (zone_read(path, &n->z, err, errlen) < 0) {
+            if (zone_read(path, &n->z, err) < 0) {
                 pthread_mutex_unlock(&zones_mu);
                 free(n->z.trans);
                 free(n->z.tidx);
@@ -477,9 +477,8 @@ static void zone_at(const tz_zone *z, int64_t secs, int32_t *off, int *isdst, co
 }
 
 /* Offset and abbreviation of ZONE at instant T (microseconds). */
-static int zone_lookup(const char *zone, int64_t t, int32_t *off, const char **abbr, char *err,
-                       size_t errlen) {
-    const tz_zone *z = zone_get(zone, err, errlen);
+static int zone_lookup(const char *zone, int64_t t, int32_t *off, const char **abbr, error *err) {
+    const tz_zone *z = zone_get(zone, err);
     if (!z)
         return -1;
     int dst;
@@ -487,28 +486,27 @@ static int zone_lookup(const char *zone, int64_t t, int32_t *off, const char **a
     return 0;
 }
 
-int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen) {
+int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, error *err) {
     int32_t off;
     const char *abbr;
-    if (zone_lookup(zone, t, &off, &abbr, err, errlen) < 0)
+    if (zone_lookup(zone, t, &off, &abbr, err) < 0)
         return -1;
     *offset_s = off;
     return 0;
 }
 
-int timeutil_zone_abbrev(const char *zone, int64_t t, char *buf, size_t n, char *err,
-                         size_t errlen) {
+int timeutil_zone_abbrev(const char *zone, int64_t t, char *buf, size_t n, error *err) {
     int32_t off;
     const char *abbr;
-    if (zone_lookup(zone, t, &off, &abbr, err, errlen) < 0)
+    if (zone_lookup(zone, t, &off, &abbr, err) < 0)
         return -1;
     snprintf(buf, n, "%s", abbr);
     return 0;
 }
 
-int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n, char *err,
-                      size_t errlen) {
-    const tz_zone *z = zone_get(zone, err, errlen);
+int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n,
+                      error *err) {
+    const tz_zone *z = zone_get(zone, err);
     if (!z)
         return -1;
     int64_t secs = floordiv(t, TIMEUTIL_US);
@@ -531,21 +529,21 @@ int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, s
                     .tm_gmtoff = off,
                     .tm_zone = abbr};
     if (n == 0 || strftime(buf, n, fmt, &tm) == 0) {
-        snprintf(err, errlen, "formatted time does not fit %zu bytes", n);
+        error_set(err, "too_long", 0, "formatted time does not fit %zu bytes", n);
         return -1;
     }
     return 0;
 }
 
-int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
-                          size_t errlen) {
-    if (civil_check(c, err, errlen) < 0)
+int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out,
+                          error *err) {
+    if (civil_check(c, err) < 0)
         return -1;
     int64_t raw = civil_raw(c);
     /* The offsets in force a day either side bracket any single transition. */
     int oa, ob;
-    if (timeutil_zone_offset(zone, raw - 86400 * TIMEUTIL_US, &oa, err, errlen) < 0 ||
-        timeutil_zone_offset(zone, raw + 86400 * TIMEUTIL_US, &ob, err, errlen) < 0)
+    if (timeutil_zone_offset(zone, raw - 86400 * TIMEUTIL_US, &oa, err) < 0 ||
+        timeutil_zone_offset(zone, raw + 86400 * TIMEUTIL_US, &ob, err) < 0)
         return -1;
     int offs[2] = {oa, ob};
     int64_t valid[2];
@@ -555,7 +553,7 @@ int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_lo
             break;
         int64_t u = raw - (int64_t)offs[i] * TIMEUTIL_US;
         int o;
-        if (timeutil_zone_offset(zone, u, &o, err, errlen) < 0)
+        if (timeutil_zone_offset(zone, u, &o, err) < 0)
             return -1;
         if (o == offs[i])
             valid[nvalid++] = u;
@@ -584,14 +582,15 @@ static int digits(const char **p, int n, int *v) {
     return 0;
 }
 
-int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, size_t errlen) {
+int timeutil_parse(const char *s, const char *zone, int64_t *out, error *err) {
     const char *p = s;
     timeutil_civil c = {0};
     if (digits(&p, 4, &c.year) || *p++ != '-' || digits(&p, 2, &c.month) || *p++ != '-' ||
         digits(&p, 2, &c.day) || (*p != 'T' && *p != 't' && *p != ' ') || (p++, 0) ||
         digits(&p, 2, &c.hour) || *p++ != ':' || digits(&p, 2, &c.minute) ||
         (*p == ':' && (p++, digits(&p, 2, &c.second)))) {
-        snprintf(err, errlen, "'%s' is not a time of the form YYYY-MM-DDThh:mm:ss[+hh:mm]", s);
+        error_set(err, "bad_time", 0, "'%s' is not a time of the form YYYY-MM-DDThh:mm:ss[+hh:mm]",
+                  s);
         return -1;
     }
     if (*p == '.' || *p == ',') {
@@ -605,7 +604,7 @@ int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, siz
             p++;
         }
         if (n == 0) {
-            snprintf(err, errlen, "'%s': empty fraction of a second", s);
+            error_set(err, "bad_time", 0, "'%s': empty fraction of a second", s);
             return -1;
         }
         for (; n < 6; n++)
@@ -619,37 +618,39 @@ int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, siz
         int sign = *p++ == '-' ? -1 : 1, hh, mm;
         if (digits(&p, 2, &hh) || (*p == ':' && (p++, 0)) || digits(&p, 2, &mm) || hh > 23 ||
             mm > 59) {
-            snprintf(err, errlen, "'%s': bad UTC offset", s);
+            error_set(err, "bad_time", 0, "'%s': bad UTC offset", s);
             return -1;
         }
         have_off = 1;
         off = sign * (hh * 3600 + mm * 60);
     }
     if (*p) {
-        snprintf(err, errlen, "'%s': unexpected text '%s' after the time", s, p);
+        error_set(err, "bad_time", 0, "'%s': unexpected text '%s' after the time", s, p);
         return -1;
     }
     if (have_off) {
-        if (timeutil_civil_to_utc(&c, out, err, errlen) < 0)
+        if (timeutil_civil_to_utc(&c, out, err) < 0)
             return -1;
         *out -= (int64_t)off * TIMEUTIL_US;
         return 0;
     }
     if (!zone) {
-        snprintf(err, errlen, "'%s' has no UTC offset: add Z or +hh:mm, or name a zone", s);
+        error_set(err, "no_offset", 0, "'%s' has no UTC offset: add Z or +hh:mm, or name a zone",
+                  s);
         return -1;
     }
     timeutil_local l;
-    if (timeutil_local_to_utc(zone, &c, &l, err, errlen) < 0)
+    if (timeutil_local_to_utc(zone, &c, &l, err) < 0)
         return -1;
     if (l.n == 1) {
         *out = l.cand[0];
         return 0;
     }
     char a[TIMEUTIL_RFC3339_MAX], b[TIMEUTIL_RFC3339_MAX];
-    snprintf(err, errlen, "'%s' %s in %s: it could mean %s or %s", s,
-             l.n == 2 ? "is ambiguous" : "does not exist", zone, timeutil_format(l.cand[0], a),
-             timeutil_format(l.cand[1], b));
+    error_set(err, l.n == 2 ? "ambiguous_time" : "no_such_time", 0,
+              "'%s' %s in %s: it could mean %s or %s", s,
+              l.n == 2 ? "is ambiguous" : "does not exist", zone, timeutil_format(l.cand[0], a),
+              timeutil_format(l.cand[1], b));
     return -1;
 }
 

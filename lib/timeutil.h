@@ -12,11 +12,14 @@
  * transitions, then the POSIX rule of the file's footer) and kept immutable
  * for the life of the process; the C library's TZ is never touched, so
  * conversions in any zones may run on any number of threads at once.
- * Functions return 0 on success and -1 on failure with a message in the
- * caller's err buffer.
+ * Functions return 0 on success and -1 on failure with the failure in an
+ * error (lib/error.h): a code ("bad_time", "bad_zone", "no_offset",
+ * "ambiguous_time", "no_such_time", "too_long") and the message.
  */
 #ifndef SPOOR_TIMEUTIL_H
 #define SPOOR_TIMEUTIL_H
+
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -42,34 +45,33 @@ int64_t timeutil_days_from_civil(int y, int m, int d);
 void timeutil_civil_from_days(int64_t days, int *y, int *m, int *d);
 
 /* Instant of a civil time taken as UTC.  Fields are validated. */
-int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, char *err, size_t errlen);
+int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, error *err);
 void timeutil_utc_to_civil(int64_t t, timeutil_civil *c);
 
 /* True if ZONE names a zone in the system tz database ("UTC" always does). */
 int timeutil_zone_valid(const char *zone);
 
 /* Offset from UTC in seconds in effect in ZONE at instant T. */
-int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, char *err, size_t errlen);
+int timeutil_zone_offset(const char *zone, int64_t t, int *offset_s, error *err);
 
 /* Formats instant T (whole seconds, rounded down) as wall-clock time in ZONE
  * with strftime(3) FMT into BUF of N bytes, e.g. ctime's "%a %b %e %H:%M:%S %Y"
  * or "%b %e %Y %H:%M:%S %Z" (the zone's abbreviation at T, as FreeRADIUS
  * prints dates). */
-int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n, char *err,
-                      size_t errlen);
+int timeutil_strftime(const char *zone, int64_t t, const char *fmt, char *buf, size_t n,
+                      error *err);
 
 /* The abbreviation ZONE uses at instant T ("CET", "CEST", "+0545"). */
-int timeutil_zone_abbrev(const char *zone, int64_t t, char *buf, size_t n, char *err,
-                         size_t errlen);
+int timeutil_zone_abbrev(const char *zone, int64_t t, char *buf, size_t n, error *err);
 
 /* Wall-clock time C in ZONE to instants (see timeutil_local). */
-int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out, char *err,
-                          size_t errlen);
+int timeutil_local_to_utc(const char *zone, const timeutil_civil *c, timeutil_local *out,
+                          error *err);
 
 /* Parses "YYYY-MM-DD[T ]hh:mm[:ss[.frac]](Z|±hh:mm|±hhmm)".  With ZONE non-NULL a
  * missing offset is allowed and the time is taken in ZONE; an ambiguous or
  * non-existent local time is then an error naming both candidates. */
-int timeutil_parse(const char *s, const char *zone, int64_t *out, char *err, size_t errlen);
+int timeutil_parse(const char *s, const char *zone, int64_t *out, error *err);
 
 /* Formats T as RFC 3339 UTC ("2026-11-25T12:00:00Z", or with .ffffff if
  * sub-second).  BUF must hold TIMEUTIL_RFC3339_MAX bytes.  Returns BUF. */

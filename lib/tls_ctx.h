@@ -10,18 +10,20 @@
  * that verifies against it is required, or the handshake fails: mutual TLS.
  *
  * Ownership: the context is the caller's (SSL_CTX_free); arguments are
- * borrowed.  Errors: NULL with the file and OpenSSL's reason in ERR.
+ * borrowed.  Errors: NULL with the failure in an error (lib/error.h): code
+ * "tls", and the file and OpenSSL's reason as the message.
  */
 #ifndef SPOOR_TLS_CTX_H
 #define SPOOR_TLS_CTX_H
 
+#include "error.h"
+
 #include <openssl/ssl.h>
-#include <stddef.h>
 
 SSL_CTX *tls_ctx_server(const char *cert_file, const char *key_file, const char *client_ca,
-                        char *err, size_t errlen);
-/* "WHAT: OpenSSL's reason" for the oldest error on this thread's queue,
- * into ERR; the queue is cleared. */
-void tls_ctx_reason(const char *what, char *err, size_t errlen);
+                        error *err);
+/* Sets ERR (code "tls") to "WHAT: OpenSSL's reason" for the oldest error on
+ * this thread's queue; the queue is cleared. */
+void tls_ctx_reason(const char *what, error *err);
 
 #endif

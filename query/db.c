@@ -99,10 +99,10 @@ static migration *files_load(cli *c, const char *sub, int *count) {
         x->path = mem_alloc(strlen(dir) + len + 2);
         sprintf(x->path, "%s/%s", dir, e->d_name);
         size_t sl;
-        char ferr[512];
-        x->sql = fileio_read(x->path, 0, &sl, ferr, sizeof ferr);
+        error ferr;
+        x->sql = fileio_read(x->path, 0, &sl, &ferr);
         if (!x->sql) {
-            cli_error(c, "cannot read migration %s", ferr);
+            cli_error(c, "cannot read migration %s", ferr.msg);
             closedir(d);
             migrations_free(m, n - 1);
             return NULL;

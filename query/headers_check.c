@@ -99,9 +99,9 @@ json_t *headers_check_run(const char *raw, size_t len, const char *configured_ho
     mailhdr_msg m;
     json_t *j = NULL;
     char *logged = NULL;
-    char perr[256];
-    if (mailhdr_parse(raw, len, &a, &m, perr, sizeof perr) < 0) {
-        error_set(err, "bad_message", 0, "%s", perr);
+    error perr;
+    if (mailhdr_parse(raw, len, &a, &m, &perr) < 0) {
+        error_set(err, "bad_message", 0, "%s", perr.msg);
         goto out;
     }
     /* A bounce is judged by the message it bounces. */

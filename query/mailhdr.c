@@ -191,9 +191,8 @@ int mailhdr_parse_date(const char *s, int64_t *out) {
             off = 0; /* RFC 5322: unknown zones are taken as -0000 (UTC) */
     }
     timeutil_civil c = {y, month, d, hh, mm, ss, 0};
-    char err[64];
     int64_t t;
-    if (timeutil_civil_to_utc(&c, &t, err, sizeof err) < 0)
+    if (timeutil_civil_to_utc(&c, &t, NULL) < 0)
         return -1;
     *out = t - (int64_t)off * TIMEUTIL_US;
     return 0;
@@ -346,12 +345,11 @@ static int find_original(const char *body, size_t len, arena *a, fields *out) {
     return -1;
 }
 
-int mailhdr_parse(const char *buf, size_t len, arena *a, mailhdr_msg *out, char *err,
-                  size_t errlen) {
+int mailhdr_parse(const char *buf, size_t len, arena *a, mailhdr_msg *out, error *err) {
     fields fs;
     if (read_fields(buf, len, a, &fs, 0) < 0) {
-        snprintf(err, errlen,
-                 "no header section: the input does not start with 'Name: value' lines");
+        error_set(err, "no_header", 0,
+                  "no header section: the input does not start with 'Name: value' lines");
         return -1;
     }
     fill(a, &fs, out);

@@ -9,13 +9,15 @@
  * message's headers are parsed too.
  *
  * Ownership: everything is allocated from the caller's arena.  The input
- * need not be NUL-terminated.  Errors: -1 with a message when the input has
- * no header section at all; unparseable fields are left NULL / INT64_MIN.
+ * need not be NUL-terminated.  Errors: -1 with an error (lib/error.h: code
+ * "no_header", and the message) when the input has no header section at
+ * all; unparseable fields are left NULL / INT64_MIN.
  */
 #ifndef SPOOR_MAILHDR_H
 #define SPOOR_MAILHDR_H
 
 #include "arena.h"
+#include "error.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -41,8 +43,7 @@ typedef struct mailhdr_msg {
     struct mailhdr_msg *original; /* a bounce's original message, or NULL */
 } mailhdr_msg;
 
-int mailhdr_parse(const char *buf, size_t len, arena *a, mailhdr_msg *out, char *err,
-                  size_t errlen);
+int mailhdr_parse(const char *buf, size_t len, arena *a, mailhdr_msg *out, error *err);
 
 /* RFC 5322 date-time ("Sat, 22 Nov 2026 13:15:02 +0000 (UTC)", obsolete zones too). */
 int mailhdr_parse_date(const char *s, int64_t *out);

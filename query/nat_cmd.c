@@ -66,19 +66,19 @@ int nat_cmd_run(cli *c, int argc, char **argv) {
             return 2;
         }
         int64_t t;
-        char err[256];
-        if (timeutil_parse(valid_from, NULL, &t, err, sizeof err)) {
-            cli_error(c, "nat config add: --valid-from: %s", err);
+        error err;
+        if (timeutil_parse(valid_from, NULL, &t, &err)) {
+            cli_error(c, "nat config add: --valid-from: %s", err.msg);
             return 2;
         }
     }
     char *text = NULL;
     if (add) {
-        char err[512];
+        error err;
         size_t len;
-        text = fileio_read(argv[3], 0, &len, err, sizeof err);
+        text = fileio_read(argv[3], 0, &len, &err);
         if (!text) {
-            cli_error(c, "%s", err);
+            cli_error(c, "%s", err.msg);
             return 1;
         }
         if (strlen(text) != len) {

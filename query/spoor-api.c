@@ -1419,7 +1419,7 @@ int main(int argc, char **argv) {
         if (!*a->cfg.api_tls_cert_file || !*a->cfg.api_tls_key_file)
             log_fatal("api.tls_cert_file and api.tls_key_file go together");
         a->tls = tls_ctx_server(a->cfg.api_tls_cert_file, a->cfg.api_tls_key_file,
-                                a->cfg.api_tls_client_ca_file, err.msg, sizeof err.msg);
+                                a->cfg.api_tls_client_ca_file, &err);
         if (!a->tls)
             log_fatal("api TLS: %s", err.msg);
         h2o_ssl_register_alpn_protocols(a->tls, h2o_http2_alpn_protocols);
@@ -1437,8 +1437,7 @@ int main(int argc, char **argv) {
     /* The signing key, if the ISP gives spoor-api one: read once, kept in
      * locked memory, wiped at exit. */
     if (*a->cfg.legal_signing_key) {
-        if (audit_key_read(a->cfg.legal_signing_key, a->sk, sizeof a->sk, 1, err.msg,
-                           sizeof err.msg) < 0)
+        if (audit_key_read(a->cfg.legal_signing_key, a->sk, sizeof a->sk, 1, &err) < 0)
             log_fatal("legal.signing_key: %s", err.msg);
         sodium_mlock(a->sk, sizeof a->sk);
         a->have_sk = 1;

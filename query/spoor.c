@@ -130,11 +130,9 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[j], "--config") && j + 1 < argc)
             config_path = argv[++j];
     error e;
-    char *err = e.msg;
-    const size_t errsz = sizeof e.msg;
     c.config_path = config_path;
     if (config_load(&c.cfg, config_path, &e) < 0) {
-        fprintf(stderr, "spoor: %s\n", err);
+        fprintf(stderr, "spoor: %s\n", e.msg);
         return 1;
     }
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -146,7 +144,7 @@ int main(int argc, char **argv) {
         } else if (!strcmp(argv[i], "--set") && i + 1 < argc) {
             char *kv = argv[++i], *eq = strchr(kv, '=');
             if (!eq) {
-                snprintf(err, errsz, "--set wants KEY=VALUE, got '%s'", kv);
+                error_set(&e, "bad_argument", 0, "--set wants KEY=VALUE, got '%s'", kv);
                 goto bad;
             }
             *eq = '\0';
@@ -161,7 +159,7 @@ int main(int argc, char **argv) {
             config_free(&c.cfg);
             return 0;
         } else {
-            snprintf(err, errsz, "unknown option '%s' (try: spoor help)", argv[i]);
+            error_set(&e, "bad_argument", 0, "unknown option '%s' (try: spoor help)", argv[i]);
             goto bad;
         }
     }
@@ -184,7 +182,7 @@ int main(int argc, char **argv) {
     config_free(&c.cfg);
     return rc;
 bad:
-    fprintf(stderr, "spoor: %s\n", err);
+    fprintf(stderr, "spoor: %s\n", e.msg);
     config_free(&c.cfg);
     return 2;
 }

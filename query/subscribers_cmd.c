@@ -66,11 +66,11 @@ int subscribers_cmd_run(cli *c, int argc, char **argv) {
         return 2;
     }
     const char *path = argv[2];
-    char err[1024];
+    error err;
     size_t len;
-    char *data = fileio_read(path, 0, &len, err, sizeof err);
+    char *data = fileio_read(path, 0, &len, &err);
     if (!data) {
-        cli_error(c, "%s", err);
+        cli_error(c, "%s", err.msg);
         return 1;
     }
     unsigned char h[32];

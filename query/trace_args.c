@@ -18,11 +18,11 @@ int trace_args_address(const char *name, const char *s, error *err) {
 int trace_args_instant(const char *name, const char *s, const char *zone,
                        char out[TIMEUTIL_RFC3339_MAX], error *err) {
     int64_t t;
-    char e[200];
+    error e;
     if (!s)
         return error_set(err, "bad_argument", 0, "%s: a time is required", name);
-    if (timeutil_parse(s, zone, &t, e, sizeof e) < 0)
-        return error_set(err, "bad_argument", 0, "%s: %s", name, e);
+    if (timeutil_parse(s, zone, &t, &e) < 0)
+        return error_set(err, "bad_argument", 0, "%s: %s", name, e.msg);
     timeutil_format(t, out);
     return 0;
 }

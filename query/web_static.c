@@ -73,10 +73,10 @@ web_static *web_static_new(const char *dir, error *err) {
         if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) /* no symbolic links out of the folder */
             continue;
         size_t len;
-        char why[300];
-        char *data = fileio_read(path, 0, &len, why, sizeof why);
+        error why;
+        char *data = fileio_read(path, 0, &len, &why);
         if (!data) {
-            error_set(err, "web_root", 0, "api.web_root: %s", why);
+            error_set(err, "web_root", 0, "api.web_root: %s", why.msg);
             closedir(d);
             web_static_free(w);
             return NULL;

@@ -11,8 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     arena a;
     arena_init(&a, 0);
     mailhdr_msg m;
-    char err[256];
-    if (mailhdr_parse((const char *)data, size, &a, &m, err, sizeof err) == 0 && m.original)
+    error err;
+    if (mailhdr_parse((const char *)data, size, &a, &m, &err) == 0 && m.original)
         (void)m.original->n_received;
     arena_close(&a);
     return 0;

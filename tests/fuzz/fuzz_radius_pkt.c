@@ -67,11 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const uint8_t secret[] = "fuzz-secret";
 
     radius_pkt pk;
-    char err[RADIUS_PKT_ERR_MAX];
-    radius_pkt_err rc = radius_pkt_parse(p, n, &pk, err, sizeof err);
+    error err;
+    radius_pkt_err rc = radius_pkt_parse(p, n, &pk, &err);
     radius_pkt_err vrc = radius_pkt_verify_acct(p, n, secret, sizeof secret - 1);
     if (rc != RADIUS_PKT_OK) {
-        if (err[0] == '\0' || strcmp(radius_pkt_reason(rc), "unknown") == 0)
+        if (err.msg[0] == '\0' || strcmp(radius_pkt_reason(rc), "unknown") == 0)
             abort();
         free(p);
         return 0;
@@ -102,8 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t resp[RADIUS_PKT_HDR];
     radius_pkt rp;
     radius_pkt_response(&pk, secret, sizeof secret - 1, resp);
-    if (radius_pkt_parse(resp, sizeof resp, &rp, err, sizeof err) != RADIUS_PKT_OK ||
-        rp.id != pk.id || rp.code != RADIUS_ACCOUNTING_RESPONSE)
+    if (radius_pkt_parse(resp, sizeof resp, &rp, &err) != RADIUS_PKT_OK || rp.id != pk.id ||
+        rp.code != RADIUS_ACCOUNTING_RESPONSE)
         abort();
 
     const char *zone = zones[opt & 3];
@@ -117,8 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int64_t received = (1795604400LL + (int64_t)opt * 7919) * TIMEUTIL_US;
     buf b;
     buf_init(&b);
-    char rerr[RADIUS_RENDER_ERR_MAX];
-    int r = radius_render_detail(&pk, received, src, &o, &b, rerr, sizeof rerr);
+    error rerr;
+    int r = radius_render_detail(&pk, received, src, &o, &b, &rerr);
     if (pk.code != RADIUS_ACCOUNTING_REQUEST) {
         if (r != -1 || b.len != 0)
             abort();

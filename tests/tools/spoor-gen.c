@@ -500,13 +500,12 @@ static const tzent *tz_at(int64_t sec) {
     int64_t b = floor_div(sec, 900);
     tzent *e = &tzc[(uint64_t)b & 1023];
     if (e->key != b) {
-        char err[256];
+        error err;
         int off;
-        if (timeutil_zone_offset(G.zone, b * 900 * US, &off, err, sizeof err) < 0)
-            die("%s", err);
-        if (timeutil_zone_abbrev(G.zone, b * 900 * US, e->abbr, sizeof e->abbr, err, sizeof err) <
-            0)
-            die("%s", err);
+        if (timeutil_zone_offset(G.zone, b * 900 * US, &off, &err) < 0)
+            die("%s", err.msg);
+        if (timeutil_zone_abbrev(G.zone, b * 900 * US, e->abbr, sizeof e->abbr, &err) < 0)
+            die("%s", err.msg);
         e->key = b;
         e->off = off;
     }
@@ -2658,9 +2657,9 @@ int main(int argc, char **argv) {
         usage();
     if (!timeutil_zone_valid(G.zone))
         die("unknown time zone '%s'", G.zone);
-    char err[512];
-    if (timeutil_parse(start, G.zone, &G.t0, err, sizeof err) < 0)
-        die("--start: %s", err);
+    error err;
+    if (timeutil_parse(start, G.zone, &G.t0, &err) < 0)
+        die("--start: %s", err.msg);
     G.t0 -= G.t0 % US;
     G.t_end = G.t0 + (int64_t)(G.hours * 3600.0) * US;
     if (G.mails_per_hour < 0)

@@ -87,9 +87,9 @@ void out_err(out_buf *b, const char *reason, size_t pos) {
 
 int64_t golden_at_time(const char *rfc3339) {
     int64_t t = 0;
-    char e[200];
-    if (timeutil_parse(rfc3339, NULL, &t, e, sizeof e) < 0) {
-        fprintf(stderr, "bad test time %s: %s\n", rfc3339, e);
+    error e;
+    if (timeutil_parse(rfc3339, NULL, &t, &e) < 0) {
+        fprintf(stderr, "bad test time %s: %s\n", rfc3339, e.msg);
         abort();
     }
     return t;

@@ -173,21 +173,19 @@ static void test_template_bound_ports(void) {
 static void test_exporters(void) {
     ipfix_exporter *e;
     int n;
-    char err[256];
-    CHECK_INT(ipfix_exporters_parse("192.0.2.50=cgn1:iana, 2001:db8::5=mx1:junos", &e, &n, err,
-                                    sizeof err),
+    error err;
+    CHECK_INT(ipfix_exporters_parse("192.0.2.50=cgn1:iana, 2001:db8::5=mx1:junos", &e, &n, &err),
               0);
     CHECK_INT(n, 2);
     CHECK(ipfix_exporters_find(e, n, "2001:db8:0::5") != NULL);
     CHECK_STR(ipfix_exporters_find(e, n, "2001:db8::5")->name, "mx1");
     CHECK(ipfix_exporters_find(e, n, "192.0.2.51") == NULL);
     free(e);
-    CHECK_INT(ipfix_exporters_parse("192.0.2.50=cgn1:cisco", &e, &n, err, sizeof err), -1);
-    CHECK(strstr(err, "profile 'cisco'") != NULL);
-    CHECK_INT(ipfix_exporters_parse("192.0.2.50=cg n:iana", &e, &n, err, sizeof err), -1);
-    CHECK_INT(ipfix_exporters_parse("192.0.2.50=a:iana,192.0.2.50=b:iana", &e, &n, err, sizeof err),
-              -1);
-    CHECK(strstr(err, "twice") != NULL);
+    CHECK_INT(ipfix_exporters_parse("192.0.2.50=cgn1:cisco", &e, &n, &err), -1);
+    CHECK(strstr(err.msg, "profile 'cisco'") != NULL);
+    CHECK_INT(ipfix_exporters_parse("192.0.2.50=cg n:iana", &e, &n, &err), -1);
+    CHECK_INT(ipfix_exporters_parse("192.0.2.50=a:iana,192.0.2.50=b:iana", &e, &n, &err), -1);
+    CHECK(strstr(err.msg, "twice") != NULL);
 }
 
 static const check_test tests[] = {

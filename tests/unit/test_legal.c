@@ -35,24 +35,25 @@ static void chain(audit_entry *e, int n) {
 static void test_chain(void) {
     audit_entry e[5];
     chain(e, 5);
-    char err[256] = "";
-    CHECK_INT(audit_chain_verify(e, 5, err, sizeof err), 0);
+    error err;
+    error_clear(&err);
+    CHECK_INT(audit_chain_verify(e, 5, &err), 0);
     /* The hash covers every field: a changed actor is found at its entry. */
     audit_entry x[5];
     memcpy(x, e, sizeof x);
     x[2].actor = "mallory";
-    CHECK_INT(audit_chain_verify(x, 5, err, sizeof err), -1);
-    CHECK(strstr(err, "3") != NULL);
+    CHECK_INT(audit_chain_verify(x, 5, &err), -1);
+    CHECK(strstr(err.msg, "3") != NULL);
     /* An entry removed from the middle breaks the next link. */
     memcpy(x, e, sizeof x);
     memmove(&x[2], &x[3], 2 * sizeof x[0]);
-    CHECK_INT(audit_chain_verify(x, 4, err, sizeof err), -1);
+    CHECK_INT(audit_chain_verify(x, 4, &err), -1);
     /* Rehashing the altered entry is not enough: its successor still
      * names the old hash. */
     memcpy(x, e, sizeof x);
     x[1].outcome = "denied";
     audit_chain_hash(&x[1], x[1].prev, x[1].prev_len, x[1].hash);
-    CHECK_INT(audit_chain_verify(x, 5, err, sizeof err), -1);
+    CHECK_INT(audit_chain_verify(x, 5, &err), -1);
     /* The encoding separates fields: moving text between them changes the hash. */
     audit_entry a = e[0], b = e[0];
     unsigned char ha[32], hb[32];
@@ -92,13 +93,13 @@ static void test_package(void) {
     crypto_sign_keypair(pk2, sk2);
     snprintf(dir, sizeof dir, "/tmp/spoor-pkg-test.%d", (int)getpid());
     package p;
-    char err[256];
-    CHECK_INT(package_open(&p, dir, err, sizeof err), 0);
-    CHECK_INT(package_write(&p, "results.csv", "a,b\n1,2\n", 8, err, sizeof err), 0);
-    CHECK_INT(package_write(&p, "results/000001-trace.ip.json", "{}", 2, err, sizeof err), 0);
-    CHECK_INT(package_write(&p, "../escape", "x", 1, err, sizeof err), -1); /* outside the folder */
+    error err;
+    CHECK_INT(package_open(&p, dir, &err), 0);
+    CHECK_INT(package_write(&p, "results.csv", "a,b\n1,2\n", 8, &err), 0);
+    CHECK_INT(package_write(&p, "results/000001-trace.ip.json", "{}", 2, &err), 0);
+    CHECK_INT(package_write(&p, "../escape", "x", 1, &err), -1); /* outside the folder */
     json_t *meta = json_pack("{s:s}", "case_ref", "ID-1");
-    CHECK_INT(package_seal(&p, meta, sk, err, sizeof err), 0);
+    CHECK_INT(package_seal(&p, meta, sk, &err), 0);
     json_decref(meta);
     package_close(&p);
     struct stat st;

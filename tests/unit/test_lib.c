@@ -39,8 +39,9 @@ static void test_parse_rfc3339(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int64_t t;
-        char err[256], out[TIMEUTIL_RFC3339_MAX];
-        int rc = timeutil_parse(cases[i].in, cases[i].zone, &t, err, sizeof err);
+        char out[TIMEUTIL_RFC3339_MAX];
+        error err;
+        int rc = timeutil_parse(cases[i].in, cases[i].zone, &t, &err);
         CHECK_STR(rc == 0 ? timeutil_format(t, out) : NULL, cases[i].want);
     }
 }
@@ -65,9 +66,8 @@ static void test_zone_offset_cache(void) {
     for (int round = 0; round < 2; round++)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             int off = 12345;
-            char err[128];
-            CHECK_INT(timeutil_zone_offset(cases[i].zone, cases[i].secs * TIMEUTIL_US, &off, err,
-                                           sizeof err),
+            error err;
+            CHECK_INT(timeutil_zone_offset(cases[i].zone, cases[i].secs * TIMEUTIL_US, &off, &err),
                       0);
             CHECK_INT(off, cases[i].want);
         }
@@ -75,13 +75,13 @@ static void test_zone_offset_cache(void) {
 
 static void test_ambiguity_names_both(void) {
     int64_t t;
-    char err[256];
-    CHECK_INT(timeutil_parse("2026-10-25T01:30:00", "Europe/London", &t, err, sizeof err), -1);
-    CHECK(strstr(err, "ambiguous") && strstr(err, "2026-10-25T00:30:00Z") &&
-          strstr(err, "2026-10-25T01:30:00Z"));
-    CHECK_INT(timeutil_parse("2026-03-29T01:30:00", "Europe/London", &t, err, sizeof err), -1);
-    CHECK(strstr(err, "does not exist") && strstr(err, "2026-03-29T00:30:00Z") &&
-          strstr(err, "2026-03-29T01:30:00Z"));
+    error err;
+    CHECK_INT(timeutil_parse("2026-10-25T01:30:00", "Europe/London", &t, &err), -1);
+    CHECK(strstr(err.msg, "ambiguous") && strstr(err.msg, "2026-10-25T00:30:00Z") &&
+          strstr(err.msg, "2026-10-25T01:30:00Z"));
+    CHECK_INT(timeutil_parse("2026-03-29T01:30:00", "Europe/London", &t, &err), -1);
+    CHECK(strstr(err.msg, "does not exist") && strstr(err.msg, "2026-03-29T00:30:00Z") &&
+          strstr(err.msg, "2026-03-29T01:30:00Z"));
 }
 
 static void test_civil_roundtrip(void) {
@@ -113,13 +113,15 @@ static void test_strftime(void) {
         {"Mars/Olympus", "%H", NULL, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char out[64], err[128];
+        char out[64];
+        error err;
         int rc = timeutil_strftime(cases[i].zone, cases[i].t * TIMEUTIL_US, cases[i].fmt, out,
-                                   sizeof out, err, sizeof err);
+                                   sizeof out, &err);
         CHECK_STR(rc == 0 ? out : NULL, cases[i].want);
     }
-    char small[4], err[128];
-    CHECK_INT(timeutil_strftime("UTC", 0, "%Y-%m", small, sizeof small, err, sizeof err), -1);
+    char small[4];
+    error err;
+    CHECK_INT(timeutil_strftime("UTC", 0, "%Y-%m", small, sizeof small, &err), -1);
 }
 
 /* tests/golden/msgid/normalize.tsv: IN<TAB>WANT, shared with the SQL side
@@ -260,7 +262,8 @@ static void test_csv(void) {
 }
 
 static void test_fileio(void) {
-    char dir[] = "/tmp/spoor-fileio-XXXXXX", path[256], link[256], err[512];
+    char dir[] = "/tmp/spoor-fileio-XXXXXX", path[256], link[256];
+    error err;
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/f", dir);
     snprintf(link, sizeof link, "%s/l", dir);
@@ -269,20 +272,20 @@ static void test_fileio(void) {
     fclose(f);
     CHECK_INT(symlink(path, link), 0);
     size_t len = 0;
-    char *d = fileio_read(path, 0, &len, err, sizeof err);
+    char *d = fileio_read(path, 0, &len, &err);
     CHECK_INT((long)len, 4);
     CHECK(d && !memcmp(d, "a\0b\n", 5)); /* NUL-terminated past the end */
     free(d);
-    d = fileio_read(link, 0, &len, err, sizeof err); /* followed unless asked not to */
+    d = fileio_read(link, 0, &len, &err); /* followed unless asked not to */
     CHECK(d != NULL);
     free(d);
-    CHECK(fileio_read(link, FILEIO_NOFOLLOW, &len, err, sizeof err) == NULL);
-    CHECK(strstr(err, "/l: ") != NULL);
-    CHECK(fileio_read(dir, 0, &len, err, sizeof err) == NULL);
-    CHECK(strstr(err, "not a regular file") != NULL);
+    CHECK(fileio_read(link, FILEIO_NOFOLLOW, &len, &err) == NULL);
+    CHECK(strstr(err.msg, "/l: ") != NULL);
+    CHECK(fileio_read(dir, 0, &len, &err) == NULL);
+    CHECK(strstr(err.msg, "not a regular file") != NULL);
     snprintf(link, sizeof link, "%s/missing", dir);
-    CHECK(fileio_read(link, 0, &len, err, sizeof err) == NULL);
-    CHECK(strstr(err, "No such file") != NULL);
+    CHECK(fileio_read(link, 0, &len, &err) == NULL);
+    CHECK(strstr(err.msg, "No such file") != NULL);
     snprintf(link, sizeof link, "%s/l", dir);
     unlink(link);
     unlink(path);

@@ -60,8 +60,8 @@ static void test_received(void) {
         arena a;
         arena_init(&a, 0);
         mailhdr_msg m;
-        char err[200];
-        CHECK_INT(mailhdr_parse(cases[i].hdr, strlen(cases[i].hdr), &a, &m, err, sizeof err), 0);
+        error err;
+        CHECK_INT(mailhdr_parse(cases[i].hdr, strlen(cases[i].hdr), &a, &m, &err), 0);
         CHECK_INT(m.n_received, 1);
         if (m.n_received == 1) {
             CHECK_STR(m.received[0].by, cases[i].by);
@@ -83,15 +83,15 @@ static void test_fields(void) {
     arena a;
     arena_init(&a, 0);
     mailhdr_msg m;
-    char err[200];
-    CHECK_INT(mailhdr_parse(msg, strlen(msg), &a, &m, err, sizeof err), 0);
+    error err;
+    CHECK_INT(mailhdr_parse(msg, strlen(msg), &a, &m, &err), 0);
     CHECK_STR(m.message_id, "Abc.123@example.com");
     CHECK_INT(m.n_received, 2);
     CHECK_STR(m.received[0].by, "b"); /* newest first, as in the message */
     CHECK_STR(m.received[1].id, "Y");
     CHECK_INT(m.is_bounce, 0);
     CHECK(m.original == NULL);
-    CHECK_INT(mailhdr_parse("no header here", 14, &a, &m, err, sizeof err), -1);
+    CHECK_INT(mailhdr_parse("no header here", 14, &a, &m, &err), -1);
     arena_close(&a);
 }
 
@@ -117,8 +117,8 @@ static void test_bounces(void) {
     arena a;
     arena_init(&a, 0);
     mailhdr_msg m;
-    char err[200];
-    CHECK_INT(mailhdr_parse(dsn, strlen(dsn), &a, &m, err, sizeof err), 0);
+    error err;
+    CHECK_INT(mailhdr_parse(dsn, strlen(dsn), &a, &m, &err), 0);
     CHECK_INT(m.is_bounce, 1);
     CHECK(m.original != NULL);
     if (m.original) {
@@ -126,14 +126,14 @@ static void test_bounces(void) {
         CHECK_INT(m.original->n_received, 1);
         CHECK_STR(m.original->received[0].id, "4F3A2B1C0D");
     }
-    CHECK_INT(mailhdr_parse(plain, strlen(plain), &a, &m, err, sizeof err), 0);
+    CHECK_INT(mailhdr_parse(plain, strlen(plain), &a, &m, &err), 0);
     CHECK_INT(m.is_bounce, 1);
     CHECK(m.original != NULL);
     if (m.original) {
         CHECK_STR(m.original->message_id, "virus@isp.example");
         CHECK_STR(m.original->received[0].by, "smtp2.isp.example");
     }
-    CHECK_INT(mailhdr_parse(avnotice, strlen(avnotice), &a, &m, err, sizeof err), 0);
+    CHECK_INT(mailhdr_parse(avnotice, strlen(avnotice), &a, &m, &err), 0);
     CHECK(m.original == NULL); /* nothing quoted: nothing to check */
     arena_close(&a);
 }

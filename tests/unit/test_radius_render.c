@@ -378,16 +378,15 @@ static void test_round_trip(void) {
         uint8_t p[RADIUS_PKT_MAX];
         size_t n = build(c->spec, p);
         radius_pkt pk;
-        char err[RADIUS_RENDER_ERR_MAX];
-        CHECK_INT(radius_pkt_parse(p, n, &pk, err, sizeof err), RADIUS_PKT_OK);
+        error err;
+        CHECK_INT(radius_pkt_parse(p, n, &pk, &err), RADIUS_PKT_OK);
         struct sockaddr_storage ss;
         int have_src = set_src(c->src, &ss);
         radius_render_opts o = {c->zone, c->dates_as_integer};
         buf b;
         buf_init(&b);
-        int rc =
-            radius_render_detail(&pk, (int64_t)RECEIVED * TIMEUTIL_US,
-                                 have_src ? (struct sockaddr *)&ss : NULL, &o, &b, err, sizeof err);
+        int rc = radius_render_detail(&pk, (int64_t)RECEIVED * TIMEUTIL_US,
+                                      have_src ? (struct sockaddr *)&ss : NULL, &o, &b, &err);
         CHECK_INT(rc, 0);
         CHECK_STR(b.p, c->want);
 
@@ -457,13 +456,13 @@ static void test_radclient_capture(void) {
         p[n++] = (uint8_t)v;
     }
     radius_pkt pk;
-    char err[RADIUS_RENDER_ERR_MAX];
-    CHECK_INT(radius_pkt_parse(p, n, &pk, err, sizeof err), RADIUS_PKT_OK);
+    error err;
+    CHECK_INT(radius_pkt_parse(p, n, &pk, &err), RADIUS_PKT_OK);
     radius_render_opts o = {"Europe/Berlin", 0};
     buf b;
     buf_init(&b);
     CHECK_INT(radius_render_detail(&pk, (int64_t)(RECEIVED + 5) * TIMEUTIL_US + 999999, NULL, &o,
-                                   &b, err, sizeof err),
+                                   &b, &err),
               0);
     CHECK_STR(b.p, want);
     arena a;
@@ -486,21 +485,21 @@ static void test_errors(void) {
     uint8_t p[64];
     size_t n = build("40=u:1", p);
     radius_pkt pk;
-    char err[RADIUS_RENDER_ERR_MAX];
-    radius_pkt_parse(p, n, &pk, err, sizeof err);
+    error err;
+    radius_pkt_parse(p, n, &pk, &err);
     buf b;
     buf_init(&b);
     buf_adds(&b, "kept");
     radius_render_opts bad = {"Mars/Olympus", 1};
-    CHECK_INT(radius_render_detail(&pk, 0, NULL, &bad, &b, err, sizeof err), -1);
+    CHECK_INT(radius_render_detail(&pk, 0, NULL, &bad, &b, &err), -1);
     CHECK_STR(b.p, "kept");
-    CHECK(strstr(err, "Mars/Olympus") != NULL);
+    CHECK(strstr(err.msg, "Mars/Olympus") != NULL);
     p[0] = RADIUS_ACCOUNTING_RESPONSE;
-    radius_pkt_parse(p, n, &pk, err, sizeof err);
+    radius_pkt_parse(p, n, &pk, &err);
     radius_render_opts ok = {"UTC", 1};
-    CHECK_INT(radius_render_detail(&pk, 0, NULL, &ok, &b, err, sizeof err), -1);
+    CHECK_INT(radius_render_detail(&pk, 0, NULL, &ok, &b, &err), -1);
     CHECK_STR(b.p, "kept");
-    CHECK_STR(err, "packet code 5 is not an Accounting-Request");
+    CHECK_STR(err.msg, "packet code 5 is not an Accounting-Request");
     buf_close(&b);
 }
 
@@ -515,10 +514,10 @@ static void test_file_of_records(void) {
         uint8_t p[128];
         size_t n = build(specs[i], p);
         radius_pkt pk;
-        char err[RADIUS_RENDER_ERR_MAX];
-        radius_pkt_parse(p, n, &pk, err, sizeof err);
+        error err;
+        radius_pkt_parse(p, n, &pk, &err);
         CHECK_INT(radius_render_detail(&pk, (int64_t)(RECEIVED + (int64_t)i) * TIMEUTIL_US, NULL,
-                                       &o, &b, err, sizeof err),
+                                       &o, &b, &err),
                   0);
     }
     static const char *const users[] = {"a", "b", "c"};

@@ -22,7 +22,8 @@ static struct sockaddr_in v4(const char *a) {
 }
 
 static void test_persisted(void) {
-    char dir[] = "/tmp/spoor-replay.XXXXXX", path[256], err[256];
+    char dir[] = "/tmp/spoor-replay.XXXXXX", path[256];
+    error err;
     CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof path, "%s/radius-seen", dir);
     int64_t now = 1800000000LL * S, keep = 3600 * S;
@@ -30,7 +31,7 @@ static void test_persisted(void) {
     memset(a1, 1, 16);
     memset(a2, 2, 16);
     struct sockaddr_in n1 = v4("192.0.2.1"), n2 = v4("192.0.2.2");
-    radius_replay *r = radius_replay_open(path, keep, now, err, sizeof err);
+    radius_replay *r = radius_replay_open(path, keep, now, &err);
     CHECK(r != NULL);
     if (!r)
         return;
@@ -46,7 +47,7 @@ static void test_persisted(void) {
     }
     radius_replay_free(r);
     /* After a restart: still seen; after the keep: forgotten, and not rewritten. */
-    r = radius_replay_open(path, keep, now + 60 * S, err, sizeof err);
+    r = radius_replay_open(path, keep, now + 60 * S, &err);
     CHECK(r != NULL);
     if (!r)
         return;
@@ -57,7 +58,7 @@ static void test_persisted(void) {
     CHECK_INT(radius_replay_seen(r, (struct sockaddr *)&n2, a, now + 60 * S), 1);
     CHECK_INT(radius_replay_seen(r, (struct sockaddr *)&n1, a1, now + keep + S), 0);
     radius_replay_free(r);
-    r = radius_replay_open(path, keep, now + keep + 2 * S, err, sizeof err);
+    r = radius_replay_open(path, keep, now + keep + 2 * S, &err);
     CHECK(r != NULL);
     if (r)
         CHECK_INT((int)radius_replay_count(r), 0);
@@ -67,11 +68,11 @@ static void test_persisted(void) {
 }
 
 static void test_unwritable(void) {
-    char err[256];
-    radius_replay *r = radius_replay_open("/nonexistent-dir/radius-seen", 3600 * S,
-                                          1800000000LL * S, err, sizeof err);
+    error err;
+    radius_replay *r =
+        radius_replay_open("/nonexistent-dir/radius-seen", 3600 * S, 1800000000LL * S, &err);
     CHECK(r == NULL);
-    CHECK(strstr(err, "/nonexistent-dir/radius-seen") != NULL);
+    CHECK(strstr(err.msg, "/nonexistent-dir/radius-seen") != NULL);
 }
 
 /* An Accounting-Request with the given attributes (type, 4-byte value). */
@@ -111,8 +112,8 @@ static void test_skew(void) {
         uint8_t p[64];
         size_t n = packet(p, cases[i].types, cases[i].vals, cases[i].n);
         radius_pkt pk;
-        char err[128];
-        CHECK_INT(radius_pkt_parse(p, n, &pk, err, sizeof err), RADIUS_PKT_OK);
+        error err;
+        CHECK_INT(radius_pkt_parse(p, n, &pk, &err), RADIUS_PKT_OK);
         int64_t ev = 0;
         int has = -1;
         int stale = radius_replay_stale(&pk, cases[i].arrival_s * S, 300 * S, &ev, &has);

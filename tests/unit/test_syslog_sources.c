@@ -23,10 +23,10 @@ static struct sockaddr_storage peer(const char *a) {
 
 static void test_match(void) {
     syslog_sources s;
-    char err[256];
+    error err;
     CHECK_INT(syslog_sources_parse(" 192.0.2.25 = smtp1 | smtp2.isp.example , 198.51.100.0/28=*,"
                                    "2001:db8::/64=mx6",
-                                   &s, err, sizeof err),
+                                   &s, &err),
               0);
     CHECK_INT(s.n, 3);
     static const struct {
@@ -64,13 +64,14 @@ static void test_errors(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         syslog_sources s;
-        char err[256] = "";
-        CHECK_INT(syslog_sources_parse(cases[i].spec, &s, err, sizeof err), -1);
-        CHECK(strstr(err, cases[i].want) != NULL);
+        error err;
+        error_clear(&err);
+        CHECK_INT(syslog_sources_parse(cases[i].spec, &s, &err), -1);
+        CHECK(strstr(err.msg, cases[i].want) != NULL);
     }
     syslog_sources s;
-    char err[64];
-    CHECK_INT(syslog_sources_parse("", &s, err, sizeof err), 0);
+    error err;
+    CHECK_INT(syslog_sources_parse("", &s, &err), 0);
     CHECK_INT(s.n, 0);
 }
 

@@ -74,13 +74,14 @@ static long compared, mismatched;
 
 static void compare(const char *zone, time_t t) {
     int want, got;
-    char wa[32], ga[32], err[256];
+    char wa[32], ga[32];
+    error err;
     if (libc_at(zone, t, &want, wa, sizeof wa) < 0)
         return;
-    if (timeutil_zone_offset(zone, (int64_t)t * TIMEUTIL_US, &got, err, sizeof err) < 0 ||
-        timeutil_zone_abbrev(zone, (int64_t)t * TIMEUTIL_US, ga, sizeof ga, err, sizeof err) < 0) {
+    if (timeutil_zone_offset(zone, (int64_t)t * TIMEUTIL_US, &got, &err) < 0 ||
+        timeutil_zone_abbrev(zone, (int64_t)t * TIMEUTIL_US, ga, sizeof ga, &err) < 0) {
         if (mismatched++ < 10)
-            fprintf(stderr, "  %s at %lld: %s\n", zone, (long long)t, err);
+            fprintf(stderr, "  %s at %lld: %s\n", zone, (long long)t, err.msg);
         return;
     }
     compared++;
@@ -129,12 +130,12 @@ static int thread_bad[4];
 
 static void *convert_main(void *arg) {
     int k = (int)(long)arg;
-    char err[128];
+    error err;
     for (int round = 0; round < 5; round++)
         for (int i = 0; i < N_PROBES; i++) {
             int o;
             int64_t t = (1100000000LL + (int64_t)i * 86413) * TIMEUTIL_US;
-            if (timeutil_zone_offset(tz4[(k + round) % 4], t, &o, err, sizeof err) < 0 ||
+            if (timeutil_zone_offset(tz4[(k + round) % 4], t, &o, &err) < 0 ||
                 o != want_off[(k + round) % 4][i])
                 thread_bad[k]++;
         }
@@ -142,11 +143,11 @@ static void *convert_main(void *arg) {
 }
 
 static void test_threads(void) {
-    char err[128];
+    error err;
     for (int z = 0; z < 4; z++)
         for (int i = 0; i < N_PROBES; i++)
             CHECK(timeutil_zone_offset(tz4[z], (1100000000LL + (int64_t)i * 86413) * TIMEUTIL_US,
-                                       &want_off[z][i], err, sizeof err) == 0);
+                                       &want_off[z][i], &err) == 0);
     pthread_t t[4];
     for (long k = 0; k < 4; k++)
         pthread_create(&t[k], NULL, convert_main, (void *)k);
@@ -158,18 +159,18 @@ static void test_threads(void) {
     setenv("TZ", ":Pacific/Kiritimati", 1);
     tzset();
     int o;
-    CHECK(timeutil_zone_offset("Europe/Berlin", 1700000000LL * TIMEUTIL_US, &o, err, sizeof err) ==
-          0);
+    CHECK(timeutil_zone_offset("Europe/Berlin", 1700000000LL * TIMEUTIL_US, &o, &err) == 0);
     CHECK_INT(o, 3600);
     unsetenv("TZ");
 }
 
 static void test_errors(void) {
-    char err[128] = "";
+    error err;
+    error_clear(&err);
     int o;
-    CHECK_INT(timeutil_zone_offset("Mars/Olympus", 0, &o, err, sizeof err), -1);
-    CHECK(strstr(err, "unknown time zone 'Mars/Olympus'") != NULL);
-    CHECK_INT(timeutil_zone_offset("../../etc/passwd", 0, &o, err, sizeof err), -1);
+    CHECK_INT(timeutil_zone_offset("Mars/Olympus", 0, &o, &err), -1);
+    CHECK(strstr(err.msg, "unknown time zone 'Mars/Olympus'") != NULL);
+    CHECK_INT(timeutil_zone_offset("../../etc/passwd", 0, &o, &err), -1);
 }
 
 static const check_test tests[] = {
