@@ -57,7 +57,10 @@ static const ops_op ops[] = {
       {"scope", NULL, OPS_JSON, 0, 0, 0},
       {"options", NULL, OPS_JSON, 0, 0, 0}}},
     {"request.list", "SELECT spoor.request_list()", 0, {{0}}},
-    {"request.show", "SELECT spoor.request_show($1)", 1, {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
+    {"request.show",
+     "SELECT spoor.request_show($1)",
+     1,
+     {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
     {"request.transition",
      "SELECT spoor.request_transition($1, $2, $3)",
      3,
@@ -75,8 +78,14 @@ static const ops_op ops[] = {
      2,
      {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0},
       {"person", "PERSON", OPS_TEXT, OPS_REQUIRED, 0, 63}}},
-    {"request.export", "SELECT spoor.request_export($1)", 1, {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
-    {"request.package", "SELECT spoor.request_export($1)", 1, {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
+    {"request.export",
+     "SELECT spoor.request_export($1)",
+     1,
+     {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
+    {"request.package",
+     "SELECT spoor.request_export($1)",
+     1,
+     {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
     {"hold.list", "SELECT spoor.hold_list()", 0, {{0}}},
     {"hold.renew",
      "SELECT spoor.hold_renew($1, $2, $3)",
@@ -121,7 +130,10 @@ static const ops_op ops[] = {
       {"keep", "KEEP", OPS_TEXT, OPS_REQUIRED, 0, 64},
       {"note", "--note", OPS_TEXT, 0, 0, 0}}},
     {"token.list", "SELECT spoor.token_list()", 0, {{0}}},
-    {"token.revoke", "SELECT spoor.token_revoke($1)", 1, {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
+    {"token.revoke",
+     "SELECT spoor.token_revoke($1)",
+     1,
+     {{"id", "ID", OPS_ID, OPS_REQUIRED, 0, 0}}},
 };
 
 const ops_op *ops_find(const char *name) {
@@ -210,8 +222,8 @@ static int check_arg(const ops_arg *a, const char *name, const json_t *x, const 
     case OPS_INSTANT: {
         char t[TIMEUTIL_RFC3339_MAX];
         if (!json_is_string(x))
-            return error_set(err, "bad_argument", 0, "%s: a time (RFC 3339) expected, not %s",
-                             name, v);
+            return error_set(err, "bad_argument", 0, "%s: a time (RFC 3339) expected, not %s", name,
+                             v);
         if (trace_args_instant(name, json_string_value(x), zone, t, err) < 0)
             return -1;
         *out = json_string(t);

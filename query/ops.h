@@ -64,9 +64,9 @@ typedef enum ops_caller { OPS_CLI, OPS_API } ops_caller;
 
 typedef struct ops_call {
     const ops_op *op;
-    json_t *checked;               /* the arguments in their kept forms */
-    const char *v[OPS_MAX_ARGS];   /* the SQL call's parameters (text, or NULL) */
-    char *own[OPS_MAX_ARGS];       /* texts made here for V */
+    json_t *checked;             /* the arguments in their kept forms */
+    const char *v[OPS_MAX_ARGS]; /* the SQL call's parameters (text, or NULL) */
+    char *own[OPS_MAX_ARGS];     /* texts made here for V */
 } ops_call;
 
 /* Checks ARGS for operation NAME: every argument against its type, the
