@@ -18,23 +18,29 @@ typedef struct ops_case {
 
 static const ops_case cases[] = {
     /* trace.ip: every type of a lookup */
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T14:15:02+01:00\","
-                 "\"tolerance\":5}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T14:15:02+01:00\","
+     "\"tolerance\":5}",
      OPS_API, NULL, "=at=2026-11-22T13:15:02Z"},
-    {"trace.ip", "{\"request_id\":\"7\",\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T14:15:02\","
-                 "\"tolerance\":\"5\",\"port\":\"443\"}",
+    {"trace.ip",
+     "{\"request_id\":\"7\",\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T14:15:02\","
+     "\"tolerance\":\"5\",\"port\":\"443\"}",
      OPS_CLI, "Europe/Berlin", "=at=2026-11-22T13:15:02Z"},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5}",
      OPS_API, NULL, "=tolerance=5 seconds"},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5,\"port\":65536}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5,\"port\":65536}",
      OPS_API, NULL, "!port: 65536 is not a port"},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5,\"port\":\"x1\"}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5,\"port\":\"x1\"}",
      OPS_CLI, NULL, "!--port: 'x1' is not a number"},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.0/24\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.0/24\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5}",
      OPS_API, NULL, "!ip: '192.0.2.0/24' is not an IPv4 or IPv6 address"},
     {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"tolerance\":5}", OPS_CLI, NULL,
      "!--at is required"},
@@ -42,20 +48,25 @@ static const ops_case cases[] = {
      "!at is required"},
     {"trace.ip", "{\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\",\"tolerance\":5}", OPS_CLI,
      NULL, "!--request is required"},
-    {"trace.ip", "{\"request_id\":0,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5}",
+    {"trace.ip",
+     "{\"request_id\":0,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5}",
      OPS_API, NULL, "!request_id: '0' is not an id"},
-    {"trace.ip", "{\"request_id\":\"12abc\",\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5}",
+    {"trace.ip",
+     "{\"request_id\":\"12abc\",\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5}",
      OPS_API, NULL, "!request_id: '12abc' is not an id"},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":3601}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":3601}",
      OPS_CLI, NULL, "!--tolerance: 3601 is not a number of seconds from 0 to 3600"},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-03-29T02:30:00\","
-                 "\"tolerance\":5}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-03-29T02:30:00\","
+     "\"tolerance\":5}",
      OPS_CLI, "Europe/Berlin", "!--at: "},
-    {"trace.ip", "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
-                 "\"tolerance\":5,\"evil\":1}",
+    {"trace.ip",
+     "{\"request_id\":7,\"ip\":\"192.0.2.1\",\"at\":\"2026-11-22T13:00:00Z\","
+     "\"tolerance\":5,\"evil\":1}",
      OPS_API, NULL, "!evil: not an argument of trace.ip"},
     /* trace.message_id: the canonical form; empty and over-long refused alike */
     {"trace.message_id", "{\"request_id\":7,\"message_id\":\"<Abc@Example.ORG>\",\"tolerance\":0}",
@@ -150,11 +161,12 @@ static void test_table(void) {
 /* The SQL call's parameters are the kept forms, in the table's order, NULL
  * where the caller gave none, JSON as its text. */
 static void test_params(void) {
-    json_t *args = json_loads("{\"case_ref\":\"C-1\",\"authority\":\"A\",\"legal_basis\":\"B\","
-                              "\"window_lo\":\"2026-11-22T08:00:00Z\",\"window_hi\":\"2026-11-22T"
-                              "10:00:00+02:00\",\"scope\":[{\"kind\":\"ip\",\"value\":\"192.0.2.1\"}]"
-                              ",\"max_lookups\":5}",
-                              0, NULL);
+    json_t *args =
+        json_loads("{\"case_ref\":\"C-1\",\"authority\":\"A\",\"legal_basis\":\"B\","
+                   "\"window_lo\":\"2026-11-22T08:00:00Z\",\"window_hi\":\"2026-11-22T"
+                   "10:00:00+02:00\",\"scope\":[{\"kind\":\"ip\",\"value\":\"192.0.2.1\"}]"
+                   ",\"max_lookups\":5}",
+                   0, NULL);
     ops_call k;
     error e;
     CHECK_INT(ops_call_init(&k, "request.create", args, OPS_API, NULL, &e), 0);
