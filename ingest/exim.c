@@ -1,32 +1,17 @@
 #include "exim.h"
+#include "scan.h"
 
 #include "msgid.h"
 #include "timeutil.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* The line is scanned by index within [0, n): it is not NUL-terminated and
  * may contain NUL bytes, so no C string function touches it. */
 
-static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    error_setv(err, reason, pos, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 static int is_b62(char c) {
-    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    return scan_is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
 static int is_alnum(char c) {
@@ -34,23 +19,6 @@ static int is_alnum(char c) {
 }
 
 /* Copy into the arena; NUL becomes '?' so the result is one C string. */
-static const char *dup(arena *a, const char *p, size_t len) {
-    char *d = arena_strndup(a, p, len);
-    for (size_t k = 0; k < len; k++)
-        if (d[k] == '\0')
-            d[k] = '?';
-    return d;
-}
-
-static int at(const char *s, size_t n, size_t i, const char *lit) {
-    size_t l = strlen(lit);
-    return i <= n && n - i >= l && memcmp(s + i, lit, l) == 0;
-}
-
-static int eq(const char *s, size_t len, const char *lit) {
-    return len == strlen(lit) && memcmp(s, lit, len) == 0;
-}
-
 int exim_id_valid(const char *s, size_t len) {
     /* 4.97 widened the PID part (ChangeLog JH/29): 6-6-2 became 6-11-4. */
     static const size_t forms[2][3] = {{6, 6, 2}, {6, 11, 4}};
@@ -94,29 +62,6 @@ const char *exim_kind_name(exim_kind k) {
 
 /* ---- time ------------------------------------------------------------- */
 
-static int digits(const char *s, size_t n, size_t *i, int count, int *v) {
-    if (*i + (size_t)count > n)
-        return -1;
-    int x = 0;
-    for (int k = 0; k < count; k++) {
-        if (!is_digit(s[*i + (size_t)k]))
-            return -1;
-        x = x * 10 + (s[*i + (size_t)k] - '0');
-    }
-    *i += (size_t)count;
-    *v = x;
-    return 0;
-}
-
-static int days_in_month(int y, int m) {
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dm[m - 1];
-}
-
 static int64_t distance(int64_t a, int64_t b) {
     return a > b ? a - b : b - a;
 }
@@ -127,14 +72,16 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
                       error *err) {
     timeutil_civil c = {0};
     size_t k = *i;
-    if (digits(s, n, &k, 4, &c.year) || k >= n || s[k++] != '-' || digits(s, n, &k, 2, &c.month) ||
-        k >= n || s[k++] != '-' || digits(s, n, &k, 2, &c.day) || k >= n || s[k++] != ' ' ||
-        digits(s, n, &k, 2, &c.hour) || k >= n || s[k++] != ':' || digits(s, n, &k, 2, &c.minute) ||
-        k >= n || s[k++] != ':' || digits(s, n, &k, 2, &c.second))
+    if (scan_digits(s, n, &k, 4, &c.year) || k >= n || s[k++] != '-' ||
+        scan_digits(s, n, &k, 2, &c.month) || k >= n || s[k++] != '-' ||
+        scan_digits(s, n, &k, 2, &c.day) || k >= n || s[k++] != ' ' ||
+        scan_digits(s, n, &k, 2, &c.hour) || k >= n || s[k++] != ':' ||
+        scan_digits(s, n, &k, 2, &c.minute) || k >= n || s[k++] != ':' ||
+        scan_digits(s, n, &k, 2, &c.second))
         return 0;
-    if (k + 1 < n && s[k] == '.' && is_digit(s[k + 1])) {
+    if (k + 1 < n && s[k] == '.' && scan_is_digit(s[k + 1])) {
         int v = 0, nd = 0;
-        for (k++; k < n && is_digit(s[k]); k++)
+        for (k++; k < n && scan_is_digit(s[k]); k++)
             if (nd < 6) {
                 v = v * 10 + (s[k] - '0');
                 nd++;
@@ -148,9 +95,9 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
         (k + 6 == n || s[k + 6] == ' ')) {
         size_t d = k + 2;
         int hh, mm;
-        if (!digits(s, n, &d, 2, &hh) && !digits(s, n, &d, 2, &mm)) {
+        if (!scan_digits(s, n, &d, 2, &hh) && !scan_digits(s, n, &d, 2, &mm)) {
             if (hh > 23 || mm > 59)
-                return fail(err, "bad_timestamp", k + 1, "UTC offset out of range");
+                return error_set(err, "bad_timestamp", k + 1, "UTC offset out of range");
             has_off = 1;
             off = (s[k + 1] == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
             k = d;
@@ -158,13 +105,13 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
     }
     if (k < n && s[k] != ' ')
         return 0;
-    if (c.year < 1900 || c.day < 1 || c.day > days_in_month(c.year, c.month) || c.hour > 23 ||
-        c.minute > 59 || c.second > 60)
-        return fail(err, "bad_timestamp", *i, "timestamp has an impossible date or time");
+    if (c.year < 1900 || c.day < 1 || c.day > timeutil_days_in_month(c.year, c.month) ||
+        c.hour > 23 || c.minute > 59 || c.second > 60)
+        return error_set(err, "bad_timestamp", *i, "timestamp has an impossible date or time");
     if (has_off) {
         int64_t t;
         if (timeutil_civil_to_utc(&c, &t, NULL) < 0)
-            return fail(err, "bad_timestamp", *i, "timestamp out of range");
+            return error_set(err, "bad_timestamp", *i, "timestamp out of range");
         out->time_us = t - (int64_t)off * TIMEUTIL_US;
         out->flags |= EXIM_F_OFFSET;
     } else {
@@ -172,7 +119,7 @@ static int parse_time(const char *s, size_t n, size_t *i, const exim_ctx *ctx, e
         int64_t ref = ctx ? ctx->ref_us : 0;
         timeutil_local l;
         if (timeutil_local_to_utc(zone, &c, &l, NULL) < 0)
-            return fail(err, "bad_zone", 0, "cannot convert time in zone '%.64s'", zone);
+            return error_set(err, "bad_zone", 0, "cannot convert time in zone '%.64s'", zone);
         out->flags |= EXIM_F_LOCAL_TIME;
         out->time_us = l.cand[0];
         if (l.n == 2) {
@@ -236,7 +183,7 @@ static size_t angle_end(const char *s, size_t n, size_t i) {
  * Exim's string_printing() makes (T=); otherwise only \" and \\ (C=). */
 static const char *unquote(arena *a, const char *s, size_t vs, size_t ve, int full) {
     if (ve - vs < 2 || s[vs] != '"' || s[ve - 1] != '"')
-        return dup(a, s + vs, ve - vs);
+        return scan_dup(a, s + vs, ve - vs);
     vs++;
     ve--;
     char *d = arena_alloc(a, ve - vs + 1);
@@ -291,15 +238,15 @@ static const char *strip_angle(arena *a, const char *s, size_t vs, size_t ve) {
         vs++;
         ve--;
     }
-    return dup(a, s + vs, ve - vs);
+    return scan_dup(a, s + vs, ve - vs);
 }
 
 static int port_at(const char *s, size_t n, size_t *k, int *port) {
-    if (*k + 1 >= n || s[*k] != ':' || !is_digit(s[*k + 1]))
+    if (*k + 1 >= n || s[*k] != ':' || !scan_is_digit(s[*k + 1]))
         return 0;
     long v = 0;
     size_t d = *k + 1;
-    while (d < n && is_digit(s[d]) && v <= 65535)
+    while (d < n && scan_is_digit(s[d]) && v <= 65535)
         v = v * 10 + (s[d++] - '0');
     if (v > 65535)
         return 0;
@@ -320,7 +267,7 @@ static int parse_host(arena *a, const char *s, size_t n, size_t i, exim_record *
         size_t e = k;
         while (e < n && s[e] != ' ' && s[e] != '[')
             e++;
-        out->host_name = dup(a, s + k, e - k);
+        out->host_name = scan_dup(a, s + k, e - k);
         k = e;
         if (!(k + 1 < n && s[k] == ' ' && (s[k + 1] == '(' || s[k + 1] == '['))) {
             *end = k;
@@ -339,7 +286,7 @@ static int parse_host(arena *a, const char *s, size_t n, size_t i, exim_record *
             }
         if (close == n)
             return -1;
-        out->helo = dup(a, s + k + 1, close - k - 1);
+        out->helo = scan_dup(a, s + k + 1, close - k - 1);
         k = close + 2;
     }
     if (s[k] != '[')
@@ -349,7 +296,7 @@ static int parse_host(arena *a, const char *s, size_t n, size_t i, exim_record *
         rb++;
     if (rb >= n || s[rb] != ']')
         return -1;
-    out->host_ip = dup(a, s + k + 1, rb - k - 1);
+    out->host_ip = scan_dup(a, s + k + 1, rb - k - 1);
     k = rb + 1;
     port_at(s, n, &k, &out->host_port);
     if (k < n && s[k] == '*')
@@ -364,15 +311,15 @@ static void parse_auth(arena *a, const char *s, size_t vs, size_t ve, exim_recor
     size_t c1 = vs;
     while (c1 < ve && s[c1] != ':')
         c1++;
-    out->auth_name = dup(a, s + vs, c1 - vs);
+    out->auth_name = scan_dup(a, s + vs, c1 - vs);
     if (c1 >= ve)
         return;
     size_t c2 = c1 + 1;
     while (c2 < ve && s[c2] != ':')
         c2++;
-    out->auth_id = dup(a, s + c1 + 1, c2 - c1 - 1);
+    out->auth_id = scan_dup(a, s + c1 + 1, c2 - c1 - 1);
     if (c2 < ve)
-        out->auth_sender = dup(a, s + c2 + 1, ve - c2 - 1);
+        out->auth_sender = scan_dup(a, s + c2 + 1, ve - c2 - 1);
 }
 
 /* A value cut short: an error, unless the line is the first part of one
@@ -381,7 +328,7 @@ static void parse_auth(arena *a, const char *s, size_t vs, size_t ve, exim_recor
 static int cut(error *err, const exim_record *out, size_t pos, const char *why) {
     if (out->flags & EXIM_F_SPLIT)
         return 0;
-    return fail(err, "truncated", pos, "%s", why);
+    return error_set(err, "truncated", pos, "%s", why);
 }
 
 /* Key=value fields after the sender or recipient.  On "**" and "==" lines
@@ -400,14 +347,14 @@ static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record
             k++;
         if (k == i || k >= n || s[k] != '=') {
             if (failing) {
-                out->error = dup(a, s + i, n - i);
+                out->error = scan_dup(a, s + i, n - i);
                 return 0;
             }
-            if (arrival && at(s, n, i, "for ")) {
-                out->recipients = dup(a, s + i + 4, n - i - 4);
+            if (arrival && scan_at(s, n, i, "for ")) {
+                out->recipients = scan_dup(a, s + i + 4, n - i - 4);
                 return 0;
             }
-            if (arrival && at(s, n, i, "from <")) {
+            if (arrival && scan_at(s, n, i, "from <")) {
                 size_t e = angle_end(s, n, i + 5);
                 if (e >= n)
                     return cut(err, out, i + 5, "'from <' is not closed by '>'");
@@ -420,17 +367,17 @@ static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record
         }
         const char *key = s + i;
         size_t klen = k - i, vs = k + 1, ve;
-        if (eq(key, klen, "H")) {
+        if (scan_eq(key, klen, "H")) {
             if (parse_host(a, s, n, vs, out, &ve) < 0)
-                return fail(err, "bad_host", vs, "H= is not 'name (helo) [address]:port'");
+                return error_set(err, "bad_host", vs, "H= is not 'name (helo) [address]:port'");
             i = ve;
-        } else if (eq(key, klen, "I")) {
+        } else if (scan_eq(key, klen, "I")) {
             size_t rb = vs + 1;
             while (rb < n && s[rb] != ']' && s[rb] != ' ')
                 rb++;
             if (vs >= n || s[vs] != '[' || rb >= n || s[rb] != ']')
-                return fail(err, "bad_host", vs, "I= is not '[address]:port'");
-            out->iface_ip = dup(a, s + vs + 1, rb - vs - 1);
+                return error_set(err, "bad_host", vs, "I= is not '[address]:port'");
+            out->iface_ip = scan_dup(a, s + vs + 1, rb - vs - 1);
             i = rb + 1;
             port_at(s, n, &i, &out->iface_port);
         } else {
@@ -441,31 +388,31 @@ static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record
             i = ve;
             if (failing && ve > vs && s[ve - 1] == ':' && s[vs] != '"')
                 ve--; /* "R=virtual_aliases: No Such User Here" */
-            if (eq(key, klen, "T"))
+            if (scan_eq(key, klen, "T"))
                 *(arrival ? &out->subject : &out->transport) = unquote(a, s, vs, ve, arrival);
-            else if (eq(key, klen, "C"))
+            else if (scan_eq(key, klen, "C"))
                 out->confirmation = unquote(a, s, vs, ve, 0);
-            else if (eq(key, klen, "R"))
-                *(arrival ? &out->bounce_of : &out->router) = dup(a, s + vs, ve - vs);
-            else if (eq(key, klen, "P"))
+            else if (scan_eq(key, klen, "R"))
+                *(arrival ? &out->bounce_of : &out->router) = scan_dup(a, s + vs, ve - vs);
+            else if (scan_eq(key, klen, "P"))
                 *(arrival ? &out->proto : &out->return_path) = strip_angle(a, s, vs, ve);
-            else if (eq(key, klen, "F"))
+            else if (scan_eq(key, klen, "F"))
                 out->sender = strip_angle(a, s, vs, ve);
-            else if (eq(key, klen, "U"))
-                out->ident = dup(a, s + vs, ve - vs);
-            else if (eq(key, klen, "X"))
-                out->tls = dup(a, s + vs, ve - vs);
-            else if (eq(key, klen, "A"))
+            else if (scan_eq(key, klen, "U"))
+                out->ident = scan_dup(a, s + vs, ve - vs);
+            else if (scan_eq(key, klen, "X"))
+                out->tls = scan_dup(a, s + vs, ve - vs);
+            else if (scan_eq(key, klen, "A"))
                 parse_auth(a, s, vs, ve, out);
-            else if (eq(key, klen, "S")) {
+            else if (scan_eq(key, klen, "S")) {
                 long long v = 0;
                 size_t d = vs;
-                while (d < ve && is_digit(s[d]) && d - vs < 18)
+                while (d < ve && scan_is_digit(s[d]) && d - vs < 18)
                     v = v * 10 + (s[d++] - '0');
                 if (d == ve && d > vs)
                     out->size = v;
-            } else if (eq(key, klen, "id")) {
-                const char *raw = dup(a, s + vs, ve - vs);
+            } else if (scan_eq(key, klen, "id")) {
+                const char *raw = scan_dup(a, s + vs, ve - vs);
                 char *norm = arena_alloc(a, ve - vs + 1);
                 msgid_normalize(raw, ve - vs, norm);
                 out->message_id = raw;
@@ -476,7 +423,7 @@ static int parse_fields(arena *a, const char *s, size_t n, size_t i, exim_record
             i++;
             if (i < n && s[i] == ' ')
                 i++;
-            out->error = dup(a, s + i, n - i);
+            out->error = scan_dup(a, s + i, n - i);
             return 0;
         }
     }
@@ -493,7 +440,7 @@ static void next_hop(arena *a, const char *c, exim_record *out) {
         while (l < 64 && is_alnum(q[l]))
             l++;
         if (l) {
-            out->next_id = dup(a, q, l);
+            out->next_id = scan_dup(a, q, l);
             return;
         }
     }
@@ -502,7 +449,7 @@ static void next_hop(arena *a, const char *c, exim_record *out) {
         while (l < 24 && (is_b62(p[3 + l]) || p[3 + l] == '-'))
             l++;
         if ((p == c || p[-1] == ' ') && exim_id_valid(p + 3, l)) {
-            out->next_id = dup(a, p + 3, l);
+            out->next_id = scan_dup(a, p + 3, l);
             return;
         }
     }
@@ -513,20 +460,20 @@ static int parse_arrival(arena *a, const char *s, size_t n, size_t i, exim_recor
     while (i < n && s[i] == ' ')
         i++;
     if (i >= n)
-        return fail(err, "truncated", i, "arrival line has no sender");
+        return error_set(err, "truncated", i, "arrival line has no sender");
     size_t e;
     if (s[i] == '<') {
         e = angle_end(s, n, i);
         if (e >= n)
             return cut(err, out, i, "sender <address> is not closed");
-        out->sender = dup(a, s + i + 1, e - i - 1);
+        out->sender = scan_dup(a, s + i + 1, e - i - 1);
         e++;
     } else {
         int open;
         e = value_end(s, n, i, &open);
         if (open)
             return cut(err, out, i, "quoted sender is not closed");
-        out->sender = dup(a, s + i, e - i);
+        out->sender = scan_dup(a, s + i, e - i);
     }
     return parse_fields(a, s, n, e, out, err);
 }
@@ -537,35 +484,35 @@ static int parse_delivery(arena *a, const char *s, size_t n, size_t i, exim_reco
     while (i < n && s[i] == ' ')
         i++;
     if (i >= n)
-        return fail(err, "truncated", i, "delivery line has no recipient");
+        return error_set(err, "truncated", i, "delivery line has no recipient");
     int open;
     size_t e = value_end(s, n, i, &open);
     if (open)
         return cut(err, out, i, "quoted recipient is not closed");
     if (failing && s[e - 1] == ':' && e - 1 > i) {
         /* "** bob@example.com: retry timeout exceeded" */
-        out->rcpt = dup(a, s + i, e - 1 - i);
+        out->rcpt = scan_dup(a, s + i, e - 1 - i);
         if (e < n)
             e++;
-        out->error = dup(a, s + e, n - e);
+        out->error = scan_dup(a, s + e, n - e);
         return 0;
     }
-    out->rcpt = dup(a, s + i, e - i);
+    out->rcpt = scan_dup(a, s + i, e - i);
     i = e;
-    if (at(s, n, i, " (")) {
+    if (scan_at(s, n, i, " (")) {
         size_t c = i + 2;
         while (c < n && s[c] != ')')
             c++;
         if (c >= n)
             return cut(err, out, i + 1, "(parent address) is not closed");
-        out->parent = dup(a, s + i + 2, c - i - 2);
+        out->parent = scan_dup(a, s + i + 2, c - i - 2);
         i = c + 1;
     }
-    if (at(s, n, i, " <")) {
+    if (scan_at(s, n, i, " <")) {
         size_t c = angle_end(s, n, i + 1);
         if (c >= n)
             return cut(err, out, i + 1, "<original address> is not closed");
-        out->orig_rcpt = dup(a, s + i + 2, c - i - 2);
+        out->orig_rcpt = scan_dup(a, s + i + 2, c - i - 2);
         i = c + 1;
     }
     if (parse_fields(a, s, n, i, out, err) < 0)
@@ -581,31 +528,26 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
     out->pid = -1;
     out->host_port = out->iface_port = -1;
     out->size = -1;
-    if (err) {
-        err->code[0] = '\0';
-        err->line = 0;
-        err->pos = 0;
-        err->msg[0] = '\0';
-    }
+    error_clear(err);
     const char *s = line ? line : "";
     size_t n = line ? len : 0;
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         n--;
     if (n == 0)
-        return fail(err, "empty", 0, "empty line");
+        return error_set(err, "empty", 0, "empty line");
 
     size_t i = 0;
     /* "[1/2] " or "[1\2] ": a part of a line Exim split for syslog. */
     if (s[0] == '[') {
         size_t k = 1;
         long part = 0;
-        while (k < n && is_digit(s[k]) && part < 1000)
+        while (k < n && scan_is_digit(s[k]) && part < 1000)
             part = part * 10 + (s[k++] - '0');
         size_t k2 = k + 1;
-        while (k2 < n && is_digit(s[k2]))
+        while (k2 < n && scan_is_digit(s[k2]))
             k2++;
         if (k > 1 && k < n && (s[k] == '/' || s[k] == '\\') && k2 > k + 1 && k2 < n &&
-            s[k2] == ']' && at(s, n, k2 + 1, " ")) {
+            s[k2] == ']' && scan_at(s, n, k2 + 1, " ")) {
             out->flags |= EXIM_F_SPLIT;
             if (part != 1)
                 return 0; /* a continuation: evidence only */
@@ -619,7 +561,7 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
     if (i < n && s[i] == '[') {
         size_t k = i + 1;
         long v = 0;
-        while (k < n && is_digit(s[k]) && v < 100000000L)
+        while (k < n && scan_is_digit(s[k]) && v < 100000000L)
             v = v * 10 + (s[k++] - '0');
         if (k > i + 1 && k < n && s[k] == ']' && (k + 1 == n || s[k + 1] == ' ')) {
             out->pid = v;
@@ -633,7 +575,7 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
         e++;
     if (!exim_id_valid(s + i, e - i))
         return 0; /* EXIM_OTHER: "SMTP connection from ...", rejections, ... */
-    out->id = dup(a, s + i, e - i);
+    out->id = scan_dup(a, s + i, e - i);
     if (e - i == 23)
         out->flags |= EXIM_F_NEW_ID;
     i = e;
@@ -647,7 +589,7 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
                  {"->", EXIM_ADDITIONAL}, {"*>", EXIM_SUPPRESSED}, {"**", EXIM_BOUNCE},
                  {"==", EXIM_DEFER},      {">>", EXIM_DELIVERY}};
     for (size_t f = 0; f < sizeof flags / sizeof flags[0]; f++) {
-        if (!at(s, n, i, flags[f].flag) || (i + 2 < n && s[i + 2] != ' '))
+        if (!scan_at(s, n, i, flags[f].flag) || (i + 2 < n && s[i + 2] != ' '))
             continue;
         out->kind = flags[f].kind;
         if (flags[f].flag[0] == '(')
@@ -658,7 +600,7 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
             return parse_arrival(a, s, n, i + 2, out, err);
         return parse_delivery(a, s, n, i + 2, out, err);
     }
-    if (at(s, n, i, "Completed") && (i + 9 == n || s[i + 9] == ' '))
+    if (scan_at(s, n, i, "Completed") && (i + 9 == n || s[i + 9] == ' '))
         out->kind = EXIM_COMPLETED;
     return 0;
 }

@@ -1,47 +1,15 @@
 #include "postfix.h"
+#include "scan.h"
 
 #include "msgid.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* The message is scanned by index within [0, n): it is not NUL-terminated
  * and may contain NUL bytes, so no C string function touches it. */
 
-static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    error_setv(err, reason, pos, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
-
 /* Copy into the arena; NUL becomes '?' so the result is one C string. */
-static const char *dup(arena *a, const char *p, size_t len) {
-    char *d = arena_strndup(a, p, len);
-    for (size_t k = 0; k < len; k++)
-        if (d[k] == '\0')
-            d[k] = '?';
-    return d;
-}
-
-static int at(const char *s, size_t n, size_t i, const char *lit) {
-    size_t l = strlen(lit);
-    return i <= n && n - i >= l && memcmp(s + i, lit, l) == 0;
-}
-
-static int eq(const char *s, size_t len, const char *lit) {
-    return len == strlen(lit) && memcmp(s, lit, len) == 0;
-}
-
 /* First occurrence of LIT in s[from, n), or n. */
 static size_t find(const char *s, size_t n, size_t from, const char *lit) {
     size_t l = strlen(lit);
@@ -66,7 +34,7 @@ static size_t rfind(const char *s, size_t n, size_t from, const char *lit) {
 
 /* Long queue IDs use digits and letters without vowels (mail_queue.h). */
 static int is_safe(char c) {
-    if (is_digit(c))
+    if (scan_is_digit(c))
         return 1;
     if ((c >= 'B' && c <= 'Z') || (c >= 'b' && c <= 'z'))
         return !strchr("EIOUeiou", c);
@@ -80,7 +48,7 @@ int postfix_queue_id_valid(const char *s, size_t len) {
     size_t lastz = len;
     for (size_t k = 0; k < len; k++) {
         char c = s[k];
-        if (!(is_digit(c) || (c >= 'A' && c <= 'F')))
+        if (!(scan_is_digit(c) || (c >= 'A' && c <= 'F')))
             hex = 0;
         if (!is_safe(c))
             safe = 0;
@@ -130,7 +98,7 @@ static int known_daemon(const char *p, size_t len) {
         "trace",      "trivial-rewrite", "verify",   "virtual",   "postfix-script",
         NULL};
     for (int k = 0; daemons[k]; k++)
-        if (eq(p, len, daemons[k]))
+        if (scan_eq(p, len, daemons[k]))
             return 1;
     return 0;
 }
@@ -168,20 +136,20 @@ static int namaddr(arena *a, const char *s, size_t n, size_t i, const char **nam
     if (rb >= n || s[rb] != ']' || rb == lb + 1)
         return -1;
     size_t a0 = lb + 1;
-    if (rb - a0 > 5 && (at(s, rb, a0, "IPv6:") || at(s, rb, a0, "ipv6:"))) {
+    if (rb - a0 > 5 && (scan_at(s, rb, a0, "IPv6:") || scan_at(s, rb, a0, "ipv6:"))) {
         a0 += 5;
         *flags |= POSTFIX_F_IPV6_TAG;
     }
-    *name = dup(a, s + i, lb - i);
-    *ip = dup(a, s + a0, rb - a0);
+    *name = scan_dup(a, s + i, lb - i);
+    *ip = scan_dup(a, s + a0, rb - a0);
     *port = -1;
     size_t k = rb + 1;
-    if (k + 1 < n && s[k] == ':' && is_digit(s[k + 1])) {
+    if (k + 1 < n && s[k] == ':' && scan_is_digit(s[k + 1])) {
         long v = 0;
         size_t d = k + 1;
-        while (d < n && is_digit(s[d]) && v <= 65535)
+        while (d < n && scan_is_digit(s[d]) && v <= 65535)
             v = v * 10 + (s[d++] - '0');
-        if (v <= 65535 && (d == n || !is_digit(s[d]))) {
+        if (v <= 65535 && (d == n || !scan_is_digit(s[d]))) {
             *port = (int)v;
             k = d;
         }
@@ -199,11 +167,12 @@ static void next_hop(arena *a, const char *s, size_t n, postfix_record *out) {
             continue;
         k += strlen(marks[m]);
         size_t e = k;
-        while (e < n && e - k < 64 &&
-               (is_digit(s[e]) || (s[e] >= 'A' && s[e] <= 'Z') || (s[e] >= 'a' && s[e] <= 'z')))
+        while (
+            e < n && e - k < 64 &&
+            (scan_is_digit(s[e]) || (s[e] >= 'A' && s[e] <= 'Z') || (s[e] >= 'a' && s[e] <= 'z')))
             e++;
         if (e > k) {
-            out->next_queue_id = dup(a, s + k, e - k);
+            out->next_queue_id = scan_dup(a, s + k, e - k);
             if (m == 1)
                 out->flags |= POSTFIX_F_FORWARDED;
             return;
@@ -213,7 +182,7 @@ static void next_hop(arena *a, const char *s, size_t n, postfix_record *out) {
     for (size_t k = find(s, n, 0, "id="); k < n; k = find(s, n, k + 1, "id=")) {
         size_t len;
         if ((k == 0 || s[k - 1] == ' ') && exim_id_at(s, n, k + 3, &len)) {
-            out->next_queue_id = dup(a, s + k + 3, len);
+            out->next_queue_id = scan_dup(a, s + k + 3, len);
             out->flags |= POSTFIX_F_NEXT_EXIM;
             return;
         }
@@ -256,7 +225,7 @@ static int parse_client(arena *a, const char *s, size_t n, size_t i, postfix_rec
             if (s[p] != ',' || s[p + 1] != ' ')
                 continue;
             for (int k = 0; keys[k] && nkey < 0; k++)
-                if (at(s, n, p, keys[k])) {
+                if (scan_at(s, n, p, keys[k])) {
                     next = p;
                     nkey = k;
                 }
@@ -269,8 +238,9 @@ static int parse_client(arena *a, const char *s, size_t n, size_t i, postfix_rec
         case -1:
         case 4:
             if (namaddr(a, s, ve, vs, &name, &ip, &port, &out->flags, &end) < 0 || end != ve)
-                return fail(err, "bad_client", vs, "%s is not NAME[ADDRESS] or NAME[ADDRESS]:PORT",
-                            key < 0 ? "client=" : "orig_client=");
+                return error_set(err, "bad_client", vs,
+                                 "%s is not NAME[ADDRESS] or NAME[ADDRESS]:PORT",
+                                 key < 0 ? "client=" : "orig_client=");
             if (key < 0) {
                 out->client_name = name;
                 out->client_ip = ip;
@@ -282,16 +252,16 @@ static int parse_client(arena *a, const char *s, size_t n, size_t i, postfix_rec
             }
             break;
         case 0:
-            out->sasl_method = dup(a, s + vs, ve - vs);
+            out->sasl_method = scan_dup(a, s + vs, ve - vs);
             break;
         case 1:
-            out->sasl_username = dup(a, s + vs, ve - vs);
+            out->sasl_username = scan_dup(a, s + vs, ve - vs);
             break;
         case 2:
-            out->sasl_sender = dup(a, s + vs, ve - vs);
+            out->sasl_sender = scan_dup(a, s + vs, ve - vs);
             break;
         case 3:
-            out->orig_queue_id = dup(a, s + vs, ve - vs);
+            out->orig_queue_id = scan_dup(a, s + vs, ve - vs);
             break;
         }
         if (nkey < 0)
@@ -307,7 +277,7 @@ static void parse_msgid(arena *a, const char *s, size_t n, size_t vs, postfix_re
     size_t ve = n;
     while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t'))
         ve--;
-    const char *raw = dup(a, s + vs, ve - vs);
+    const char *raw = scan_dup(a, s + vs, ve - vs);
     char *norm = arena_alloc(a, ve - vs + 1);
     msgid_normalize(raw, ve - vs, norm);
     out->message_id = raw;
@@ -320,7 +290,7 @@ static int number(const char *s, size_t vs, size_t ve, long long *v) {
         return -1;
     long long x = 0;
     for (size_t k = vs; k < ve; k++) {
-        if (!is_digit(s[k]))
+        if (!scan_is_digit(s[k]))
             return -1;
         x = x * 10 + (s[k] - '0');
     }
@@ -336,18 +306,18 @@ static int parse_expired(arena *a, const char *s, size_t n, size_t i, postfix_re
                          error *err) {
     size_t vs, ve;
     if (angle(s, n, i + 5, ", ", &vs, &ve) < 0)
-        return fail(err, "bad_address", i + 5, "from=< is not closed by '>'");
-    if (!at(s, n, ve + 1, ", status="))
+        return error_set(err, "bad_address", i + 5, "from=< is not closed by '>'");
+    if (!scan_at(s, n, ve + 1, ", status="))
         return 0; /* POSTFIX_OTHER */
     size_t st = ve + 10, se = st;
     while (se < n && s[se] != ',' && s[se] != ' ')
         se++;
     if (se == st)
         return 0;
-    out->from = dup(a, s + vs, ve - vs);
-    out->status = dup(a, s + st, se - st);
-    if (at(s, n, se, ", "))
-        out->response = dup(a, s + se + 2, n - se - 2);
+    out->from = scan_dup(a, s + vs, ve - vs);
+    out->status = scan_dup(a, s + st, se - st);
+    if (scan_at(s, n, se, ", "))
+        out->response = scan_dup(a, s + se + 2, n - se - 2);
     out->kind = POSTFIX_DELIVERY;
     return 0;
 }
@@ -357,29 +327,29 @@ static int parse_qmgr(arena *a, const char *s, size_t n, size_t i, postfix_recor
                       error *err) {
     size_t vs, ve;
     if (angle(s, n, i + 5, ", ", &vs, &ve) < 0)
-        return fail(err, "bad_address", i + 5, "from=< is not closed by '>'");
-    out->from = dup(a, s + vs, ve - vs);
+        return error_set(err, "bad_address", i + 5, "from=< is not closed by '>'");
+    out->from = scan_dup(a, s + vs, ve - vs);
     size_t k = ve + 1;
-    while (at(s, n, k, ", ")) {
+    while (scan_at(s, n, k, ", ")) {
         k += 2;
         size_t f0 = k;
         while (k < n && s[k] != ',' && s[k] != ' ')
             k++;
         long long v;
-        if (at(s, k, f0, "size=") || at(s, k, f0, "nrcpt=")) {
+        if (scan_at(s, k, f0, "size=") || scan_at(s, k, f0, "nrcpt=")) {
             int is_size = s[f0] == 's';
             size_t v0 = f0 + (is_size ? 5 : 6);
             if (number(s, v0, k, &v) < 0)
-                return fail(err, "bad_number", v0, "%s is not a number",
-                            is_size ? "size" : "nrcpt");
+                return error_set(err, "bad_number", v0, "%s is not a number",
+                                 is_size ? "size" : "nrcpt");
             if (is_size)
                 out->size = v;
             else
                 out->nrcpt = (long)v;
         }
     }
-    if (at(s, n, k, " (queue ") && s[n - 1] == ')' && n - 1 >= k + 8)
-        out->queue_name = dup(a, s + k + 8, n - 1 - (k + 8));
+    if (scan_at(s, n, k, " (queue ") && s[n - 1] == ')' && n - 1 >= k + 8)
+        out->queue_name = scan_dup(a, s + k + 8, n - 1 - (k + 8));
     out->kind = POSTFIX_QMGR_FROM;
     return 0;
 }
@@ -400,40 +370,40 @@ static int parse_delivery(arena *a, const char *s, size_t n, size_t i, postfix_r
         size_t vs = ++k, ve;
         if (k < n && s[k] == '<') {
             if (angle(s, n, k, ",: ", &vs, &ve) < 0)
-                return fail(err, "bad_address", k, "<address> is not closed by '>'");
+                return error_set(err, "bad_address", k, "<address> is not closed by '>'");
             k = ve + 1;
-        } else if (eq(key, klen, "status")) {
+        } else if (scan_eq(key, klen, "status")) {
             while (k < n && s[k] != ' ')
                 k++;
             ve = k;
-            if (at(s, n, k, " (")) {
+            if (scan_at(s, n, k, " (")) {
                 size_t r0 = k + 2, r1 = n;
                 if (r1 > r0 && s[r1 - 1] == ')')
                     r1--;
-                out->response = dup(a, s + r0, r1 - r0);
+                out->response = scan_dup(a, s + r0, r1 - r0);
             }
             k = n;
         } else {
             ve = find(s, n, k, ", ");
             k = ve;
         }
-        const char *v = dup(a, s + vs, ve - vs);
-        if (eq(key, klen, "to"))
+        const char *v = scan_dup(a, s + vs, ve - vs);
+        if (scan_eq(key, klen, "to"))
             out->to = v;
-        else if (eq(key, klen, "orig_to"))
+        else if (scan_eq(key, klen, "orig_to"))
             out->orig_to = v;
-        else if (eq(key, klen, "relay")) {
+        else if (scan_eq(key, klen, "relay")) {
             out->relay = v;
             relay_split(a, s, vs, ve, out);
-        } else if (eq(key, klen, "delay"))
+        } else if (scan_eq(key, klen, "delay"))
             out->delay = v;
-        else if (eq(key, klen, "delays"))
+        else if (scan_eq(key, klen, "delays"))
             out->delays = v;
-        else if (eq(key, klen, "dsn"))
+        else if (scan_eq(key, klen, "dsn"))
             out->dsn = v;
-        else if (eq(key, klen, "status"))
+        else if (scan_eq(key, klen, "status"))
             out->status = v;
-        if (!at(s, n, k, ", "))
+        if (!scan_at(s, n, k, ", "))
             break;
         k += 2;
     }
@@ -466,7 +436,7 @@ static int known_action(const char *p, size_t len) {
                                           "warn",
                                           NULL};
     for (int k = 0; actions[k]; k++)
-        if (eq(p, len, actions[k]))
+        if (scan_eq(p, len, actions[k]))
             return 1;
     return 0;
 }
@@ -478,7 +448,7 @@ static int parse_reject(arena *a, const char *s, size_t n, size_t i, postfix_rec
     size_t k = i;
     while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || s[k] == '-' || s[k] == '_'))
         k++;
-    if (!known_action(s + i, k - i) || !at(s, n, k, ": "))
+    if (!known_action(s + i, k - i) || !scan_at(s, n, k, ": "))
         return 0;
     size_t st = k + 2, se = st;
     while (se < n && s[se] != ' ')
@@ -487,15 +457,15 @@ static int parse_reject(arena *a, const char *s, size_t n, size_t i, postfix_rec
      * (CONNECT, RCPT, END-OF-MESSAGE, ...); cleanup's header_checks and
      * body_checks actions name a class ("header", "body") and the matched
      * text, which may itself contain " from ": those stay POSTFIX_OTHER. */
-    if (se == st || s[st] < 'A' || s[st] > 'Z' || !at(s, n, se, " from "))
+    if (se == st || s[st] < 'A' || s[st] > 'Z' || !scan_at(s, n, se, " from "))
         return 0;
     size_t ce;
     if (namaddr(a, s, n, se + 6, &out->client_name, &out->client_ip, &out->client_port, &out->flags,
                 &ce) < 0 ||
-        !at(s, n, ce, ": "))
-        return fail(err, "bad_client", se + 6, "client after 'from' is not NAME[ADDRESS]:");
-    out->action = dup(a, s + i, k - i);
-    out->stage = dup(a, s + st, se - st);
+        !scan_at(s, n, ce, ": "))
+        return error_set(err, "bad_client", se + 6, "client after 'from' is not NAME[ADDRESS]:");
+    out->action = scan_dup(a, s + i, k - i);
+    out->stage = scan_dup(a, s + st, se - st);
 
     /* The reply text ends at the last "; " that starts the trailer. */
     size_t t0 = ce + 2, tend = n;
@@ -503,28 +473,28 @@ static int parse_reject(arena *a, const char *s, size_t n, size_t i, postfix_rec
         size_t p = rfind(s, lim, t0, "; ");
         if (p >= lim)
             break;
-        if (at(s, n, p + 2, "from=<") || at(s, n, p + 2, "to=<") || at(s, n, p + 2, "proto=") ||
-            at(s, n, p + 2, "helo=<")) {
+        if (scan_at(s, n, p + 2, "from=<") || scan_at(s, n, p + 2, "to=<") ||
+            scan_at(s, n, p + 2, "proto=") || scan_at(s, n, p + 2, "helo=<")) {
             tend = p;
             break;
         }
         lim = p;
     }
-    out->reply = dup(a, s + t0, tend - t0);
+    out->reply = scan_dup(a, s + t0, tend - t0);
     out->reply_code = -1;
     size_t d0 = t0;
-    if (tend - t0 >= 4 && is_digit(s[t0]) && is_digit(s[t0 + 1]) && is_digit(s[t0 + 2]) &&
-        s[t0 + 3] == ' ') {
+    if (tend - t0 >= 4 && scan_is_digit(s[t0]) && scan_is_digit(s[t0 + 1]) &&
+        scan_is_digit(s[t0 + 2]) && s[t0 + 3] == ' ') {
         out->reply_code = (s[t0] - '0') * 100 + (s[t0 + 1] - '0') * 10 + (s[t0 + 2] - '0');
         d0 = t0 + 4;
     }
     /* The enhanced status code follows the reply code; milter replies may
      * start with it ("4.7.1 Try again later"). */
     size_t d = d0;
-    while (d < tend && (is_digit(s[d]) || s[d] == '.'))
+    while (d < tend && (scan_is_digit(s[d]) || s[d] == '.'))
         d++;
     if (d >= d0 + 5 && (d == tend || s[d] == ' ') && s[d0 + 1] == '.')
-        out->dsn = dup(a, s + d0, d - d0);
+        out->dsn = scan_dup(a, s + d0, d - d0);
     size_t p = tend < n ? tend + 2 : n;
     while (p < n) {
         size_t key = p;
@@ -536,21 +506,21 @@ static int parse_reject(arena *a, const char *s, size_t n, size_t i, postfix_rec
         /* smtpd separates the trailer with spaces, postscreen with ", ". */
         if (p < n && s[p] == '<') {
             if (angle(s, n, p, " ,", &vs, &ve) < 0)
-                return fail(err, "bad_address", p, "<address> is not closed by '>'");
+                return error_set(err, "bad_address", p, "<address> is not closed by '>'");
             p = ve + 1;
         } else {
             while (p < n && s[p] != ' ' && s[p] != ',')
                 p++;
             ve = p;
         }
-        const char *v = dup(a, s + vs, ve - vs);
-        if (eq(s + key, klen, "from"))
+        const char *v = scan_dup(a, s + vs, ve - vs);
+        if (scan_eq(s + key, klen, "from"))
             out->from = v;
-        else if (eq(s + key, klen, "to"))
+        else if (scan_eq(s + key, klen, "to"))
             out->to = v;
-        else if (eq(s + key, klen, "proto"))
+        else if (scan_eq(s + key, klen, "proto"))
             out->proto = v;
-        else if (eq(s + key, klen, "helo"))
+        else if (scan_eq(s + key, klen, "helo"))
             out->helo = v;
         while (p < n && (s[p] == ' ' || s[p] == ','))
             p++;
@@ -568,8 +538,8 @@ static int parse_bounce(arena *a, const char *s, size_t n, size_t i, postfix_rec
     if (c == n || c - i < wl || memcmp(s + c - wl, word, wl) != 0 ||
         !postfix_queue_id_valid(s + c + 2, n - c - 2))
         return 0;
-    out->notification = dup(a, s + i, c - i);
-    out->next_queue_id = dup(a, s + c + 2, n - c - 2);
+    out->notification = scan_dup(a, s + i, c - i);
+    out->next_queue_id = scan_dup(a, s + c + 2, n - c - 2);
     out->kind = POSTFIX_BOUNCE;
     return 1;
 }
@@ -604,12 +574,7 @@ int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen
     out->client_port = out->orig_client_port = out->relay_port = out->reply_code = -1;
     out->size = -1;
     out->nrcpt = -1;
-    if (err) {
-        err->code[0] = '\0';
-        err->line = 0;
-        err->pos = 0;
-        err->msg[0] = '\0';
-    }
+    error_clear(err);
     if (!tag)
         taglen = 0;
     const char *s = msg ? msg : "";
@@ -627,17 +592,17 @@ int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen
     /* rsyslog's RFC 5424 output cuts APP-NAME at the first '/' (its
      * programname, unless parser.permitSlashInProgramName is on), so a
      * multi-instance "postfix-out/smtp" arrives as "postfix-out". */
-    int is_pf = eq(tag, first, "postfix") ||
+    int is_pf = scan_eq(tag, first, "postfix") ||
                 (last < taglen && known_daemon(tag + last + 1, taglen - last - 1)) ||
                 (last == taglen && taglen > 8 && !memcmp(tag, "postfix-", 8));
     if (!is_pf)
         return 0; /* POSTFIX_NOT_POSTFIX */
     out->kind = POSTFIX_OTHER;
     if (last < taglen) {
-        out->instance = dup(a, tag, last);
-        out->daemon = dup(a, tag + last + 1, taglen - last - 1);
+        out->instance = scan_dup(a, tag, last);
+        out->daemon = scan_dup(a, tag + last + 1, taglen - last - 1);
     } else {
-        out->instance = dup(a, tag, taglen);
+        out->instance = scan_dup(a, tag, taglen);
     }
 
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
@@ -645,34 +610,34 @@ int postfix_parse(const char *tag, size_t taglen, const char *msg, size_t msglen
     size_t c = 0;
     while (c < n && c < 40 && s[c] != ':' && s[c] != ' ')
         c++;
-    if (!at(s, n, c, ": "))
+    if (!scan_at(s, n, c, ": "))
         return 0;
-    if (eq(s, c, "NOQUEUE"))
+    if (scan_eq(s, c, "NOQUEUE"))
         out->flags |= POSTFIX_F_NOQUEUE;
     else if (postfix_queue_id_valid(s, c))
-        out->queue_id = dup(a, s, c);
+        out->queue_id = scan_dup(a, s, c);
     else
         return 0;
     size_t i = c + 2;
 
-    if (at(s, n, i, "client="))
+    if (scan_at(s, n, i, "client="))
         return parse_client(a, s, n, i, out, err);
-    if (at(s, n, i, "message-id=")) {
+    if (scan_at(s, n, i, "message-id=")) {
         parse_msgid(a, s, n, i + 11, out);
         return 0;
     }
-    if (at(s, n, i, "resent-message-id=")) {
+    if (scan_at(s, n, i, "resent-message-id=")) {
         out->flags |= POSTFIX_F_RESENT;
         parse_msgid(a, s, n, i + 18, out);
         return 0;
     }
-    if (at(s, n, i, "from=<") && find(s, n, i, ", size=") < n)
+    if (scan_at(s, n, i, "from=<") && find(s, n, i, ", size=") < n)
         return parse_qmgr(a, s, n, i, out, err);
-    if (at(s, n, i, "from=<") && find(s, n, i, ", status=") < n)
+    if (scan_at(s, n, i, "from=<") && find(s, n, i, ", status=") < n)
         return parse_expired(a, s, n, i, out, err);
-    if (at(s, n, i, "to=<"))
+    if (scan_at(s, n, i, "to=<"))
         return parse_delivery(a, s, n, i, out, err);
-    if (n - i == 7 && at(s, n, i, "removed")) {
+    if (n - i == 7 && scan_at(s, n, i, "removed")) {
         out->kind = POSTFIX_REMOVED;
         return 0;
     }

@@ -1,28 +1,13 @@
 #include "syslog.h"
+#include "scan.h"
 
 #include "timeutil.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* All scanning uses an index into [0, n): the line is not NUL-terminated and
  * may hold NUL bytes, so no C string function is ever applied to it. */
-
-static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(error *err, const char *reason, size_t pos, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    error_setv(err, reason, pos, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 static syslog_slice slice(const char *s, size_t from, size_t to) {
     syslog_slice r = {s + from, to - from};
@@ -30,37 +15,13 @@ static syslog_slice slice(const char *s, size_t from, size_t to) {
 }
 
 /* Reads exactly N digits at s[*i]. */
-static int digits(const char *s, size_t n, size_t *i, int count, int *v) {
-    if (*i + (size_t)count > n)
-        return -1;
-    int x = 0;
-    for (int k = 0; k < count; k++) {
-        char c = s[*i + (size_t)k];
-        if (!is_digit(c))
-            return -1;
-        x = x * 10 + (c - '0');
-    }
-    *i += (size_t)count;
-    *v = x;
-    return 0;
-}
-
-static int days_in_month(int y, int m) {
-    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12)
-        return 0;
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dm[m - 1];
-}
-
 /* Fractional seconds: up to 9 digits are read, the first 6 kept (µs). */
 static void fraction(const char *s, size_t n, size_t *i, int *usec) {
-    if (*i >= n || (s[*i] != '.' && s[*i] != ',') || *i + 1 >= n || !is_digit(s[*i + 1]))
+    if (*i >= n || (s[*i] != '.' && s[*i] != ',') || *i + 1 >= n || !scan_is_digit(s[*i + 1]))
         return;
     (*i)++;
     int v = 0, k = 0;
-    while (*i < n && is_digit(s[*i])) {
+    while (*i < n && scan_is_digit(s[*i])) {
         if (k < 6) {
             v = v * 10 + (s[*i] - '0');
             k++;
@@ -80,12 +41,12 @@ static int parse_rfc3339(const char *s, size_t from, size_t to, timeutil_civil *
     memset(c, 0, sizeof *c);
     *has_off = 0;
     *off_s = 0;
-    if (digits(s, to, &i, 4, &c->year) || i >= to || s[i++] != '-' ||
-        digits(s, to, &i, 2, &c->month) || i >= to || s[i++] != '-' ||
-        digits(s, to, &i, 2, &c->day) || i >= to || (s[i] != 'T' && s[i] != 't') ||
-        (i++, digits(s, to, &i, 2, &c->hour)) || i >= to || s[i++] != ':' ||
-        digits(s, to, &i, 2, &c->minute) || i >= to || s[i++] != ':' ||
-        digits(s, to, &i, 2, &c->second))
+    if (scan_digits(s, to, &i, 4, &c->year) || i >= to || s[i++] != '-' ||
+        scan_digits(s, to, &i, 2, &c->month) || i >= to || s[i++] != '-' ||
+        scan_digits(s, to, &i, 2, &c->day) || i >= to || (s[i] != 'T' && s[i] != 't') ||
+        (i++, scan_digits(s, to, &i, 2, &c->hour)) || i >= to || s[i++] != ':' ||
+        scan_digits(s, to, &i, 2, &c->minute) || i >= to || s[i++] != ':' ||
+        scan_digits(s, to, &i, 2, &c->second))
         return -1;
     fraction(s, to, &i, &c->usec);
     if (i < to && (s[i] == 'Z' || s[i] == 'z')) {
@@ -93,19 +54,19 @@ static int parse_rfc3339(const char *s, size_t from, size_t to, timeutil_civil *
         i++;
     } else if (i < to && (s[i] == '+' || s[i] == '-')) {
         int sign = s[i++] == '-' ? -1 : 1, hh, mm;
-        if (digits(s, to, &i, 2, &hh))
+        if (scan_digits(s, to, &i, 2, &hh))
             return -1;
         if (i < to && s[i] == ':')
             i++;
-        if (digits(s, to, &i, 2, &mm) || hh > 23 || mm > 59)
+        if (scan_digits(s, to, &i, 2, &mm) || hh > 23 || mm > 59)
             return -1;
         *has_off = 1;
         *off_s = sign * (hh * 3600 + mm * 60);
     }
     if (i != to)
         return -1;
-    if (c->year < 1900 || c->day < 1 || c->day > days_in_month(c->year, c->month) || c->hour > 23 ||
-        c->minute > 59 || c->second > 60)
+    if (c->year < 1900 || c->day < 1 || c->day > timeutil_days_in_month(c->year, c->month) ||
+        c->hour > 23 || c->minute > 59 || c->second > 60)
         return -1;
     return 0;
 }
@@ -173,23 +134,23 @@ static int parse_bsd_time(const char *s, size_t n, size_t *i, timeutil_civil *c)
     k += 4;
     if (k < n && s[k] == ' ')
         k++;
-    if (k >= n || !is_digit(s[k]))
+    if (k >= n || !scan_is_digit(s[k]))
         return 0;
     c->day = s[k++] - '0';
-    if (k < n && is_digit(s[k]))
+    if (k < n && scan_is_digit(s[k]))
         c->day = c->day * 10 + (s[k++] - '0');
     if (k >= n || s[k++] != ' ')
         return 0;
-    if (digits(s, n, &k, 2, &c->hour) || k >= n || s[k++] != ':' ||
-        digits(s, n, &k, 2, &c->minute) || k >= n || s[k++] != ':' ||
-        digits(s, n, &k, 2, &c->second))
+    if (scan_digits(s, n, &k, 2, &c->hour) || k >= n || s[k++] != ':' ||
+        scan_digits(s, n, &k, 2, &c->minute) || k >= n || s[k++] != ':' ||
+        scan_digits(s, n, &k, 2, &c->second))
         return 0;
     fraction(s, n, &k, &c->usec);
     if (k < n && s[k] != ' ')
         return 0;
     *i = k;
-    if (c->day < 1 || c->day > days_in_month(2000, c->month) || c->hour > 23 || c->minute > 59 ||
-        c->second > 60)
+    if (c->day < 1 || c->day > timeutil_days_in_month(2000, c->month) || c->hour > 23 ||
+        c->minute > 59 || c->second > 60)
         return -1;
     return 1;
 }
@@ -204,7 +165,7 @@ static int infer_year(const char *zone, timeutil_civil *c, int64_t ref, int64_t 
     int64_t best = 0;
     unsigned best_flags = 0;
     for (int y = rc.year - 1; y <= rc.year + 1; y++) {
-        if (c->day > days_in_month(y, c->month) || y < 1900 || y > 9999)
+        if (c->day > timeutil_days_in_month(y, c->month) || y < 1900 || y > 9999)
             continue; /* Feb 29 outside a leap year */
         timeutil_civil t = *c;
         t.year = y;
@@ -231,20 +192,22 @@ static int resolve_time(const syslog_ctx *ctx, syslog_record *out, int bsd, time
                         int has_off, int off_s, size_t tpos, error *err) {
     if (bsd) {
         if (!ctx || ctx->ref_us <= 0)
-            return fail(err, "no_reference", tpos,
-                        "RFC 3164 timestamp has no year and no reference instant was given");
+            return error_set(err, "no_reference", tpos,
+                             "RFC 3164 timestamp has no year and no reference instant was given");
         out->zone = zone_for(ctx, out->host, &out->flags);
         int r = infer_year(out->zone, c, ctx->ref_us, &out->time_us, &out->flags);
         if (r == -2)
-            return fail(err, "bad_zone", tpos, "cannot convert time in zone '%.64s'", out->zone);
+            return error_set(err, "bad_zone", tpos, "cannot convert time in zone '%.64s'",
+                             out->zone);
         if (r < 0)
-            return fail(err, "bad_timestamp", tpos, "no year near the reference has that date");
+            return error_set(err, "bad_timestamp", tpos,
+                             "no year near the reference has that date");
         return 0;
     }
     if (has_off) {
         int64_t t;
         if (timeutil_civil_to_utc(c, &t, NULL) < 0)
-            return fail(err, "bad_timestamp", tpos, "invalid date or time");
+            return error_set(err, "bad_timestamp", tpos, "invalid date or time");
         out->time_us = t - (int64_t)off_s * TIMEUTIL_US;
         return 0;
     }
@@ -253,7 +216,7 @@ static int resolve_time(const syslog_ctx *ctx, syslog_record *out, int bsd, time
     out->zone = zone_for(ctx, out->host, &out->flags);
     unsigned f;
     if (local_instant(out->zone, c, ctx ? ctx->ref_us : 0, &out->time_us, &f) < 0)
-        return fail(err, "bad_zone", tpos, "cannot convert time in zone '%.64s'", out->zone);
+        return error_set(err, "bad_zone", tpos, "cannot convert time in zone '%.64s'", out->zone);
     out->flags |= f;
     return 0;
 }
@@ -263,7 +226,7 @@ static int64_t pid_value(syslog_slice p) {
         return -1;
     int64_t v = 0;
     for (size_t k = 0; k < p.len; k++) {
-        if (!is_digit(p.p[k]))
+        if (!scan_is_digit(p.p[k]))
             return -1;
         v = v * 10 + (p.p[k] - '0');
     }
@@ -279,7 +242,7 @@ static void unwrap_repeat(syslog_record *out) {
     if (n < hl + 12 || memcmp(s, head, hl) != 0 || s[n - 1] != ']')
         return;
     long count = 0;
-    while (i < n && is_digit(s[i]) && count < 100000000)
+    while (i < n && scan_is_digit(s[i]) && count < 100000000)
         count = count * 10 + (s[i++] - '0');
     static const char mid[] = " times: [";
     const size_t ml = sizeof mid - 1;
@@ -307,24 +270,25 @@ static int parse_sd(const char *s, size_t n, size_t *i, error *err) {
         while (k < n && s[k] != ' ' && s[k] != ']' && s[k] != '=' && s[k] != '"')
             k++;
         if (k == id)
-            return fail(err, "bad_sd", k, "structured-data element without an SD-ID");
+            return error_set(err, "bad_sd", k, "structured-data element without an SD-ID");
         while (k < n && s[k] == ' ') {
             size_t name = ++k;
             while (k < n && s[k] != '=' && s[k] != ' ' && s[k] != ']' && s[k] != '"')
                 k++;
             if (k == name || k + 1 >= n || s[k] != '=' || s[k + 1] != '"')
-                return fail(err, "bad_sd", k, "structured-data parameter is not name=\"value\"");
+                return error_set(err, "bad_sd", k,
+                                 "structured-data parameter is not name=\"value\"");
             k += 2;
             /* PARAM-VALUE escapes are \" \\ \]; a backslash always takes the
              * next byte with it, which also covers the looser writers. */
             while (k < n && s[k] != '"')
                 k += (s[k] == '\\' && k + 1 < n) ? 2 : 1;
             if (k >= n)
-                return fail(err, "bad_sd", k, "unterminated structured-data parameter value");
+                return error_set(err, "bad_sd", k, "unterminated structured-data parameter value");
             k++;
         }
         if (k >= n || s[k] != ']')
-            return fail(err, "bad_sd", k, "structured-data element not closed by ']'");
+            return error_set(err, "bad_sd", k, "structured-data element not closed by ']'");
         k++;
     }
     *i = k;
@@ -338,12 +302,12 @@ static int parse_5424(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
     out->flags |= SYSLOG_F_RFC5424;
     for (int k = 0; k < 5; k++) {
         if (i >= n)
-            return fail(err, k == 0 ? "no_timestamp" : "truncated", i,
-                        "RFC 5424 header ends before field %d", k + 1);
+            return error_set(err, k == 0 ? "no_timestamp" : "truncated", i,
+                             "RFC 5424 header ends before field %d", k + 1);
         size_t e = token_end(s, n, i);
         if (e == i)
-            return fail(err, k == 0 ? "no_timestamp" : "truncated", i,
-                        "empty RFC 5424 header field %d", k + 1);
+            return error_set(err, k == 0 ? "no_timestamp" : "truncated", i,
+                             "empty RFC 5424 header field %d", k + 1);
         fpos[k] = i;
         f[k] = slice(s, i, e);
         i = e < n ? e + 1 : e;
@@ -359,13 +323,13 @@ static int parse_5424(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
     if (!out->host.len)
         out->flags |= SYSLOG_F_NO_HOST;
     if (f[0].len == 1 && f[0].p[0] == '-')
-        return fail(err, "no_timestamp", fpos[0], "RFC 5424 timestamp is the NILVALUE '-'");
+        return error_set(err, "no_timestamp", fpos[0], "RFC 5424 timestamp is the NILVALUE '-'");
     timeutil_civil c;
     int has_off, off_s;
     if (parse_rfc3339(s, fpos[0], fpos[0] + f[0].len, &c, &has_off, &off_s) < 0)
-        return fail(err, "bad_timestamp", fpos[0], "RFC 5424 timestamp is not RFC 3339");
+        return error_set(err, "bad_timestamp", fpos[0], "RFC 5424 timestamp is not RFC 3339");
     if (i >= n || (s[i - 1] != ' '))
-        return fail(err, "truncated", i, "RFC 5424 line ends before STRUCTURED-DATA");
+        return error_set(err, "truncated", i, "RFC 5424 line ends before STRUCTURED-DATA");
     size_t sd0 = i;
     if (s[i] == '-') {
         i++;
@@ -374,10 +338,10 @@ static int parse_5424(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
             return -1;
         out->sd = slice(s, sd0, i);
     } else {
-        return fail(err, "bad_sd", i, "STRUCTURED-DATA is neither '-' nor '['");
+        return error_set(err, "bad_sd", i, "STRUCTURED-DATA is neither '-' nor '['");
     }
     if (i < n && s[i] != ' ')
-        return fail(err, "bad_sd", i, "no space after STRUCTURED-DATA");
+        return error_set(err, "bad_sd", i, "no space after STRUCTURED-DATA");
     if (i < n)
         i++;
     if (n - i >= 3 && (unsigned char)s[i] == 0xEF && (unsigned char)s[i + 1] == 0xBB &&
@@ -450,26 +414,27 @@ static int parse_3164(const char *s, size_t n, size_t i, const syslog_ctx *ctx, 
     timeutil_civil c;
     int has_off = 0, off_s = 0, bsd = 0;
     size_t tpos = i;
-    if (i + 4 < n && is_digit(s[i]) && is_digit(s[i + 1]) && is_digit(s[i + 2]) &&
-        is_digit(s[i + 3]) && s[i + 4] == '-') {
+    if (i + 4 < n && scan_is_digit(s[i]) && scan_is_digit(s[i + 1]) && scan_is_digit(s[i + 2]) &&
+        scan_is_digit(s[i + 3]) && s[i + 4] == '-') {
         size_t e = token_end(s, n, i);
         if (parse_rfc3339(s, i, e, &c, &has_off, &off_s) < 0)
-            return fail(err, "bad_timestamp", i, "timestamp is not valid RFC 3339");
+            return error_set(err, "bad_timestamp", i, "timestamp is not valid RFC 3339");
         out->flags |= SYSLOG_F_RFC3339;
         i = e;
     } else {
         int r = parse_bsd_time(s, n, &i, &c);
         if (r == 0)
-            return fail(err, "no_timestamp", i, "no RFC 3164 or RFC 3339 timestamp");
+            return error_set(err, "no_timestamp", i, "no RFC 3164 or RFC 3339 timestamp");
         if (r < 0)
-            return fail(err, "bad_timestamp", i, "RFC 3164 timestamp has an invalid date or time");
+            return error_set(err, "bad_timestamp", i,
+                             "RFC 3164 timestamp has an invalid date or time");
         bsd = 1;
     }
     out->timestamp = slice(s, tpos, i);
     while (i < n && s[i] == ' ')
         i++;
     if (i >= n)
-        return fail(err, "truncated", i, "line ends after the timestamp");
+        return error_set(err, "truncated", i, "line ends after the timestamp");
 
     /* A hostname never ends in ':', a tag always does: a first word like
      * "postfix/smtpd[12]:" means the writer left the hostname out. */
@@ -506,29 +471,24 @@ int syslog_parse(const char *line, size_t len, const syslog_ctx *ctx, syslog_rec
     out->pri = out->facility = out->severity = -1;
     out->pid = -1;
     out->repeat = 1;
-    if (err) {
-        err->code[0] = '\0';
-        err->line = 0;
-        err->pos = 0;
-        err->msg[0] = '\0';
-    }
+    error_clear(err);
     const char *s = line ? line : "";
     size_t n = line ? len : 0;
     while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         n--;
     if (n == 0)
-        return fail(err, "empty", 0, "empty line");
+        return error_set(err, "empty", 0, "empty line");
 
     size_t i = 0;
     if (s[0] == '<') {
         int v = 0, nd = 0;
         i = 1;
-        while (i < n && is_digit(s[i]) && nd < 4) {
+        while (i < n && scan_is_digit(s[i]) && nd < 4) {
             v = v * 10 + (s[i++] - '0');
             nd++;
         }
         if (nd == 0 || nd > 3 || i >= n || s[i] != '>' || v > 191)
-            return fail(err, "bad_pri", i, "PRI is not <0..191>");
+            return error_set(err, "bad_pri", i, "PRI is not <0..191>");
         i++;
         out->pri = v;
         out->facility = v / 8;

@@ -32,8 +32,10 @@ void timeutil_civil_from_days(int64_t z, int *y, int *m, int *d) {
     *y = (int)(yy + (*m <= 2));
 }
 
-static int days_in_month(int y, int m) {
+int timeutil_days_in_month(int y, int m) {
     static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
     return dm[m - 1];
@@ -41,8 +43,9 @@ static int days_in_month(int y, int m) {
 
 static int civil_check(const timeutil_civil *c, error *err) {
     if (c->year < 1900 || c->year > 9999 || c->month < 1 || c->month > 12 || c->day < 1 ||
-        c->day > days_in_month(c->year, c->month) || c->hour < 0 || c->hour > 23 || c->minute < 0 ||
-        c->minute > 59 || c->second < 0 || c->second > 60 || c->usec < 0 || c->usec > 999999) {
+        c->day > timeutil_days_in_month(c->year, c->month) || c->hour < 0 || c->hour > 23 ||
+        c->minute < 0 || c->minute > 59 || c->second < 0 || c->second > 60 || c->usec < 0 ||
+        c->usec > 999999) {
         error_set(err, "bad_time", 0, "invalid date or time %04d-%02d-%02d %02d:%02d:%02d", c->year,
                   c->month, c->day, c->hour, c->minute, c->second);
         return -1;

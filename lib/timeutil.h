@@ -44,6 +44,9 @@ typedef struct timeutil_local {
 int64_t timeutil_days_from_civil(int y, int m, int d);
 void timeutil_civil_from_days(int64_t days, int *y, int *m, int *d);
 
+/* Days in month M (1..12) of year Y (proleptic Gregorian); 0 for a bad M. */
+int timeutil_days_in_month(int y, int m);
+
 /* Instant of a civil time taken as UTC.  Fields are validated. */
 int timeutil_civil_to_utc(const timeutil_civil *c, int64_t *out, error *err);
 void timeutil_utc_to_civil(int64_t t, timeutil_civil *c);
