@@ -21,6 +21,8 @@
  *
  *   spoor-api-bench PORT SESSIONS POOL PER_CLIENT SLOW BIG ATTACK_LEAD < tokens
  */
+#include "bench_lat.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -46,11 +48,6 @@ static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static int dial(void) {
@@ -195,7 +192,7 @@ static void honest_phase(const char *name, client *cl, int n, int phase) {
         k += cl[i].n_lat;
         free(cl[i].lat);
     }
-    qsort(all, (size_t)k, sizeof *all, cmp);
+    qsort(all, (size_t)k, sizeof *all, bench_lat_cmp);
     printf("honest %s %.0f %.2f %.2f %d %d\n", name, (double)(ok + failed) / secs,
            k ? all[k / 2] : 0, k ? all[(k * 99) / 100] : 0, ok, failed);
     free(all);
@@ -341,7 +338,7 @@ int main(int argc, char **argv) {
     pthread_join(slow_t, NULL);
     for (int i = 0; i < big; i++)
         pthread_join(big_t[i], NULL);
-    qsort(life, (size_t)n_life, sizeof life[0], cmp);
+    qsort(life, (size_t)n_life, sizeof life[0], bench_lat_cmp);
     printf("slowloris %d %d %d %.1f %.1f\n", slow_opened, slow_cut, slow_answered,
            n_life ? life[n_life / 2] : 0, n_life ? life[n_life - 1] : 0);
     printf("oversized %d %d %d %.1f\n", (int)big_attempts, (int)big_413, (int)big_other,

@@ -13,23 +13,13 @@
  *
  *   spoor-nat-bench ADDRS HOLDINGS K
  */
+#include "bench_lat.h"
 #include "pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void ip4(unsigned long v, char *out, size_t n) {
     snprintf(out, n, "%lu.%lu.%lu.%lu", v >> 24 & 255, v >> 16 & 255, v >> 8 & 255, v & 255);
@@ -56,7 +46,7 @@ static void run(PGconn *c, const char *name, long addrs, long holdings, int k, i
         strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
         snprintf(ps, sizeof ps, "%d", port);
         const char *v[] = {pub, count ? NULL : ps, at};
-        double t0 = now_ms();
+        double t0 = bench_lat_now_ms();
         PGresult *r = PQexecParams(
             c,
             count ? "SELECT spoor.who_at($1::inet, $2::integer, $3::timestamptz, interval '0')"
@@ -65,7 +55,7 @@ static void run(PGconn *c, const char *name, long addrs, long holdings, int k, i
                     "jsonb_array_elements(spoor.nat_holders($1::inet, $2::integer, "
                     "$3::timestamptz, interval '0')) h",
             3, NULL, v, NULL, NULL, 0);
-        lat[i] = now_ms() - t0;
+        lat[i] = bench_lat_now_ms() - t0;
         const char *got = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
                               ? PQgetvalue(r, 0, 0)
                               : PQresultErrorMessage(r);
@@ -77,7 +67,7 @@ static void run(PGconn *c, const char *name, long addrs, long holdings, int k, i
         }
         PQclear(r);
     }
-    qsort(lat, (size_t)k, sizeof *lat, cmp);
+    qsort(lat, (size_t)k, sizeof *lat, bench_lat_cmp);
     printf("%s %.3f %.3f %d\n", name, lat[k / 2], lat[(k * 99) / 100], bad);
     free(lat);
 }

@@ -14,23 +14,13 @@
  *
  *   spoor-trace-bench SESSIONS POOL K
  */
+#include "bench_lat.h"
 #include "pg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void run(PGconn *c, const char *name, const char *sql, long sessions, long pool, int k,
                 int kind) {
@@ -54,7 +44,7 @@ static void run(PGconn *c, const char *name, const char *sql, long sessions, lon
         gmtime_r(&hi_t, &tm);
         strftime(hi, sizeof hi, "%Y-%m-%dT%H:%M:%SZ", &tm);
         PGresult *r;
-        double t = now_ms();
+        double t = bench_lat_now_ms();
         if (kind == 3) {
             /* One /24 of the pool: a request names no wider range. */
             snprintf(ip, sizeof ip, "100.64.0.%ld", a % 256);
@@ -81,7 +71,7 @@ static void run(PGconn *c, const char *name, const char *sql, long sessions, lon
             r = PQexecParams(c, sql, 3, NULL, v, NULL, NULL, 0);
             (void)mid;
         }
-        lat[i] = now_ms() - t;
+        lat[i] = bench_lat_now_ms() - t;
         if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1 ||
             (kind != 2 && strstr(name, "ip") && !strstr(PQgetvalue(r, 0, 0), "\"exact\""))) {
             /* Say why (the first few), so a wrong answer under load is explained. */
@@ -94,7 +84,7 @@ static void run(PGconn *c, const char *name, const char *sql, long sessions, lon
         }
         PQclear(r);
     }
-    qsort(lat, (size_t)k, sizeof *lat, cmp);
+    qsort(lat, (size_t)k, sizeof *lat, bench_lat_cmp);
     printf("%s %.3f %.3f %d\n", name, lat[k / 2], lat[(k * 99) / 100], bad);
     free(lat);
 }
