@@ -11,13 +11,37 @@ static void backoff_sleep(int *ms) {
     *ms = *ms * 2 > 10000 ? 10000 : *ms * 2;
 }
 
+static int yield_nice;
+
+void ingest_db_yield(int nice) {
+    yield_nice = nice;
+}
+
+/* Lowers C's backend's CPU priority (see ingest_db_yield). */
+static void session_yield(PGconn *c) {
+    static int warned;
+    if (yield_nice <= 0)
+        return;
+    char v0[16];
+    snprintf(v0, sizeof v0, "%d", yield_nice);
+    const char *v[] = {v0};
+    error err;
+    PGresult *r = pg_query(c, "SELECT spoor.session_yield($1)", 1, v, NULL, &err);
+    if (r)
+        PQclear(r);
+    else if (!warned++)
+        log_warn("database session keeps its CPU priority: %s", err.msg);
+}
+
 PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_t *stop) {
     int ms = 100;
     for (;;) {
         error err;
         PGconn *c = pg_connect(dsn, app, &err);
-        if (c)
+        if (c) {
+            session_yield(c);
             return c;
+        }
         log_warn("%s; retrying in %d ms", err.msg, ms);
         if (stop && *stop)
             return NULL;

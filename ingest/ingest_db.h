@@ -20,6 +20,12 @@
 int ingest_db_commit(batch *b, PGconn **conn, const char *dsn, const char *app,
                      volatile sig_atomic_t *stop, error *err);
 
+/* Sessions made from now on lower their backend's CPU priority to NICE
+ * (spoor.session_yield; 0: leave it), so lookups are scheduled before
+ * ingest when the cores are busy.  A database without the function (or a
+ * role without the right) is warned about once and used as it is. */
+void ingest_db_yield(int nice);
+
 /* Connects, retrying with backoff until it works or *STOP is set. */
 PGconn *ingest_db_connect(const char *dsn, const char *app, volatile sig_atomic_t *stop);
 

@@ -40,12 +40,14 @@
 #include "timeutil.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static volatile sig_atomic_t stop_flag, hup_flag, stop_signal;
 static void stop_cb(int sig) {
@@ -565,6 +567,17 @@ int main(int argc, char **argv) {
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Below lookups on a busy machine: this thread's priority, inherited by
+     * the threads started after it (the committer, librdkafka's), and the
+     * database sessions' (ingest_db). */
+    if (g->cfg.ingest_nice > 0) {
+        errno = 0;
+        int cur = getpriority(PRIO_PROCESS, 0);
+        if (errno == 0 && cur < g->cfg.ingest_nice &&
+            setpriority(PRIO_PROCESS, 0, (int)g->cfg.ingest_nice) < 0)
+            log_warn("ingest.nice: %s", strerror(errno));
+        ingest_db_yield((int)g->cfg.ingest_nice);
+    }
     g->conn = ingest_db_connect(g->cfg.dsn, "spoor-ingest", &stop_flag);
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);

@@ -33,6 +33,7 @@ typedef struct spoor_config {
     char *ingest_host_zones; /* "host=Zone,host2=Zone2" for RFC 3164 lines and detail files */
     long long ingest_correlate_window;
     long long ingest_max_line;
+    long long ingest_nice;
     long long evidence_block_bytes;
     long long evidence_zstd_level;
     long long trace_tolerance;

@@ -14,7 +14,9 @@
  * Also, for the compaction of closed days (sql/functions/compaction.sql, readers.sql):
  * spoor_evidence_recompress (a block compressed again, its frame unchanged)
  * and the event packs' spoor_pack_compress and spoor_pack_find; each
- * function's contract is above it.  Errors are raised with SQLSTATEs of the
+ * function's contract is above it.  And spoor_session_yield, a session's
+ * CPU priority lowered (spoor-ingest's), the one system call Spoor needs
+ * inside the server.  Errors are raised with SQLSTATEs of the
  * data-corrupted class for input that was altered or is not what it claims.
  */
 #include "postgres.h"
@@ -27,7 +29,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <zstd.h>
 
 PG_MODULE_MAGIC;
@@ -247,4 +251,30 @@ PG_FUNCTION_INFO_V1(spoor_in_transaction_block);
 
 Datum spoor_in_transaction_block(PG_FUNCTION_ARGS) {
     PG_RETURN_BOOL(IsTransactionBlock());
+}
+
+/* spoor_session_yield(nice int) → int: lowers the CPU priority of the
+ * calling backend to NICE (0..19) and returns the nice value in effect.
+ * spoor-ingest calls it on its own sessions, so that a lookup's backend is
+ * scheduled first when the cores are busy with ingest (make bench: lookups
+ * under load).  It can only lower a priority, never raise one (that takes
+ * CAP_SYS_NICE, which PostgreSQL does not have), and the backend ends with
+ * its session, so no other session is affected. */
+PG_FUNCTION_INFO_V1(spoor_session_yield);
+Datum spoor_session_yield(PG_FUNCTION_ARGS) {
+    int want = PG_GETARG_INT32(0);
+    if (want < 0)
+        want = 0;
+    if (want > 19)
+        want = 19;
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, 0);
+    if (errno != 0)
+        ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR), errmsg("getpriority: %m")));
+    if (want > cur) {
+        if (setpriority(PRIO_PROCESS, 0, want) != 0)
+            ereport(ERROR, (errcode(ERRCODE_SYSTEM_ERROR), errmsg("setpriority: %m")));
+        cur = want;
+    }
+    PG_RETURN_INT32(cur);
 }

@@ -307,3 +307,11 @@ $function$;
 ALTER FUNCTION spoor.ingest_prepare(p_lo date, p_hi date) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.ingest_prepare(p_lo date, p_hi date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.ingest_prepare(p_lo date, p_hi date) TO spoor_ingest;
+
+CREATE OR REPLACE FUNCTION spoor.session_yield(p_nice integer)
+ RETURNS integer
+ LANGUAGE c
+ STRICT
+AS 'spoor_evidence', $function$spoor_session_yield$function$;
+REVOKE ALL ON FUNCTION spoor.session_yield(p_nice integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.session_yield(p_nice integer) TO spoor_ingest;

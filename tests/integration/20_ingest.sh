@@ -210,6 +210,11 @@ t_run "after the operator moves the position, ingest runs again" ingest --once
 { cat "$W/ingest.conf"; printf 'log.file = %s\nlog.level = info\n' "$W/hup.log"; } >"$W/hup.conf"
 PGUSER=ingestd "$B/spoor-ingest" --config "$W/hup.conf" & pid=$!
 sleep 1
+# Lookups first on a busy machine: spoor-ingest and its database session run
+# at ingest.nice (10 by default), below everything else.
+t_eq "spoor-ingest runs below lookups (ingest.nice)" "$(ps -o ni= -p $pid | tr -d ' ')" 10
+bpid=$(t_psql -c "select pid from pg_stat_activity where application_name = 'spoor-ingest' and usename = 'ingestd' order by backend_start desc limit 1")
+t_eq "…and so does its database session" "$(ps -o ni= -p "${bpid:-0}" | tr -d ' ')" 10
 mv "$W/hup.log" "$W/hup.log.1"
 kill -HUP $pid; sleep 0.5
 kill -0 $pid 2>/dev/null && t_ok "SIGHUP: daemon still running" || t_fail "SIGHUP: daemon still running"
