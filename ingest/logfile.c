@@ -4,7 +4,7 @@
 #include "radius_detail.h"
 
 #include <errno.h>
-#include <sodium.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,19 +155,24 @@ int logfile_sha256(const char *path, char out[65], error *err) {
     logfile *f = logfile_open(path, LOGFILE_LINES, err);
     if (!f)
         return -1;
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    /* OpenSSL's SHA-256 (SHA-NI where the CPU has it): libsodium's portable
+     * one was a quarter of spoor-import's CPU on a 70 MB file. */
+    EVP_MD_CTX *st = EVP_MD_CTX_new();
+    if (!st || EVP_DigestInit_ex(st, EVP_sha256(), NULL) != 1)
+        abort();
     long n;
     while ((n = fill(f, err)) > 0) {
-        crypto_hash_sha256_update(&st, (const unsigned char *)f->data.p + f->off,
-                                  f->data.len - f->off);
+        EVP_DigestUpdate(st, f->data.p + f->off, f->data.len - f->off);
         f->off = f->data.len;
     }
     logfile_close(f);
+    unsigned char h[32];
+    unsigned int hl = 0;
+    EVP_DigestFinal_ex(st, h, &hl);
+    EVP_MD_CTX_free(st);
     if (n < 0)
         return -1;
-    unsigned char h[32];
-    crypto_hash_sha256_final(&st, h);
-    sodium_bin2hex(out, 65, h, sizeof h);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", h[i]);
     return 0;
 }

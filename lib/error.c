@@ -3,9 +3,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Field by field, not memset: parsers clear an error per line, and the
+ * message buffer is most of the struct. */
 void error_clear(error *e) {
-    if (e)
-        memset(e, 0, sizeof *e);
+    if (e) {
+        e->code[0] = '\0';
+        e->pos = 0;
+        e->line = 0;
+        e->msg[0] = '\0';
+    }
 }
 
 int error_setv(error *e, const char *code, size_t pos, const char *fmt, va_list ap) {

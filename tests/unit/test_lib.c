@@ -202,6 +202,21 @@ static void test_arena(void) {
     CHECK_INT(a.used_total, 0);
     CHECK_STR(arena_strndup(&a, "abcdef", 3), "abc");
     arena_close(&a);
+    /* A reset keeps its chunks for the next unit of work: the same memory
+     * again, a large chunk found among the kept ones, nothing handed out twice. */
+    arena_init(&a, 64);
+    void *p1 = arena_alloc(&a, 200);
+    void *p2 = arena_alloc(&a, 40);
+    arena_reset(&a);
+    void *q1 = arena_alloc(&a, 200);
+    void *q2 = arena_alloc(&a, 40);
+    CHECK(q1 == p1);
+    CHECK(q2 == p2);
+    CHECK(q1 != q2);
+    void *q3 = arena_alloc(&a, 40); /* no kept chunk is left: a new one */
+    CHECK(q3 != q1 && q3 != q2);
+    CHECK_INT(a.used_total, 208 + 48 + 48);
+    arena_close(&a);
 }
 
 static void test_pg_classify(void) {
