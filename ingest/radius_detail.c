@@ -765,12 +765,14 @@ static int parse_attr_line(arena *a, const char *s, const char *e, radius_detail
     while (p < e && in_set(*p, "=:+-!<>~*"))
         p++;
     size_t on = (size_t)(p - os);
-    static const char *const ops[] = {
-        "=", ":=", "+=", "-=", "==", "!=", ">=", "<=", "=~", "!~", "=*", "!*"};
-    int opok = 0;
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strlen(ops[i]) == on && memcmp(ops[i], os, on) == 0)
-            opok = 1;
+    /* The operators FreeRADIUS writes: "=" and eleven of two characters
+     * (compared without strlen: this runs for every attribute line). */
+    static const char ops2[][2] = {{':', '='}, {'+', '='}, {'-', '='}, {'=', '='},
+                                   {'!', '='}, {'>', '='}, {'<', '='}, {'=', '~'},
+                                   {'!', '~'}, {'=', '*'}, {'!', '*'}};
+    int opok = on == 1 && os[0] == '=';
+    for (size_t i = 0; on == 2 && !opok && i < sizeof ops2 / sizeof ops2[0]; i++)
+        opok = os[0] == ops2[i][0] && os[1] == ops2[i][1];
     if (!opok)
         return fail(err, RADIUS_DETAIL_E_BAD_LINE, line, "%s is not \"Name = value\"",
                     excerpt(s, (size_t)(e - s), ex));
