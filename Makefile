@@ -40,13 +40,11 @@ LIB_SRC    := $(filter-out lib/spoor%.c,$(wildcard lib/*.c))
 INGEST_SRC := $(filter-out ingest/spoor%.c,$(wildcard ingest/*.c))
 COLLECT_SRC := $(filter-out collect/spoor%.c,$(wildcard collect/*.c))
 QUERY_SRC  := $(filter-out query/spoor%.c,$(wildcard query/*.c))
-LEGAL_SRC  := $(filter-out legal/spoor%.c,$(wildcard legal/*.c))
 
 LIBSPOOR   := $(B)/libspoor.a
 LIBINGEST  := $(B)/libspoor-ingest.a
 LIBCOLLECT := $(B)/libspoor-collect.a
 LIBQUERY   := $(B)/libspoor-query.a
-LIBLEGAL   := $(B)/libspoor-legal.a
 
 INGEST_PROGS := $(patsubst ingest/%.c,$(B)/%,$(wildcard ingest/spoor*.c))
 COLLECT_PROGS := $(patsubst collect/%.c,$(B)/%,$(wildcard collect/spoor*.c))
@@ -110,8 +108,6 @@ $(LIBCOLLECT): $(COLLECT_SRC:%.c=$(B)/%.o)
 	rm -f $@ && ar rcs $@ $^
 $(LIBQUERY): $(QUERY_SRC:%.c=$(B)/%.o)
 	rm -f $@ && ar rcs $@ $^
-$(LIBLEGAL): $(LEGAL_SRC:%.c=$(B)/%.o)
-	rm -f $@ && ar rcs $@ $^
 
 $(INGEST_PROGS): $(B)/%: $(B)/ingest/%.o $(LIBINGEST) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -119,7 +115,8 @@ $(COLLECT_PROGS): $(B)/%: $(B)/collect/%.o $(LIBCOLLECT) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 $(QUERY_PROGS): $(B)/%: $(B)/query/%.o $(LIBQUERY) $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
-$(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBLEGAL) $(LIBSPOOR)
+# legal/ has programs only: what they share with spoor-api is in lib/.
+$(LEGAL_PROGS): $(B)/%: $(B)/legal/%.o $(LIBSPOOR)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 # The one program that drops partitions links neither librdkafka nor libuv:
 # it parses no untrusted input and talks to nothing but PostgreSQL.
@@ -127,7 +124,7 @@ $(B)/spoor-api: LDLIBS = $(PKG_LIBS) $(H2O_LIBS) -lm $(EXTRA_LDFLAGS)
 $(B)/spoor-retention: LDLIBS = $(shell $(PKG_CONFIG) --libs libpq jansson) -lm $(EXTRA_LDFLAGS)
 
 # Unit tests may test any folder's library; the harness lives in tests/unit.
-TEST_LIBS := $(LIBCOLLECT) $(LIBINGEST) $(LIBQUERY) $(LIBLEGAL) $(LIBSPOOR)
+TEST_LIBS := $(LIBCOLLECT) $(LIBINGEST) $(LIBQUERY) $(LIBSPOOR)
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/check.o $(B)/tests/unit/golden.o $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Icollect -Iingest -Iquery -o $@ $^ $(LDLIBS)
