@@ -529,10 +529,8 @@ int exim_parse(const char *line, size_t len, const exim_ctx *ctx, arena *a, exim
     out->host_port = out->iface_port = -1;
     out->size = -1;
     error_clear(err);
-    const char *s = line ? line : "";
-    size_t n = line ? len : 0;
-    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        n--;
+    size_t n;
+    const char *s = scan_line(line, len, &n);
     if (n == 0)
         return error_set(err, "empty", 0, "empty line");
 

@@ -2,6 +2,14 @@
 
 #include <string.h>
 
+const char *scan_line(const char *line, size_t len, size_t *n) {
+    const char *s = line ? line : "";
+    *n = line ? len : 0;
+    while (*n && (s[*n - 1] == '\n' || s[*n - 1] == '\r'))
+        (*n)--;
+    return s;
+}
+
 const char *scan_dup(arena *a, const char *p, size_t len) {
     char *d = arena_strndup(a, p, len);
     for (size_t k = 0; k < len; k++)

@@ -19,6 +19,9 @@ static inline int scan_is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
+/* LINE (LEN bytes, or NULL) without its trailing CR and LF: its start,
+ * and its length in *N. */
+const char *scan_line(const char *line, size_t len, size_t *n);
 /* LEN bytes at P copied into A, NUL-terminated; a NUL inside becomes '?' so
  * that a field is never cut short by a byte the line carried. */
 const char *scan_dup(arena *a, const char *p, size_t len);

@@ -72,6 +72,22 @@ int cli_op_check(cli *c, ops_call *k, const char *op, json_t *args, const char *
     return 0;
 }
 
+PGresult *cli_op_query(cli *c, PGconn *conn, const char *op, json_t *args, const char *zone,
+                       int *rc) {
+    ops_call k;
+    *rc = cli_op_check(c, &k, op, args, zone);
+    json_decref(args);
+    if (*rc)
+        return NULL;
+    error err;
+    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
+    ops_call_close(&k);
+    *rc = r ? 0 : 1;
+    if (!r)
+        cli_error(c, "%s", err.msg);
+    return r;
+}
+
 json_t *cli_op_call(cli *c, PGconn *conn, const char *op, json_t *args, int *rc) {
     ops_call k;
     *rc = cli_op_check(c, &k, op, args, NULL);

@@ -52,6 +52,11 @@ int cli_pending(const cli *c, const json_t *j);
  * status) after printing why.  The caller runs K->op->sql with K->v and
  * closes K (ops_call_close). */
 int cli_op_check(cli *c, ops_call *k, const char *op, json_t *args, const char *zone);
+/* cli_op_check, then the operation's SQL call: its result (the caller
+ * clears it), or NULL with *RC the exit status (2 a bad argument, 1 a
+ * failure, printed).  ARGS is taken. */
+PGresult *cli_op_query(cli *c, PGconn *conn, const char *op, json_t *args, const char *zone,
+                       int *rc);
 /* cli_op_check, then cli_call with the operation's SQL call: the answer,
  * or NULL with *RC the exit status (2 a bad argument, 1 a failure or a
  * refusal, printed).  ARGS is taken. */

@@ -109,17 +109,9 @@ static int create(cli *c, PGconn *conn, int argc, char **argv) {
             goto out;
         }
     }
-    ops_call k;
-    if ((rc = cli_op_check(c, &k, "request.create", args, zone)))
+    PGresult *r = cli_op_query(c, conn, "request.create", json_incref(args), zone, &rc);
+    if (!r)
         goto out;
-    error err;
-    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
-    ops_call_close(&k);
-    rc = 1;
-    if (!r) {
-        cli_error(c, "%s", err.msg);
-        goto out;
-    }
     if (c->json)
         printf("{\"request_id\":%s,\"state\":\"received\"}\n", PQgetvalue(r, 0, 0));
     else
@@ -138,18 +130,10 @@ out:
  * answer with PRINT.  The exit status. */
 static int call_op(cli *c, PGconn *conn, const char *op, json_t *args,
                    int (*print)(cli *c, const char *text)) {
-    ops_call k;
-    int rc = cli_op_check(c, &k, op, args, NULL);
-    json_decref(args);
-    if (rc)
+    int rc;
+    PGresult *r = cli_op_query(c, conn, op, args, NULL, &rc);
+    if (!r)
         return rc;
-    error err;
-    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
-    ops_call_close(&k);
-    if (!r) {
-        cli_error(c, "%s", err.msg);
-        return 1;
-    }
     rc = print(c, PQgetvalue(r, 0, 0));
     PQclear(r);
     return rc;
@@ -216,16 +200,11 @@ static int assign(cli *c, PGconn *conn, int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    ops_call k;
-    json_t *args = json_pack("{s:s,s:s}", "id", argv[2], "person", argv[3]);
-    int rc = cli_op_check(c, &k, "request.assign", args, NULL);
-    json_decref(args);
-    if (rc)
-        return rc;
-    json_t *j = cli_call(c, conn, k.op->sql, k.op->n_args, k.v, NULL);
-    ops_call_close(&k);
+    int rc;
+    json_t *j = cli_op_call(c, conn, "request.assign",
+                            json_pack("{s:s,s:s}", "id", argv[2], "person", argv[3]), &rc);
     if (!j)
-        return 1;
+        return rc;
     if (c->json)
         cli_print_json(j);
     else
@@ -239,19 +218,11 @@ static int show(cli *c, PGconn *conn, int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    ops_call k;
-    json_t *args = json_pack("{s:s}", "id", argv[2]);
-    int rc = cli_op_check(c, &k, "request.show", args, NULL);
-    json_decref(args);
-    if (rc)
+    int rc;
+    PGresult *r =
+        cli_op_query(c, conn, "request.show", json_pack("{s:s}", "id", argv[2]), NULL, &rc);
+    if (!r)
         return rc;
-    error err;
-    PGresult *r = pg_query(conn, k.op->sql, k.op->n_args, k.v, NULL, &err);
-    ops_call_close(&k);
-    if (!r) {
-        cli_error(c, "%s", err.msg);
-        return 1;
-    }
     if (PQgetisnull(r, 0, 0)) {
         cli_error(c, "no request %s", argv[2]);
         rc = 1;
