@@ -37,7 +37,7 @@ static const conf_def config_defs[] = {
      "host=Zone,... per source host"},
     {"ingest.correlate_window", CONF_DURATION, "2d", 60, 30 * 86400, F(ingest_correlate_window), 0,
      "how long a Postfix queue ID is tied to its message"},
-    {"ingest.nice", CONF_INT, "10", 0, 19, F(ingest_nice), 0,
+    {"ingest.nice", CONF_INT, "0", 0, 19, F(ingest_nice), 0,
      "CPU priority below lookups, for spoor-ingest and its database sessions (0: none)"},
     {"ingest.max_line", CONF_SIZE, "64k", 256, 16 * 1024 * 1024, F(ingest_max_line), 0,
      "longer lines are quarantined"},

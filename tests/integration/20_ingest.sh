@@ -207,11 +207,11 @@ done <"$W/marks"
 t_run "after the operator moves the position, ingest runs again" ingest --once
 
 # 8. SIGHUP reopens the log and the daemon carries on.
-{ cat "$W/ingest.conf"; printf 'log.file = %s\nlog.level = info\n' "$W/hup.log"; } >"$W/hup.conf"
+{ cat "$W/ingest.conf"; printf 'log.file = %s\nlog.level = info\ningest.nice = 10\n' "$W/hup.log"; } >"$W/hup.conf"
 PGUSER=ingestd "$B/spoor-ingest" --config "$W/hup.conf" & pid=$!
 sleep 1
-# Lookups first on a busy machine: spoor-ingest and its database session run
-# at ingest.nice (10 by default), below everything else.
+# Lookups first on a busy machine: with ingest.nice = 10 spoor-ingest and its
+# database session run below everything else.
 t_eq "spoor-ingest runs below lookups (ingest.nice)" "$(ps -o ni= -p $pid | tr -d ' ')" 10
 bpid=$(t_psql -c "select pid from pg_stat_activity where application_name = 'spoor-ingest' and usename = 'ingestd' order by backend_start desc limit 1")
 t_eq "…and so does its database session" "$(ps -o ni= -p "${bpid:-0}" | tr -d ' ')" 10
