@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,6 @@ int logfile_sha256(const char *path, char out[65], error *err) {
     EVP_MD_CTX_free(st);
     if (n < 0)
         return -1;
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", h[i]);
+    sodium_bin2hex(out, 65, h, sizeof h);
     return 0;
 }

@@ -50,6 +50,9 @@ typedef struct ops_arg {
 typedef struct ops_op {
     const char *name; /* spoor.api_op's name */
     const char *sql;  /* the CLI's call: $1.. in the order of ARGS */
+    /* A bool argument that, when false (a rejection), makes "note" required;
+     * or NULL. */
+    const char *note_unless;
     int n_args;
     ops_arg args[OPS_MAX_ARGS];
 } ops_op;

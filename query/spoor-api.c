@@ -66,7 +66,6 @@
 #include "pg.h"
 #include "timeutil.h"
 #include "tls_ctx.h"
-#include "trace_args.h"
 #include "web_session.h"
 #include "web_static.h"
 

@@ -6,7 +6,6 @@
 #include "msgid.h"
 #include "pg.h"
 #include "timeutil.h"
-#include "trace_args.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
