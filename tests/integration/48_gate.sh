@@ -221,6 +221,10 @@ t_person apix api
 tg=$(as gina token create | head -1)
 apsql() { PGUSER=apix psql -X -q -tA "$@" 2>&1; }
 t_match "the API login cannot run a lookup itself" "$(apsql -c "select spoor.trace_ip($req, '$ip', '$time', null, null)")" 'permission denied'
+# spoor.session_yield is the ingest role's (ingest.nice): no one else calls
+# into the server module's system calls.
+t_match "an analyst cannot call ingest's session_yield" "$(gpsql -c "select spoor.session_yield(19)")" 'permission denied'
+t_match "…nor can the API login" "$(apsql -c "select spoor.session_yield(19)")" 'permission denied'
 t_match "the API login cannot become a person" "$(apsql -c "set role gina")" 'permission denied'
 t_match "a forged person setting gets it nothing" \
   "$(apsql -c "select set_config('spoor.api_person', 'gina', false)" -c "select spoor.request_list()")" 'permission denied'
