@@ -134,6 +134,9 @@ BEGIN
         v_why := 'two admins: the admin who asked for a change cannot confirm or reject it';
     ELSIF c.kind = 'grant' AND c.params->>'user' = spoor.actor() THEN
         v_why := 'nobody confirms a right for themselves';
+    ELSIF NOT p_confirm AND coalesce(btrim(p_note, E' \t\r\n'), '') = '' THEN
+        -- Held here, not only in the CLI and spoor-api: a psql prompt reaches this too.
+        v_why := 'a rejection needs a note with the reason';
     END IF;
     IF v_why IS NOT NULL THEN
         PERFORM spoor.audit_append(v_action, NULL, jsonb_build_object('change', p_change), 'denied', v_why);

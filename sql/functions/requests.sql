@@ -70,6 +70,12 @@ BEGIN
         PERFORM spoor.audit_append(v_action, p_request, jsonb_build_object('note', p_note), 'denied', 'state ' || r.state);
         RETURN jsonb_build_object('status', 'denied', 'reason', 'request is ' || r.state || ', not received');
     END IF;
+    -- The requester and an auditor read why an order was refused here, not in
+    -- the caller: the CLI and spoor-api check it first, a psql prompt does not.
+    IF NOT p_approve AND coalesce(btrim(p_note, E' \t\r\n'), '') = '' THEN
+        PERFORM spoor.audit_append(v_action, p_request, jsonb_build_object('note', p_note), 'denied', 'no note');
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'a rejection needs a note with the reason');
+    END IF;
     UPDATE spoor.request SET state = CASE WHEN p_approve THEN 'approved' ELSE 'rejected' END,
         decided_by = spoor.actor(), decided_at = now(), decision_note = p_note
     WHERE request_id = p_request;

@@ -199,6 +199,15 @@ out=$(as adm1 retention policy set radius 1d 2>&1)
 t_match "one admin shortening a retention policy only records the change" "$out" 'second admin|change [0-9]+'
 t_eq "… the policy is unchanged" "$(t_psql -c "select keep from spoor.retention_policy where class = 'radius'")" "$keep0"
 chg=$(t_psql -c "select max(change_id) from spoor.admin_change where kind = 'policy'")
+# A rejection carries its reason, in the database: the CLI and spoor-api
+# check it first (query/ops), but an admin at a psql prompt goes around them.
+out=$(PGUSER=adm2 psql -X -q -tA -c "select spoor.admin_decide($chg, false, null)" 2>&1)
+t_match "psql: an admin's rejection without a note is refused" "$out" 'needs a note.*"denied"'
+out=$(PGUSER=adm2 psql -X -q -tA -c "select spoor.admin_decide($chg, false, E' \\t ')" 2>&1)
+t_match "psql: … and with a blank note" "$out" 'needs a note.*"denied"'
+t_eq "… the change is still pending, the refusals audited" \
+  "$(t_psql -c "select c.state, (select count(*) from spoor.audit where action = 'admin.reject' and outcome = 'denied'
+                 and params->>'change' = '$chg') from spoor.admin_change c where change_id = $chg")" 'pending|2'
 out=$(as adm2 admin reject "$chg" --note "no legal basis")
 t_match "a second admin rejects it" "$out" 'rejected'
 t_eq "… and it stays unchanged" "$(t_psql -c "select keep from spoor.retention_policy where class = 'radius'")" "$keep0"
@@ -215,6 +224,23 @@ t_eq "… a second admin's confirmation applies it" \
   "$(t_psql -c "select full_name from spoor_identity.subscriber where account = 'acct-1'")" 'Eve Forged'
 t_eq "the two-admin steps are audited" \
   "$(t_psql -c "select count(*) from spoor.audit where action in ('admin.request', 'admin.confirm', 'admin.reject') and outcome = 'ok'")" 6
+
+# An approver rejects a request only with the reason, whichever way they call.
+out=$(as gina request create --case GATE-NOTE --authority Court --basis Law --from 2026-11-21T00:00:00Z \
+  --to 2026-11-21T04:00:00Z --max-lookups 5 --ip "$ip")
+rq=$(printf '%s' "$out" | sed -n 's/^request \([0-9]*\).*/\1/p')
+out=$(PGUSER=hank psql -X -q -tA -c "select spoor.request_decide($rq, false, null)" 2>&1)
+t_match "psql: an approver's rejection without a note is refused" "$out" 'needs a note.*"denied"'
+out=$(PGUSER=hank psql -X -q -tA -c "select spoor.request_decide($rq, false, '  ')" 2>&1)
+t_match "psql: … and with a blank note" "$out" 'needs a note.*"denied"'
+t_eq "… the request is still received, the refusals audited" \
+  "$(t_psql -c "select r.state, (select count(*) from spoor.audit where action = 'request.reject' and outcome = 'denied'
+                 and request_id = $rq) from spoor.request r where request_id = $rq")" 'received|2'
+out=$(as hank request reject "$rq" --note "the order names no time window we hold")
+t_match "… with its note it is rejected" "$out" 'rejected'
+t_eq "… and the note is kept with the decision" \
+  "$(t_psql -c "select state || '|' || decision_note from spoor.request where request_id = $rq")" \
+  'rejected|the order names no time window we hold'
 
 # ---- 6. The API login is nobody ---------------------------------------------------------
 t_person apix api
