@@ -7,8 +7,8 @@
  *   spoor-retention maintain [--now TIME]           partitions for today + retention.ahead_days
  *   spoor-retention run [--dry-run] [--now TIME]    drop what the policies no longer allow
  *   spoor-retention plan [--now TIME] [--all]       what a run would do, partition by partition
- *   spoor-retention compact [--dry-run] [--now TIME] pack closed days
- * (sql/functions/compaction.sql)
+ *   spoor-retention compact [--dry-run] [--now TIME] pack closed days, and the
+ * older rows of open days (sql/functions/compaction.sql)
  *   spoor-retention archive [--dry-run] [--now TIME] move compacted days to the
  * archive PostgreSQL (sql/functions/archive.sql): retention.archive_after_days
  * after their end, each partition copied, read back and compared, then
@@ -20,7 +20,11 @@
  * packs, its evidence blocks compressed again at retention.compact_level.
  * Each day and table is one transaction that checks the packs give back the
  * rows before it removes them; it deletes nothing the lookups could still
- * need, and takes the run lock, so it never works beside a run.
+ * need, and takes the run lock, so it never works beside a run.  The days
+ * still open are packed as they go (retention.pack_open_after_minutes): the
+ * rows older than that, whole hours, as a round of packs per run (ingest's
+ * inserts into that day wait for the round), merged into one at the close;
+ * an hourly timer (ops/systemd/spoor-compact.timer) runs it.
  *
  * A run takes a session advisory lock, so two started at once do not both
  * work (the second waits up to retention.lock_timeout, then says so and
@@ -274,6 +278,69 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
         PQclear(d);
     }
     PQclear(r);
+    /* Then the days still open: their rows older than
+     * retention.pack_open_after_minutes, as a round of packs each. */
+    if (cfg->retention_pack_open_after_minutes > 0) {
+        char mins[32];
+        snprintf(mins, sizeof mins, "%lld", cfg->retention_pack_open_after_minutes);
+        const char *ov[] = {now, age, mins};
+        r = pg_query(c,
+                     "SELECT tbl, part, day, to_char(upto AT TIME ZONE 'UTC', "
+                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM spoor.compact_open_plan($1, $2, $3)",
+                     3, ov, NULL, &err);
+        if (!r) {
+            fprintf(stderr, "spoor-retention: compact open days: %s\n", err.msg);
+            failed++;
+        }
+        for (int i = 0; r && i < PQntuples(r); i++) {
+            const char *tbl = PQgetvalue(r, i, 0), *part = PQgetvalue(r, i, 1),
+                       *day = PQgetvalue(r, i, 2), *upto = PQgetvalue(r, i, 3);
+            if (dry) {
+                if (json)
+                    printf("%s before %s\n", part, upto);
+                else
+                    printf("would pack %s before %s\n", part, upto);
+                done++;
+                continue;
+            }
+            const char *pv[] = {tbl, day};
+            PGresult *pr = pg_query(c, "SELECT spoor.compact_prepare($1, $2)", 2, pv, NULL, &err);
+            if (!pr) {
+                fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
+                failed++;
+                continue;
+            }
+            PQclear(pr);
+            const char *dv[] = {tbl, day, now, age, mins, level};
+            PGresult *d =
+                pg_query(c, "SELECT spoor.compact_open($1, $2, $3, $4, $5, $6)", 6, dv, NULL, &err);
+            if (!d) {
+                fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
+                failed++;
+                continue;
+            }
+            json_t *j = json_loads(PQgetvalue(d, 0, 0), 0, NULL);
+            const char *st = json_string_value(json_object_get(j, "status"));
+            if (st && !strcmp(st, "ok")) {
+                long long n = json_integer_value(json_object_get(j, "rows"));
+                long long b = json_integer_value(json_object_get(j, "bytes_before"));
+                long long a = json_integer_value(json_object_get(j, "pack_bytes"));
+                done++, rows += n, before += b, after += a;
+                if (json)
+                    puts(PQgetvalue(d, 0, 0));
+                else
+                    printf("pack    %-28s %lld rows before %s, %lld packs merged, sha256 %s\n",
+                           part, n, upto,
+                           (long long)json_integer_value(json_object_get(j, "merged_packs")),
+                           json_string_value(json_object_get(j, "digest")));
+            } else {
+                printf("skip    %-28s %s\n", part, json_string_value(json_object_get(j, "reason")));
+            }
+            json_decref(j);
+            PQclear(d);
+        }
+        PQclear(r);
+    }
     if (!json)
         printf("%s%ld partitions %s (%lld rows, %lld -> %lld bytes), %ld failed\n",
                dry ? "dry run: " : "", done, dry ? "would be compacted" : "compacted", rows, before,

@@ -93,6 +93,10 @@ static const conf_def config_defs[] = {
      "whole days after its end that a day is closed and compacted"},
     {"retention.compact_level", CONF_INT, "12", 1, 19, F(retention_compact_level), 0,
      "zstd level of event packs and of recompressed evidence"},
+    {"retention.pack_open_after_minutes", CONF_INT, "60", 0, 10080,
+     F(retention_pack_open_after_minutes), 0,
+     "minutes after which spoor-retention compact packs the events of a day still open, in "
+     "whole hours (0: only closed days)"},
     {"retention.archive_after_days", CONF_INT, "90", 1, 3650, F(retention_archive_after_days), 0,
      "whole days after its end that a compacted day moves to the archive PostgreSQL (the foreign "
      "server spoor_archive), with spoor-retention archive"},

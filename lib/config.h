@@ -58,6 +58,7 @@ typedef struct spoor_config {
     long long retention_lock_timeout;
     long long retention_compact_after_days;
     long long retention_compact_level;
+    long long retention_pack_open_after_minutes;
     long long retention_archive_after_days;
     char *collect_radius_listen;
     char *collect_radius_clients; /* "ADDR=SECRET_FILE,..." per-NAS shared secrets, in files */

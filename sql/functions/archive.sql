@@ -24,7 +24,8 @@ CREATE OR REPLACE FUNCTION spoor.archive_plan(p_now timestamp with time zone, p_
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
     SELECT DISTINCT c.day FROM spoor.compacted c
-    WHERE EXISTS (SELECT 1 FROM pg_foreign_server s WHERE s.srvname = 'spoor_archive')
+    WHERE c.upto IS NULL   -- a closed day's round (an open day's rounds are not the day)
+      AND EXISTS (SELECT 1 FROM pg_foreign_server s WHERE s.srvname = 'spoor_archive')
       AND c.day < ((spoor.retention_now(p_now) AT TIME ZONE 'UTC')::date - p_after_days)
       AND EXISTS (SELECT 1 FROM spoor.archive_tables() t
                   JOIN pg_class k ON k.relname = t || '_' || to_char(c.day, 'YYYYMMDD')
@@ -125,7 +126,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_foreign_server s WHERE s.srvname = 'spoor_archive') THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', 'no archive: the DBA names it as the foreign server spoor_archive');
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM spoor.compacted c WHERE c.day = p_day) THEN
+    IF NOT EXISTS (SELECT 1 FROM spoor.compacted c WHERE c.day = p_day AND c.upto IS NULL) THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', format('%s is not compacted: only closed days are archived', p_day));
     END IF;
     PERFORM spoor.archive_link();

@@ -51,7 +51,10 @@ BEGIN
                        ORDER BY c.round DESC LIMIT 1)
                 INTO v_has;
         ELSE
+            -- Rows, or open rounds its close has to merge (rows all packed while open).
             EXECUTE format('SELECT EXISTS (SELECT 1 FROM spoor.%I)', r.p) INTO v_has;
+            v_has := v_has OR EXISTS (SELECT 1 FROM spoor.compacted c WHERE c.tbl = r.t AND c.day = r.d
+                                      AND c.upto IS NOT NULL AND NOT c.merged);
         END IF;
         IF v_has THEN
             tbl := r.t; part := r.p; day := r.d;
@@ -64,63 +67,37 @@ ALTER FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age inte
 REVOKE ALL ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) TO spoor_retention;
 
-CREATE OR REPLACE FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer)
- RETURNS jsonb
+-- Packs the events SRC gives into new packs of day P_DAY in P_TBL's pack
+-- table, then reads them back: the same count, the same evidence digest, the
+-- same rows column for column, or it raises.  SRC is a query over $1 (the
+-- day), $2 .. $3 (the instants), $5 (pack ids): the rows of a day, or those
+-- and the events of earlier rounds' packs (a merge).  Returns the new packs'
+-- ids (sort 1), how many packs and bytes in all, and the count and digest of
+-- what was packed (the digest retention's proof of deletion uses).  The
+-- caller removes what SRC read, under a lock that keeps it still.
+CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text)
+ RETURNS record
  LANGUAGE plpgsql
- SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
  SET "DateStyle" TO 'ISO, YMD'
  SET "TimeZone" TO 'UTC'
 AS $function$
 DECLARE
-    v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
     v_pack text := spoor.compact_pack(p_tbl);
-    v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
-    v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
     v_keys text;
-    v_rows bigint;
-    v_digest text;
     v_prows bigint;
     v_pdigest text;
     v_diff bigint;
-    v_ids bigint[];
-    v_packs integer;
-    v_pbytes bigint;
-    v_before bigint;
-    v_round integer;
-    v_res jsonb;
 BEGIN
-    p_now := spoor.retention_now(p_now);
-    IF v_pack IS NULL AND p_tbl IS DISTINCT FROM 'evidence_block' THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason',
-                                  'only smtp_event, radius_event, nat_event and evidence_block are compacted');
+    EXECUTE format($q$
+        SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
+        FROM (SELECT int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0)) AS h
+              FROM (%s) t) x$q$, p_src)
+        USING p_day, p_lo, p_hi, p_level, p_old INTO n, digest;
+    IF n = 0 THEN
+        packs := 0; pack_bytes := 0;
+        RETURN;
     END IF;
-    IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'the minimum age must be 1 .. 365 days');
-    END IF;
-    IF p_level IS NULL OR p_level < 1 OR p_level > 19 THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'the zstd level must be 1 .. 19');
-    END IF;
-    IF p_day IS NULL OR p_day > spoor.compact_cutoff(p_now, p_min_age) THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason',
-            format('%s is not closed: a day is compacted %s days after its end', v_part, p_min_age));
-    END IF;
-    IF to_regclass('spoor.' || v_part) IS NULL THEN
-        RETURN jsonb_build_object('status', 'denied', 'reason', 'no partition ' || v_part);
-    END IF;
-    IF p_tbl = 'evidence_block' THEN
-        RETURN spoor.compact_evidence_day(p_day, p_level, p_now);
-    END IF;
-    -- Nothing is stored into the day while it is packed: the rows counted
-    -- are the rows removed.
-    EXECUTE format('LOCK TABLE spoor.%I IN EXCLUSIVE MODE', v_part);
-    SELECT x.n, x.digest INTO v_rows, v_digest FROM spoor.partition_digest(p_tbl, v_part) x;
-    IF v_rows = 0 THEN
-        RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
-    END IF;
-    v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
-    PERFORM pg_advisory_xact_lock(7340202);
-    PERFORM spoor.partition_create(v_pack, 'date', p_day);
     -- (sort, key, record) of each event.  Sort 3 is a locator only: its
     -- records keep the queue, the re-queue and the evidence position.
     v_keys := CASE p_tbl
@@ -151,49 +128,301 @@ BEGIN
                                || convert_to(s.rec, 'UTF8') AS entry,
                                (row_number() OVER (PARTITION BY s.sort ORDER BY s.k, t.ts, t.block_id, t.block_idx) - 1)
                                    / 1000 AS grp
-                        FROM spoor.%2$I t
+                        FROM (%2$s) t
                         CROSS JOIN LATERAL (VALUES %3$s) AS s(sort, k, rec)
-                        WHERE t.ts >= $2 AND t.ts < $3 AND s.k IS NOT NULL) x
+                        WHERE s.k IS NOT NULL) x
                   GROUP BY x.sort, x.grp) g
             RETURNING pack_id, sort, octet_length(data) AS len)
         SELECT array_agg(pack_id) FILTER (WHERE sort = 1), count(*), sum(len) FROM ins$q$,
-        v_pack, p_tbl, v_keys) USING p_day, v_lo, v_hi, p_level INTO v_ids, v_packs, v_pbytes;
+        v_pack, p_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO ids, packs, pack_bytes;
     -- Read back, once: the same count, the same evidence digest, the same
     -- rows column for column.
     EXECUTE format($q$
         WITH e AS MATERIALIZED (
             SELECT e.* FROM spoor.%1$I p
             CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%2$I) e
-            WHERE p.day = $1 AND p.pack_id = ANY ($2))
+            WHERE p.day = $1 AND p.pack_id = ANY ($6))
         SELECT (SELECT count(*) FROM e),
                (SELECT encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
                 FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
                       FROM e) x),
-               (SELECT count(*) FROM (SELECT t.* FROM spoor.%2$I t WHERE t.ts >= $3 AND t.ts < $4
-                                      EXCEPT ALL SELECT * FROM e) d)$q$, v_pack, p_tbl)
-        USING p_day, v_ids, v_lo, v_hi INTO v_prows, v_pdigest, v_diff;
-    IF v_prows IS DISTINCT FROM v_rows OR v_pdigest IS DISTINCT FROM v_digest OR v_diff <> 0 THEN
-        RAISE EXCEPTION 'compact: the packs of % do not give back its rows (% rows, packs %; % differ)',
-                        v_part, v_rows, v_prows, v_diff USING ERRCODE = 'XX001';
+               (SELECT count(*) FROM (SELECT t.* FROM (%3$s) t EXCEPT ALL SELECT * FROM e) d)$q$,
+        v_pack, p_tbl, p_src)
+        USING p_day, p_lo, p_hi, p_level, p_old, ids INTO v_prows, v_pdigest, v_diff;
+    IF v_prows IS DISTINCT FROM n OR v_pdigest IS DISTINCT FROM digest OR v_diff <> 0 THEN
+        RAISE EXCEPTION 'compact: the packs of % for % do not give back its events (% events, packs %; % differ)',
+                        p_tbl, p_day, n, v_prows, v_diff USING ERRCODE = 'XX001';
+    END IF;
+END
+$function$;
+ALTER FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) FROM PUBLIC;
+
+-- The packs of P_DAY's rounds that are open-day rounds not merged yet
+-- (compact_open's), all sorts: what the next round merges.
+CREATE OR REPLACE FUNCTION spoor.compact_open_packs(p_tbl text, p_day date)
+ RETURNS bigint[]
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_ids bigint[];
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day
+                   AND c.upto IS NOT NULL AND NOT c.merged) THEN
+        RETURN '{}';
+    END IF;
+    -- Only open rounds precede a day's close, and every later round merges
+    -- them: so while one is unmerged, every pack of the day is an open round's.
+    EXECUTE format('SELECT coalesce(array_agg(pack_id), ''{}'') FROM spoor.%I WHERE day = $1',
+                   spoor.compact_pack(p_tbl)) USING p_day INTO v_ids;
+    RETURN v_ids;
+END
+$function$;
+ALTER FUNCTION spoor.compact_open_packs(p_tbl text, p_day date) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_open_packs(p_tbl text, p_day date) FROM PUBLIC;
+
+-- A round's bookkeeping: the compacted row, earlier open rounds marked merged,
+-- the audit entry; returns the round's JSON.
+CREATE OR REPLACE FUNCTION spoor.compact_record(p_tbl text, p_day date, p_part text, p_upto timestamp with time zone, p_merged integer, p_rows bigint, p_packs integer, p_before bigint, p_pbytes bigint, p_digest text, p_now timestamp with time zone)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_round integer;
+    v_res jsonb;
+BEGIN
+    IF p_merged > 0 THEN
+        UPDATE spoor.compacted c SET merged = true
+        WHERE c.tbl = p_tbl AND c.day = p_day AND c.upto IS NOT NULL AND NOT c.merged;
+    END IF;
+    SELECT coalesce(max(c.round), 0) + 1 INTO v_round FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day;
+    INSERT INTO spoor.compacted (tbl, day, round, rows, packs, bytes_before, pack_bytes, digest, run_now, upto)
+    VALUES (p_tbl, p_day, v_round, p_rows, p_packs, p_before, p_pbytes, p_digest, p_now, p_upto);
+    v_res := jsonb_build_object('status', 'ok', 'partition', p_part, 'round', v_round, 'rows', p_rows,
+                                'packs', p_packs, 'bytes_before', p_before, 'pack_bytes', p_pbytes,
+                                'digest', p_digest, 'upto', p_upto, 'merged_packs', p_merged);
+    PERFORM spoor.audit_append('retention.compact', NULL,
+        jsonb_build_object('table', p_tbl, 'partition', p_part, 'day', p_day, 'round', v_round,
+                           'rows', p_rows, 'packs', p_packs, 'bytes_before', p_before,
+                           'pack_bytes', p_pbytes, 'upto', p_upto, 'merged_packs', p_merged, 'now', p_now),
+        'ok', p_digest);
+    RETURN v_res;
+END
+$function$;
+ALTER FUNCTION spoor.compact_record(p_tbl text, p_day date, p_part text, p_upto timestamp with time zone, p_merged integer, p_rows bigint, p_packs integer, p_before bigint, p_pbytes bigint, p_digest text, p_now timestamp with time zone) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_record(p_tbl text, p_day date, p_part text, p_upto timestamp with time zone, p_merged integer, p_rows bigint, p_packs integer, p_before bigint, p_pbytes bigint, p_digest text, p_now timestamp with time zone) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
+    v_pack text := spoor.compact_pack(p_tbl);
+    v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
+    v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_old bigint[];
+    v_src text;
+    r record;
+    v_before bigint;
+BEGIN
+    p_now := spoor.retention_now(p_now);
+    IF v_pack IS NULL AND p_tbl IS DISTINCT FROM 'evidence_block' THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+                                  'only smtp_event, radius_event, nat_event and evidence_block are compacted');
+    END IF;
+    IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'the minimum age must be 1 .. 365 days');
+    END IF;
+    IF p_level IS NULL OR p_level < 1 OR p_level > 19 THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'the zstd level must be 1 .. 19');
+    END IF;
+    IF p_day IS NULL OR p_day > spoor.compact_cutoff(p_now, p_min_age) THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+            format('%s is not closed: a day is compacted %s days after its end', v_part, p_min_age));
+    END IF;
+    IF to_regclass('spoor.' || v_part) IS NULL THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'no partition ' || v_part);
+    END IF;
+    IF p_tbl = 'evidence_block' THEN
+        RETURN spoor.compact_evidence_day(p_day, p_level, p_now);
+    END IF;
+    -- Nothing is stored into the day while it is packed: the rows counted
+    -- are the rows removed.
+    EXECUTE format('LOCK TABLE spoor.%I IN EXCLUSIVE MODE', v_part);
+    IF to_regclass('spoor.' || v_pack || '_' || to_char(p_day, 'YYYYMMDD')) IS NULL THEN
+        PERFORM pg_advisory_xact_lock(spoor.lock_key('partitions'));
+        PERFORM spoor.partition_create(v_pack, 'date', p_day);
+    END IF;
+    -- The day's open rounds, if any, are merged into this one: a closed day's
+    -- lookups read one round's packs, not one per hour it was open.
+    v_old := spoor.compact_open_packs(p_tbl, p_day);
+    v_src := format('SELECT t.* FROM spoor.%I t WHERE t.ts >= $2 AND t.ts < $3', v_part);
+    IF cardinality(v_old) > 0 THEN
+        v_src := v_src || format(' UNION ALL SELECT e.* FROM spoor.%I p
+            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
+            WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', v_pack, p_tbl);
+    END IF;
+    v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
+    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_hi, v_old, p_level);
+    IF r.n = 0 THEN
+        RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
     EXECUTE format('TRUNCATE spoor.%I', v_part);
-    SELECT coalesce(max(c.round), 0) + 1 INTO v_round FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day;
-    INSERT INTO spoor.compacted (tbl, day, round, rows, packs, bytes_before, pack_bytes, digest, run_now)
-    VALUES (p_tbl, p_day, v_round, v_rows, v_packs, v_before, v_pbytes, v_digest, p_now);
-    v_res := jsonb_build_object('status', 'ok', 'partition', v_part, 'round', v_round, 'rows', v_rows,
-                                'packs', v_packs, 'bytes_before', v_before, 'pack_bytes', v_pbytes,
-                                'digest', v_digest);
-    PERFORM spoor.audit_append('retention.compact', NULL,
-        jsonb_build_object('table', p_tbl, 'partition', v_part, 'day', p_day, 'round', v_round,
-                           'rows', v_rows, 'packs', v_packs, 'bytes_before', v_before,
-                           'pack_bytes', v_pbytes, 'now', p_now),
-        'ok', v_digest);
-    RETURN v_res;
+    IF cardinality(v_old) > 0 THEN
+        EXECUTE format('DELETE FROM spoor.%I WHERE day = $1 AND pack_id = ANY ($2)', v_pack) USING p_day, v_old;
+    END IF;
+    RETURN spoor.compact_record(p_tbl, p_day, v_part, NULL, cardinality(v_old), r.n, r.packs, v_before,
+                                r.pack_bytes, r.digest, p_now);
 END
 $function$;
 ALTER FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.compact_day(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_level integer) TO spoor_retention;
+
+-- The last instant an open day's rows are packed up to at P_NOW: the whole
+-- hour P_AFTER_MINUTES before it (whole hours, so rounds are few and their
+-- bounds plain), never past the day's end.
+CREATE OR REPLACE FUNCTION spoor.compact_open_upto(p_day date, p_now timestamp with time zone, p_after_minutes integer)
+ RETURNS timestamp with time zone
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT least(date_trunc('hour', (p_now - make_interval(mins => p_after_minutes)) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                 (p_day + 1)::timestamp AT TIME ZONE 'UTC')
+$function$;
+ALTER FUNCTION spoor.compact_open_upto(p_day date, p_now timestamp with time zone, p_after_minutes integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_open_upto(p_day date, p_now timestamp with time zone, p_after_minutes integer) FROM PUBLIC;
+
+-- The open days' event partitions with rows to pack at P_NOW: days after
+-- the closing cutoff holding rows older than compact_open_upto.
+CREATE OR REPLACE FUNCTION spoor.compact_open_plan(p_now timestamp with time zone, p_min_age integer, p_after_minutes integer)
+ RETURNS TABLE(tbl text, part text, day date, upto timestamp with time zone)
+ LANGUAGE plpgsql
+ STABLE SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    r record;
+    v_has boolean;
+BEGIN
+    p_now := spoor.retention_now(p_now);
+    IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 THEN
+        RAISE EXCEPTION 'compact: the minimum age must be 1 .. 365 days, not %', p_min_age USING ERRCODE = '22023';
+    END IF;
+    IF p_after_minutes IS NULL OR p_after_minutes < 1 OR p_after_minutes > 10080 THEN
+        RAISE EXCEPTION 'compact: open days are packed 1 .. 10080 minutes after, not %', p_after_minutes
+            USING ERRCODE = '22023';
+    END IF;
+    FOR r IN SELECT pc.relname::text AS t, c.relname::text AS p, to_date(right(c.relname, 8), 'YYYYMMDD') AS d
+             FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
+             WHERE pc.relnamespace = 'spoor'::regnamespace
+               AND pc.relname IN ('smtp_event', 'radius_event', 'nat_event')
+               AND c.relname ~ '_[0-9]{8}$' AND c.relkind = 'r'
+             ORDER BY 3, 1 LOOP
+        CONTINUE WHEN r.d <= spoor.compact_cutoff(p_now, p_min_age)
+                   OR r.d > (p_now AT TIME ZONE 'UTC')::date
+                   OR spoor.compact_open_upto(r.d, p_now, p_after_minutes) <= r.d::timestamp AT TIME ZONE 'UTC';
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM spoor.%I WHERE ts < $1)', r.p)
+            USING spoor.compact_open_upto(r.d, p_now, p_after_minutes) INTO v_has;
+        IF v_has THEN
+            tbl := r.t; part := r.p; day := r.d; upto := spoor.compact_open_upto(r.d, p_now, p_after_minutes);
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END
+$function$;
+ALTER FUNCTION spoor.compact_open_plan(p_now timestamp with time zone, p_min_age integer, p_after_minutes integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_open_plan(p_now timestamp with time zone, p_min_age integer, p_after_minutes integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.compact_open_plan(p_now timestamp with time zone, p_min_age integer, p_after_minutes integer) TO spoor_retention;
+
+-- An open day's rows older than compact_open_upto packed as one round, read
+-- back, then deleted.  Ingest keeps storing into the day: its inserts wait
+-- for this transaction (SHARE ROW EXCLUSIVE: lookups read on), so what was
+-- packed is exactly what is deleted.  After three open rounds the next one
+-- merges them all with its rows, so a lookup of an open day reads at most
+-- four rounds' packs; the day's close (compact_day) merges them into one.
+CREATE OR REPLACE FUNCTION spoor.compact_open(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_after_minutes integer, p_level integer)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
+    v_pack text := spoor.compact_pack(p_tbl);
+    v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
+    v_upto timestamptz;
+    v_old bigint[] := '{}';
+    v_src text;
+    v_deleted bigint;
+    v_merged bigint := 0;
+    v_before bigint;
+    r record;
+BEGIN
+    p_now := spoor.retention_now(p_now);
+    IF v_pack IS NULL THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'only smtp_event, radius_event and nat_event are packed open');
+    END IF;
+    IF p_min_age IS NULL OR p_min_age < 1 OR p_min_age > 365 OR p_after_minutes IS NULL OR p_after_minutes < 1
+       OR p_after_minutes > 10080 OR p_level IS NULL OR p_level < 1 OR p_level > 19 THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+                                  'minimum age 1 .. 365 days, 1 .. 10080 minutes, zstd level 1 .. 19');
+    END IF;
+    IF p_day IS NULL OR p_day <= spoor.compact_cutoff(p_now, p_min_age) THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', format('%s is closed: compact_day packs it', v_part));
+    END IF;
+    IF to_regclass('spoor.' || v_part) IS NULL THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'no partition ' || v_part);
+    END IF;
+    v_upto := spoor.compact_open_upto(p_day, p_now, p_after_minutes);
+    IF v_upto <= v_lo THEN
+        RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
+    END IF;
+    IF to_regclass('spoor.' || v_pack || '_' || to_char(p_day, 'YYYYMMDD')) IS NULL THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', 'no pack partition: compact_prepare makes it first');
+    END IF;
+    EXECUTE format('LOCK TABLE spoor.%I IN SHARE ROW EXCLUSIVE MODE', v_part);
+    IF (SELECT count(*) FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day
+        AND c.upto IS NOT NULL AND NOT c.merged) >= 3 THEN
+        v_old := spoor.compact_open_packs(p_tbl, p_day);
+        -- What those packs hold: each unmerged round's events (a merging
+        -- round's count includes what it merged).
+        SELECT coalesce(sum(c.rows), 0) INTO v_merged FROM spoor.compacted c
+        WHERE c.tbl = p_tbl AND c.day = p_day AND c.upto IS NOT NULL AND NOT c.merged;
+    END IF;
+    v_src := format('SELECT t.* FROM spoor.%I t WHERE t.ts >= $2 AND t.ts < $3', v_part);
+    IF cardinality(v_old) > 0 THEN
+        v_src := v_src || format(' UNION ALL SELECT e.* FROM spoor.%I p
+            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
+            WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', v_pack, p_tbl);
+    END IF;
+    v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
+    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_upto, v_old, p_level);
+    IF r.n = 0 THEN
+        RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
+    END IF;
+    EXECUTE format('DELETE FROM spoor.%I t WHERE t.ts >= $1 AND t.ts < $2', v_part) USING v_lo, v_upto;
+    GET DIAGNOSTICS v_deleted = ROW_COUNT;
+    IF cardinality(v_old) > 0 THEN
+        EXECUTE format('DELETE FROM spoor.%I WHERE day = $1 AND pack_id = ANY ($2)', v_pack) USING p_day, v_old;
+    END IF;
+    IF v_deleted + v_merged <> r.n THEN
+        RAISE EXCEPTION 'compact: % rows of % deleted, % packed', v_deleted, v_part, r.n USING ERRCODE = 'XX001';
+    END IF;
+    RETURN spoor.compact_record(p_tbl, p_day, v_part, v_upto, cardinality(v_old), r.n, r.packs, v_before,
+                                r.pack_bytes, r.digest, p_now);
+END
+$function$;
+ALTER FUNCTION spoor.compact_open(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_after_minutes integer, p_level integer) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_open(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_after_minutes integer, p_level integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION spoor.compact_open(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_after_minutes integer, p_level integer) TO spoor_retention;
 
 CREATE OR REPLACE FUNCTION spoor.compact_evidence_day(p_day date, p_level integer, p_now timestamp with time zone)
  RETURNS jsonb

@@ -214,12 +214,19 @@ if command -v systemd-analyze >/dev/null; then
   mkdir -p "$W/units"
   sed "s|/usr/local/bin/|$(cd "$B" && pwd)/|g" ops/systemd/spoor-retention.service >"$W/units/spoor-retention.service"
   cp ops/systemd/spoor-retention.timer "$W/units/"
-  out=$(cd "$W/units" && systemd-analyze verify spoor-retention.service spoor-retention.timer 2>&1 | grep -v 'User=spoor-retention\|Group=' || true)
-  t_eq "systemd-analyze accepts the service and timer" "$out" ""
+  sed "s|/usr/local/bin/|$(cd "$B" && pwd)/|g" ops/systemd/spoor-compact.service >"$W/units/spoor-compact.service"
+  cp ops/systemd/spoor-compact.timer "$W/units/"
+  out=$(cd "$W/units" && systemd-analyze verify spoor-retention.service spoor-retention.timer \
+          spoor-compact.service spoor-compact.timer 2>&1 | grep -v 'User=spoor-retention\|Group=' || true)
+  t_eq "systemd-analyze accepts the services and timers" "$out" ""
 fi
-u=$(cat ops/systemd/spoor-retention.service)
-for k in 'User=spoor-retention' 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=$'; do
-  t_match "the unit is hardened: $k" "$u" "^$k"
+for unit in spoor-retention spoor-compact; do
+  u=$(cat ops/systemd/$unit.service)
+  for k in 'User=spoor-retention' 'ProtectSystem=strict' 'NoNewPrivileges=yes' 'CapabilityBoundingSet=$'; do
+    t_match "$unit is hardened: $k" "$u" "^$k"
+  done
 done
-t_match "the timer runs daily" "$(cat ops/systemd/spoor-retention.timer)" '^OnCalendar=\*-\*-\* 03:15:00'
+t_match "the retention timer runs daily" "$(cat ops/systemd/spoor-retention.timer)" '^OnCalendar=\*-\*-\* 03:15:00'
+t_match "the compaction timer runs hourly" "$(cat ops/systemd/spoor-compact.timer)" '^OnCalendar=hourly'
+t_match "… spoor-retention compact" "$(cat ops/systemd/spoor-compact.service)" '^ExecStart=/usr/local/bin/spoor-retention .* compact$'
 t_done
