@@ -74,8 +74,10 @@ GRANT EXECUTE ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_m
 -- and the events of earlier rounds' packs (a merge).  Returns the new packs'
 -- ids (sort 1), how many packs and bytes in all, and the count and digest of
 -- what was packed (the digest retention's proof of deletion uses).  The
--- caller removes what SRC read, under a lock that keeps it still.
-CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text)
+-- packs go into P_INTO (the day's pack partition, or a table the caller
+-- moves them from).  The caller removes what SRC read, under a lock that
+-- keeps it still.
+CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text)
  RETURNS record
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
@@ -83,7 +85,6 @@ CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_s
  SET "TimeZone" TO 'UTC'
 AS $function$
 DECLARE
-    v_pack text := spoor.compact_pack(p_tbl);
     v_keys text;
     v_prows bigint;
     v_pdigest text;
@@ -134,7 +135,7 @@ BEGIN
                   GROUP BY x.sort, x.grp) g
             RETURNING pack_id, sort, octet_length(data) AS len)
         SELECT array_agg(pack_id) FILTER (WHERE sort = 1), count(*), sum(len) FROM ins$q$,
-        v_pack, p_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO ids, packs, pack_bytes;
+        p_into, p_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO ids, packs, pack_bytes;
     -- Read back, once: the same count, the same evidence digest, the same
     -- rows column for column.
     EXECUTE format($q$
@@ -147,7 +148,7 @@ BEGIN
                 FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
                       FROM e) x),
                (SELECT count(*) FROM (SELECT t.* FROM (%3$s) t EXCEPT ALL SELECT * FROM e) d)$q$,
-        v_pack, p_tbl, p_src)
+        p_into, p_tbl, p_src)
         USING p_day, p_lo, p_hi, p_level, p_old, ids INTO v_prows, v_pdigest, v_diff;
     IF v_prows IS DISTINCT FROM n OR v_pdigest IS DISTINCT FROM digest OR v_diff <> 0 THEN
         RAISE EXCEPTION 'compact: the packs of % for % do not give back its events (% events, packs %; % differ)',
@@ -155,8 +156,8 @@ BEGIN
     END IF;
 END
 $function$;
-ALTER FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) FROM PUBLIC;
+ALTER FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) FROM PUBLIC;
 
 -- The packs of P_DAY's rounds that are open-day rounds not merged yet
 -- (compact_open's), all sorts: what the next round merges.
@@ -224,6 +225,8 @@ AS $function$
 DECLARE
     v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
     v_pack text := spoor.compact_pack(p_tbl);
+    v_ppart text := spoor.compact_pack(p_tbl) || '_' || to_char(p_day, 'YYYYMMDD');
+    v_stage text := spoor.compact_pack(p_tbl) || '_' || to_char(p_day, 'YYYYMMDD') || '_merge';
     v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
     v_old bigint[];
@@ -255,7 +258,7 @@ BEGIN
     -- Nothing is stored into the day while it is packed: the rows counted
     -- are the rows removed.
     EXECUTE format('LOCK TABLE spoor.%I IN EXCLUSIVE MODE', v_part);
-    IF to_regclass('spoor.' || v_pack || '_' || to_char(p_day, 'YYYYMMDD')) IS NULL THEN
+    IF to_regclass('spoor.' || v_ppart) IS NULL THEN
         PERFORM pg_advisory_xact_lock(spoor.lock_key('partitions'));
         PERFORM spoor.partition_create(v_pack, 'date', p_day);
     END IF;
@@ -269,13 +272,27 @@ BEGIN
             WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', v_pack, p_tbl);
     END IF;
     v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
-    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_hi, v_old, p_level);
+    -- Merging: the new packs wait in a table of their own, then replace the
+    -- open rounds' in a pack partition emptied by TRUNCATE (deleted, the old
+    -- packs' pages would stay in a partition nothing is added to any more:
+    -- make bench measured a closed day at 0.33 of raw instead of 0.25).
+    IF cardinality(v_old) > 0 THEN
+        EXECUTE format('CREATE TABLE spoor.%I (LIKE spoor.%I INCLUDING DEFAULTS INCLUDING STORAGE)', v_stage, v_pack);
+    END IF;
+    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_hi, v_old, p_level,
+                                                   CASE WHEN cardinality(v_old) > 0 THEN v_stage ELSE v_ppart END);
     IF r.n = 0 THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
+    -- The rows' partition first, then the packs': lookups read a day's rows
+    -- before its packs, so a lookup holding the pack partition already holds
+    -- the rows' and this waits for it instead of deadlocking with it.
     EXECUTE format('TRUNCATE spoor.%I', v_part);
     IF cardinality(v_old) > 0 THEN
-        EXECUTE format('DELETE FROM spoor.%I WHERE day = $1 AND pack_id = ANY ($2)', v_pack) USING p_day, v_old;
+        -- Every pack of the day is an open round's (compact_open_packs).
+        EXECUTE format('TRUNCATE spoor.%I', v_ppart);
+        EXECUTE format('INSERT INTO spoor.%I SELECT * FROM spoor.%I', v_ppart, v_stage);
+        EXECUTE format('DROP TABLE spoor.%I', v_stage);
     END IF;
     RETURN spoor.compact_record(p_tbl, p_day, v_part, NULL, cardinality(v_old), r.n, r.packs, v_before,
                                 r.pack_bytes, r.digest, p_now);
@@ -404,7 +421,8 @@ BEGIN
             WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', v_pack, p_tbl);
     END IF;
     v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
-    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_upto, v_old, p_level);
+    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_upto, v_old, p_level,
+                                                   v_pack || '_' || to_char(p_day, 'YYYYMMDD'));
     IF r.n = 0 THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
