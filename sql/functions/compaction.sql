@@ -360,9 +360,17 @@ REVOKE ALL ON FUNCTION spoor.compact_open_plan(p_now timestamp with time zone, p
 GRANT EXECUTE ON FUNCTION spoor.compact_open_plan(p_now timestamp with time zone, p_min_age integer, p_after_minutes integer) TO spoor_retention;
 
 -- An open day's rows older than compact_open_upto packed as one round, read
--- back, then deleted.  Ingest keeps storing into the day: its inserts wait
--- for this transaction (SHARE ROW EXCLUSIVE: lookups read on), so what was
--- packed is exactly what is deleted.  After three open rounds the next one
+-- back, then deleted.  Ingest keeps storing into the day meanwhile, late
+-- records too (an hour of a national ISP's events takes minutes to pack: its
+-- inserts must not wait for that): so the rows deleted are the events the
+-- new packs hold, by evidence position, and their count must be what was
+-- packed; a late row committed after the packing began stays a row for the
+-- next round.  That needs one snapshot for the whole round: run at
+-- REPEATABLE READ (spoor-retention sets it), SHARE UPDATE EXCLUSIVE keeps a
+-- second compaction of the day out and lets ingest's inserts and lookups
+-- through; at READ COMMITTED each statement would see other rows, so the
+-- round holds ingest's inserts into the day off instead (SHARE ROW
+-- EXCLUSIVE).  After three open rounds the next one
 -- merges them all with its rows, so a lookup of an open day reads at most
 -- four rounds' packs; the day's close (compact_day) merges them into one.
 CREATE OR REPLACE FUNCTION spoor.compact_open(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_after_minutes integer, p_level integer)
@@ -405,7 +413,9 @@ BEGIN
     IF to_regclass('spoor.' || v_pack || '_' || to_char(p_day, 'YYYYMMDD')) IS NULL THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', 'no pack partition: compact_prepare makes it first');
     END IF;
-    EXECUTE format('LOCK TABLE spoor.%I IN SHARE ROW EXCLUSIVE MODE', v_part);
+    EXECUTE format('LOCK TABLE spoor.%I IN %s MODE', v_part,
+                   CASE WHEN current_setting('transaction_isolation') IN ('repeatable read', 'serializable')
+                        THEN 'SHARE UPDATE EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END);
     IF (SELECT count(*) FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day
         AND c.upto IS NOT NULL AND NOT c.merged) >= 3 THEN
         v_old := spoor.compact_open_packs(p_tbl, p_day);
@@ -426,7 +436,11 @@ BEGIN
     IF r.n = 0 THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
-    EXECUTE format('DELETE FROM spoor.%I t WHERE t.ts >= $1 AND t.ts < $2', v_part) USING v_lo, v_upto;
+    EXECUTE format('DELETE FROM spoor.%I t WHERE t.ts >= $1 AND t.ts < $2 AND (t.block_id, t.block_idx) IN (
+                        SELECT e.block_id, e.block_idx FROM spoor.%I p
+                        CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
+                        WHERE p.day = $3 AND p.pack_id = ANY ($4))',
+                   v_part, v_pack || '_' || to_char(p_day, 'YYYYMMDD'), p_tbl) USING v_lo, v_upto, p_day, r.ids;
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     IF cardinality(v_old) > 0 THEN
         EXECUTE format('DELETE FROM spoor.%I WHERE day = $1 AND pack_id = ANY ($2)', v_pack) USING p_day, v_old;

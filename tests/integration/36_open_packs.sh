@@ -88,8 +88,43 @@ late_sql="select spoor.submissions_for('late-open@isp.example', '2026-11-20', '2
 t_eq "a late record for a packed hour is stored and found" "$(t_psql -c "$late_sql")" "late@isp.example"
 t_psql -c "$days_sql" >"$W/days.before"   # the late lines are now part of the 21st
 
-# ---- three more rounds: the fourth merges the three open rounds of the 21st ---------------
-for h in 04 05 06; do
+# ---- ingest stores into the day while a round packs it --------------------------------
+# The round is held half way (its snapshot taken, its rows read, the pack
+# partition locked by another session), and a late record for an hour it is
+# packing arrives: it is stored at once, and stays a row for the next round.
+PGAPPNAME=spoor-test-hold t_psql -c "begin" -c "lock table spoor.smtp_pack_20261121 in share mode" \
+  -c "select pg_sleep(120)" -c "commit" >/dev/null 2>&1 & holder=$!
+for _ in $(seq 1 300); do
+  [ "$(t_psql -c "select count(*) from pg_stat_activity where application_name = 'spoor-test-hold' and wait_event = 'PgSleep'")" = 1 ] && break
+  sleep 0.1
+done
+PGUSER=ret "$R" compact --now 2026-11-21T04:30:00Z >"$W/round2.out" 2>&1 & round=$!
+for _ in $(seq 1 600); do
+  [ "$(t_psql -c "select count(*) from pg_stat_activity where usename = 'ret' and wait_event_type = 'Lock'")" = 1 ] && break
+  sleep 0.1
+done
+t_match "a round waits, half way, for the pack partition" \
+  "$(t_psql -c "select query from pg_stat_activity where usename = 'ret' and wait_event_type = 'Lock'")" 'compact_open'
+printf '%s\n' \
+  'Nov 21 01:30:00 smtp1 postfix/smtpd[4244]: FEED0000362: client=late2.example[192.0.2.201]:40001, sasl_method=PLAIN, sasl_username=late2@isp.example' \
+  'Nov 21 01:30:01 smtp1 postfix/cleanup[4245]: FEED0000362: message-id=<late-during@isp.example>' >"$W/late2.log"
+"$S" import --format postfix --zone UTC --reference 2026-11-21T12:00:00Z "$W/late2.log" >/dev/null
+t_eq "a record for an hour being packed is stored while the round runs (the round still waiting when it was)" \
+  "$(t_psql -c "select pg_cancel_backend(pid) from pg_stat_activity where application_name = 'spoor-test-hold'")" t
+wait "$holder"
+wait "$round"; rc=$?
+t_eq "… the round then completes" "$rc" 0
+t_match "… packing the hours before 03:00" "$(cat "$W/round2.out")" 'pack +smtp_event_20261121 .* before 2026-11-21T03:00:00Z'
+t_eq "… and the record stored meanwhile stays a row, for the next round" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = 'FEED0000362'")" 2
+t_eq "… while the late record stored before the round went with it" \
+  "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id = 'FEED0000361'")" 0
+t_psql -c "$days_sql" >"$W/days.before"
+late2_sql="select spoor.submissions_for('late-during@isp.example', '2026-11-20', '2026-11-22', interval '0')->0->>'sasl_username'"
+t_eq "… both are found" "$(t_psql -c "$late_sql") $(t_psql -c "$late2_sql")" "late@isp.example late2@isp.example"
+
+# ---- two more rounds: the fourth merges the three open rounds of the 21st ---------------
+for h in 05 06; do
   out=$(PGUSER=ret "$R" compact --now "2026-11-21T$h:30:00Z")
 done
 t_match "the fourth round of the 21st merges the packs of the three before it" "$out" 'pack +smtp_event_20261121 .* [1-9][0-9]* packs merged'
@@ -98,8 +133,8 @@ t_eq "… which are marked merged" \
 t_eq "… and the 21st's SMTP packs are that one round's" \
   "$(t_psql -c "select (select count(*) from spoor.smtp_pack where day = '2026-11-21') = packs from spoor.compacted where tbl = 'smtp_event' and day = '2026-11-21' and not merged")" t
 t_match "the 21st keeps its rows from 05:00 on" "$(rows_left smtp_event_20261121)" '^[1-9][0-9]* 2026-11-21 05:'
-t_eq "the late record went with its round" "$(t_psql -c "select count(*) from spoor.smtp_event where message_id = 'late-open@isp.example'")" 0
-t_eq "… and is still found" "$(t_psql -c "$late_sql")" "late@isp.example"
+t_eq "the late records went with the rounds" "$(t_psql -c "select count(*) from spoor.smtp_event where queue_id like 'FEED000036_'")" 0
+t_eq "… and are still found" "$(t_psql -c "$late_sql") $(t_psql -c "$late2_sql")" "late@isp.example late2@isp.example"
 same "after four rounds"
 
 # ---- the close: one round per day ----------------------------------------------------
