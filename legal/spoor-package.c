@@ -23,6 +23,7 @@
 #include "config.h"
 #include "disclosure.h"
 #include "etsi_rd.h"
+#include "lookup_call.h"
 #include "mem.h"
 #include "package.h"
 #include "pg.h"
@@ -71,6 +72,8 @@ static int export(spoor_config *cfg, const char *id, const char *dir, const char
     PQclear(PQexec(c, "SET statement_timeout = '60s'"));
     const char *v[] = {id};
     PGresult *r = pg_query(c, "SELECT spoor.request_export($1)", 1, v, NULL, &err);
+    if (r) /* recorded first; the data once the record has committed */
+        r = lookup_call_answered(c, r, &err);
     if (!r) {
         fprintf(stderr, "spoor request export: %s\n", err.msg);
         PQfinish(c);

@@ -294,6 +294,15 @@ static char *api_op(PGconn *pg, const char *token, const char *op, json_t *args,
     return out;
 }
 
+/* The answer of a record (a lookup's or another audited read's): a second
+ * call, so the record's transaction has committed. */
+static char *api_answer(PGconn *pg, const char *token, long long ticket, error *err) {
+    json_t *a = json_pack("{s:I}", "ticket", (json_int_t)ticket);
+    char *out = api_op(pg, token, "read.answer", a, err);
+    json_decref(a);
+    return out;
+}
+
 /* A gated lookup: its record (one statement, committed), then its answer. */
 static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t *args,
                            error *err) {
@@ -303,12 +312,18 @@ static char *api_op_lookup(PGconn *pg, const char *token, const char *op, json_t
     long long t;
     int rc = lookup_call_ticket(rec, &t, err);
     free(rec);
-    if (rc < 0)
-        return NULL;
-    json_t *a = json_pack("{s:I}", "ticket", (json_int_t)t);
-    char *out = api_op(pg, token, "lookup.answer", a, err);
-    json_decref(a);
-    return out;
+    return rc < 0 ? NULL : api_answer(pg, token, t, err);
+}
+
+/* Any other operation: its answer, or, for an audited read (an export, an
+ * auditor's reading of a case, the report), its record's answer. */
+static char *api_op_read(PGconn *pg, const char *token, const char *op, json_t *args, error *err) {
+    char *out = api_op(pg, token, op, args, err);
+    long long t;
+    if (!out || !lookup_call_is_record(out, &t))
+        return out;
+    free(out);
+    return api_answer(pg, token, t, err);
 }
 
 static void render_metrics(api *a, buf *o) {
@@ -520,7 +535,7 @@ static void handle_route(call *c, const route *r, const char *id, const char *qu
     json_decref(args);
     /* A gated lookup answers in two steps; the rest in one. */
     char *answer = !strncmp(r->op, "trace.", 6) ? api_op_lookup(pg, token, r->op, k.checked, &err)
-                                                : api_op(pg, token, r->op, k.checked, &err);
+                                                : api_op_read(pg, token, r->op, k.checked, &err);
     ops_call_close(&k);
     respond_answer(c, answer, person, &err);
     free(answer);
@@ -601,7 +616,7 @@ static void handle_package(call *c, PGconn *pg, const char *token, const char *p
     }
     error err;
     json_t *args = json_pack("{s:I}", "id", (json_int_t)strtoll(id, NULL, 10));
-    char *ans = api_op(pg, token, "request.package", args, &err);
+    char *ans = api_op_read(pg, token, "request.package", args, &err);
     json_decref(args);
     json_t *x = ans ? json_loads(ans, 0, NULL) : NULL;
     const char *why;

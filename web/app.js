@@ -164,11 +164,13 @@ async function pageCases() {
   const seen = new Set();
   S.requests = (j.requests || []).filter((r) => !seen.has(r.request_id) && seen.add(r.request_id));
   const rows = S.requests.map((r) => h('tr' + (atRisk(r) ? '.risk' : ''), {},
-    h('td', {}, h('a', { href: '#/cases/' + r.request_id, text: '#' + r.request_id + ' ' + r.case_ref })),
-    h('td', { text: r.authority }), h('td', {}, badge(r.state)),
+    // A case one is not on (and, for an auditor, every case: each reading is
+    // audited, case by case) is listed by number, kind and state only.
+    h('td', {}, h('a', { href: '#/cases/' + r.request_id, text: '#' + r.request_id + (r.case_ref ? ' ' + r.case_ref : ' (' + r.kind + ')') })),
+    h('td', { text: r.authority || '—' }), h('td', {}, badge(r.state)),
     h('td', {}, r.deadline ? fmtTime(r.deadline) : '—', atRisk(r) ? h('strong', { text: ' (deadline at risk)' }) : null),
-    h('td', { text: (r.lookups_done || 0) + ' of ' + r.max_lookups }),
-    h('td', { text: r.created_by })));
+    h('td', { text: r.max_lookups !== undefined ? (r.lookups_done || 0) + ' of ' + r.max_lookups : '—' }),
+    h('td', { text: r.created_by || '—' })));
   put(main(), 
     h('h1', { text: 'Cases' }),
     has('spoor_analyst') ? h('div.actions', {}, h('a', { href: '#/new', text: 'Record a new request' })) : null,

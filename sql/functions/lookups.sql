@@ -629,6 +629,31 @@ $function$;
 ALTER FUNCTION spoor.lookup_record(p_request bigint, p_action text, p_res jsonb) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.lookup_record(p_request bigint, p_action text, p_res jsonb) FROM PUBLIC;
 
+-- An audited read other than a lookup (an export, an auditor's reading of a
+-- case, the report), recorded as a lookup is: its audit entry was just
+-- written in this transaction; the ticket lets lookup_answer give the data
+-- once that has committed.  P_DENIAL: a refusal's answer (its own entry
+-- written too), given back the same way.
+CREATE OR REPLACE FUNCTION spoor.read_record(p_request bigint, p_action text, p_args jsonb, p_denial jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_ticket bigint;
+    v_ok boolean := p_denial IS NULL;
+BEGIN
+    INSERT INTO spoor.lookup_ticket (request_id, action, actor, xact, audit_seq, reveal_seq, outcome, denial, args)
+    VALUES (p_request, p_action, spoor.actor(), pg_current_xact_id(), (SELECT max(seq) FROM spoor.audit), NULL,
+            CASE WHEN v_ok THEN 'ok' ELSE 'denied' END, p_denial, p_args)
+    RETURNING ticket_id INTO v_ticket;
+    RETURN jsonb_build_object('status', 'recorded', 'ticket', v_ticket,
+                              'outcome', CASE WHEN v_ok THEN 'ok' ELSE 'denied' END);
+END
+$function$;
+ALTER FUNCTION spoor.read_record(p_request bigint, p_action text, p_args jsonb, p_denial jsonb) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.read_record(p_request bigint, p_action text, p_args jsonb, p_denial jsonb) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION spoor.lookup_answer(p_ticket bigint)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -650,6 +675,14 @@ BEGIN
     IF t.outcome <> 'ok' THEN
         RETURN t.denial;
     END IF;
+    -- The other audited reads (read_record), computed now, for their person.
+    IF t.action = 'request.export' THEN
+        RETURN spoor.request_export_answer(t.request_id);
+    ELSIF t.action = 'case.read' THEN
+        RETURN spoor.request_show_answer(t.request_id) || '{"status": "ok"}';
+    ELSIF t.action = 'report' THEN
+        RETURN spoor.report_answer(t);
+    END IF;
     SELECT r.result INTO v FROM spoor.request_result r WHERE r.audit_seq = t.audit_seq;
     IF t.reveal_seq IS NOT NULL THEN
         v := v || (SELECT r.result FROM spoor.request_result r WHERE r.audit_seq = t.reveal_seq);
@@ -660,6 +693,9 @@ $function$;
 ALTER FUNCTION spoor.lookup_answer(p_ticket bigint) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.lookup_answer(p_ticket bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.lookup_answer(p_ticket bigint) TO spoor_analyst;
+GRANT EXECUTE ON FUNCTION spoor.lookup_answer(p_ticket bigint) TO spoor_approver;
+GRANT EXECUTE ON FUNCTION spoor.lookup_answer(p_ticket bigint) TO spoor_auditor;
+GRANT EXECUTE ON FUNCTION spoor.lookup_answer(p_ticket bigint) TO spoor_admin;
 
 CREATE OR REPLACE FUNCTION spoor.gate(p_request bigint, p_kind text, p_value text, p_port integer, p_at timestamp with time zone, p_tol interval)
  RETURNS text

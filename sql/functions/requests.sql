@@ -292,12 +292,31 @@ BEGIN
     IF NOT FOUND OR r.state NOT IN ('executed', 'disclosed', 'closed') THEN
         PERFORM spoor.audit_append('request.export', p_request, '{}'::jsonb, 'denied',
                                    CASE WHEN NOT FOUND THEN 'no such request' ELSE 'state ' || r.state END);
-        RETURN jsonb_build_object('status', 'denied', 'reason',
+        RETURN spoor.read_record(p_request, 'request.export', NULL, jsonb_build_object('status', 'denied', 'reason',
             CASE WHEN NOT FOUND THEN 'no such request'
-                 ELSE 'request is ' || r.state || ': only an executed request has results to export' END);
+                 ELSE 'request is ' || r.state || ': only an executed request has results to export' END));
     END IF;
-    -- The export's own entry comes first, so the package's audit list ends with it.
+    -- The export's own entry comes first, so the package's audit list ends
+    -- with it; the data comes from lookup_answer once it has committed.
     PERFORM spoor.audit_append('request.export', p_request, '{}'::jsonb, 'ok', NULL);
+    RETURN spoor.read_record(p_request, 'request.export', NULL, NULL);
+END
+$function$;
+ALTER FUNCTION spoor.request_export_full(p_request bigint) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.request_export_full(p_request bigint) FROM PUBLIC;
+
+-- An export's data, for lookup_answer (the export recorded and committed).
+CREATE OR REPLACE FUNCTION spoor.request_export_answer(p_request bigint)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    r spoor.request;
+    v jsonb;
+BEGIN
+    SELECT * INTO r FROM spoor.request WHERE request_id = p_request;
     v := jsonb_build_object('status', 'ok', 'exported_by', spoor.actor(),
         'request', to_jsonb(r),
         'scope', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', s.kind, 'value', s.value, 'port', s.port)
@@ -319,37 +338,36 @@ BEGIN
     RETURN v;
 END
 $function$;
-ALTER FUNCTION spoor.request_export_full(p_request bigint) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.request_export_full(p_request bigint) FROM PUBLIC;
+ALTER FUNCTION spoor.request_export_answer(p_request bigint) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.request_export_answer(p_request bigint) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval)
+-- The yearly report as of P_AT (report records it, lookup_answer gives it).
+CREATE OR REPLACE FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone)
  RETURNS jsonb
  LANGUAGE plpgsql
- SECURITY DEFINER
+ STABLE
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
 DECLARE
-    v_year integer := coalesce(p_year, extract(year FROM now() AT TIME ZONE 'UTC')::integer);
-    v_lo timestamptz := make_timestamptz(v_year, 1, 1, 0, 0, 0, 'UTC');
-    v_hi timestamptz := make_timestamptz(v_year + 1, 1, 1, 0, 0, 0, 'UTC');
+    v_year integer := p_year;
+    v_lo timestamptz := make_timestamptz(p_year, 1, 1, 0, 0, 0, 'UTC');
+    v_hi timestamptz := make_timestamptz(p_year + 1, 1, 1, 0, 0, 0, 'UTC');
     v jsonb;
 BEGIN
-    PERFORM spoor.request_expire_due();
-    PERFORM spoor.hold_expire_due();
     WITH yr AS (SELECT * FROM spoor.request WHERE received_at >= v_lo AND received_at < v_hi)
     SELECT jsonb_build_object(
-        'generated_at', now(), 'year', v_year,
+        'generated_at', p_at, 'year', v_year,
         'open_requests', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'request_id', r.request_id, 'case_ref', r.case_ref, 'authority', r.authority,
                 'kind', r.kind, 'state', r.state, 'deadline', r.deadline,
-                'at_risk', r.deadline IS NOT NULL AND r.deadline < now() + coalesce(p_risk, interval '3 days'))
+                'at_risk', r.deadline IS NOT NULL AND r.deadline < p_at + coalesce(p_risk, interval '3 days'))
                 ORDER BY r.deadline NULLS LAST, r.request_id), '[]')
             FROM spoor.request r WHERE r.state IN ('received', 'approved', 'executed', 'disclosed')),
         'holds_expiring', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'hold_id', h.hold_id, 'request_id', h.request_id, 'expires_at', h.expires_at,
                 'renewals', h.renewals) ORDER BY h.expires_at), '[]')
             FROM spoor.hold h WHERE h.state = 'active'
-              AND h.expires_at < now() + coalesce(p_hold_warn, interval '14 days')),
+              AND h.expires_at < p_at + coalesce(p_hold_warn, interval '14 days')),
         'active_holds', (SELECT count(*) FROM spoor.hold WHERE state = 'active'),
         'figures', jsonb_build_object(
             'received', (SELECT count(*) FROM yr),
@@ -374,9 +392,31 @@ BEGIN
                                      AND at >= v_lo AND at < v_hi)),
         'subscribers_loaded', spoor_identity.subscriber_count())
     INTO v;
+    RETURN v;
+END
+$function$;
+ALTER FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v_year integer := coalesce(p_year, extract(year FROM now() AT TIME ZONE 'UTC')::integer);
+    v jsonb;
+BEGIN
+    PERFORM spoor.request_expire_due();
+    PERFORM spoor.hold_expire_due();
+    v := spoor.report_build(v_year, p_risk, p_hold_warn, now());
+    -- Its entry records what it says (the SHA-256 of the report); the report
+    -- itself comes from lookup_answer once the entry has committed.
     PERFORM spoor.audit_append('report', NULL, jsonb_build_object('year', v_year), 'ok',
                                encode(sha256(convert_to(v::text, 'UTF8')), 'hex'));
-    RETURN v || jsonb_build_object('status', 'ok');
+    RETURN spoor.read_record(NULL, 'report', jsonb_build_object('year', v_year, 'risk', p_risk,
+                                                                'hold_warn', p_hold_warn, 'at', now()), NULL);
 END
 $function$;
 ALTER FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) OWNER TO spoor_owner;
@@ -384,6 +424,30 @@ REVOKE ALL ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_auditor;
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_approver;
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_admin;
+
+-- A recorded report's answer: built again as of its instant, and given only
+-- if it is what the audit entry recorded (else the figures moved in the
+-- milliseconds between: ask again).
+CREATE OR REPLACE FUNCTION spoor.report_answer(t spoor.lookup_ticket)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+DECLARE
+    v jsonb := spoor.report_build((t.args->>'year')::integer, (t.args->>'risk')::interval,
+                                  (t.args->>'hold_warn')::interval, (t.args->>'at')::timestamptz);
+BEGIN
+    IF encode(sha256(convert_to(v::text, 'UTF8')), 'hex') IS DISTINCT FROM
+       (SELECT a.result_digest FROM spoor.audit a WHERE a.seq = t.audit_seq) THEN
+        RAISE EXCEPTION 'the report changed between its record and its answer: ask for it again'
+            USING ERRCODE = '40001';
+    END IF;
+    RETURN v || jsonb_build_object('status', 'ok');
+END
+$function$;
+ALTER FUNCTION spoor.report_answer(t spoor.lookup_ticket) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.report_answer(t spoor.lookup_ticket) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION spoor.case_access(p_request bigint)
  RETURNS text
@@ -500,10 +564,12 @@ BEGIN
         RETURN spoor.case_outline(r);
     END IF;
     IF v_access = 'auditor' THEN
+        -- An auditor's reading is audited, so it is answered once that has
+        -- committed (lookup_answer).
         PERFORM spoor.audit_append('case.read', p_request, '{"what": "show"}', 'ok', NULL);
+        RETURN spoor.read_record(p_request, 'case.read', NULL, NULL);
     END IF;
-    RETURN spoor.request_show_full(p_request) || jsonb_build_object('on_case', true, 'access', v_access,
-        'people', spoor.case_people(p_request));
+    RETURN spoor.request_show_answer(p_request);
 END
 $function$;
 ALTER FUNCTION spoor.request_show(p_request bigint) OWNER TO spoor_owner;
@@ -512,6 +578,20 @@ GRANT EXECUTE ON FUNCTION spoor.request_show(p_request bigint) TO spoor_analyst;
 GRANT EXECUTE ON FUNCTION spoor.request_show(p_request bigint) TO spoor_approver;
 GRANT EXECUTE ON FUNCTION spoor.request_show(p_request bigint) TO spoor_auditor;
 
+-- A case as its people see it (request_show, and lookup_answer for an
+-- auditor's recorded reading).
+CREATE OR REPLACE FUNCTION spoor.request_show_answer(p_request bigint)
+ RETURNS jsonb
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
+AS $function$
+    SELECT spoor.request_show_full(p_request) || jsonb_build_object('on_case', true,
+        'access', spoor.case_access(p_request), 'people', spoor.case_people(p_request))
+$function$;
+ALTER FUNCTION spoor.request_show_answer(p_request bigint) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.request_show_answer(p_request bigint) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION spoor.request_list()
  RETURNS SETOF jsonb
  LANGUAGE plpgsql
@@ -519,24 +599,24 @@ CREATE OR REPLACE FUNCTION spoor.request_list()
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
 DECLARE
-    v_auditor boolean := spoor.actor_in('spoor_auditor');
-    v_read boolean := false;
     x jsonb;
     a text;
 BEGIN
+    -- An auditor's list is the outline too (number, kind, state): what a
+    -- case says is read through request_show, one audited reading a case,
+    -- answered once its entry has committed.  (The list gave every case's
+    -- contents under one case.read entry, written in the same transaction
+    -- as the data: a rolled-back list kept them.)
     FOR x IN SELECT * FROM spoor.request_list_full() LOOP
         a := spoor.case_access((x->>'request_id')::bigint);
-        IF a IS NULL THEN
+        IF a IS NULL OR a = 'auditor' THEN
             RETURN NEXT jsonb_build_object('request_id', (x->>'request_id')::bigint, 'kind', x->>'kind',
-                                           'state', x->>'state', 'on_case', false);
+                                           'state', x->>'state', 'on_case', false)
+                        || CASE WHEN a = 'auditor' THEN '{"access": "auditor"}'::jsonb ELSE '{}' END;
         ELSE
-            v_read := v_read OR a = 'auditor';
             RETURN NEXT x || jsonb_build_object('on_case', true, 'access', a);
         END IF;
     END LOOP;
-    IF v_read THEN
-        PERFORM spoor.audit_append('case.read', NULL, '{"what": "list"}', 'ok', NULL);
-    END IF;
     RETURN;
 END
 $function$;
@@ -552,10 +632,13 @@ CREATE OR REPLACE FUNCTION spoor.request_export(p_request bigint)
  SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
+DECLARE
+    v jsonb := spoor.case_refusal(p_request, '{recorder,approver,assigned,auditor}', 'request.export', '{}');
 BEGIN
-    RETURN coalesce(spoor.case_refusal(p_request, '{recorder,approver,assigned,auditor}',
-                                       'request.export', '{}'),
-                    spoor.request_export_full(p_request));
+    IF v IS NOT NULL THEN
+        RETURN spoor.read_record(p_request, 'request.export', NULL, v);
+    END IF;
+    RETURN spoor.request_export_full(p_request);
 END
 $function$;
 ALTER FUNCTION spoor.request_export(p_request bigint) OWNER TO spoor_owner;

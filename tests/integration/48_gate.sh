@@ -149,7 +149,8 @@ t_eq "an analyst not on the case cannot look up under it (exit 1)" "$rc" 1
 t_match "… told why" "$out" 'not on this case'
 t_eq "… and the attempt is audited under their name" \
   "$(t_psql -c "select count(*) from spoor.audit where actor = 'ivan' and action = 'trace.ip' and outcome = 'denied'")" 1
-out=$(PGUSER=ivan psql -X -q -tA -c "select spoor.request_export($req)" 2>&1)
+out=$(printf '%s\n' "select spoor.request_export($req)->>'ticket' as t \\gset" "select spoor.lookup_answer(:t);" |
+      PGUSER=ivan psql -X -q -tA 2>&1)
 t_match "an analyst not on the case cannot export it" "$out" 'not on this case'
 out=$(as hugo request show "$req" --json 2>&1)
 t_match "an approver who did not decide an approved case does not see it" "$out" '"on_case": ?false'
@@ -168,6 +169,43 @@ out=$(as dora request show "$req" --json)
 t_match "an auditor reads a case" "$out" "$ip"
 t_eq "… and the reading is itself audited" \
   "$(t_psql -c "select count(*) from spoor.audit where actor = 'dora' and action = 'case.read' and request_id = $req")" "$((n0 + 1))"
+out=$(as dora --json request list)
+t_eq "an auditor's request list is the outline (what a case says is read case by case, audited)" \
+  "$(printf '%s' "$out" | jq -c --argjson r "$req" '[.[] | select(.request_id == $r) | has("case_ref"), has("scope"), .access]')" '[false,false,"auditor"]'
+
+# The audited reads other than lookups, against "send the data, then fail":
+# COPY streams its first row to the client before the second row's error
+# rolls the audit entry back (as a pipeline's failing next statement would,
+# before its Sync).  Each read gives only its record; the data comes from
+# lookup_answer once the record has committed.
+copy_attack() { # USER SQL: the value of SQL in row 1, then an error in row 2
+  PGUSER=$1 psql -X -q -tA -c "copy (select case when i = 1 then ($2)::text else (1 / (i - 2))::text end
+                                     from (values (1), (2)) v(i)) to stdout" 2>&1
+}
+exports() { t_psql -c "select count(*) from spoor.audit where action = 'request.export' and outcome = 'ok'"; }
+e0=$(exports)
+out=$(copy_attack gina "spoor.request_export($req)")
+case "$out" in *'"results"'*|*"$user"*) t_fail "COPY, then an error: an export's kept results stay in the database" "$(printf '%s' "$out" | head -c 300)" ;;
+  *) t_match "COPY, then an error: an export's kept results stay in the database (a record only)" "$out" '"status": "recorded"' ;; esac
+t_eq "… and its rolled-back entry" "$(exports)" "$e0"
+out=$(copy_attack dora "spoor.request_show($req)")
+case "$out" in *GATE-1*|*"$ip"*) t_fail "COPY, then an error: an auditor's reading gives no case" "$(printf '%s' "$out" | head -c 300)" ;;
+  *) t_match "COPY, then an error: an auditor's reading gives no case (a record only)" "$out" '"status": "recorded"' ;; esac
+out=$(copy_attack dora "spoor.report(null, null, null)")
+case "$out" in *GATE-1*) t_fail "COPY, then an error: the report gives nothing" "$(printf '%s' "$out" | head -c 300)" ;;
+  *) t_match "COPY, then an error: the report gives nothing (a record only)" "$out" '"status": "recorded"' ;; esac
+out=$(PGUSER=dora psql -X -q -tA -c "select spoor.lookup_answer((spoor.request_show($req)->>'ticket')::bigint)" 2>&1)
+t_match "a reading's answer in the statement that records it is refused" "$out" 'is not committed'
+out=$(printf '%s\n' "select spoor.request_export($req)->>'ticket' as t \\gset" "select spoor.lookup_answer(:t);" |
+      PGUSER=gina psql -X -q -tA 2>&1)
+t_match "an export recorded on its own is answered, with its kept results" "$out" "$user"
+t_eq "… once audited" "$(exports)" "$((e0 + 1))"
+out=$(printf '%s\n' "select spoor.report(null, null, null)->>'ticket' as t \\gset" "select spoor.lookup_answer(:t);" |
+      PGUSER=dora psql -X -q -tA 2>&1)
+t_match "the report recorded on its own is answered" "$out" 'GATE-1'
+tk=$(t_psql -c "select max(ticket_id) from spoor.lookup_ticket where actor = 'dora' and action = 'report'")
+t_match "… and only to its own person: another's ticket gives nothing" \
+  "$(PGUSER=ivan psql -X -q -tA -c "select spoor.lookup_answer($tk)" 2>&1)" 'no lookup [0-9]+ of yours'
 
 # ---- 5. Two admins --------------------------------------------------------------------
 t_person adm1 admin

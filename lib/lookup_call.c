@@ -18,6 +18,28 @@ int lookup_call_ticket(const char *record, long long *ticket, error *err) {
     return ok ? 0 : -1;
 }
 
+int lookup_call_is_record(const char *answer, long long *ticket) {
+    json_t *j = answer ? json_loads(answer, 0, NULL) : NULL;
+    json_t *t = json_object_get(j, "ticket");
+    int rec = json_is_integer(t) && json_is_string(json_object_get(j, "outcome"));
+    if (rec)
+        *ticket = (long long)json_integer_value(t);
+    json_decref(j);
+    return rec;
+}
+
+PGresult *lookup_call_answered(PGconn *conn, PGresult *first, error *err) {
+    long long t;
+    if (PQntuples(first) != 1 || PQnfields(first) != 1 || PQgetisnull(first, 0, 0) ||
+        !lookup_call_is_record(PQgetvalue(first, 0, 0), &t))
+        return first;
+    PQclear(first);
+    char ticket[32];
+    snprintf(ticket, sizeof ticket, "%lld", t);
+    const char *tv[] = {ticket};
+    return pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err);
+}
+
 char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, error *err) {
     PGresult *r = pg_query(conn, sql, n, v, NULL, err);
     if (!r)
