@@ -111,7 +111,39 @@ DECLARE
     n integer;
     v_h date;     -- the horizon before this batch
     v_new date;   -- the batch's latest day
+    v_bad text;
 BEGIN
+    -- The lease index says who held an address: what the ingest login
+    -- passes here must be what it stored.  The bounds are the settings'
+    -- (trace.interim_timeout, trace.open_session_max): a negative one would
+    -- cut an open session short.  Every session's first and last instant is
+    -- a stored RADIUS event of it with that address, its Start and its Stop
+    -- stored Start and Stop events; and a stored session's identity (user name, Calling-
+    -- Station-Id, NAS) is kept as first stored, never overwritten (below).
+    IF p_timeout IS NULL OR p_timeout < interval '1 minute' OR p_timeout > interval '30 days'
+       OR p_open_max IS NULL OR p_open_max < interval '1 minute' OR p_open_max > interval '400 days' THEN
+        RAISE EXCEPTION 'lease merge: the interim timeout and the open-session maximum must be 1 minute .. 30 / 400 days (got %, %)',
+                        p_timeout, p_open_max USING ERRCODE = '22023';
+    END IF;
+    SELECT u.key INTO v_bad
+    FROM unnest(p_key, p_addr, p_kind, p_first, p_last, p_start, p_stop) AS u(key, addr, kind, first, last, start, stop)
+    WHERE u.key IS NOT NULL
+      AND (u.first IS NULL OR u.last IS NULL OR u.first < p_lo OR u.addr IS NULL
+           OR NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.session_key = u.key AND e.ts = u.first
+                          AND u.addr::inet = CASE u.kind WHEN 1 THEN e.framed_ip WHEN 2 THEN e.framed_ipv6_prefix
+                                                         WHEN 3 THEN e.delegated_ipv6_prefix END)
+           OR NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.session_key = u.key AND e.ts = u.last
+                          AND u.addr::inet = CASE u.kind WHEN 1 THEN e.framed_ip WHEN 2 THEN e.framed_ipv6_prefix
+                                                         WHEN 3 THEN e.delegated_ipv6_prefix END)
+           OR (u.start IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e
+                                                   WHERE e.session_key = u.key AND e.ts = u.start AND e.status = 1))
+           OR (u.stop IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e
+                                                  WHERE e.session_key = u.key AND e.ts = u.stop AND e.status = 2)))
+    LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'lease merge: session % has no stored RADIUS event at the instants given', v_bad
+            USING ERRCODE = '22023';
+    END IF;
     -- 0. The horizon.  Merges hold a shared lock and the one that moves the
     -- horizon an exclusive one, so its roll sees every session committed
     -- before it, and no merge writes to the old horizon once it has moved.
@@ -188,14 +220,14 @@ BEGIN
                            WHEN l.has_interim OR excluded.has_interim
                            THEN greatest(l.last_ts, excluded.last_ts) + p_timeout
                            ELSE greatest(l.last_ts, excluded.last_ts) + p_open_max END,
-            user_name = coalesce(excluded.user_name, l.user_name),
-            calling_station_id = coalesce(excluded.calling_station_id, l.calling_station_id),
-            called_station_id = coalesce(excluded.called_station_id, l.called_station_id),
-            nas_ip = coalesce(excluded.nas_ip, l.nas_ip),
-            nas_identifier = coalesce(excluded.nas_identifier, l.nas_identifier),
-            nas_port = coalesce(excluded.nas_port, l.nas_port),
-            nas_port_id = coalesce(excluded.nas_port_id, l.nas_port_id),
-            acct_session_id = coalesce(excluded.acct_session_id, l.acct_session_id)
+            user_name = coalesce(l.user_name, excluded.user_name),
+            calling_station_id = coalesce(l.calling_station_id, excluded.calling_station_id),
+            called_station_id = coalesce(l.called_station_id, excluded.called_station_id),
+            nas_ip = coalesce(l.nas_ip, excluded.nas_ip),
+            nas_identifier = coalesce(l.nas_identifier, excluded.nas_identifier),
+            nas_port = coalesce(l.nas_port, excluded.nas_port),
+            nas_port_id = coalesce(l.nas_port_id, excluded.nas_port_id),
+            acct_session_id = coalesce(l.acct_session_id, excluded.acct_session_id)
         RETURNING l.session_key, l.addr, l.span_lo, l.span_hi,
                   spoor.lease_seg_end(l.span_hi, l.stop_ts IS NOT NULL) AS seg_end
     )

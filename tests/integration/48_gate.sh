@@ -322,6 +322,30 @@ out=$(PGUSER=ingest_x psql -X -q -tA -c "insert into spoor.evidence_block (day, 
 t_match "ingest login: a block reusing a stored block id in the next day is refused" "$out" 'already stored|permission denied'
 t_eq "… and nothing of it is stored" "$(t_psql -c "select count(*) from spoor.evidence_block where block_id = $bid")" 1
 
+# The lease index is derived from the RADIUS events a batch stores; the
+# ingest login passes the batch's sessions to lease_merge_rows itself.  It
+# cannot use that to rewrite who held an address.
+IFS='|' read -r lkey laddr luser lfirst llast lhi < <(t_psql -c "select session_key, host(addr), user_name, first_ts, last_ts, span_hi
+  from spoor.lease where user_name is not null and stop_ts is null order by session_key limit 1")
+merge() { # USER KEY FIRST LAST STOP TIMEOUT LO
+  PGUSER=ingest_x psql -X -q -tA -c "select spoor.lease_merge_rows(ARRAY['$1'], ARRAY['$laddr'], ARRAY[1]::int2[],
+    ARRAY['$2'::timestamptz], ARRAY['$3'::timestamptz], NULL, NULL, ARRAY[true], ARRAY[$4::timestamptz], NULL,
+    ARRAY['victim@isp.example'], ARRAY['01632 960999'], NULL, NULL, NULL, NULL, NULL, NULL, '$6', '$5', '1 day')" 2>&1
+}
+lease_now() { t_psql -c "select coalesce(user_name, '-') || '|' || coalesce(calling_station_id, '-') || '|' || span_hi from spoor.lease where session_key = '$1'"; }
+before=$(lease_now "$lkey")
+merge "$lkey" "$lfirst" "$llast" null '10 minutes' "$lfirst" >/dev/null
+t_eq "ingest login: a merge cannot overwrite a stored session's user name or Calling-Station-Id" "$(lease_now "$lkey")" "$before"
+out=$(merge "$lkey" "$lfirst" "$llast" null '-100 days' "$lfirst")
+t_match "ingest login: a negative timeout (an open session cut short) is refused" "$out" 'timeout'
+t_eq "… and the session's span is as it was" "$(lease_now "$lkey")" "$before"
+out=$(merge "$lkey" "$lfirst" "$llast" "'$lfirst'" '10 minutes' "$lfirst")
+t_match "ingest login: a Stop with no stored Stop event is refused" "$out" 'no stored RADIUS event'
+t_eq "… and the session is still open" "$(lease_now "$lkey")" "$before"
+out=$(merge "forged|0001" "$lfirst" "$llast" null '10 minutes' "$lfirst")
+t_match "ingest login: a session with no stored RADIUS events is refused" "$out" 'no stored RADIUS event'
+t_eq "… and no lease is planted" "$(t_psql -c "select count(*) from spoor.lease where session_key = 'forged|0001'")" 0
+
 # ---- 8. The smaller points --------------------------------------------------------------
 t_eq "every Spoor function's search_path puts pg_temp last" \
   "$(t_psql -c "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace, unnest(p.proconfig) c where n.nspname in ('spoor', 'spoor_identity') and c like 'search_path=%' and c not like '%, pg_temp'")" 0
