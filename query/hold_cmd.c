@@ -14,15 +14,18 @@ static void usage(FILE *out) {
             "takes two people: the first `release` asks, a second person's confirms.\n");
 }
 
+/* A field of J, or "-" (a hold of a case one is not on has no case reference). */
+static const char *field(json_t *j, const char *k) {
+    const char *s = json_string_value(json_object_get(j, k));
+    return s ? s : "-";
+}
+
 static void list_row(json_t *j) {
-    const char *asked = json_string_value(json_object_get(j, "release_requested_by"));
     printf("%-5lld %-8lld %-8s %-8s %-20s %-22.22s %s\n",
            (long long)json_integer_value(json_object_get(j, "hold_id")),
-           (long long)json_integer_value(json_object_get(j, "request_id")),
-           json_string_value(json_object_get(j, "state")),
-           json_string_value(json_object_get(j, "mode")),
-           json_string_value(json_object_get(j, "case_ref")),
-           json_string_value(json_object_get(j, "expires_at")), asked ? asked : "-");
+           (long long)json_integer_value(json_object_get(j, "request_id")), field(j, "state"),
+           field(j, "mode"), field(j, "case_ref"), field(j, "expires_at"),
+           field(j, "release_requested_by"));
 }
 
 static int list(cli *c, PGconn *conn) {

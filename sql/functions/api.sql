@@ -222,6 +222,19 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM spoor.request WHERE request_id = p_request) THEN
         RAISE EXCEPTION 'no request %', p_request USING ERRCODE = '22023';
     END IF;
+    -- A seal names a package the person made: one of the case's people, who
+    -- exported it (committed, request.export) in the last ten minutes.
+    -- Without this any analyst's token could put a chain-of-custody entry
+    -- for any manifest under any case.
+    IF coalesce(spoor.case_access(p_request), 'none') NOT IN ('recorder', 'approver', 'assigned')
+       OR NOT EXISTS (SELECT 1 FROM spoor.audit a WHERE a.request_id = p_request AND a.action = 'request.export'
+                      AND a.outcome = 'ok' AND a.actor = spoor.actor() AND a.at > now() - interval '10 minutes') THEN
+        PERFORM spoor.audit_append('request.package', p_request,
+            jsonb_build_object('manifest_sha256', p_manifest_sha256, 'via', 'console'), 'denied',
+            'no export of this case by this person in the last ten minutes');
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+            'a package is sealed by one of the case''s people who has just exported it');
+    END IF;
     PERFORM spoor.audit_append('request.package', p_request,
         jsonb_build_object('manifest_sha256', p_manifest_sha256, 'public_key', p_public_key, 'via', 'console'),
         'ok', p_manifest_sha256);

@@ -25,6 +25,9 @@ CREATE OR REPLACE FUNCTION spoor.archive_plan(p_now timestamp with time zone, p_
 AS $function$
     SELECT DISTINCT c.day FROM spoor.compacted c
     WHERE c.upto IS NULL   -- a closed day's round (an open day's rounds are not the day)
+      -- A day under legal hold stays here, where its evidence is checked
+      -- on every lookup and nobody but the owner can write (archive_day).
+      AND NOT EXISTS (SELECT 1 FROM spoor.held_days() h WHERE h.day = c.day)
       AND EXISTS (SELECT 1 FROM pg_foreign_server s WHERE s.srvname = 'spoor_archive')
       AND c.day < ((spoor.retention_now(p_now) AT TIME ZONE 'UTC')::date - p_after_days)
       AND EXISTS (SELECT 1 FROM spoor.archive_tables() t
@@ -128,6 +131,12 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM spoor.compacted c WHERE c.day = p_day AND c.upto IS NULL) THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', format('%s is not compacted: only closed days are archived', p_day));
+    END IF;
+    -- What a legal hold preserves stays on the primary: the archive's own
+    -- owner login could change it there, unseen by this database.
+    LOCK TABLE spoor.hold IN SHARE MODE;
+    IF EXISTS (SELECT 1 FROM spoor.held_days() h WHERE h.day = p_day) THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason', format('%s is under legal hold: it stays here', p_day));
     END IF;
     PERFORM spoor.archive_link();
     FOR t IN SELECT p.name, p.key_type FROM spoor.partitioned p

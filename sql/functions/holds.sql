@@ -31,11 +31,18 @@ CREATE OR REPLACE FUNCTION spoor.hold_list()
 AS $function$
 BEGIN
     PERFORM spoor.hold_expire_due();
+    -- Need to know (014): a hold of a case one is not on (an auditor, the
+    -- retention daemon, another analyst) shows its state and expiry, not
+    -- the case it preserves (reference, authority, scope, who did what).
     RETURN QUERY
-        SELECT to_jsonb(h) || jsonb_build_object('case_ref', r.case_ref, 'authority', r.authority,
-            'scope', (SELECT jsonb_agg(jsonb_build_object('kind', s.kind, 'value', s.value, 'port', s.port)
-                                       ORDER BY s.kind, s.value)
-                      FROM spoor.request_scope s WHERE s.request_id = h.request_id))
+        SELECT CASE WHEN spoor.case_access(h.request_id) IN ('recorder', 'approver', 'assigned')
+            THEN to_jsonb(h) || jsonb_build_object('case_ref', r.case_ref, 'authority', r.authority,
+                'scope', (SELECT jsonb_agg(jsonb_build_object('kind', s.kind, 'value', s.value, 'port', s.port)
+                                           ORDER BY s.kind, s.value)
+                          FROM spoor.request_scope s WHERE s.request_id = h.request_id), 'on_case', true)
+            ELSE jsonb_build_object('hold_id', h.hold_id, 'request_id', h.request_id, 'mode', h.mode,
+                                    'state', h.state, 'expires_at', h.expires_at, 'renewals', h.renewals,
+                                    'on_case', false) END
         FROM spoor.hold h JOIN spoor.request r USING (request_id) ORDER BY h.hold_id;
 END
 $function$;

@@ -654,6 +654,12 @@ CREATE OR REPLACE FUNCTION spoor.request_transition(p_request bigint, p_to text,
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
 BEGIN
+    -- Only the three transitions there are: the audit entry is named after
+    -- P_TO, refused or not, so anything else would write a made-up action.
+    IF p_to IS NULL OR p_to NOT IN ('cancelled', 'disclosed', 'closed') THEN
+        RETURN jsonb_build_object('status', 'denied', 'reason',
+                                  'a request can be cancelled, disclosed or closed, nothing else');
+    END IF;
     RETURN coalesce(spoor.case_refusal(p_request, '{recorder,approver,assigned}', 'request.' || p_to,
                                        jsonb_build_object('note', p_note)),
                     spoor.request_transition_full(p_request, p_to, p_note));

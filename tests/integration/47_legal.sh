@@ -178,6 +178,12 @@ t_match "approving a preservation request executes it" "$(as alice request show 
 out=$(as alice --json hold list)
 h1=$(printf '%s' "$out" | jq -r --argjson r "$p1" '.[] | select(.request_id == $r) | .hold_id')
 t_match "…and creates a hold" "$h1" '^[0-9]+$'
+t_eq "the hold list shows the case to its people" \
+  "$(printf '%s' "$out" | jq -r --argjson r "$p1" '.[] | select(.request_id == $r) | .case_ref')" P-1
+out=$(as aud --json hold list)
+t_eq "…and to anyone else (an auditor) its state and expiry, not the case (reference, authority, scope)" \
+  "$(printf '%s' "$out" | jq -c --argjson r "$p1" '[.[] | select(.request_id == $r) | has("case_ref"), has("authority"), has("scope"), .state]')" \
+  '[false,false,false,"active"]'
 t_eq "…expiring in 90 days by default" \
   "$(t_psql -c "select round(extract(epoch from expires_at - created_at) / 86400) from spoor.hold where hold_id = $h1")" 90
 t_eq "hold creation is audited" "$(t_psql -c "select count(*) from spoor.audit where action = 'hold.create' and request_id = $p1")" 1

@@ -280,6 +280,13 @@ t_eq "… and the note is kept with the decision" \
   "$(t_psql -c "select state || '|' || decision_note from spoor.request where request_id = $rq")" \
   'rejected|the order names no time window we hold'
 
+# A transition is one of the three there are: anything else would write an
+# audit entry under a made-up action ("request.approve" by the recorder).
+out=$(gpsql -c "select spoor.request_transition($rq, 'approve', 'x')")
+t_match "psql: a transition that does not exist is refused" "$out" 'nothing else'
+t_eq "… and writes no entry under that name" \
+  "$(t_psql -c "select count(*) from spoor.audit where actor = 'gina' and action = 'request.approve'")" 0
+
 # ---- 6. The API login is nobody ---------------------------------------------------------
 t_person apix api
 tg=$(as gina token create | head -1)
@@ -296,6 +303,10 @@ t_match "api_call without a valid token is refused" \
   "$(apsql -c "select spoor.api_call('spoor_0000000000000000000000000000', 'request.list', '{}')")" 'unknown, expired or revoked token'
 out=$(apsql -c "select spoor.api_call('$tg', 'request.show', '{\"id\": $req}')")
 t_match "with gina's token, gina's case" "$out" "$ip"
+out=$(apsql -c "select spoor.api_call('$tg', 'request.package_sealed', '{\"id\": $rq, \"manifest_sha256\": \"$(printf '0%.0s' $(seq 64))\", \"public_key\": \"$(printf '0%.0s' $(seq 64))\"}')")
+t_match "a package is sealed only by one of the case's people who just exported it" "$out" '"denied"'
+t_eq "… no chain-of-custody entry for a package nobody made" \
+  "$(t_psql -c "select count(*) from spoor.audit where action = 'request.package' and request_id = $rq and outcome = 'ok'")" 0
 t_match "an analyst's token cannot approve" \
   "$(apsql -c "select spoor.api_call('$tg', 'request.decide', '{\"id\": $req, \"approve\": true}')")" 'may not request.decide'
 tid=$(as gina --json token list | jq -r '.[-1].token_id')

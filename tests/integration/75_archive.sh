@@ -61,6 +61,22 @@ answers >"$W/before.txt"
 t_eq "lookups answer before the day moves (truth's subscribers found)" \
   "$(grep -c '"exact"' "$W/before.txt")" "$(( $(wc -l <"$W/pick.tsv") * 2 ))"
 
+# A day under legal hold stays here: on the archive its evidence could be
+# changed by the archive's own owner login, unseen by the primary.
+hip=$(head -1 "$W/pick.tsv" | cut -f5)
+ph=$(as alice request create --case ARCH-HOLD --kind preservation --authority Court --basis Order \
+  --from 2026-11-21T01:00:00Z --to 2026-11-21T02:00:00Z --ip "$hip" | sed -n 's/^request \([0-9]*\).*/\1/p')
+as bob request approve "$ph" --note ok >/dev/null
+printf 'retention.archive_after_days = 1\n' >"$W/ret.conf"
+PGUSER=ret "$R" archive --config "$W/ret.conf" >"$W/held.out" 2>&1
+t_eq "a day under legal hold is not archived" \
+  "$(t_psql -c "select count(*) from pg_class where relnamespace = 'spoor'::regnamespace and relkind = 'f'")" 0
+t_match "… not even when asked for by name" "$(PGUSER=ret t_psql -c "select spoor.archive_day('2026-11-21')" 2>&1)" 'under legal hold'
+hh=$(t_psql -c "select hold_id from spoor.hold where request_id = $ph")
+as alice hold release "$hh" --note "preservation no longer needed" >/dev/null
+as bob hold release "$hh" --note "agreed" >/dev/null
+t_eq "… until two people release the hold" "$(t_psql -c "select state from spoor.hold where hold_id = $hh")" released
+
 size() { t_psql -c "select sum(pg_total_relation_size(c.oid)) from pg_class c where c.relnamespace = 'spoor'::regnamespace and c.relkind = 'r' and c.relname ~ '_20261121$' and c.relname !~ '^lease_seg'"; }
 local_before=$(size)
 printf 'retention.archive_after_days = 1\n' >"$W/ret.conf"
