@@ -284,10 +284,6 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
         char mins[32];
         snprintf(mins, sizeof mins, "%lld", cfg->retention_pack_open_after_minutes);
         const char *ov[] = {now, age, mins};
-        /* One snapshot a round, so ingest stores into the day meanwhile
-         * (compaction.sql: compact_open).  A session default, not BEGIN:
-         * audited calls refuse a transaction block. */
-        PQclear(PQexec(c, "SET default_transaction_isolation = 'repeatable read'"));
         r = pg_query(c,
                      "SELECT tbl, part, day, to_char(upto AT TIME ZONE 'UTC', "
                      "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM spoor.compact_open_plan($1, $2, $3)",
@@ -344,7 +340,6 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
             PQclear(d);
         }
         PQclear(r);
-        PQclear(PQexec(c, "RESET default_transaction_isolation"));
     }
     if (!json)
         printf("%s%ld partitions %s (%lld rows, %lld -> %lld bytes), %ld failed\n",

@@ -72,13 +72,14 @@ int report_cmd_run(cli *c, int argc, char **argv) {
         printf("  (none)\n");
     json_array_foreach(json_object_get(j, "open_requests"), i, e) {
         const char *dl = json_string_value(json_object_get(e, "deadline"));
+        /* A case the reader is not on has no reference or authority here. */
+        const char *ref = json_string_value(json_object_get(e, "case_ref"));
+        const char *auth = json_string_value(json_object_get(e, "authority"));
         printf("  %-5lld %-10s %-12s %-20s %-24s deadline %s%s\n",
                (long long)json_integer_value(json_object_get(e, "request_id")),
                json_string_value(json_object_get(e, "state")),
-               json_string_value(json_object_get(e, "kind")),
-               json_string_value(json_object_get(e, "case_ref")),
-               json_string_value(json_object_get(e, "authority")), dl ? dl : "none",
-               json_is_true(json_object_get(e, "at_risk")) ? "  AT RISK" : "");
+               json_string_value(json_object_get(e, "kind")), ref ? ref : "-", auth ? auth : "-",
+               dl ? dl : "none", json_is_true(json_object_get(e, "at_risk")) ? "  AT RISK" : "");
     }
     printf("\nHolds expiring soon (%lld active in all):\n",
            (long long)json_integer_value(json_object_get(j, "active_holds")));

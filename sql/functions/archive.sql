@@ -133,8 +133,10 @@ BEGIN
         RETURN jsonb_build_object('status', 'denied', 'reason', format('%s is not compacted: only closed days are archived', p_day));
     END IF;
     -- What a legal hold preserves stays on the primary: the archive's own
-    -- owner login could change it there, unseen by this database.
-    LOCK TABLE spoor.hold IN SHARE MODE;
+    -- owner login could change it there, unseen by this database.  (No lock
+    -- on the holds for the whole run: approvals and reports would wait for
+    -- it, or deadlock with it over the audit lock.  A hold made while the
+    -- day moves finds it archived, kept all the same.)
     IF EXISTS (SELECT 1 FROM spoor.held_days() h WHERE h.day = p_day) THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', format('%s is under legal hold: it stays here', p_day));
     END IF;

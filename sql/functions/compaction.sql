@@ -90,15 +90,6 @@ DECLARE
     v_pdigest text;
     v_diff bigint;
 BEGIN
-    EXECUTE format($q$
-        SELECT count(*), encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
-        FROM (SELECT int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0)) AS h
-              FROM (%s) t) x$q$, p_src)
-        USING p_day, p_lo, p_hi, p_level, p_old INTO n, digest;
-    IF n = 0 THEN
-        packs := 0; pack_bytes := 0;
-        RETURN;
-    END IF;
     -- (sort, key, record) of each event.  Sort 3 is a locator only: its
     -- records keep the queue, the re-queue and the evidence position.
     v_keys := CASE p_tbl
@@ -115,8 +106,12 @@ BEGIN
                (2::smallint, CASE WHEN t.status IN (7, 8) THEN host(t.nas_ip) END COLLATE "C", t::text)$k$ END;
     -- The row's composite text is parsed back as the same row type (with
     -- this function's DateStyle and TimeZone, whatever the session's).
+    -- One statement reads the events, counts them and packs them: one
+    -- snapshot, so what is counted is what is packed even while ingest
+    -- stores more rows into an open day (compact_open).
     EXECUTE format($q$
-        WITH ins AS (
+        WITH src AS MATERIALIZED (SELECT t.* FROM (%2$s) t),
+        ins AS (
             INSERT INTO spoor.%1$I (day, pack_id, sort, key_lo, key_hi, ts_lo, ts_hi, n, raw_bytes, sha256, data)
             SELECT $1, nextval('spoor.pack_id_seq'), g.sort, g.lo, g.hi, g.tlo, g.thi, g.n,
                    octet_length(g.payload), sha256(g.payload), spoor.pack_compress(g.payload, $4)
@@ -129,15 +124,25 @@ BEGIN
                                || convert_to(s.rec, 'UTF8') AS entry,
                                (row_number() OVER (PARTITION BY s.sort ORDER BY s.k, t.ts, t.block_id, t.block_idx) - 1)
                                    / 1000 AS grp
-                        FROM (%2$s) t
+                        FROM src t
                         CROSS JOIN LATERAL (VALUES %3$s) AS s(sort, k, rec)
                         WHERE s.k IS NOT NULL) x
                   GROUP BY x.sort, x.grp) g
             RETURNING pack_id, sort, octet_length(data) AS len)
-        SELECT array_agg(pack_id) FILTER (WHERE sort = 1), count(*), sum(len) FROM ins$q$,
-        p_into, p_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO ids, packs, pack_bytes;
-    -- Read back, once: the same count, the same evidence digest, the same
-    -- rows column for column.
+        SELECT (SELECT count(*) FROM src),
+               (SELECT encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
+                FROM (SELECT int8send(coalesce(t.block_id, 0)) || int4send(coalesce(t.block_idx, 0)) AS h
+                      FROM src t) x),
+               (SELECT array_agg(pack_id) FILTER (WHERE sort = 1) FROM ins),
+               (SELECT count(*) FROM ins), (SELECT coalesce(sum(len), 0) FROM ins)$q$,
+        p_into, p_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO n, digest, ids, packs, pack_bytes;
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    -- Read back, once: the same count and evidence digest as what was read,
+    -- and every packed event a stored one, column for column.  (Stored
+    -- events not packed can only be rows committed since: new evidence
+    -- blocks, so other digests; the caller deletes by evidence position.)
     EXECUTE format($q$
         WITH e AS MATERIALIZED (
             SELECT e.* FROM spoor.%1$I p
@@ -147,7 +152,7 @@ BEGIN
                (SELECT encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY h), ''::bytea)), 'hex')
                 FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
                       FROM e) x),
-               (SELECT count(*) FROM (SELECT t.* FROM (%3$s) t EXCEPT ALL SELECT * FROM e) d)$q$,
+               (SELECT count(*) FROM (SELECT * FROM e EXCEPT ALL SELECT t.* FROM (%3$s) t) d)$q$,
         p_into, p_tbl, p_src)
         USING p_day, p_lo, p_hi, p_level, p_old, ids INTO v_prows, v_pdigest, v_diff;
     IF v_prows IS DISTINCT FROM n OR v_pdigest IS DISTINCT FROM digest OR v_diff <> 0 THEN
@@ -364,13 +369,11 @@ GRANT EXECUTE ON FUNCTION spoor.compact_open_plan(p_now timestamp with time zone
 -- records too (an hour of a national ISP's events takes minutes to pack: its
 -- inserts must not wait for that): so the rows deleted are the events the
 -- new packs hold, by evidence position, and their count must be what was
--- packed; a late row committed after the packing began stays a row for the
--- next round.  That needs one snapshot for the whole round: run at
--- REPEATABLE READ (spoor-retention sets it), SHARE UPDATE EXCLUSIVE keeps a
--- second compaction of the day out and lets ingest's inserts and lookups
--- through; at READ COMMITTED each statement would see other rows, so the
--- round holds ingest's inserts into the day off instead (SHARE ROW
--- EXCLUSIVE).  After three open rounds the next one
+-- packed (compact_pack_events counts and packs in one statement); a late
+-- row committed after the packing began stays a row for the next round.
+-- SHARE UPDATE EXCLUSIVE keeps a second compaction of the day out and lets
+-- ingest's inserts and lookups through.  (Not REPEATABLE READ: the audit
+-- entry at the end must see the chain as it is then.)  After three open rounds the next one
 -- merges them all with its rows, so a lookup of an open day reads at most
 -- four rounds' packs; the day's close (compact_day) merges them into one.
 CREATE OR REPLACE FUNCTION spoor.compact_open(p_tbl text, p_day date, p_now timestamp with time zone, p_min_age integer, p_after_minutes integer, p_level integer)
@@ -413,9 +416,7 @@ BEGIN
     IF to_regclass('spoor.' || v_pack || '_' || to_char(p_day, 'YYYYMMDD')) IS NULL THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', 'no pack partition: compact_prepare makes it first');
     END IF;
-    EXECUTE format('LOCK TABLE spoor.%I IN %s MODE', v_part,
-                   CASE WHEN current_setting('transaction_isolation') IN ('repeatable read', 'serializable')
-                        THEN 'SHARE UPDATE EXCLUSIVE' ELSE 'SHARE ROW EXCLUSIVE' END);
+    EXECUTE format('LOCK TABLE spoor.%I IN SHARE UPDATE EXCLUSIVE MODE', v_part);
     IF (SELECT count(*) FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day
         AND c.upto IS NOT NULL AND NOT c.merged) >= 3 THEN
         v_old := spoor.compact_open_packs(p_tbl, p_day);

@@ -112,33 +112,53 @@ DECLARE
     v_h date;     -- the horizon before this batch
     v_new date;   -- the batch's latest day
     v_bad text;
+    v_hi timestamptz;
 BEGIN
     -- The lease index says who held an address: what the ingest login
     -- passes here must be what it stored.  The bounds are the settings'
     -- (trace.interim_timeout, trace.open_session_max): a negative one would
     -- cut an open session short.  Every session's first and last instant is
-    -- a stored RADIUS event of it with that address, its Start and its Stop
-    -- stored Start and Stop events; and a stored session's identity (user name, Calling-
-    -- Station-Id, NAS) is kept as first stored, never overwritten (below).
+    -- a stored RADIUS event of it with that address; its Start, Stop,
+    -- estimated start, Interim-Updates, user name and Calling-Station-Id are
+    -- those of stored events of it; and a stored session's identity (user
+    -- name, Calling-Station-Id, NAS) is kept as first stored, never
+    -- overwritten (below).
     IF p_timeout IS NULL OR p_timeout < interval '1 minute' OR p_timeout > interval '30 days'
        OR p_open_max IS NULL OR p_open_max < interval '1 minute' OR p_open_max > interval '400 days' THEN
         RAISE EXCEPTION 'lease merge: the interim timeout and the open-session maximum must be 1 minute .. 30 / 400 days (got %, %)',
                         p_timeout, p_open_max USING ERRCODE = '22023';
     END IF;
+    v_hi := (SELECT max(x) FROM unnest(p_last) x);
+    -- Each check names the batch's time range, so the plan reads the
+    -- partitions of those days only (principle 5: bounds known when planning).
     SELECT u.key INTO v_bad
-    FROM unnest(p_key, p_addr, p_kind, p_first, p_last, p_start, p_stop) AS u(key, addr, kind, first, last, start, stop)
+    FROM unnest(p_key, p_addr, p_kind, p_first, p_last, p_start, p_est, p_interim, p_stop, p_user, p_calling)
+         AS u(key, addr, kind, first, last, start, est, interim, stop, usr, calling)
     WHERE u.key IS NOT NULL
       AND (u.first IS NULL OR u.last IS NULL OR u.first < p_lo OR u.addr IS NULL
-           OR NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.session_key = u.key AND e.ts = u.first
+           OR NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                          AND e.session_key = u.key AND e.ts = u.first
                           AND u.addr::inet = CASE u.kind WHEN 1 THEN e.framed_ip WHEN 2 THEN e.framed_ipv6_prefix
                                                          WHEN 3 THEN e.delegated_ipv6_prefix END)
-           OR NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.session_key = u.key AND e.ts = u.last
+           OR NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                          AND e.session_key = u.key AND e.ts = u.last
                           AND u.addr::inet = CASE u.kind WHEN 1 THEN e.framed_ip WHEN 2 THEN e.framed_ipv6_prefix
                                                          WHEN 3 THEN e.delegated_ipv6_prefix END)
-           OR (u.start IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e
-                                                   WHERE e.session_key = u.key AND e.ts = u.start AND e.status = 1))
-           OR (u.stop IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e
-                                                  WHERE e.session_key = u.key AND e.ts = u.stop AND e.status = 2)))
+           OR (u.start IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                                                   AND e.session_key = u.key AND e.ts = u.start AND e.status = 1))
+           OR (u.stop IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                                                  AND e.session_key = u.key AND e.ts = u.stop AND e.status = 2))
+           -- The estimated start is an event's time less its Acct-Session-Time.
+           OR (u.est IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                                                 AND e.session_key = u.key AND e.status <> 1 AND e.session_time IS NOT NULL
+                                                 AND e.ts - e.session_time * interval '1 second' = u.est))
+           OR (u.interim AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                                         AND e.session_key = u.key AND e.status = 3))
+           -- The identity given is one the session's stored events carry.
+           OR (u.usr IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                                                 AND e.session_key = u.key AND e.user_name = u.usr))
+           OR (u.calling IS NOT NULL AND NOT EXISTS (SELECT 1 FROM spoor.radius_event e WHERE e.ts BETWEEN p_lo AND v_hi
+                                                     AND e.session_key = u.key AND e.calling_station_id = u.calling)))
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'lease merge: session % has no stored RADIUS event at the instants given', v_bad

@@ -675,13 +675,22 @@ BEGIN
     IF t.outcome <> 'ok' THEN
         RETURN t.denial;
     END IF;
-    -- The other audited reads (read_record), computed now, for their person.
-    IF t.action = 'request.export' THEN
-        RETURN spoor.request_export_answer(t.request_id);
-    ELSIF t.action = 'case.read' THEN
-        RETURN spoor.request_show_answer(t.request_id) || '{"status": "ok"}';
+    -- The other audited reads (read_record).  An export's and a case
+    -- reading's answer is computed now, from the case as it is: so only
+    -- right after its record (ten minutes), and only while the person may
+    -- still read the case; a later reading is a new, audited one.
+    IF t.action IN ('request.export', 'case.read') THEN
+        IF t.created_at < now() - interval '10 minutes' THEN
+            RAISE EXCEPTION 'the reading recorded as ticket % is more than ten minutes old: read the case again', p_ticket
+                USING ERRCODE = '55000';
+        END IF;
+        IF coalesce(spoor.case_access(t.request_id), 'none') NOT IN ('recorder', 'approver', 'assigned', 'auditor') THEN
+            RAISE EXCEPTION 'you are no longer on case %', t.request_id USING ERRCODE = '42501';
+        END IF;
+        RETURN CASE t.action WHEN 'request.export' THEN spoor.request_export_answer(t.request_id)
+                             ELSE spoor.request_show_answer(t.request_id) || '{"status": "ok"}' END;
     ELSIF t.action = 'report' THEN
-        RETURN spoor.report_answer(t);
+        RETURN t.args->'answer' || '{"status": "ok"}';
     END IF;
     SELECT r.result INTO v FROM spoor.request_result r WHERE r.audit_seq = t.audit_seq;
     IF t.reveal_seq IS NOT NULL THEN

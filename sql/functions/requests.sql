@@ -341,7 +341,7 @@ $function$;
 ALTER FUNCTION spoor.request_export_answer(p_request bigint) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.request_export_answer(p_request bigint) FROM PUBLIC;
 
--- The yearly report as of P_AT (report records it, lookup_answer gives it).
+-- The yearly report as of P_AT (report records it; lookup_answer gives it).
 CREATE OR REPLACE FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -358,7 +358,12 @@ BEGIN
     SELECT jsonb_build_object(
         'generated_at', p_at, 'year', v_year,
         'open_requests', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-                'request_id', r.request_id, 'case_ref', r.case_ref, 'authority', r.authority,
+                'request_id', r.request_id,
+                -- Need to know: the reference and authority of one's own cases only.
+                'case_ref', CASE WHEN spoor.case_access(r.request_id) IN ('recorder', 'approver', 'assigned', 'deciding')
+                                 THEN r.case_ref END,
+                'authority', CASE WHEN spoor.case_access(r.request_id) IN ('recorder', 'approver', 'assigned', 'deciding')
+                                  THEN r.authority END,
                 'kind', r.kind, 'state', r.state, 'deadline', r.deadline,
                 'at_risk', r.deadline IS NOT NULL AND r.deadline < p_at + coalesce(p_risk, interval '3 days'))
                 ORDER BY r.deadline NULLS LAST, r.request_id), '[]')
@@ -412,11 +417,11 @@ BEGIN
     PERFORM spoor.hold_expire_due();
     v := spoor.report_build(v_year, p_risk, p_hold_warn, now());
     -- Its entry records what it says (the SHA-256 of the report); the report
-    -- itself comes from lookup_answer once the entry has committed.
+    -- itself, kept with the ticket as it was made, comes from lookup_answer
+    -- once the entry has committed.
     PERFORM spoor.audit_append('report', NULL, jsonb_build_object('year', v_year), 'ok',
                                encode(sha256(convert_to(v::text, 'UTF8')), 'hex'));
-    RETURN spoor.read_record(NULL, 'report', jsonb_build_object('year', v_year, 'risk', p_risk,
-                                                                'hold_warn', p_hold_warn, 'at', now()), NULL);
+    RETURN spoor.read_record(NULL, 'report', jsonb_build_object('answer', v), NULL);
 END
 $function$;
 ALTER FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) OWNER TO spoor_owner;
@@ -425,29 +430,6 @@ GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_w
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_approver;
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_admin;
 
--- A recorded report's answer: built again as of its instant, and given only
--- if it is what the audit entry recorded (else the figures moved in the
--- milliseconds between: ask again).
-CREATE OR REPLACE FUNCTION spoor.report_answer(t spoor.lookup_ticket)
- RETURNS jsonb
- LANGUAGE plpgsql
- STABLE
- SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
-AS $function$
-DECLARE
-    v jsonb := spoor.report_build((t.args->>'year')::integer, (t.args->>'risk')::interval,
-                                  (t.args->>'hold_warn')::interval, (t.args->>'at')::timestamptz);
-BEGIN
-    IF encode(sha256(convert_to(v::text, 'UTF8')), 'hex') IS DISTINCT FROM
-       (SELECT a.result_digest FROM spoor.audit a WHERE a.seq = t.audit_seq) THEN
-        RAISE EXCEPTION 'the report changed between its record and its answer: ask for it again'
-            USING ERRCODE = '40001';
-    END IF;
-    RETURN v || jsonb_build_object('status', 'ok');
-END
-$function$;
-ALTER FUNCTION spoor.report_answer(t spoor.lookup_ticket) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.report_answer(t spoor.lookup_ticket) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION spoor.case_access(p_request bigint)
  RETURNS text
