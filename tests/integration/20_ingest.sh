@@ -175,16 +175,24 @@ compare "two consumers rebalancing" 1 2 3 4 5
 # nothing (each batch is fenced against the stored positions).
 { grep -v '^ingest.metrics_listen\|^log.level' "$W/ingest.conf"; printf 'ingest.metrics_listen =\nlog.level = info\n'; } >"$W/group.conf"
 group_bg() { PGUSER=ingestd "$B/spoor-ingest" --config "$W/group.conf" 2>"$W/group-$1.log" & pid=$!; }
+assigned() { grep -q 'assigned spoor' "$W/group-$1.log"; }
 before=$(consumed_now)
-produce 6
 group_bg a; ga=$pid
 group_bg b; gb=$pid
+# Both in the group before the slice arrives, so both get partitions of it
+# (started with it waiting, the first could take it all before the second
+# had joined: a loaded machine failed the check below that way).
+for _ in $(seq 1 600); do assigned a && assigned b && break; sleep 0.1; done
+produce 6
 # Mid-stream: both have stored batches, the slice is not done yet.
 for _ in $(seq 1 600); do [ "$(consumed_now)" -gt $((before + 8000)) ] && break; sleep 0.05; done
 mid=$(consumed_now)
 kill -9 $ga; wait $ga 2>/dev/null
 group_bg c; gc=$pid
 wait_consumed "$(count_of 1 2 3 4 5 6)" || t_fail "two daemons, one killed: caught up" "$(tail -5 "$W"/group-*.log)"
+# The one that joined is given partitions once the group drops the killed
+# one (session.timeout.ms, 10 s), whether or not records are left for it.
+for _ in $(seq 1 600); do assigned c && break; sleep 0.1; done
 kill -TERM $gb $gc; wait $gb; rb=$?; wait $gc; rc=$?
 t_match "the kill came mid-stream (stored before it: $((mid - before)) of $(count_of 6))" "$((mid - before))" '^[1-9][0-9]*$'
 t_eq "…the surviving daemons stop cleanly" "$rb:$rc" "0:0"
