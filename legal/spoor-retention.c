@@ -36,6 +36,7 @@
 #include "config.h"
 #include "lock_keys.h"
 #include "log.h"
+#include "mem.h"
 #include "pg.h"
 #include "timeutil.h"
 
@@ -211,6 +212,41 @@ static int run(PGconn *c, const char *now, int dry, long long lock_timeout, int 
     return failed ? 1 : 0;
 }
 
+/* One compaction step for PART: the day's pack partition first, in its own
+ * short transaction (made inside the step, its lock on the pack table would
+ * hold up every lookup of a compacted day for the whole packing, and could
+ * deadlock with one; sql/functions/compaction.sql), then SQL with its N
+ * parameters V.  Returns the step's answer if its status is ok, its text in
+ * *TEXT (both the caller's to free); else prints why (a refusal as "skip",
+ * an error on stderr, counted in *FAILED) and returns NULL. */
+static json_t *compact_round(PGconn *c, const char *tbl, const char *day, const char *part,
+                             const char *sql, int n, const char *const *v, long *failed,
+                             char **text) {
+    error err;
+    const char *pv[] = {tbl, day};
+    PGresult *r = pg_query(c, "SELECT spoor.compact_prepare($1, $2)", 2, pv, NULL, &err);
+    if (r) {
+        PQclear(r);
+        r = pg_query(c, sql, n, v, NULL, &err);
+    }
+    if (!r) {
+        fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
+        ++*failed;
+        return NULL;
+    }
+    json_t *j = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    const char *st = json_string_value(json_object_get(j, "status"));
+    if (!st || strcmp(st, "ok")) {
+        printf("skip    %-28s %s\n", part, json_string_value(json_object_get(j, "reason")));
+        json_decref(j);
+        PQclear(r);
+        return NULL;
+    }
+    *text = mem_strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return j;
+}
+
 static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg, int json) {
     char age[32], level[32];
     error err;
@@ -237,45 +273,25 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
             done++;
             continue;
         }
-        /* The day's pack partition first, in its own short transaction: made
-         * inside compact_day, its lock on the pack table would hold up every
-         * lookup of a compacted day for the whole day's packing (and could
-         * deadlock with one; sql/functions/compaction.sql). */
-        const char *pv[] = {tbl, day};
-        PGresult *pr = pg_query(c, "SELECT spoor.compact_prepare($1, $2)", 2, pv, NULL, &err);
-        if (!pr) {
-            fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
-            failed++;
-            continue;
-        }
-        PQclear(pr);
         const char *dv[] = {tbl, day, now, age, level};
-        PGresult *d =
-            pg_query(c, "SELECT spoor.compact_day($1, $2, $3, $4, $5)", 5, dv, NULL, &err);
-        if (!d) {
-            fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
-            failed++;
+        char *text;
+        json_t *j = compact_round(c, tbl, day, part, "SELECT spoor.compact_day($1, $2, $3, $4, $5)",
+                                  5, dv, &failed, &text);
+        if (!j)
             continue;
-        }
-        json_t *j = json_loads(PQgetvalue(d, 0, 0), 0, NULL);
-        const char *st = json_string_value(json_object_get(j, "status"));
-        if (st && !strcmp(st, "ok")) {
-            long long n = json_integer_value(json_object_get(j, "rows"));
-            long long b = json_integer_value(json_object_get(j, "bytes_before"));
-            /* Events: the packs written; evidence: the partition after. */
-            long long a = json_integer_value(json_object_get(j, "pack_bytes")) +
-                          json_integer_value(json_object_get(j, "bytes_after"));
-            done++, rows += n, before += b, after += a;
-            if (json)
-                puts(PQgetvalue(d, 0, 0));
-            else
-                printf("compact %-28s %lld rows, %lld -> %lld bytes, sha256 %s\n", part, n, b, a,
-                       json_string_value(json_object_get(j, "digest")));
-        } else {
-            printf("skip    %-28s %s\n", part, json_string_value(json_object_get(j, "reason")));
-        }
+        long long n = json_integer_value(json_object_get(j, "rows"));
+        long long b = json_integer_value(json_object_get(j, "bytes_before"));
+        /* Events: the packs written; evidence: the partition after. */
+        long long a = json_integer_value(json_object_get(j, "pack_bytes")) +
+                      json_integer_value(json_object_get(j, "bytes_after"));
+        done++, rows += n, before += b, after += a;
+        if (json)
+            puts(text);
+        else
+            printf("compact %-28s %lld rows, %lld -> %lld bytes, sha256 %s\n", part, n, b, a,
+                   json_string_value(json_object_get(j, "digest")));
+        free(text);
         json_decref(j);
-        PQclear(d);
     }
     PQclear(r);
     /* Then the days still open: their rows older than
@@ -303,41 +319,25 @@ static int compact(PGconn *c, const char *now, int dry, const spoor_config *cfg,
                 done++;
                 continue;
             }
-            const char *pv[] = {tbl, day};
-            PGresult *pr = pg_query(c, "SELECT spoor.compact_prepare($1, $2)", 2, pv, NULL, &err);
-            if (!pr) {
-                fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
-                failed++;
-                continue;
-            }
-            PQclear(pr);
             const char *dv[] = {tbl, day, now, age, mins, level};
-            PGresult *d =
-                pg_query(c, "SELECT spoor.compact_open($1, $2, $3, $4, $5, $6)", 6, dv, NULL, &err);
-            if (!d) {
-                fprintf(stderr, "spoor-retention: compact %s: %s\n", part, err.msg);
-                failed++;
+            char *text;
+            json_t *j = compact_round(c, tbl, day, part,
+                                      "SELECT spoor.compact_open($1, $2, $3, $4, $5, $6)", 6, dv,
+                                      &failed, &text);
+            if (!j)
                 continue;
-            }
-            json_t *j = json_loads(PQgetvalue(d, 0, 0), 0, NULL);
-            const char *st = json_string_value(json_object_get(j, "status"));
-            if (st && !strcmp(st, "ok")) {
-                long long n = json_integer_value(json_object_get(j, "rows"));
-                long long b = json_integer_value(json_object_get(j, "bytes_before"));
-                long long a = json_integer_value(json_object_get(j, "pack_bytes"));
-                done++, rows += n, before += b, after += a;
-                if (json)
-                    puts(PQgetvalue(d, 0, 0));
-                else
-                    printf("pack    %-28s %lld rows before %s, %lld packs merged, sha256 %s\n",
-                           part, n, upto,
-                           (long long)json_integer_value(json_object_get(j, "merged_packs")),
-                           json_string_value(json_object_get(j, "digest")));
-            } else {
-                printf("skip    %-28s %s\n", part, json_string_value(json_object_get(j, "reason")));
-            }
+            long long n = json_integer_value(json_object_get(j, "rows"));
+            long long b = json_integer_value(json_object_get(j, "bytes_before"));
+            long long a = json_integer_value(json_object_get(j, "pack_bytes"));
+            done++, rows += n, before += b, after += a;
+            if (json)
+                puts(text);
+            else
+                printf("pack    %-28s %lld rows before %s, %lld packs merged, sha256 %s\n", part, n,
+                       upto, (long long)json_integer_value(json_object_get(j, "merged_packs")),
+                       json_string_value(json_object_get(j, "digest")));
+            free(text);
             json_decref(j);
-            PQclear(d);
         }
         PQclear(r);
     }
