@@ -28,16 +28,22 @@ int lookup_call_is_record(const char *answer, long long *ticket) {
     return rec;
 }
 
+/* The second step for TICKET: a new statement, so a new transaction, in
+ * which the record's has committed. */
+static PGresult *answer(PGconn *conn, long long ticket, error *err) {
+    char t[32];
+    snprintf(t, sizeof t, "%lld", ticket);
+    const char *tv[] = {t};
+    return pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err);
+}
+
 PGresult *lookup_call_answered(PGconn *conn, PGresult *first, error *err) {
     long long t;
     if (PQntuples(first) != 1 || PQnfields(first) != 1 || PQgetisnull(first, 0, 0) ||
         !lookup_call_is_record(PQgetvalue(first, 0, 0), &t))
         return first;
     PQclear(first);
-    char ticket[32];
-    snprintf(ticket, sizeof ticket, "%lld", t);
-    const char *tv[] = {ticket};
-    return pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err);
+    return answer(conn, t, err);
 }
 
 char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, error *err) {
@@ -49,11 +55,7 @@ char *lookup_call(PGconn *conn, const char *sql, int n, const char *const *v, er
     PQclear(r);
     if (rc < 0)
         return NULL;
-    char ticket[32];
-    snprintf(ticket, sizeof ticket, "%lld", t);
-    /* A new statement, so a new transaction: the record above has committed. */
-    const char *tv[] = {ticket};
-    r = pg_query(conn, "SELECT spoor.lookup_answer($1)", 1, tv, NULL, err);
+    r = answer(conn, t, err);
     if (!r)
         return NULL;
     char *out = mem_strdup(PQgetvalue(r, 0, 0));

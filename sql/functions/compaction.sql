@@ -22,6 +22,24 @@ $function$;
 ALTER FUNCTION spoor.compact_cutoff(p_now timestamp with time zone, p_min_age integer) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.compact_cutoff(p_now timestamp with time zone, p_min_age integer) FROM PUBLIC;
 
+-- The local day partitions of P_TABLES (archived days, foreign tables,
+-- are compacted already), by day then table: what compact_plan and
+-- compact_open_plan look through.
+CREATE OR REPLACE FUNCTION spoor.compact_partitions(p_tables text[])
+ RETURNS TABLE(tbl text, part text, day date)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog', 'pg_temp'
+AS $function$
+    SELECT pc.relname::text, c.relname::text, to_date(right(c.relname, 8), 'YYYYMMDD')
+    FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE pc.relnamespace = 'spoor'::regnamespace AND pc.relname = ANY (p_tables)
+      AND c.relname ~ '_[0-9]{8}$' AND c.relkind = 'r'
+    ORDER BY 3, 1
+$function$;
+ALTER FUNCTION spoor.compact_partitions(p_tables text[]) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_partitions(p_tables text[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer)
  RETURNS TABLE(tbl text, part text, day date)
  LANGUAGE plpgsql
@@ -37,12 +55,8 @@ BEGIN
         RAISE EXCEPTION 'compact: the minimum age must be 1 .. 365 days, not %', p_min_age
             USING ERRCODE = '22023';
     END IF;
-    FOR r IN SELECT pc.relname::text AS t, c.relname::text AS p, to_date(right(c.relname, 8), 'YYYYMMDD') AS d
-             FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE pc.relnamespace = 'spoor'::regnamespace
-               AND pc.relname IN ('smtp_event', 'radius_event', 'nat_event', 'evidence_block')
-               AND c.relname ~ '_[0-9]{8}$' AND c.relkind = 'r'   -- archived days are compacted already
-             ORDER BY 3, 1 LOOP
+    FOR r IN SELECT x.tbl AS t, x.part AS p, x.day AS d
+             FROM spoor.compact_partitions('{smtp_event,radius_event,nat_event,evidence_block}') x LOOP
         CONTINUE WHEN r.d > spoor.compact_cutoff(p_now, p_min_age);
         IF r.t = 'evidence_block' THEN
             -- Once, and again only if blocks came late.
@@ -67,17 +81,16 @@ ALTER FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age inte
 REVOKE ALL ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION spoor.compact_plan(p_now timestamp with time zone, p_min_age integer) TO spoor_retention;
 
--- Packs the events SRC gives into new packs of day P_DAY in P_TBL's pack
--- table, then reads them back: the same count, the same evidence digest, the
--- same rows column for column, or it raises.  SRC is a query over $1 (the
--- day), $2 .. $3 (the instants), $5 (pack ids): the rows of a day, or those
--- and the events of earlier rounds' packs (a merge).  Returns the new packs'
--- ids (sort 1), how many packs and bytes in all, and the count and digest of
--- what was packed (the digest retention's proof of deletion uses).  The
--- packs go into P_INTO (the day's pack partition, or a table the caller
--- moves them from).  The caller removes what SRC read, under a lock that
--- keeps it still.
-CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text)
+-- Packs the events of day P_DAY of P_TBL into new packs, then reads them
+-- back: the same count, the same evidence digest, the same rows column for
+-- column, or it raises.  The events: the rows of its partition from P_LO to
+-- before P_HI, and with them, merged, those of the packs P_OLD (earlier
+-- rounds', sort 1).  Returns the new packs' ids (sort 1), how many packs and
+-- bytes in all, and the count and digest of what was packed (the digest
+-- retention's proof of deletion uses).  The packs go into P_INTO (the day's
+-- pack partition, or a table the caller moves them from).  The caller
+-- removes what was packed, under a lock that keeps it still.
+CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text)
  RETURNS record
  LANGUAGE plpgsql
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
@@ -85,6 +98,11 @@ CREATE OR REPLACE FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_s
  SET "TimeZone" TO 'UTC'
 AS $function$
 DECLARE
+    v_src text := format('SELECT t.* FROM spoor.%I t WHERE t.ts >= $2 AND t.ts < $3',
+                         p_tbl || '_' || to_char(p_day, 'YYYYMMDD'))
+        || CASE WHEN cardinality(p_old) > 0 THEN format(' UNION ALL SELECT e.* FROM spoor.%I p
+            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
+            WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', spoor.compact_pack(p_tbl), p_tbl) ELSE '' END;
     v_keys text;
     v_prows bigint;
     v_pdigest text;
@@ -135,7 +153,7 @@ BEGIN
                       FROM src t) x),
                (SELECT array_agg(pack_id) FILTER (WHERE sort = 1) FROM ins),
                (SELECT count(*) FROM ins), (SELECT coalesce(sum(len), 0) FROM ins)$q$,
-        p_into, p_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO n, digest, ids, packs, pack_bytes;
+        p_into, v_src, v_keys) USING p_day, p_lo, p_hi, p_level, p_old INTO n, digest, ids, packs, pack_bytes;
     IF n = 0 THEN
         RETURN;
     END IF;
@@ -153,7 +171,7 @@ BEGIN
                 FROM (SELECT int8send(coalesce(e.block_id, 0)) || int4send(coalesce(e.block_idx, 0)) AS h
                       FROM e) x),
                (SELECT count(*) FROM (SELECT * FROM e EXCEPT ALL SELECT t.* FROM (%3$s) t) d)$q$,
-        p_into, p_tbl, p_src)
+        p_into, p_tbl, v_src)
         USING p_day, p_lo, p_hi, p_level, p_old, ids INTO v_prows, v_pdigest, v_diff;
     IF v_prows IS DISTINCT FROM n OR v_pdigest IS DISTINCT FROM digest OR v_diff <> 0 THEN
         RAISE EXCEPTION 'compact: the packs of % for % do not give back its events (% events, packs %; % differ)',
@@ -161,8 +179,8 @@ BEGIN
     END IF;
 END
 $function$;
-ALTER FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_src text, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) FROM PUBLIC;
+ALTER FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) OWNER TO spoor_owner;
+REVOKE ALL ON FUNCTION spoor.compact_pack_events(p_tbl text, p_day date, p_lo timestamp with time zone, p_hi timestamp with time zone, p_old bigint[], p_level integer, p_into text, OUT ids bigint[], OUT packs integer, OUT pack_bytes bigint, OUT n bigint, OUT digest text) FROM PUBLIC;
 
 -- The packs of P_DAY's rounds that are open-day rounds not merged yet
 -- (compact_open's), all sorts: what the next round merges.
@@ -230,12 +248,11 @@ AS $function$
 DECLARE
     v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
     v_pack text := spoor.compact_pack(p_tbl);
-    v_ppart text := spoor.compact_pack(p_tbl) || '_' || to_char(p_day, 'YYYYMMDD');
-    v_stage text := spoor.compact_pack(p_tbl) || '_' || to_char(p_day, 'YYYYMMDD') || '_merge';
+    v_ppart text := v_pack || '_' || to_char(p_day, 'YYYYMMDD');
+    v_stage text := v_ppart || '_merge';
     v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     v_hi timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
     v_old bigint[];
-    v_src text;
     r record;
     v_before bigint;
 BEGIN
@@ -270,12 +287,6 @@ BEGIN
     -- The day's open rounds, if any, are merged into this one: a closed day's
     -- lookups read one round's packs, not one per hour it was open.
     v_old := spoor.compact_open_packs(p_tbl, p_day);
-    v_src := format('SELECT t.* FROM spoor.%I t WHERE t.ts >= $2 AND t.ts < $3', v_part);
-    IF cardinality(v_old) > 0 THEN
-        v_src := v_src || format(' UNION ALL SELECT e.* FROM spoor.%I p
-            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
-            WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', v_pack, p_tbl);
-    END IF;
     v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
     -- Merging: the new packs wait in a table of their own, then replace the
     -- open rounds' in a pack partition emptied by TRUNCATE (deleted, the old
@@ -284,7 +295,7 @@ BEGIN
     IF cardinality(v_old) > 0 THEN
         EXECUTE format('CREATE TABLE spoor.%I (LIKE spoor.%I INCLUDING DEFAULTS INCLUDING STORAGE)', v_stage, v_pack);
     END IF;
-    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_hi, v_old, p_level,
+    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_lo, v_hi, v_old, p_level,
                                                    CASE WHEN cardinality(v_old) > 0 THEN v_stage ELSE v_ppart END);
     IF r.n = 0 THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
@@ -342,19 +353,15 @@ BEGIN
         RAISE EXCEPTION 'compact: open days are packed 1 .. 10080 minutes after, not %', p_after_minutes
             USING ERRCODE = '22023';
     END IF;
-    FOR r IN SELECT pc.relname::text AS t, c.relname::text AS p, to_date(right(c.relname, 8), 'YYYYMMDD') AS d
-             FROM pg_class pc JOIN pg_inherits i ON i.inhparent = pc.oid JOIN pg_class c ON c.oid = i.inhrelid
-             WHERE pc.relnamespace = 'spoor'::regnamespace
-               AND pc.relname IN ('smtp_event', 'radius_event', 'nat_event')
-               AND c.relname ~ '_[0-9]{8}$' AND c.relkind = 'r'
-             ORDER BY 3, 1 LOOP
+    FOR r IN SELECT x.tbl AS t, x.part AS p, x.day AS d,
+                    spoor.compact_open_upto(x.day, p_now, p_after_minutes) AS upto
+             FROM spoor.compact_partitions('{smtp_event,radius_event,nat_event}') x LOOP
         CONTINUE WHEN r.d <= spoor.compact_cutoff(p_now, p_min_age)
                    OR r.d > (p_now AT TIME ZONE 'UTC')::date
-                   OR spoor.compact_open_upto(r.d, p_now, p_after_minutes) <= r.d::timestamp AT TIME ZONE 'UTC';
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM spoor.%I WHERE ts < $1)', r.p)
-            USING spoor.compact_open_upto(r.d, p_now, p_after_minutes) INTO v_has;
+                   OR r.upto <= r.d::timestamp AT TIME ZONE 'UTC';
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM spoor.%I WHERE ts < $1)', r.p) USING r.upto INTO v_has;
         IF v_has THEN
-            tbl := r.t; part := r.p; day := r.d; upto := spoor.compact_open_upto(r.d, p_now, p_after_minutes);
+            tbl := r.t; part := r.p; day := r.d; upto := r.upto;
             RETURN NEXT;
         END IF;
     END LOOP;
@@ -385,12 +392,13 @@ AS $function$
 DECLARE
     v_part text := p_tbl || '_' || to_char(p_day, 'YYYYMMDD');
     v_pack text := spoor.compact_pack(p_tbl);
+    v_ppart text := v_pack || '_' || to_char(p_day, 'YYYYMMDD');
     v_lo timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
     v_upto timestamptz;
     v_old bigint[] := '{}';
-    v_src text;
+    v_rounds bigint;
     v_deleted bigint;
-    v_merged bigint := 0;
+    v_merged bigint;
     v_before bigint;
     r record;
 BEGIN
@@ -413,27 +421,21 @@ BEGIN
     IF v_upto <= v_lo THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
-    IF to_regclass('spoor.' || v_pack || '_' || to_char(p_day, 'YYYYMMDD')) IS NULL THEN
+    IF to_regclass('spoor.' || v_ppart) IS NULL THEN
         RETURN jsonb_build_object('status', 'denied', 'reason', 'no pack partition: compact_prepare makes it first');
     END IF;
     EXECUTE format('LOCK TABLE spoor.%I IN SHARE UPDATE EXCLUSIVE MODE', v_part);
-    IF (SELECT count(*) FROM spoor.compacted c WHERE c.tbl = p_tbl AND c.day = p_day
-        AND c.upto IS NOT NULL AND NOT c.merged) >= 3 THEN
+    -- The unmerged open rounds, and what their packs hold: each one's events
+    -- (a merging round's count includes what it merged).
+    SELECT count(*), coalesce(sum(c.rows), 0) INTO v_rounds, v_merged FROM spoor.compacted c
+    WHERE c.tbl = p_tbl AND c.day = p_day AND c.upto IS NOT NULL AND NOT c.merged;
+    IF v_rounds >= 3 THEN
         v_old := spoor.compact_open_packs(p_tbl, p_day);
-        -- What those packs hold: each unmerged round's events (a merging
-        -- round's count includes what it merged).
-        SELECT coalesce(sum(c.rows), 0) INTO v_merged FROM spoor.compacted c
-        WHERE c.tbl = p_tbl AND c.day = p_day AND c.upto IS NOT NULL AND NOT c.merged;
-    END IF;
-    v_src := format('SELECT t.* FROM spoor.%I t WHERE t.ts >= $2 AND t.ts < $3', v_part);
-    IF cardinality(v_old) > 0 THEN
-        v_src := v_src || format(' UNION ALL SELECT e.* FROM spoor.%I p
-            CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
-            WHERE p.day = $1 AND p.sort = 1 AND p.pack_id = ANY ($5)', v_pack, p_tbl);
+    ELSE
+        v_merged := 0;
     END IF;
     v_before := pg_total_relation_size(('spoor.' || v_part)::regclass);
-    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_src, v_lo, v_upto, v_old, p_level,
-                                                   v_pack || '_' || to_char(p_day, 'YYYYMMDD'));
+    SELECT * INTO r FROM spoor.compact_pack_events(p_tbl, p_day, v_lo, v_upto, v_old, p_level, v_ppart);
     IF r.n = 0 THEN
         RETURN jsonb_build_object('status', 'ok', 'partition', v_part, 'rows', 0, 'packs', 0);
     END IF;
@@ -441,7 +443,7 @@ BEGIN
                         SELECT e.block_id, e.block_idx FROM spoor.%I p
                         CROSS JOIN LATERAL spoor.pack_find(p.data, p.sha256, NULL, NULL::spoor.%I) e
                         WHERE p.day = $3 AND p.pack_id = ANY ($4))',
-                   v_part, v_pack || '_' || to_char(p_day, 'YYYYMMDD'), p_tbl) USING v_lo, v_upto, p_day, r.ids;
+                   v_part, v_ppart, p_tbl) USING v_lo, v_upto, p_day, r.ids;
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     IF cardinality(v_old) > 0 THEN
         EXECUTE format('DELETE FROM spoor.%I WHERE day = $1 AND pack_id = ANY ($2)', v_pack) USING p_day, v_old;
