@@ -341,38 +341,39 @@ $function$;
 ALTER FUNCTION spoor.request_export_answer(p_request bigint) OWNER TO spoor_owner;
 REVOKE ALL ON FUNCTION spoor.request_export_answer(p_request bigint) FROM PUBLIC;
 
--- The yearly report as of P_AT (report records it; lookup_answer gives it).
-CREATE OR REPLACE FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone)
+CREATE OR REPLACE FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval)
  RETURNS jsonb
  LANGUAGE plpgsql
- STABLE
+ SECURITY DEFINER
  SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
 AS $function$
 DECLARE
-    v_year integer := p_year;
-    v_lo timestamptz := make_timestamptz(p_year, 1, 1, 0, 0, 0, 'UTC');
-    v_hi timestamptz := make_timestamptz(p_year + 1, 1, 1, 0, 0, 0, 'UTC');
+    v_year integer := coalesce(p_year, extract(year FROM now() AT TIME ZONE 'UTC')::integer);
+    v_lo timestamptz := make_timestamptz(v_year, 1, 1, 0, 0, 0, 'UTC');
+    v_hi timestamptz := make_timestamptz(v_year + 1, 1, 1, 0, 0, 0, 'UTC');
     v jsonb;
 BEGIN
+    PERFORM spoor.request_expire_due();
+    PERFORM spoor.hold_expire_due();
     WITH yr AS (SELECT * FROM spoor.request WHERE received_at >= v_lo AND received_at < v_hi)
     SELECT jsonb_build_object(
-        'generated_at', p_at, 'year', v_year,
+        'generated_at', now(), 'year', v_year,
         'open_requests', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'request_id', r.request_id,
                 -- Need to know: the reference and authority of one's own cases only.
-                'case_ref', CASE WHEN spoor.case_access(r.request_id) IN ('recorder', 'approver', 'assigned', 'deciding')
-                                 THEN r.case_ref END,
-                'authority', CASE WHEN spoor.case_access(r.request_id) IN ('recorder', 'approver', 'assigned', 'deciding')
-                                  THEN r.authority END,
+                'case_ref', CASE WHEN m.mine THEN r.case_ref END, 'authority', CASE WHEN m.mine THEN r.authority END,
                 'kind', r.kind, 'state', r.state, 'deadline', r.deadline,
-                'at_risk', r.deadline IS NOT NULL AND r.deadline < p_at + coalesce(p_risk, interval '3 days'))
+                'at_risk', r.deadline IS NOT NULL AND r.deadline < now() + coalesce(p_risk, interval '3 days'))
                 ORDER BY r.deadline NULLS LAST, r.request_id), '[]')
-            FROM spoor.request r WHERE r.state IN ('received', 'approved', 'executed', 'disclosed')),
+            FROM spoor.request r
+            CROSS JOIN LATERAL (SELECT spoor.case_access(r.request_id)
+                                       IN ('recorder', 'approver', 'assigned', 'deciding') AS mine) m
+            WHERE r.state IN ('received', 'approved', 'executed', 'disclosed')),
         'holds_expiring', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                 'hold_id', h.hold_id, 'request_id', h.request_id, 'expires_at', h.expires_at,
                 'renewals', h.renewals) ORDER BY h.expires_at), '[]')
             FROM spoor.hold h WHERE h.state = 'active'
-              AND h.expires_at < p_at + coalesce(p_hold_warn, interval '14 days')),
+              AND h.expires_at < now() + coalesce(p_hold_warn, interval '14 days')),
         'active_holds', (SELECT count(*) FROM spoor.hold WHERE state = 'active'),
         'figures', jsonb_build_object(
             'received', (SELECT count(*) FROM yr),
@@ -397,25 +398,6 @@ BEGIN
                                      AND at >= v_lo AND at < v_hi)),
         'subscribers_loaded', spoor_identity.subscriber_count())
     INTO v;
-    RETURN v;
-END
-$function$;
-ALTER FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone) OWNER TO spoor_owner;
-REVOKE ALL ON FUNCTION spoor.report_build(p_year integer, p_risk interval, p_hold_warn interval, p_at timestamp with time zone) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval)
- RETURNS jsonb
- LANGUAGE plpgsql
- SECURITY DEFINER
- SET search_path TO 'pg_catalog', 'spoor', 'pg_temp'
-AS $function$
-DECLARE
-    v_year integer := coalesce(p_year, extract(year FROM now() AT TIME ZONE 'UTC')::integer);
-    v jsonb;
-BEGIN
-    PERFORM spoor.request_expire_due();
-    PERFORM spoor.hold_expire_due();
-    v := spoor.report_build(v_year, p_risk, p_hold_warn, now());
     -- Its entry records what it says (the SHA-256 of the report); the report
     -- itself, kept with the ticket as it was made, comes from lookup_answer
     -- once the entry has committed.
@@ -429,7 +411,6 @@ REVOKE ALL ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_auditor;
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_approver;
 GRANT EXECUTE ON FUNCTION spoor.report(p_year integer, p_risk interval, p_hold_warn interval) TO spoor_admin;
-
 
 CREATE OR REPLACE FUNCTION spoor.case_access(p_request bigint)
  RETURNS text
